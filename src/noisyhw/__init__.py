@@ -1,0 +1,3 @@
+"""noisyhw: neural networks and data on imperfect hardware."""
+
+__version__ = "0.1.0"

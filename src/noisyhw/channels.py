@@ -1,0 +1,254 @@
+"""Every imperfection as a channel: AWGN, binary symmetric (bit flips in memory), binary erasure.
+
+Conventions, stated once for the whole package
+-----------------------------------------------
+* **SNR** (analog compute): ``snr_db = 10 log10(P_signal / P_noise)``; a noise standard deviation
+  for a measured signal power ``P`` is ``sqrt(P / 10**(snr_db / 10))``. ``snr_db = inf`` means no
+  noise. Which signal power is used (per layer, per sample, full scale ...) is decided by the caller
+  (see :mod:`noisyhw.analog`), not here.
+* **BPSK over AWGN** (channel coding): bit 0 -> +1, bit 1 -> -1, unit symbol energy
+  ``Es = 1``. ``Eb/N0`` counts *information* bits only: with code rate ``R = k / n``
+  (information bits per transmitted bit; CRC bits are *not* information), ``Es/N0 = R * Eb/N0`` and
+  the real noise per dimension has variance ``sigma^2 = N0 / 2 = 1 / (2 R Eb/N0)``.
+  LLRs are ``log P(bit=0 | y) / P(bit=1 | y) = 2 y / sigma^2``: positive means 0.
+* **BSC on memory** (stored data): :func:`bsc` flips bits of the *memory image* of a numpy array.
+  Bit ``k`` of an element is the bit of weight ``2**k`` of its unsigned-integer view (k = 0 is the
+  least significant bit; for IEEE floats k = width-1 is the sign). Cost is O(number of flips).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import overload
+
+import numpy as np
+import torch
+
+from .errors import ParameterError, check_float, check_probability
+from .seeding import RngLike, as_rng
+
+__all__ = [
+    "awgn",
+    "bec",
+    "bpsk",
+    "bpsk_awgn",
+    "bsc",
+    "bsc_bits",
+    "db_to_linear",
+    "ebn0_to_sigma",
+    "linear_to_db",
+    "llr_awgn",
+    "llr_bsc",
+    "measured_snr_db",
+    "noise_std",
+]
+
+_UINT_BY_SIZE = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+# --------------------------------------------------------------------------- SNR conventions
+def db_to_linear(db: float) -> float:
+    """``10 ** (db / 10)`` (a power ratio)."""
+    return 10.0 ** (db / 10.0)
+
+
+def linear_to_db(ratio: float) -> float:
+    """``10 log10(ratio)``; 0 -> -inf."""
+    return -math.inf if ratio <= 0 else 10.0 * math.log10(ratio)
+
+
+@overload
+def noise_std(signal_power: float, snr_db: float) -> float: ...
+@overload
+def noise_std(signal_power: torch.Tensor, snr_db: float) -> torch.Tensor: ...
+def noise_std(signal_power, snr_db):
+    """Noise standard deviation giving ``snr_db`` for a signal of mean power ``signal_power``.
+
+    Works elementwise on a float, numpy array or tensor of powers. ``snr_db = inf`` gives 0.
+    """
+    snr_db = check_float("snr_db", snr_db, allow_inf=True)
+    if snr_db == math.inf:
+        return signal_power * 0.0
+    scale = 10.0 ** (-snr_db / 10.0)
+    if isinstance(signal_power, torch.Tensor):
+        return torch.sqrt(signal_power * scale)
+    return np.sqrt(np.asarray(signal_power) * scale) if np.ndim(signal_power) else math.sqrt(
+        float(signal_power) * scale
+    )
+
+
+def measured_snr_db(signal: torch.Tensor | np.ndarray, noise: torch.Tensor | np.ndarray) -> float:
+    """``10 log10(mean(signal^2) / mean(noise^2))`` over all elements."""
+    s = float((signal.astype(np.float64) ** 2).mean()) if isinstance(signal, np.ndarray) else float(
+        signal.double().pow(2).mean()
+    )
+    n = float((noise.astype(np.float64) ** 2).mean()) if isinstance(noise, np.ndarray) else float(
+        noise.double().pow(2).mean()
+    )
+    return math.inf if n == 0 else linear_to_db(s / n)
+
+
+# --------------------------------------------------------------------------- AWGN
+@overload
+def awgn(x: torch.Tensor, std: float | torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor: ...
+@overload
+def awgn(x: np.ndarray, std: float | np.ndarray, rng: RngLike = None) -> np.ndarray: ...
+def awgn(x, std, rng=None):
+    """Return ``x + std * N(0, 1)``; ``std`` broadcasts against ``x`` (per layer/sample/output).
+
+    Tensors take a ``torch.Generator`` (on ``x``'s device) or None; arrays take a seed or numpy
+    Generator. The result has ``x``'s dtype and device; ``x`` itself is not modified.
+    """
+    if isinstance(x, torch.Tensor):
+        noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
+        return x + noise * std
+    x = np.asarray(x)
+    g = as_rng(rng)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    return (x + std * g.standard_normal(x.shape)).astype(dtype, copy=False)
+
+
+def bpsk(bits: np.ndarray) -> np.ndarray:
+    """BPSK map: 0 -> +1.0, 1 -> -1.0 (float64, same shape)."""
+    return 1.0 - 2.0 * np.asarray(bits, dtype=np.float64)
+
+
+def ebn0_to_sigma(ebn0_db: float, rate: float) -> float:
+    """Noise std per real dimension for unit-energy BPSK at ``ebn0_db`` with code rate ``rate``."""
+    check_float("ebn0_db", ebn0_db)
+    check_float("rate", rate, 0.0, 1.0, lo_open=True)
+    return math.sqrt(1.0 / (2.0 * rate * db_to_linear(ebn0_db)))
+
+
+def llr_awgn(y: np.ndarray, sigma: float) -> np.ndarray:
+    """Channel LLRs ``2 y / sigma^2`` of BPSK observations ``y`` (positive favours bit 0)."""
+    return (2.0 / sigma**2) * np.asarray(y, dtype=np.float64)
+
+
+def bpsk_awgn(bits: np.ndarray, ebn0_db: float, rate: float, rng: RngLike = None) -> np.ndarray:
+    """Send ``bits`` (any shape, e.g. (F, n)) as BPSK over AWGN at ``ebn0_db``; return LLRs."""
+    sigma = ebn0_to_sigma(ebn0_db, rate)
+    y = awgn(bpsk(bits), sigma, rng)
+    return llr_awgn(y, sigma)
+
+
+# --------------------------------------------------------------------------- BSC / BEC on bits
+def bsc_bits(bits: np.ndarray, p: float, rng: RngLike = None) -> np.ndarray:
+    """Flip each entry of a 0/1 array independently with probability ``p`` (uint8 result)."""
+    p = check_probability("p", p)
+    b = np.asarray(bits).astype(np.uint8)
+    return b ^ (as_rng(rng).random(b.shape) < p).astype(np.uint8)
+
+
+def llr_bsc(received_bits: np.ndarray, p: float) -> np.ndarray:
+    """Channel LLRs of BSC outputs: ``+-log((1-p)/p)``, positive where the received bit is 0."""
+    p = check_float("p", p, 0.0, 0.5, lo_open=True, hi_open=True)
+    mag = math.log((1.0 - p) / p)
+    return mag * (1.0 - 2.0 * np.asarray(received_bits, dtype=np.float64))
+
+
+def bec(llr: np.ndarray, p: float, rng: RngLike = None) -> np.ndarray:
+    """Erase each LLR independently with probability ``p`` (erased -> 0.0, "no information")."""
+    p = check_probability("p", p)
+    out = np.array(llr, dtype=np.float64, copy=True)
+    out[as_rng(rng).random(out.shape) < p] = 0.0
+    return out
+
+
+# --------------------------------------------------------------------------- BSC on memory
+def bsc(
+    data: np.ndarray,
+    p: float | None = None,
+    rng: RngLike = None,
+    *,
+    p01: float | None = None,
+    p10: float | None = None,
+    bit_mask: np.ndarray | list[int] | None = None,
+) -> np.ndarray:
+    """Flip the stored bits of ``data`` independently; return a new array (same dtype and shape).
+
+    Parameters
+    ----------
+    data:
+        Any numeric numpy array whose itemsize is 1, 2, 4 or 8 bytes (floats, ints, uint16-held
+        bfloat16 ...). Its memory image is ``data.size * 8 * itemsize`` bits.
+    p:
+        Symmetric bit error rate in [0, 1]. Give either ``p`` or ``p01``/``p10``.
+    p01, p10:
+        Asymmetric rates: a stored 0 becomes 1 with probability ``p01``, a 1 becomes 0 with
+        ``p10`` (unset one defaults to 0).
+    bit_mask:
+        Which bit positions of each element may flip: a boolean array of length ``8 * itemsize``
+        (True = exposed) or a list of positions (e.g. ``[k]`` hits only bit k). Default: all.
+    rng:
+        Seed or numpy Generator.
+
+    Cost is O(flips): the number of flips among the exposed bits is drawn from the binomial law and
+    that many distinct positions are drawn uniformly, then XORed in. (Asymmetric rates draw
+    candidates at ``max(p01, p10)`` and keep each with the ratio of its own bit's rate: exact.)
+    """
+    arr = np.asarray(data)
+    uint = _UINT_BY_SIZE.get(arr.dtype.itemsize)
+    if uint is None or arr.dtype.kind not in "fiub":
+        raise ParameterError(
+            "data", "dtype must be numeric with itemsize 1, 2, 4 or 8 bytes", str(arr.dtype)
+        )
+    if p is None and p01 is None and p10 is None:
+        raise ParameterError("p", "give the bit error rate p, or p01/p10")
+    if p is not None and (p01 is not None or p10 is not None):
+        raise ParameterError("p", "give either p or p01/p10, not both")
+    if p is not None:
+        p = check_probability("p", p)
+        r01 = r10 = p
+    else:
+        r01 = check_probability("p01", p01 or 0.0)
+        r10 = check_probability("p10", p10 or 0.0)
+    width = 8 * arr.dtype.itemsize
+    positions = _exposed_positions(bit_mask, width)
+
+    out = np.array(arr, copy=True, order="C")
+    words = out.reshape(-1).view(uint)
+    rate = max(r01, r10)
+    n_exposed = words.size * positions.size
+    if rate == 0.0 or n_exposed == 0:
+        return out
+    g = as_rng(rng)
+    flat = _sample_bits(n_exposed, rate, g)
+    elem = flat // positions.size
+    bitpos = positions[flat % positions.size].astype(uint)
+    one = uint(1)
+    if r01 != r10:
+        current = (words[elem] >> bitpos) & one
+        keep_prob = np.where(current == 0, r01 / rate, r10 / rate)
+        keep = g.random(flat.size) < keep_prob
+        elem, bitpos = elem[keep], bitpos[keep]
+    np.bitwise_xor.at(words, elem, (one << bitpos).astype(uint))
+    return out
+
+
+def _exposed_positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
+    if bit_mask is None:
+        return np.arange(width, dtype=np.int64)
+    m = np.asarray(bit_mask)
+    if m.dtype == bool:
+        if m.shape != (width,):
+            raise ParameterError("bit_mask", f"a boolean mask must have length {width}", m.shape)
+        return np.flatnonzero(m).astype(np.int64)
+    pos = np.unique(m.astype(np.int64))
+    if pos.size and (pos.min() < 0 or pos.max() >= width):
+        raise ParameterError("bit_mask", f"bit positions must be in [0, {width - 1}]", m.tolist())
+    return pos
+
+
+def _sample_bits(n: int, p: float, g: np.random.Generator) -> np.ndarray:
+    """Indices in [0, n) each included independently with probability p (sorted, int64)."""
+    if p >= 0.25:  # dense: a direct Bernoulli mask is cheaper than rejection of duplicates
+        return np.flatnonzero(g.random(n) < p).astype(np.int64)
+    count = int(g.binomial(n, p))
+    if count == 0:
+        return np.empty(0, dtype=np.int64)
+    chosen = np.unique(g.integers(0, n, size=count, dtype=np.int64))
+    while chosen.size < count:  # top up after collisions (rare when count << n)
+        extra = g.integers(0, n, size=count - chosen.size, dtype=np.int64)
+        chosen = np.unique(np.concatenate([chosen, extra]))
+    return chosen

@@ -1,0 +1,81 @@
+"""The ``noisyhw`` command: a thin layer that parses, validates and calls the library.
+
+Each area has its own sub-command module exposing ``app = typer.Typer(...)``; they are listed in
+:data:`SUBCOMMANDS` (name, module). Errors noisyhw raises on purpose become one line on stderr
+and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from ..errors import NoisyhwError
+
+__all__ = ["SUBCOMMANDS", "app", "main"]
+
+#: (sub-command name, module path with ``app``) — add a line per area.
+SUBCOMMANDS: list[tuple[str, str]] = [
+    ("data", "noisyhw.cli.data"),
+]
+
+#: top-level commands: (module path, function name)
+COMMANDS: list[tuple[str, str]] = [
+    ("noisyhw.cli.train", "train"),
+    ("noisyhw.cli.train", "evaluate"),
+    ("noisyhw.cli.demo", "demo"),
+]
+
+app = typer.Typer(
+    name="noisyhw",
+    help="Neural networks and data on imperfect hardware.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    for module, func in COMMANDS:
+        app.command()(getattr(importlib.import_module(module), func))
+    for name, module in SUBCOMMANDS:
+        app.add_typer(importlib.import_module(module).app, name=name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``noisyhw`` script; returns the exit code."""
+    try:
+        _register_once()
+        app(args=argv, prog_name="noisyhw", standalone_mode=False)
+    except NoisyhwError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # click usage errors carry their own exit code (2)
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+_REGISTERED = False
+
+
+def _register_once() -> None:
+    global _REGISTERED
+    if not _REGISTERED:
+        _register()
+        _REGISTERED = True
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Options and helpers shared by every sub-command (keep each command thin)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ParameterError, check_choice
+from ..progress import set_quiet
+from ..sweep import Run, print_table
+
+__all__ = [
+    "DeviceOpt",
+    "OutOpt",
+    "QuietOpt",
+    "SeedOpt",
+    "WorkersOpt",
+    "finish",
+    "parse_floats",
+    "parse_ints",
+    "parse_strs",
+    "resolve_device",
+]
+
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Run folder (default runs/<command>-<timestamp>); rerun to resume."),
+]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random draw.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes for trials.")]
+DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+
+
+def parse_floats(name: str, text: str) -> list[float]:
+    """``"1.0,1.5,2"`` -> [1.0, 1.5, 2.0]; ``"a:b:step"`` -> an inclusive range; ``inf`` allowed."""
+    try:
+        if ":" in text and "," not in text:
+            a, b, s = (float(t) for t in text.split(":"))
+            if s <= 0 or b < a:
+                raise ValueError
+            n = int(round((b - a) / s)) + 1
+            return [round(a + i * s, 10) for i in range(n)]
+        vals = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ParameterError(
+            name, "must be comma-separated numbers or start:stop:step", text
+        ) from None
+    if not vals or any(v != v for v in vals):
+        raise ParameterError(name, "must be comma-separated numbers (no NaN)", text)
+    return vals
+
+
+def parse_ints(name: str, text: str, lo: int | None = None) -> list[int]:
+    """``"1,3,5"`` -> [1, 3, 5], each >= ``lo`` when given."""
+    try:
+        vals = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ParameterError(name, "must be comma-separated integers", text) from None
+    if not vals or (lo is not None and min(vals) < lo):
+        raise ParameterError(name, f"must be comma-separated integers >= {lo}", text)
+    return vals
+
+
+def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> list[str]:
+    """``"a,b"`` -> ["a", "b"], each one of ``choices``."""
+    vals = [t.strip() for t in text.split(",") if t.strip()]
+    if not vals:
+        raise ParameterError(name, f"must list one or more of {', '.join(choices)}", text)
+    for v in vals:
+        check_choice(name, v, choices)
+    return vals
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> cuda when available, else cpu; validates explicit names."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        return device
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ParameterError("--device", "CUDA is not available here; use cpu or auto", device)
+        return device
+    if device == "mps":
+        return device
+    raise ParameterError("--device", "must be cpu, cuda, cuda:N, mps or auto", device)
+
+
+def apply_quiet(quiet: bool) -> None:
+    set_quiet(quiet)
+
+
+def finish(
+    run: Run,
+    rows: list[dict[str, Any]] | None = None,
+    columns: list[str] | None = None,
+    title: str | None = None,
+    **extra: Any,
+) -> None:
+    """Write results.json + report.html, print the table and where everything went."""
+    path = run.finish(rows, **extra)
+    shown = rows if rows is not None else run_rows(path)
+    print_table(shown, columns, title=title)
+    typer.echo(f"results: {path}")
+    typer.echo(f"report:  {run.dir / 'report.html'}")
+
+
+def run_rows(results_path: Path) -> list[dict[str, Any]]:
+    import json
+
+    return json.loads(results_path.read_text())["rows"]

@@ -1,0 +1,103 @@
+"""Errors and parameter validation shared by the library and the CLI.
+
+Every user-facing mistake raises a :class:`NoisyhwError` subclass whose message is one line that
+names the parameter and what is allowed. The CLI turns these into ``error: ...`` and exit code 2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = [
+    "DataError",
+    "NoisyhwError",
+    "ParameterError",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_probability",
+]
+
+
+class NoisyhwError(Exception):
+    """Base class of every error noisyhw raises on purpose (bad input, missing data)."""
+
+
+class ParameterError(NoisyhwError, ValueError):
+    """A parameter outside its allowed range: ``<name>: <allowed> (got <value>)``."""
+
+    def __init__(self, name: str, allowed: str, got: Any = ...) -> None:
+        self.name = name
+        self.allowed = allowed
+        self.got = got
+        msg = f"{name}: {allowed}" if got is ... else f"{name}: {allowed} (got {got!r})"
+        super().__init__(msg)
+
+
+class DataError(NoisyhwError):
+    """A data file that is missing, truncated or not what it claims to be."""
+
+
+def check_int(
+    name: str, value: Any, lo: int | None = None, hi: int | None = None
+) -> int:
+    """Return ``value`` as an int if it is an integer within ``[lo, hi]`` (either may be None)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ParameterError(name, "must be an integer", value)
+    value = int(value)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ParameterError(name, _range_text(lo, hi, "integer"), value)
+    return value
+
+
+def check_float(
+    name: str,
+    value: Any,
+    lo: float | None = None,
+    hi: float | None = None,
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
+    """Return ``value`` as a float within the given (optionally open) bounds; NaN is rejected."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, "must be a number", value) from None
+    if math.isnan(f) or (math.isinf(f) and not allow_inf):
+        raise ParameterError(name, "must be a finite number", value)
+    bad = (
+        (lo is not None and (f < lo or (lo_open and f == lo)))
+        or (hi is not None and (f > hi or (hi_open and f == hi)))
+    )
+    if bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        lo_s = "-inf" if lo is None else f"{lo:g}"
+        hi_s = "inf" if hi is None else f"{hi:g}"
+        raise ParameterError(name, f"must be in {left}{lo_s}, {hi_s}{right}", value)
+    return f
+
+
+def check_probability(name: str, value: Any) -> float:
+    """A probability in [0, 1]."""
+    return check_float(name, value, 0.0, 1.0)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
+    """``value`` must be one of ``choices`` (exact string match)."""
+    options = list(choices)
+    if value not in options:
+        raise ParameterError(name, f"must be one of {', '.join(map(str, options))}", value)
+    return value
+
+
+def _range_text(lo: int | None, hi: int | None, kind: str) -> str:
+    if lo is not None and hi is not None:
+        return f"must be an {kind} in [{lo}, {hi}]"
+    if lo is not None:
+        return f"must be an {kind} >= {lo}"
+    return f"must be an {kind} <= {hi}"

@@ -1,0 +1,27 @@
+"""Sweeps: grids of independent trials, executors, a resumable SQLite store, plots, reports."""
+
+from .executors import Executor, LocalExecutor, TrialError, make_executor
+from .grid import grid, trial_key
+from .plots import bar_plot, heatmap, line_plot
+from .report import Report, Section
+from .run import Run, default_out, print_table, versions
+from .store import ResultStore
+
+__all__ = [
+    "Executor",
+    "LocalExecutor",
+    "Report",
+    "ResultStore",
+    "Run",
+    "Section",
+    "TrialError",
+    "bar_plot",
+    "default_out",
+    "grid",
+    "heatmap",
+    "line_plot",
+    "make_executor",
+    "print_table",
+    "trial_key",
+    "versions",
+]

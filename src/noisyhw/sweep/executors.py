@@ -1,0 +1,124 @@
+"""Executors run trial functions and stream ``(index, result)`` back to the driver.
+
+A trial function has the signature ``fn(params: dict, context) -> dict`` and must be importable
+(defined at module level) so that worker processes can run it. ``context`` holds large read-only
+inputs (a trained model's state, a dataset); it is sent once per worker, never once per trial.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+from ..errors import NoisyhwError, check_int
+
+__all__ = ["Executor", "LocalExecutor", "TrialError", "TrialFn", "make_executor"]
+
+TrialFn = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class TrialError(NoisyhwError):
+    """A trial raised: carries its parameters; finished trials were kept."""
+
+    def __init__(self, params: dict[str, Any], cause: BaseException) -> None:
+        self.params = params
+        self.cause = cause
+        super().__init__(f"trial {params} failed: {cause.__class__.__name__}: {cause}")
+
+
+class Executor(Protocol):
+    def run(
+        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Yield ``(index, result)`` as trials finish; raise :class:`TrialError` on a failure
+        after the trials already in flight have been yielded."""
+        ...
+
+
+_CONTEXT: Any = None
+
+
+def _init_worker(context: Any, threads: int) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _call(fn: TrialFn, params: dict[str, Any]) -> dict[str, Any]:
+    return fn(params, _CONTEXT)
+
+
+class LocalExecutor:
+    """Trials in this process (``workers=1``) or in a pool of spawned worker processes."""
+
+    def __init__(self, workers: int = 1, threads_per_worker: int = 1) -> None:
+        self.workers = check_int("workers", workers, 1, 256)
+        self.threads = check_int("threads_per_worker", threads_per_worker, 1, 256)
+
+    def run(
+        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.workers == 1:
+            for idx, params in items:
+                try:
+                    result = fn(params, context)
+                except Exception as exc:
+                    raise TrialError(params, exc) from exc
+                yield idx, result
+            return
+        yield from self._run_pool(fn, items, context)
+
+    def _run_pool(
+        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(context, self.threads),
+        )
+        queue = list(items)[::-1]
+        running: dict[Future, tuple[int, dict[str, Any]]] = {}
+        failure: TrialError | None = None
+        try:
+            while queue or running:
+                while queue and failure is None and len(running) < self.workers:
+                    idx, params = queue.pop()
+                    running[pool.submit(_call, fn, params)] = (idx, params)
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    idx, params = running.pop(fut)
+                    exc = fut.exception()
+                    if exc is not None:
+                        failure = failure or TrialError(params, exc)
+                    else:
+                        yield idx, fut.result()
+            if failure is not None:
+                raise failure
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_executor(kind: str = "local", *, workers: int = 1, address: str | None = None) -> Executor:
+    """``local`` (processes on this machine) or ``ray`` (a Ray cluster; needs ``noisyhw[ray]``)."""
+    if kind == "local":
+        return LocalExecutor(workers)
+    if kind == "ray":
+        try:
+            from .ray_executor import RayExecutor  # optional extra
+        except ImportError as exc:
+            from ..errors import ParameterError
+
+            raise ParameterError(
+                "executor", "ray needs the optional extra: pip install 'noisyhw[ray]'", kind
+            ) from exc
+        return RayExecutor(address=address, workers=workers)
+    from ..errors import ParameterError
+
+    raise ParameterError("executor", "must be one of local, ray", kind)

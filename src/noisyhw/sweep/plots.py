@@ -1,0 +1,130 @@
+"""Plots for sweeps and reports (matplotlib, Agg backend, PNG files)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = ["bar_plot", "heatmap", "line_plot"]
+
+
+def line_plot(
+    rows: Sequence[Mapping[str, Any]],
+    x: str,
+    y: str,
+    path: str | Path,
+    *,
+    hue: str | Sequence[str] | None = None,
+    title: str = "",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    band: tuple[str, str] | None = None,
+    hlines: Mapping[str, float] | None = None,
+) -> Path:
+    """One curve per distinct value of ``hue`` (a key or tuple of keys) of ``y`` against ``x``.
+
+    ``band=(low_key, high_key)`` shades a confidence interval; ``hlines`` draws labelled
+    horizontal reference lines (e.g. the clean accuracy).
+    """
+    hue_keys = [hue] if isinstance(hue, str) else list(hue or [])
+    groups: dict[tuple, list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(tuple(r.get(k) for k in hue_keys), []).append(r)
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for label, grp in groups.items():
+        grp = sorted(grp, key=lambda r: r[x])
+        xs = np.array([float(r[x]) for r in grp])
+        ys = np.array([float(r[y]) if r.get(y) is not None else np.nan for r in grp])
+        name = ", ".join(f"{k}={v}" for k, v in zip(hue_keys, label, strict=True)) or y
+        (line,) = ax.plot(xs, ys, marker="o", ms=3, label=name)
+        if band:
+            lo = np.array([float(r[band[0]]) for r in grp])
+            hi = np.array([float(r[band[1]]) for r in grp])
+            ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15)
+    for name, value in (hlines or {}).items():
+        ax.axhline(value, ls="--", color="gray", lw=1)
+        ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"), va="bottom",
+                    fontsize=8, color="gray")
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel or x)
+    ax.set_ylabel(ylabel or y)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3, which="both")
+    if len(groups) > 1 or hue_keys:
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def heatmap(
+    matrix: np.ndarray,
+    path: str | Path,
+    *,
+    title: str = "",
+    xlabels: Sequence[str] | None = None,
+    ylabels: Sequence[str] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    annotate: bool = False,
+    cmap: str = "viridis",
+    fmt: str = "{:.0f}",
+) -> Path:
+    """A 2-D colour map (e.g. a confusion matrix or an 8x8 frequency heat map)."""
+    m = np.asarray(matrix, dtype=float)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * m.shape[1] + 2), max(3.5, 0.4 * m.shape[0] + 1.5)))
+    im = ax.imshow(m, cmap=cmap, aspect="auto")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    if xlabels is not None:
+        ax.set_xticks(range(len(xlabels)), list(xlabels), rotation=45, ha="right", fontsize=8)
+    if ylabels is not None:
+        ax.set_yticks(range(len(ylabels)), list(ylabels), fontsize=8)
+    if annotate:
+        thresh = np.nanmax(m) / 2 if m.size else 0
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] < thresh else "black")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def bar_plot(
+    labels: Sequence[str],
+    values: Sequence[float],
+    path: str | Path,
+    *,
+    title: str = "",
+    ylabel: str = "",
+) -> Path:
+    """Vertical bars with category labels."""
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(labels) + 2), 3.8))
+    ax.bar(range(len(values)), values)
+    ax.set_xticks(range(len(labels)), list(labels), rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    return path
