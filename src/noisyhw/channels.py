@@ -72,25 +72,33 @@ def noise_std(signal_power, snr_db):
     scale = 10.0 ** (-snr_db / 10.0)
     if isinstance(signal_power, torch.Tensor):
         return torch.sqrt(signal_power * scale)
-    return np.sqrt(np.asarray(signal_power) * scale) if np.ndim(signal_power) else math.sqrt(
-        float(signal_power) * scale
+    return (
+        np.sqrt(np.asarray(signal_power) * scale)
+        if np.ndim(signal_power)
+        else math.sqrt(float(signal_power) * scale)
     )
 
 
 def measured_snr_db(signal: torch.Tensor | np.ndarray, noise: torch.Tensor | np.ndarray) -> float:
     """``10 log10(mean(signal^2) / mean(noise^2))`` over all elements."""
-    s = float((signal.astype(np.float64) ** 2).mean()) if isinstance(signal, np.ndarray) else float(
-        signal.double().pow(2).mean()
+    s = (
+        float((signal.astype(np.float64) ** 2).mean())
+        if isinstance(signal, np.ndarray)
+        else float(signal.double().pow(2).mean())
     )
-    n = float((noise.astype(np.float64) ** 2).mean()) if isinstance(noise, np.ndarray) else float(
-        noise.double().pow(2).mean()
+    n = (
+        float((noise.astype(np.float64) ** 2).mean())
+        if isinstance(noise, np.ndarray)
+        else float(noise.double().pow(2).mean())
     )
     return math.inf if n == 0 else linear_to_db(s / n)
 
 
 # --------------------------------------------------------------------------- AWGN
 @overload
-def awgn(x: torch.Tensor, std: float | torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor: ...
+def awgn(
+    x: torch.Tensor, std: float | torch.Tensor, rng: torch.Generator | None = None
+) -> torch.Tensor: ...
 @overload
 def awgn(x: np.ndarray, std: float | np.ndarray, rng: RngLike = None) -> np.ndarray: ...
 def awgn(x, std, rng=None):

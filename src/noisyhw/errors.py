@@ -40,9 +40,7 @@ class DataError(NoisyhwError):
     """A data file that is missing, truncated or not what it claims to be."""
 
 
-def check_int(
-    name: str, value: Any, lo: int | None = None, hi: int | None = None
-) -> int:
+def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
     """Return ``value`` as an int if it is an integer within ``[lo, hi]`` (either may be None)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise ParameterError(name, "must be an integer", value)
@@ -69,9 +67,8 @@ def check_float(
         raise ParameterError(name, "must be a number", value) from None
     if math.isnan(f) or (math.isinf(f) and not allow_inf):
         raise ParameterError(name, "must be a finite number", value)
-    bad = (
-        (lo is not None and (f < lo or (lo_open and f == lo)))
-        or (hi is not None and (f > hi or (hi_open and f == hi)))
+    bad = (lo is not None and (f < lo or (lo_open and f == lo))) or (
+        hi is not None and (f > hi or (hi_open and f == hi))
     )
     if bad:
         left = "(" if lo_open else "["

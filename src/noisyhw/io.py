@@ -55,7 +55,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
-        raise DataError(f"checkpoint: {path} is not a readable noisyhw checkpoint ({exc.__class__.__name__})") from None
+        raise DataError(
+            f"checkpoint: {path} is not a readable noisyhw checkpoint ({exc.__class__.__name__})"
+        ) from None
 
 
 def _to_jsonable(obj: Any) -> Any:

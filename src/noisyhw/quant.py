@@ -88,11 +88,11 @@ class UniformQuantizer:
 
 class _RoundSTE(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor) -> torch.Tensor:  # noqa: ARG004
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
         return torch.round(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:  # noqa: ARG004
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
         return grad
 
 
@@ -101,9 +101,7 @@ def round_ste(x: torch.Tensor) -> torch.Tensor:
     return _RoundSTE.apply(x)
 
 
-def fake_quant(
-    x: torch.Tensor, bits: int, lo, hi, scheme: Scheme = "affine"
-) -> torch.Tensor:
+def fake_quant(x: torch.Tensor, bits: int, lo, hi, scheme: Scheme = "affine") -> torch.Tensor:
     """Quantize-dequantize ``x`` with a straight-through gradient.
 
     Forward equals ``UniformQuantizer(bits, scheme)(x, lo, hi)``. Backward: d/dx = 1 where ``x``
@@ -138,10 +136,7 @@ def calibrate_range(
     xt = x.detach().float() if is_t else torch.as_tensor(np.asarray(x, dtype=np.float64))
     if xt.numel() == 0:
         raise ParameterError("x", "cannot calibrate a range on an empty array")
-    if dim is None:
-        flat = xt.reshape(1, -1)
-    else:
-        flat = xt.movedim(dim, 0).reshape(xt.shape[dim], -1)
+    flat = xt.reshape(1, -1) if dim is None else xt.movedim(dim, 0).reshape(xt.shape[dim], -1)
     if method == "minmax":
         lo, hi = flat.min(dim=1).values, flat.max(dim=1).values
     else:

@@ -41,7 +41,7 @@ def parse_floats(name: str, text: str) -> list[float]:
             a, b, s = (float(t) for t in text.split(":"))
             if s <= 0 or b < a:
                 raise ValueError
-            n = int(round((b - a) / s)) + 1
+            n = round((b - a) / s) + 1
             return [round(a + i * s, 10) for i in range(n)]
         vals = [float(t) for t in text.split(",") if t.strip()]
     except ValueError:
@@ -92,7 +92,9 @@ def resolve_device(device: str) -> str:
 
 
 def apply_quiet(quiet: bool) -> None:
-    set_quiet(quiet)
+    """``--quiet`` turns progress bars off (NOISYHW_QUIET=1 in the environment does too)."""
+    if quiet:
+        set_quiet(True)
 
 
 def finish(

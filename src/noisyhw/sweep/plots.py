@@ -9,8 +9,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 __all__ = ["bar_plot", "heatmap", "line_plot"]
 
@@ -52,8 +52,14 @@ def line_plot(
             ax.fill_between(xs, lo, hi, color=line.get_color(), alpha=0.15)
     for name, value in (hlines or {}).items():
         ax.axhline(value, ls="--", color="gray", lw=1)
-        ax.annotate(name, (0.01, value), xycoords=("axes fraction", "data"), va="bottom",
-                    fontsize=8, color="gray")
+        ax.annotate(
+            name,
+            (0.01, value),
+            xycoords=("axes fraction", "data"),
+            va="bottom",
+            fontsize=8,
+            color="gray",
+        )
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -82,7 +88,9 @@ def heatmap(
 ) -> Path:
     """A 2-D colour map (e.g. a confusion matrix or an 8x8 frequency heat map)."""
     m = np.asarray(matrix, dtype=float)
-    fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * m.shape[1] + 2), max(3.5, 0.4 * m.shape[0] + 1.5)))
+    fig, ax = plt.subplots(
+        figsize=(max(4.0, 0.45 * m.shape[1] + 2), max(3.5, 0.4 * m.shape[0] + 1.5))
+    )
     im = ax.imshow(m, cmap=cmap, aspect="auto")
     fig.colorbar(im, ax=ax, fraction=0.046)
     if xlabels is not None:
@@ -93,8 +101,15 @@ def heatmap(
         thresh = np.nanmax(m) / 2 if m.size else 0
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if m[i, j] < thresh else "black")
+                ax.text(
+                    j,
+                    i,
+                    fmt.format(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if m[i, j] < thresh else "black",
+                )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

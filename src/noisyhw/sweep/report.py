@@ -53,7 +53,10 @@ class Section:
         return self
 
     def table(
-        self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str = ""
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[str] | None = None,
+        title: str = "",
     ) -> Section:
         self.blocks.append(("table", (list(rows), list(columns) if columns else None, title)))
         return self

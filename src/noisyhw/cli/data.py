@@ -1,0 +1,93 @@
+"""``noisyhw data list | info NAME | download NAME``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..data import DATASETS, dataset_info, fetch, load, locate
+from ..errors import DataError
+from ..sweep import print_table
+
+app = typer.Typer(
+    help="Datasets available offline: list, inspect, download (explicitly).", no_args_is_help=True
+)
+
+RootOpt = Annotated[Path | None, typer.Option("--root", help="Folder holding the dataset's files.")]
+
+
+def _where(name: str, root: Path | None) -> str:
+    info = DATASETS[name]
+    if info.builtin:
+        return "(bundled with scikit-learn)"
+    if info.kind == "text":
+        from ..data.text import CORPORA
+
+        p = Path(root) if root else CORPORA[name]
+        return str(p) if p.exists() else f"missing: {info.how_to_get}"
+    if name == "imagefolder":
+        return str(root) if root else "(give --root)"
+    try:
+        return str(locate(name, root))
+    except DataError:
+        return f"missing: {info.how_to_get}"
+
+
+@app.command("list")
+def list_() -> None:
+    """All registered datasets, whether each is present here, and where."""
+    rows = [
+        {
+            "name": n,
+            "kind": i.kind,
+            "shape": i.shape,
+            "location": _where(n, None),
+            "description": i.description,
+        }
+        for n, i in DATASETS.items()
+    ]
+    print_table(rows, ["name", "kind", "shape", "location", "description"])
+
+
+@app.command()
+def info(
+    name: Annotated[str, typer.Argument(help="Dataset name (see `noisyhw data list`).")],
+    root: RootOpt = None,
+) -> None:
+    """Sizes, shapes, classes and location of one dataset (loads it)."""
+    meta = dataset_info(name)
+    typer.echo(f"{name}: {meta.description}")
+    typer.echo(f"location: {_where(name, root)}")
+    if meta.kind == "text":
+        for split in ("train", "test"):
+            text = load(name, split, root)
+            typer.echo(f"{split}: {len(text):,} characters, {len(set(text))} distinct")
+        return
+    rows = []
+    for split in ("train", "test"):
+        ds = load(name, split, root)
+        counts = ds.y.bincount(minlength=ds.num_classes).tolist()
+        rows.append(
+            {
+                "split": split,
+                "examples": len(ds),
+                "input_shape": str(ds.input_shape),
+                "classes": ds.num_classes,
+                "min/class": min(counts),
+                "max/class": max(counts),
+                "mean pixel": round(float(ds.x.mean()), 4),
+            }
+        )
+    print_table(rows)
+    typer.echo("classes: " + ", ".join(load(name, "test", root).classes))
+
+
+@app.command()
+def download(
+    name: Annotated[str, typer.Argument(help="fashion-mnist or mnist")], root: RootOpt = None
+) -> None:
+    """Fetch a dataset from its official source, verified by SHA-256 (needs network)."""
+    path = fetch(name, root)
+    typer.echo(f"{name}: verified files in {path}")

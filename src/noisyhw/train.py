@@ -1,0 +1,351 @@
+"""The one training / evaluation loop every experiment uses.
+
+>>> from noisyhw import data, models, train
+>>> ds, val = data.load("digits", "train"), data.load("digits", "test")
+>>> model = models.create("mlp", ds.input_shape, ds.num_classes)
+>>> history = train.fit(model, ds, val, train.TrainConfig(epochs=5, seed=0))   # doctest: +SKIP
+
+Extensions (pruning regularisers, noise curricula, gates, masks) plug in as :class:`Callback`
+objects instead of copies of the loop. Checkpoints (``checkpoint=path``) are written atomically
+after every epoch with everything needed to resume bit for bit (model, optimizer, scheduler,
+random generators, callback state); a rerun with the same path resumes after the last finished
+epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from .data.datasets import ArrayDataset
+from .errors import ParameterError, check_choice, check_float, check_int
+from .io import load_checkpoint, save_checkpoint
+from .progress import progress_bar
+from .seeding import seed_everything
+
+__all__ = [
+    "Callback",
+    "History",
+    "TrainConfig",
+    "confusion_matrix",
+    "evaluate",
+    "fit",
+    "iterate_batches",
+    "predict",
+]
+
+History = list[dict[str, float]]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class TrainConfig:
+    """Training hyperparameters (validated on creation).
+
+    ``lr`` is the initial learning rate; ``scheduler="cosine"`` anneals it to 0 over the epochs,
+    ``"step"`` divides it by 10 at 50% and 75% of them. ``grad_clip`` clips the global gradient
+    norm. ``max_batches`` caps batches per epoch (quick runs and tests).
+    """
+
+    epochs: int = 5
+    batch_size: int = 128
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    scheduler: str | None = None
+    seed: int = 0
+    device: str = "cpu"
+    grad_clip: float | None = None
+    max_batches: int | None = None
+    eval_batch_size: int = 1024
+
+    def __post_init__(self) -> None:
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_float("lr", self.lr, 0.0, lo_open=True)
+        check_choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
+        check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
+        check_float("weight_decay", self.weight_decay, 0.0)
+        check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
+        check_int("seed", self.seed, 0)
+        if self.grad_clip is not None:
+            check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
+        if self.max_batches is not None:
+            check_int("max_batches", self.max_batches, 1)
+        check_int("eval_batch_size", self.eval_batch_size, 1)
+
+
+class Callback:
+    """Hooks into :func:`fit`. Override what you need; every hook defaults to doing nothing."""
+
+    def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        """Called once, after the optimizer exists (and after a resume restored state)."""
+
+    def extra_loss(self, model: nn.Module) -> torch.Tensor | None:
+        """A term added to the task loss of every batch (regularisers, penalties)."""
+        return None
+
+    def on_after_backward(self, model: nn.Module) -> None:
+        """After ``loss.backward()``, before the optimizer step (edit gradients, e.g. masks)."""
+
+    def on_step_end(self, model: nn.Module) -> None:
+        """After ``optimizer.step()`` (re-apply masks, projections)."""
+
+    def on_epoch_end(self, epoch: int, model: nn.Module, metrics: dict[str, float]) -> None:
+        """After an epoch's evaluation; may add entries to ``metrics``."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """State to checkpoint (tensors and plain values only)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` returned."""
+
+
+# --------------------------------------------------------------------------- batching
+def iterate_batches(
+    ds: Dataset, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """(x, y) batches of a dataset; in-memory :class:`ArrayDataset` is sliced directly (fast)."""
+    if isinstance(ds, ArrayDataset):
+        n = len(ds)
+        order = torch.randperm(n, generator=generator) if shuffle else None
+        for i in range(0, n, batch_size):
+            if order is None:
+                yield ds.x[i : i + batch_size], ds.y[i : i + batch_size]
+            else:
+                idx = order[i : i + batch_size]
+                yield ds.x[idx], ds.y[idx]
+        return
+    yield from DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _num_batches(ds: Dataset, batch_size: int, cap: int | None) -> int:
+    n = math.ceil(len(ds) / batch_size)  # type: ignore[arg-type]
+    return min(n, cap) if cap else n
+
+
+def _task_loss(logits: torch.Tensor, y: torch.Tensor, loss_fn: LossFn | None) -> torch.Tensor:
+    if loss_fn is not None:
+        return loss_fn(logits, y)
+    if logits.dim() == 3:  # sequence outputs (N, T, V) against targets (N, T)
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+    return nn.functional.cross_entropy(logits, y)
+
+
+def _correct(logits: torch.Tensor, y: torch.Tensor) -> tuple[int, int]:
+    pred = logits.argmax(dim=-1)
+    return int((pred == y).sum()), int(y.numel())
+
+
+# --------------------------------------------------------------------------- evaluation
+@torch.no_grad()
+def predict(
+    model: nn.Module, ds: Dataset, device: str = "cpu", batch_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits (N, classes) — or (N, T, V) for sequence outputs — and labels, on the CPU."""
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    try:
+        for x, y in iterate_batches(ds, batch_size):
+            logits.append(model(x.to(device)).float().cpu())
+            labels.append(y)
+    finally:
+        model.train(was_training)
+    return torch.cat(logits), torch.cat(labels)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    ds: Dataset,
+    device: str = "cpu",
+    batch_size: int = 1024,
+    loss_fn: LossFn | None = None,
+) -> dict[str, float]:
+    """Mean loss and accuracy (token accuracy for sequence outputs); adds ``perplexity`` for
+    sequence outputs (``exp`` of the mean cross-entropy in nats)."""
+    logits, labels = predict(model, ds, device, batch_size)
+    loss = float(_task_loss(logits, labels, loss_fn))
+    correct, total = _correct(logits, labels)
+    out = {"loss": loss, "accuracy": correct / max(total, 1)}
+    if logits.dim() == 3:
+        out["perplexity"] = math.exp(min(loss, 50.0))
+    return out
+
+
+def confusion_matrix(pred: torch.Tensor, labels: torch.Tensor, num_classes: int) -> np.ndarray:
+    """Counts (num_classes, num_classes): row = true class, column = predicted class."""
+    idx = labels.long() * num_classes + pred.long()
+    return torch.bincount(idx, minlength=num_classes**2).reshape(num_classes, num_classes).numpy()
+
+
+# --------------------------------------------------------------------------- training
+def _make_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ParameterError("model", "has no trainable parameters")
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+        )
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _make_scheduler(
+    opt: torch.optim.Optimizer, cfg: TrainConfig
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if cfg.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+    if cfg.scheduler == "step":
+        milestones = sorted({max(1, cfg.epochs // 2), max(1, (3 * cfg.epochs) // 4)})
+        return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=milestones, gamma=0.1)
+    return None
+
+
+def fit(
+    model: nn.Module,
+    train: Dataset,
+    val: Dataset | None = None,
+    config: TrainConfig | None = None,
+    *,
+    callbacks: Sequence[Callback] = (),
+    checkpoint: str | Path | None = None,
+    loss_fn: LossFn | None = None,
+    description: str = "train",
+) -> History:
+    """Train ``model`` in place; return the per-epoch history.
+
+    Each history entry has ``epoch``, ``train_loss``, ``train_acc``, ``lr``, ``time_s`` and, with
+    ``val``, ``val_loss`` / ``val_acc`` (plus whatever callbacks add). With the same seed, data and
+    model initialisation the resulting weights are identical (CPU; deterministic kernels asked for).
+    """
+    cfg = config or TrainConfig()
+    device = torch.device(cfg.device)
+    model.to(device)
+    seed_everything(cfg.seed)
+    shuffle_gen = torch.Generator().manual_seed(cfg.seed)
+    opt = _make_optimizer(model, cfg)
+    sched = _make_scheduler(opt, cfg)
+    history: History = []
+    start_epoch = 0
+    ckpt = Path(checkpoint) if checkpoint else None
+    if ckpt is not None and ckpt.is_file():
+        state = load_checkpoint(ckpt, map_location=device)
+        if state.get("config") != asdict(cfg):
+            raise ParameterError(
+                "checkpoint", f"{ckpt} was written with a different training configuration"
+            )
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None and state.get("scheduler") is not None:
+            sched.load_state_dict(state["scheduler"])
+        for cb, cb_state in zip(callbacks, state.get("callbacks", []), strict=False):
+            cb.load_state_dict(cb_state)
+        shuffle_gen.set_state(state["shuffle_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(_np_state_from(state["numpy_rng"]))
+        random.seed(int(state["python_seed"]))
+        history = [dict(h) for h in state["history"]]
+        start_epoch = int(state["epoch"])
+    for cb in callbacks:
+        cb.on_train_begin(model, opt)
+
+    n_batches = _num_batches(train, cfg.batch_size, cfg.max_batches)
+    for epoch in range(start_epoch, cfg.epochs):
+        model.train()
+        t0 = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        with progress_bar(f"{description} epoch {epoch + 1}/{cfg.epochs}", n_batches) as advance:
+            for b, (x, y) in enumerate(
+                iterate_batches(train, cfg.batch_size, shuffle=True, generator=shuffle_gen)
+            ):
+                if b >= n_batches:
+                    break
+                x, y = x.to(device), y.to(device)
+                logits = model(x)
+                loss = _task_loss(logits, y, loss_fn)
+                total = loss
+                for cb in callbacks:
+                    extra = cb.extra_loss(model)
+                    if extra is not None:
+                        total = total + extra
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                for cb in callbacks:
+                    cb.on_after_backward(model)
+                if cfg.grad_clip is not None:
+                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                opt.step()
+                for cb in callbacks:
+                    cb.on_step_end(model)
+                c, t = _correct(logits.detach(), y)
+                loss_sum += float(loss.detach()) * t
+                correct += c
+                seen += t
+                advance(info=f"loss {loss_sum / seen:.4f}")
+        metrics: dict[str, float] = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
+            "lr": opt.param_groups[0]["lr"],
+        }
+        if sched is not None:
+            sched.step()
+        if val is not None:
+            ev = evaluate(model, val, str(device), cfg.eval_batch_size, loss_fn)
+            metrics["val_loss"], metrics["val_acc"] = ev["loss"], ev["accuracy"]
+            if "perplexity" in ev:
+                metrics["val_perplexity"] = ev["perplexity"]
+        for cb in callbacks:
+            cb.on_epoch_end(epoch + 1, model, metrics)
+        metrics["time_s"] = time.perf_counter() - t0
+        history.append(metrics)
+        if ckpt is not None:
+            python_seed = random.randrange(2**31)
+            random.seed(python_seed)
+            save_checkpoint(
+                ckpt,
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "scheduler": sched.state_dict() if sched is not None else None,
+                    "callbacks": [cb.state_dict() for cb in callbacks],
+                    "epoch": epoch + 1,
+                    "history": history,
+                    "config": asdict(cfg),
+                    "shuffle_rng": shuffle_gen.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "numpy_rng": _np_state_to(np.random.get_state()),
+                    "python_seed": python_seed,
+                },
+            )
+    return history
+
+
+def _np_state_to(state: tuple) -> dict[str, Any]:
+    name, keys, pos, has_gauss, cached = state
+    return {
+        "name": name,
+        "keys": torch.from_numpy(keys.astype(np.int64)),
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached": float(cached),
+    }
+
+
+def _np_state_from(d: dict[str, Any]) -> tuple:
+    return (d["name"], d["keys"].numpy().astype(np.uint32), d["pos"], d["has_gauss"], d["cached"])
