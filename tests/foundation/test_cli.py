@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from noisyhw.cli import main
+
+
+def test_help_lists_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for cmd in ("train", "evaluate", "demo", "data"):
+        assert cmd in out
+
+
+def test_data_list_and_info(capsys):
+    assert main(["data", "list"]) == 0
+    assert "digits" in capsys.readouterr().out
+    assert main(["data", "info", "digits"]) == 0
+    assert "1437" in capsys.readouterr().out
+
+
+def test_train_then_evaluate_and_resume(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["command"] == "train" and len(res["rows"]) == 2
+    for f in ("report.html", "learning_curve.png", "confusion.png", "model.pt", "checkpoint.pt"):
+        assert (out / f).is_file(), f
+    assert main(args) == 0  # rerun resumes from the finished checkpoint
+    ev_out = tmp_path / "ev"
+    assert (
+        main(["evaluate", "--checkpoint", str(out / "model.pt"), "--out", str(ev_out), "--quiet"])
+        == 0
+    )
+    acc = json.loads((ev_out / "results.json").read_text())["rows"][0]["accuracy"]
+    assert acc == pytest.approx(res["evaluation"]["accuracy"])
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--epochs", "-1", "--dataset", "digits"], "epochs"),
+        (["train", "--dataset", "imagenet"], "dataset"),
+        (["train", "--model", "vgg99", "--dataset", "digits"], "--model"),
+        (["train", "--lr", "nan", "--dataset", "digits"], "lr"),
+        (["train", "--device", "tpu", "--dataset", "digits"], "--device"),
+        (["data", "info", "nope"], "dataset"),
+        (["demo", "--only", "nothing"], "--only"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x")] if argv[0] in ("train",) else argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and needle in err[0]
+    assert not (tmp_path / "x").exists()
+
+
+def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path, capsys):
+    bogus = tmp_path / "model.pt"
+    bogus.write_bytes(b"not a checkpoint")
+    assert main(["evaluate", "--checkpoint", str(bogus)]) == 2
+    assert "not a readable" in capsys.readouterr().err
+
+
+def test_real_entry_point_exit_code(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "noisyhw", "train", "--epochs", "0", "--dataset", "digits"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "epochs" in proc.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_demo_fast_classifier_section(tmp_path):
+    assert (
+        main(
+            [
+                "demo",
+                "--only",
+                "classifier",
+                "--fast",
+                "--dataset",
+                "digits",
+                "--out",
+                str(tmp_path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    res = json.loads((tmp_path / "results.json").read_text())
+    assert res["rows"][0]["test_accuracy"] > 0.5
+    assert "Small CNN" in (tmp_path / "report.html").read_text()
