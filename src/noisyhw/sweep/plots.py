@@ -98,9 +98,10 @@ def heatmap(
     if ylabels is not None:
         ax.set_yticks(range(len(ylabels)), list(ylabels), fontsize=8)
     if annotate:
-        thresh = np.nanmax(m) / 2 if m.size else 0
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
+                r, g, b, _ = im.cmap(im.norm(m[i, j]))
+                dark_cell = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
                 ax.text(
                     j,
                     i,
@@ -108,7 +109,7 @@ def heatmap(
                     ha="center",
                     va="center",
                     fontsize=7,
-                    color="white" if m[i, j] < thresh else "black",
+                    color="white" if dark_cell else "black",
                 )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
