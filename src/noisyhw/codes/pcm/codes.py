@@ -15,9 +15,10 @@ Constructions
   a change flips the cell of its group not flipped in the last alpha-1 writes. Rate 1/alpha.
 * :class:`ResidueCode` - (1, beta, p): cells i mod beta < p hold data directly, the rest never
   change. Rate p/beta (n a multiple of beta).
-* :class:`TimeSharedCode` - the combination for any (alpha, beta, p): alpha copies of a
-  (1, beta, p) code side by side, message = XOR of the copies' messages, each write rewrites one
-  copy not written in the last alpha-1 writes. Rate R(1, beta, p) / alpha.
+* :class:`TimeSharedCode` - the combination for any (alpha, beta, p): k copies of a
+  (1, beta, p_in) code side by side, message = XOR of the copies' messages, each write rewrites
+  one copy not written in the last k-1 writes; valid when ceil(alpha / k) * p_in <= p.
+  Rate R(1, beta, p_in) / k (k = alpha, p_in = p: the classic combination).
 """
 
 from __future__ import annotations
@@ -91,10 +92,9 @@ class PCMCode(ABC):
         if self.memory == 0 or history is None:
             return out
         h = np.asarray(history, dtype=np.uint8)
-        if h.ndim != 2 or h.shape[1] != self.n or h.shape[0] > self.memory:
-            raise ParameterError(
-                "history", f"must be (k, {self.n}) previous states with k <= {self.memory}", h.shape
-            )
+        if h.ndim != 2 or h.shape[1] != self.n:
+            raise ParameterError("history", f"must be (k, {self.n}) previous states", h.shape)
+        h = h[-self.memory :]  # only the most recent `memory` states matter
         chain = np.concatenate([h, state[None]], axis=0)[::-1]  # current first
         d = chain[:-1] ^ chain[1:]
         out[: d.shape[0]] = d
@@ -106,8 +106,11 @@ class PCMCode(ABC):
 
     @abstractmethod
     def write(self, state, message, history=None) -> np.ndarray:
-        """New state (n,) uint8 storing ``message``; ``history`` = up to ``memory`` previous
-        states, oldest first (None: no earlier writes)."""
+        """New state (n,) uint8 storing ``message``.
+
+        ``history``: (k, n) previous states, oldest first (None: no earlier writes); only the
+        last ``memory`` rows are used, fewer mean fewer earlier writes.
+        """
 
     def encoder(self, state=None) -> Encoder:
         """An :class:`Encoder` that keeps the history for you."""
@@ -268,41 +271,61 @@ class ResidueCode(PCMCode):
 
 # ----------------------------------------------------------------------------- time sharing
 class TimeSharedCode(PCMCode):
-    """Combination for any (alpha, beta, p): alpha copies of a (1, beta, p') code, p' <= p.
+    """Combination for any (alpha, beta, p): k copies of a (1, beta, p_in) code, time-shared.
 
     Copy j occupies cells [j n_in, (j+1) n_in). The message is the digit-wise XOR of the copies'
-    messages (radix a power of two). A write rewrites one copy that did not change in the last
-    alpha-1 writes (one exists: each write changes at most one copy), so every cell changes at
-    most once in any alpha consecutive writes, and a beta-window sees changes of one write of one
-    copy only: inner codes end with beta-1 guard cells (SyndromeCode) or, when ``inner`` is None
-    (requires p >= beta), every window has at most beta <= p changes. Rate = R_inner / alpha.
+    messages (radix a power of two). A write rewrites one copy not written in the last k-1
+    writes (one exists: each write changes at most one copy), so a copy is written at most
+    w = ceil(alpha / k) times in any alpha consecutive writes. A beta-window then holds at most
+    w * p_in changes: a SyndromeCode inner ends with beta-1 guard cells so a window sees one copy;
+    a ResidueCode inner (n_in a multiple of beta) keeps exactly p_in data cells in every window
+    even across copies; with ``inner=None`` (plain cells) a window holds at most w * beta
+    changes. The constructor checks that this is <= p. Rate = R_inner / k; memory k - 1.
+    With k = 1 (memory 0) it is the inner code run under a p_in <= p / alpha budget.
     """
 
     name = "time-shared"
 
-    def __init__(self, alpha: int, beta: int, p: int, inner: PCMCode | None = None, width: int = 1):
-        self.constraint = constraint(alpha, beta, p)
-        a = self.constraint.alpha
+    def __init__(
+        self,
+        alpha: int,
+        beta: int,
+        p: int,
+        inner: PCMCode | None = None,
+        *,
+        copies: int | None = None,
+        width: int = 1,
+    ):
+        self.constraint = c = constraint(alpha, beta, p)
+        k = c.alpha if copies is None else check_int("copies", copies, 1, c.alpha)
+        per_window = -(-c.alpha // k)  # writes of one copy inside alpha consecutive writes
         if inner is None:
-            if self.constraint.p < self.constraint.beta:
-                raise ParameterError("inner", "is required when p < beta")
             self.inner = None
             self.n_in = check_int("width", width, 1)
             self.radix, self.symbols = 2, self.n_in
+            worst = per_window * c.beta
         else:
             ic = inner.constraint
-            if ic.alpha != 1 or ic.beta != self.constraint.beta or ic.p > self.constraint.p:
-                raise ParameterError("inner", f"must be a (1, {beta}, <= {p}) code", str(ic))
+            if ic.alpha != 1 or ic.beta != c.beta:
+                raise ParameterError("inner", f"must be a (1, {c.beta}, p_in) code", str(ic))
             if inner.radix & (inner.radix - 1):
                 raise ParameterError("inner", "radix must be a power of two", inner.radix)
             if isinstance(inner, ResidueCode):
-                raise ParameterError("inner", "must end with guard cells (use SyndromeCode)")
+                if inner.n % c.beta:
+                    raise ParameterError("inner", "residue code length must be a multiple of beta")
+            elif not isinstance(inner, SyndromeCode):
+                raise ParameterError("inner", "must be a SyndromeCode or ResidueCode", inner.name)
             self.inner = inner
             self.n_in = inner.n
             self.radix, self.symbols = inner.radix, inner.symbols
-        self.copies = a
-        self.n = a * self.n_in
-        self.memory = a - 1
+            worst = per_window * ic.p
+        if worst > c.p:
+            raise ParameterError(
+                "copies", f"{k} copies let a window collect {worst} > p = {c.p} changes", k
+            )
+        self.copies = k
+        self.n = k * self.n_in
+        self.memory = k - 1
 
     def _read_copy(self, cells: np.ndarray) -> np.ndarray:
         return cells.astype(np.int64) if self.inner is None else self.inner.read(cells)
@@ -320,8 +343,8 @@ class TimeSharedCode(PCMCode):
         cur = self.read(s)
         if np.array_equal(cur, m):
             return s.copy()
-        recent = self._diffs(s, history).reshape(self.memory, self.copies, self.n_in).any(axis=2)
-        busy = recent.any(axis=0)
+        recent = self._diffs(s, history).reshape(self.memory, self.copies, self.n_in)
+        busy = recent.any(axis=(0, 2))
         j = int(np.flatnonzero(~busy)[0])
         blocks = s.reshape(self.copies, self.n_in).copy()
         target = m ^ cur ^ self._read_copy(blocks[j])
@@ -334,9 +357,10 @@ class TimeSharedCode(PCMCode):
     def describe(self) -> dict:
         d = super().describe()
         d["inner"] = None if self.inner is None else repr(self.inner)
+        d["copies"] = self.copies
         return d
 
     def __repr__(self) -> str:
         c = self.constraint
-        return (f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), inner={self.inner!r}, n={self.n}, "
-                f"rate={self.rate:.4f})")
+        return (f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), copies={self.copies}, "
+                f"inner={self.inner!r}, n={self.n}, rate={self.rate:.4f})")
