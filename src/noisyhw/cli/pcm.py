@@ -44,11 +44,12 @@ def bound(
     params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "time_budget": time_budget}
     run = Run("pcm bound", params, out=out, seed=0)
     rows = run.sweep(bound_trial, [params], description="pcm bound")
-    cols = ["alpha", "beta", "p", "lower", "upper", "exact", "lower_method", "upper_method"]
+    cols = ["alpha", "beta", "p", "lower", "upper", "exact"]
     if n:
         cols += ["n", "finite_n_bound", "max_messages"]
-    run.section(f"Capacity bounds for {c}").table(rows, cols)
+    run.section(f"Capacity bounds for {c}").table(rows, [*cols, "lower_method", "upper_method"])
     finish(run, rows, cols, title=f"C{c} bits/cell/write")
+    typer.echo(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
 
 
 @app.command()
@@ -119,10 +120,11 @@ def simulate(
     bd = capacity_bounds(c.alpha, c.beta, c.p, time_budget=1.0)
     for r in rows:
         r["lower"], r["upper"] = bd.lower, bd.upper
-    cols = ["construction", "rate", "lower", "upper", "writes", "violations", "decode_errors",
+    cols = ["code", "rate", "lower", "upper", "writes", "violations", "decode_errors",
             "max_window_cost", "writes_per_s"]
     sec = run.section(f"Simulation of {c}")
     sec.image(plot_rates(rows, run.plot_path("rate_vs_bounds.png"), f"{c}: rate vs bounds"))
     sec.table(rows, cols)
     sec.text("states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols).")
     finish(run, rows, cols, title=f"pcm simulate {c}")
+    typer.echo(f"construction: {rows[0]['construction']}")

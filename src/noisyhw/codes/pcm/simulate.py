@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ class SimulationResult:
     violations: int  #: windows over p found by the checker (0 or 1: it stops at the first)
     first_violation: object  #: Violation or None
     decode_errors: int  #: writes whose decoded message differed from the one written
+    write_s: float = 0.0  #: seconds spent inside the encoder (excludes checking and adversary)
 
     @property
     def writes(self) -> int:
@@ -61,6 +63,7 @@ def simulate(
     enc = code.encoder()
     states[0] = enc.state
     errors = 0
+    spent = 0.0
     full = code.radix - 1
     for t in range(T):
         if source == "random":
@@ -73,8 +76,10 @@ def simulate(
             hist = np.array(enc._hist, np.uint8) if enc._hist else None
             cost = [int((code.write(enc.state, o, hist) != enc.state).sum()) for o in options]
             msgs[t] = options[int(np.argmax(cost))]
+        t0 = time.perf_counter()
         states[t + 1] = enc.write(msgs[t])
+        spent += time.perf_counter() - t0
         errors += int(not np.array_equal(code.read(states[t + 1]), msgs[t]))
     c = code.constraint
     v = check(states, c.alpha, c.beta, c.p)
-    return SimulationResult(states, msgs, int(v is not None), v, errors)
+    return SimulationResult(states, msgs, int(v is not None), v, errors, spent)
