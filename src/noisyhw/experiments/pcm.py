@@ -157,7 +157,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     )
     ctx.section.table(rows, ["alpha", "beta", "p", "code", "n", "rate", "lower", "upper",
                              "rate/upper"])
-    ctx.section.image(plot, "construction rate between the capacity bounds")
+    cases_text = ", ".join(f"{i + 1}={(r['alpha'], r['beta'], r['p'])}" for i, r in enumerate(rows))
+    ctx.section.image(plot, f"construction rate between the capacity bounds; cases {cases_text}")
     ctx.section.table(sims, title="simulation: every write checked and decoded")
     return [{"alpha": r["alpha"], "beta": r["beta"], "p": r["p"], "rate": round(r["rate"], 4),
              "upper": round(r["upper"], 4)} for r in rows]
