@@ -93,14 +93,14 @@ def test_guarded_syndrome_every_syndrome_has_allowed_pattern(key):
     """(1, beta, p): brute-force every change pattern of the block; all 2^r syndromes occur."""
     _, beta, p = key
     b, r, cols = BLOCK_CODES[key]
-    found = set()
-    for x in itertools.product((0, 1), repeat=b):
-        if all(sum(x[j: j + beta]) <= p for j in range(max(1, b - beta + 1))):
-            s = 0
-            for bit, col in zip(x, cols, strict=True):
-                s ^= col * bit
-            found.add(s)
-    assert found == set(range(2**r))
+    x = (np.arange(2**b)[:, None] >> np.arange(b)) & 1  # every change pattern, one per row
+    ok = np.ones(2**b, bool)
+    for j in range(max(1, b - beta + 1)):  # every beta-window of the block, from the definition
+        ok &= x[:, j: j + beta].sum(axis=1) <= p
+    syn = np.zeros(2**b, np.int64)
+    for i, col in enumerate(cols):
+        syn ^= x[:, i] * col
+    assert set(syn[ok].tolist()) == set(range(2**r))
 
 
 @st.composite

@@ -1,4 +1,5 @@
-"""Syndrome block codes found by scripts/pcm_search_tables.py (random search per triple).
+"""Syndrome block codes found by random search (scripts/pcm_search_tables.py; the alpha = 1
+entries with b >= 16 by a longer coverage-only search of the same kind).
 
 (alpha, beta, p) -> (b cells, r syndrome bits, columns). Each entry is only a candidate: the
 safety game is solved again whenever a SyndromeCode is built, and tests rebuild every entry.
@@ -7,10 +8,10 @@ safety game is solved again whenever a SyndromeCode is built, and tests rebuild 
 BLOCK_CODES: dict[tuple[int, int, int], tuple[int, int, list[int]]] = {
     (1, 2, 1): (6, 4, [5, 2, 3, 12, 9, 1]),
     (1, 3, 1): (7, 4, [4, 6, 2, 7, 5, 9, 12]),
-    (1, 3, 2): (10, 8, [31, 251, 115, 162, 83, 160, 218, 69, 102, 67]),
+    (1, 3, 2): (17, 13, [3842, 4605, 6709, 1104, 6843, 5880, 6479, 7721, 4640, 1955, 528, 1428, 4169, 310, 4828, 6216, 5074]),
     (1, 4, 1): (8, 4, [4, 14, 10, 11, 5, 2, 1, 3]),
-    (1, 4, 2): (13, 9, [401, 171, 156, 304, 299, 11, 103, 352, 320, 309, 310, 321, 132]),
-    (1, 4, 3): (13, 11, [1391, 657, 1174, 2015, 724, 889, 620, 524, 901, 2025, 1995, 1889, 303]),
+    (1, 4, 2): (16, 11, [1228, 368, 1141, 891, 1812, 1606, 629, 1727, 1081, 66, 7, 855, 1254, 309, 1932, 1837]),
+    (1, 4, 3): (18, 15, [27656, 16066, 8556, 2932, 18134, 14738, 26482, 18623, 29017, 18699, 29748, 12104, 1767, 3839, 16836, 11288, 19790, 19076]),
     (2, 1, 1): (2, 1, [1, 1]),
     (2, 2, 1): (6, 2, [2, 3, 1, 2, 3, 1]),
     (2, 2, 2): (6, 4, [5, 2, 3, 12, 9, 1]),
