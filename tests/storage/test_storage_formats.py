@@ -13,7 +13,7 @@ from noisyhw import storage as S
 from noisyhw.errors import ParameterError
 
 REPS = ["float32", "float16", "bfloat16", "fixed8", "fixed5", "hwo8", "hwo4", "hwo12"]
-PROTS = ["none", "nulling", "range", "nulling+range"]
+PROTS = ["none", "nulling", "range", "nulling+range", "nulling-extra", "nulling-extra+range"]
 
 
 def _weights(n=2000, seed=0):
@@ -119,8 +119,10 @@ def test_parser_and_bad_input():
         S.FixedPoint(1)
     with pytest.raises(ParameterError, match="n"):
         S.HammingOrdered(1)
-    with pytest.raises(ParameterError, match="protection"):
-        S.protection("parity")
+    for bad in ("parity", "none+range", "nulling+nulling-extra", "range+range"):
+        with pytest.raises(ParameterError, match="protection"):
+            S.protection(bad)
+    assert S.protection("range+nulling-extra").name == "nulling-extra+range"
     with pytest.raises(ParameterError, match="n"):
         S.encode_tensor(_weights(), S.FixedPoint(2), S.protection("nulling"))
 
@@ -132,11 +134,12 @@ def test_clean_round_trip_with_every_protection(rep, prot):
     r, p = S.representation(rep), S.protection(prot)
     w = _weights()
     st = S.encode_tensor(w, r, p)
-    assert st.words.dtype == r.container and st.width == r.width
-    assert int(st.words.max()) < 2**r.width
+    extra = int(p.nulling and p.parity == "extra")
+    assert st.width == r.width + extra == p.width(r)
+    assert int(st.words.max()) < 2**st.width
     v, nulled, ranged = S.decode_tensor(st, r, p)
     assert nulled == 0 and ranged == 0
-    expected = (r.reduced() if p.nulling else r).roundtrip(w)
+    expected = (r.reduced() if p.nulling and not extra else r).roundtrip(w)
     assert np.array_equal(v, expected)
 
 
@@ -150,17 +153,21 @@ def test_nulling_parity_costs_bit_zero():
 
 
 @pytest.mark.parametrize("rep", ["float32", "bfloat16", "fixed8", "hwo6"])
-def test_nulling_zeroes_exactly_the_values_whose_parity_fails(rep):
-    r, p = S.representation(rep), S.protection("nulling")
+@pytest.mark.parametrize("prot", ["nulling", "nulling-extra"])
+def test_nulling_zeroes_exactly_the_values_whose_parity_fails(rep, prot):
+    r, p = S.representation(rep), S.protection(prot)
     w = _weights()
     st = S.encode_tensor(w, r, p)
     clean, _, _ = S.decode_tensor(st, r, p)
     g = np.random.default_rng(1)
     noisy = st.copy()
-    noisy.words ^= g.integers(0, 2**r.width, w.size).astype(r.container) * (g.random(w.size) < 0.3)
+    hit = g.integers(0, 2**st.width, w.size).astype(st.words.dtype) * (g.random(w.size) < 0.3)
+    noisy.words ^= hit.astype(st.words.dtype)
     v, nulled, _ = S.decode_tensor(noisy, r, p)
     odd = np.bitwise_count(noisy.words ^ st.words) % 2 == 1
     assert nulled == odd.sum() > 0
+    if p.parity == "extra":  # full precision kept
+        assert np.array_equal(clean, r.roundtrip(w))
     assert np.all(v[odd] == 0)
     even = ~odd & (noisy.words == st.words)
     assert np.array_equal(v[even], clean[even])

@@ -38,9 +38,14 @@ class StoredModel:
         return sum(t.words.size for t in self.tensors.values())
 
     @property
+    def width(self) -> int:
+        """Stored bits per value (the representation's, plus an extra parity bit if any)."""
+        return self.protection.width(self.representation)
+
+    @property
     def stored_bits(self) -> int:
         """Bits exposed to errors: ``width`` per value."""
-        return self.num_values * self.representation.width
+        return self.num_values * self.width
 
     @property
     def bits_per_param(self) -> float:
@@ -60,7 +65,7 @@ class StoredModel:
         """A copy with every stored bit flipped independently (see :func:`noisyhw.channels.bsc`);
         returns it and the number of flipped bits. ``bit_mask`` selects bit positions within the
         ``width`` stored bits (bit 0 = LSB); container bits above ``width`` never flip."""
-        width = self.representation.width
+        width = self.width
         positions = _positions(bit_mask, width)
         g = as_rng(rng)
         out = StoredModel(self.representation, self.protection, {}, dict(self.dtypes))
