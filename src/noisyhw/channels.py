@@ -280,6 +280,18 @@ def _flip_geometric(
     keep1: float,
     g: np.random.Generator,
 ) -> int:
-    from ._bsc_kernels import flip_geometric
+    """Flip Bernoulli(rate) exposed bits (thinned by keep0/keep1); uniforms drawn in bulk."""
+    from ._bsc_kernels import flip_geometric_chunk
 
-    return int(flip_geometric(words, positions, rate, keep0, keep1, g))
+    n = words.size * positions.size
+    per = 2 if (keep0 < 1.0 or keep1 < 1.0) else 1
+    start, flips = -1, 0
+    while True:
+        expected = (n - 1 - start) * rate
+        size = per * int(expected + 6.0 * math.sqrt(expected) + 64)
+        start, f, done = flip_geometric_chunk(
+            words, positions, rate, keep0, keep1, g.random(size), start
+        )
+        flips += int(f)
+        if done:
+            return flips
