@@ -73,8 +73,8 @@ STUDIES: dict[str, Study] = {
     "mlp-digits": Study("digits", "mlp", epochs=40, lr=2e-3),
     "cnn-fashion": Study("fashion-mnist", "small_cnn", epochs=3, lr=2e-3, n_train=20000,
                          n_test=2000),
-    "resnet18-fashion": Study("fashion-mnist", "torchvision:resnet18", epochs=2, lr=1e-3,
-                              n_train=12000, n_test=1000),
+    "resnet18-fashion": Study("fashion-mnist", "torchvision:resnet18", epochs=1, lr=1e-3,
+                              n_train=4000, n_test=300),
 }
 
 
