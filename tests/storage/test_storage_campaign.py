@@ -62,6 +62,10 @@ def test_tolerable_ber_and_gain():
     assert f8["tolerable_ber_interp"] == pytest.approx(10 ** (-5 + 0.005 / 0.095))
     assert f8["gain"] == pytest.approx(10.0)
     assert tol["fixed4/none"]["tolerable_ber"] == 0.0 and tol["fixed4/none"]["gain"] == 0.0
+    media = {m["medium"]: m for m in C.media_table(list(tol.values()))}
+    slc = media["fresh SLC NAND"]
+    assert slc["raw_ber"] == 1e-8 and slc["fewest_bits"] == "fixed8/nulling"
+    assert media["worn TLC NAND"]["tolerated_by"] == "none"
     with pytest.raises(ParameterError, match="reference"):
         C.tolerable_ber(C.summarize(rows[4:8]))
 

@@ -36,10 +36,12 @@ from .model import StoredModel, load_stored, store
 from .protect import protection
 
 __all__ = [
+    "MEDIA_BER",
     "CampaignContext",
     "ber_grid",
     "campaign_trial",
     "campaign_trials",
+    "media_table",
     "report_campaign",
     "run_campaign",
     "summarize",
@@ -47,6 +49,17 @@ __all__ = [
 ]
 
 REFERENCE = ("float32", "none")
+
+#: Rough raw bit error rates of storage media (orders of magnitude, from the research notes:
+#: NAND raw BER spans ~1e-8 fresh SLC to 1e-3..1e-2 worn TLC/QLC or long retention; SRAM at
+#: reduced voltage ~1e-2 for ~30% energy). Used to say which media a configuration tolerates.
+MEDIA_BER: dict[str, float] = {
+    "fresh SLC NAND": 1e-8,
+    "fresh TLC NAND": 1e-5,
+    "worn TLC NAND": 1e-3,
+    "worn QLC NAND / long retention": 1e-2,
+    "low-voltage SRAM (~30% energy saved)": 1e-2,
+}
 
 
 def ber_grid(lo: float = 1e-9, hi: float = 1e-1, per_decade: int = 1) -> list[float]:
@@ -275,6 +288,23 @@ def tolerable_ber(
     return sorted(out, key=lambda r: (-r["tolerable_ber_interp"], r["config"]))
 
 
+def media_table(tol: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per :data:`MEDIA_BER` preset: the configurations whose tolerable BER reaches it."""
+    out = []
+    for medium, ber in MEDIA_BER.items():
+        ok = [r for r in tol if r["tolerable_ber_interp"] >= ber]
+        ok.sort(key=lambda r: (r["bits_per_param"], r["config"]))
+        out.append(
+            {
+                "medium": medium,
+                "raw_ber": ber,
+                "tolerated_by": ", ".join(r["config"] for r in ok) or "none",
+                "fewest_bits": ok[0]["config"] if ok else "none",
+            }
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- report
 def report_campaign(
     section: Section,
@@ -349,6 +379,11 @@ def report_campaign(
             "gain_interp",
         ],
         title=f"Tolerable BER (mean accuracy within {tolerance:g} of clean float32 {ref:.4f})",
+    )
+    section.table(
+        media_table(tol),
+        ["medium", "raw_ber", "fewest_bits", "tolerated_by"],
+        title="Which media each configuration tolerates (approximate raw BERs)",
     )
     section.table(
         summary,
