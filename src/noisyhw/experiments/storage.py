@@ -8,7 +8,6 @@ Hamming-weight-ordered code against plain binary; ``demo_section`` is the demo's
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,17 +269,3 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         for r in tol
     ]
 
-
-def gain_text(tol: list[dict[str, Any]]) -> str:
-    """One line per configuration: tolerable BER and gain over float32."""
-    lines = []
-    for r in tol:
-        g = "n/a" if r["gain_interp"] is None else f"{r['gain_interp']:.3g}x"
-        b = r["tolerable_ber_interp"]
-        lines.append(f"{r['config']:<28} {r['bits_per_param']:>7.3f} b/p  tolerable "
-                     f"{b:.3g}  gain {g}" if b else f"{r['config']:<28} below grid")
-    return "\n".join(lines)
-
-
-def _log10(x: float) -> float:
-    return math.log10(x) if x > 0 else float("-inf")
