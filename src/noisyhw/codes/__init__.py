@@ -1,0 +1,1 @@
+"""Constrained and error-correcting codes: one module or subpackage per family."""
