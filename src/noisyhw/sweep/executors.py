@@ -3,12 +3,20 @@
 A trial function has the signature ``fn(params: dict, context) -> dict`` and must be importable
 (defined at module level) so that worker processes can run it. ``context`` holds large read-only
 inputs (a trained model's state, a dataset); it is sent once per worker, never once per trial.
+
+``items`` may be any iterable, also a lazy one: executors pull the next item only when a worker is
+free, so a caller can decide what to submit next from the results seen so far (the Monte-Carlo
+stopping rule in :mod:`noisyhw.sweep.montecarlo` does). Closing the result iterator early (``break``
+or ``.close()``) stops submitting and cancels what has not started.
+
+Backends: :class:`LocalExecutor` (this process or a pool of spawned processes) and
+:class:`~noisyhw.sweep.ray_executor.RayExecutor` (a Ray cluster, optional extra).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -30,7 +38,7 @@ class TrialError(NoisyhwError):
 
 class Executor(Protocol):
     def run(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield ``(index, result)`` as trials finish; raise :class:`TrialError` on a failure
         after the trials already in flight have been yielded."""
@@ -60,7 +68,7 @@ class LocalExecutor:
         self.threads = check_int("threads_per_worker", threads_per_worker, 1, 256)
 
     def run(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         if self.workers == 1:
             for idx, params in items:
@@ -73,7 +81,7 @@ class LocalExecutor:
         yield from self._run_pool(fn, items, context)
 
     def _run_pool(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
@@ -81,13 +89,18 @@ class LocalExecutor:
             initializer=_init_worker,
             initargs=(context, self.threads),
         )
-        queue = list(items)[::-1]
+        pending = iter(items)
+        exhausted = False
         running: dict[Future, tuple[int, dict[str, Any]]] = {}
         failure: TrialError | None = None
         try:
-            while queue or running:
-                while queue and failure is None and len(running) < self.workers:
-                    idx, params = queue.pop()
+            while not exhausted or running:
+                while not exhausted and failure is None and len(running) < self.workers:
+                    nxt = next(pending, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    idx, params = nxt
                     running[pool.submit(_call, fn, params)] = (idx, params)
                 if not running:
                     break
@@ -106,7 +119,13 @@ class LocalExecutor:
 
 
 def make_executor(kind: str = "local", *, workers: int = 1, address: str | None = None) -> Executor:
-    """``local`` (processes on this machine) or ``ray`` (a Ray cluster; needs ``noisyhw[ray]``)."""
+    """``local`` (processes on this machine) or ``ray`` (a Ray cluster; needs ``noisyhw[ray]``).
+
+    For ``ray``, ``workers`` caps the trials in flight; ``workers=1`` (the CLI default) means "as
+    many as the cluster has CPUs"; ``address`` is the cluster (``auto``, ``HOST:PORT``,
+    ``ray://HOST:10001``) or None: the ``RAY_ADDRESS`` environment variable, else a new local
+    cluster.
+    """
     if kind == "local":
         return LocalExecutor(workers)
     if kind == "ray":
@@ -118,7 +137,7 @@ def make_executor(kind: str = "local", *, workers: int = 1, address: str | None 
             raise ParameterError(
                 "executor", "ray needs the optional extra: pip install 'noisyhw[ray]'", kind
             ) from exc
-        return RayExecutor(address=address, workers=workers)
+        return RayExecutor(address=address, workers=None if workers <= 1 else workers)
     from ..errors import ParameterError
 
     raise ParameterError("executor", "must be one of local, ray", kind)
