@@ -64,7 +64,8 @@ def connect(address: str | None = None, **init_kwargs: Any) -> None:
         ray.init(address=address, **init_kwargs)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise ParameterError(
-            "--address", f"cannot connect to a Ray cluster there ({exc.__class__.__name__}: {exc})",
+            "--address",
+            f"cannot connect to a Ray cluster there ({exc.__class__.__name__}: {exc})",
             address,
         ) from exc
 
