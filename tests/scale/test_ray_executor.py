@@ -1,6 +1,7 @@
 """Ray backend on a real local Ray cluster (2 CPUs on loopback): same results as the local
 executor, context shared through the object store, failures, a killed driver resumed."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -152,3 +153,27 @@ def test_local_and_ray_executors_share_the_protocol(cluster):
     a = dict(LocalExecutor(1).run(st.slow_square, trials, None))
     b = dict(RayExecutor(workers=3).run(st.slow_square, trials, None))
     assert a == b
+
+
+def test_cli_executor_ray_gives_the_local_numbers(cluster, tmp_path):
+    from noisyhw.cli import main
+
+    args = ["sweep", "bpsk", "--ebn0", "1,4", "--chunk-size", "3000", "--min-errors", "50"]
+    assert main([*args, "--out", str(tmp_path / "l"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "--out",
+                str(tmp_path / "r"),
+                "--quiet",
+                "--executor",
+                "ray",
+                "--address",
+                cluster,
+            ]
+        )
+        == 0
+    )
+    rows = [json.loads((tmp_path / d / "results.json").read_text())["rows"] for d in "lr"]
+    assert rows[0] == rows[1]

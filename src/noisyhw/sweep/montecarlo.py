@@ -352,6 +352,7 @@ def simulate_points(
     last finished chunks with the same final numbers. Same as ``run.montecarlo(...)``.
     """
     todo = run.pending(points)
+    run.store.set_meta("total_trials", len(points))  # for `noisyhw sweep status`
     if todo:
         log = ChunkLog(run.dir / "mc_chunks.sqlite")
         try:

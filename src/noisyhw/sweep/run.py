@@ -109,6 +109,7 @@ class Run:
         """
         trials = [dict(t) for t in trials]
         todo = self.pending(trials)
+        self.store.set_meta("total_trials", len(trials))  # for `noisyhw sweep status`
         ex = executor or LocalExecutor(workers)
         if todo:
             with progress_bar(description or self.command, len(trials)) as advance:
