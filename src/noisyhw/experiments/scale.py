@@ -17,7 +17,7 @@ from ..sweep.montecarlo import StopRule, bpsk_chunk, simulate
 if TYPE_CHECKING:
     from .demo import DemoContext
 
-__all__ = ["bpsk_fer_theory", "bpsk_reference_sweep", "demo_section"]
+__all__ = ["bpsk_fer_theory", "bpsk_reference_sweep", "demo_section", "noop_trial"]
 
 
 def bpsk_fer_theory(ebn0_db: float, k: int = 1) -> float:
@@ -116,3 +116,8 @@ def demo_section(ctx: DemoContext) -> list[dict[str, Any]]:
     ctx.section.image(png, "simulated bit error rate against the closed form")
     ctx.section.table(rows)
     return rows
+
+
+def noop_trial(params: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A trial that does nothing (echoes ``params["i"]``): measures executor overhead."""
+    return {"i": params["i"]}

@@ -60,8 +60,21 @@ def _call(fn: TrialFn, params: dict[str, Any]) -> dict[str, Any]:
     return fn(params, _CONTEXT)
 
 
+def _mp_context() -> mp.context.BaseContext:
+    """Worker processes start from a fork server that has imported noisyhw (and torch) once, so a
+    pool starts in a fraction of a spawn's time and later pools reuse the server; on platforms
+    without fork servers, spawn. Neither forks a process that has run torch's thread pools."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
 class LocalExecutor:
-    """Trials in this process (``workers=1``) or in a pool of spawned worker processes."""
+    """Trials in this process (``workers=1``) or in a pool of worker processes (started from a
+    fork server on Linux/macOS, spawned elsewhere); each worker sets torch to
+    ``threads_per_worker`` threads."""
 
     def __init__(self, workers: int = 1, threads_per_worker: int = 1) -> None:
         self.workers = check_int("workers", workers, 1, 256)
@@ -85,7 +98,7 @@ class LocalExecutor:
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=mp.get_context("spawn"),
+            mp_context=_mp_context(),
             initializer=_init_worker,
             initargs=(context, self.threads),
         )
