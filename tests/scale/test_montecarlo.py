@@ -9,6 +9,7 @@ import pytest
 import scale_trials as st
 from scipy.stats import norm
 
+from noisyhw.cli.sweep import run_status
 from noisyhw.errors import ParameterError
 from noisyhw.sweep import LocalExecutor, Run, TrialError
 from noisyhw.sweep.montecarlo import (
@@ -159,6 +160,11 @@ def test_sweep_resumes_mid_point_with_the_same_numbers(tmp_path):
     logged = {(point_stream(p), i) for p in points for i in log.load(ChunkLog.point_key(p, 3, 200))}
     log.close()
     assert len(logged) == 9
+    status = run_status(tmp_path / "cut")  # what `noisyhw sweep status` shows mid-run
+    open_points = status["mc_open_points"]
+    assert status["mc_chunks"] == 9 and open_points
+    assert sum(p["chunks"] for p in open_points) + sum(r["chunks"] for r in status["rows"]) == 9
+    assert all(p["errors"] < rule.min_errors for p in open_points)
     resumed = Interrupt(after=10**9)
     run2 = Run("mc", {"r": 1}, out=tmp_path / "cut", seed=3)
     rows = run2.montecarlo(st.coin_chunk, points, rule=rule, executor=resumed)

@@ -15,7 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError, ParameterError, check_float, check_int
-from ..sweep import print_table
+from ..sweep import print_table, trial_key
+from ..sweep.montecarlo import ChunkLog
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -52,12 +53,11 @@ def run_status(folder: Path) -> dict[str, Any]:
             for k, v in con.execute("SELECT key, value FROM meta")
         }
         finished, last = con.execute("SELECT COUNT(*), MAX(finished) FROM trials").fetchone()
-        rows = [
-            {**json.loads(p), **json.loads(r)}
-            for p, r in con.execute("SELECT params, result FROM trials ORDER BY idx")
-        ]
+        stored = con.execute("SELECT key, params, result FROM trials ORDER BY idx").fetchall()
     finally:
         con.close()
+    rows = [{**json.loads(p), **json.loads(r)} for _, p, r in stored]
+    done = {k for k, _, _ in stored}
     fingerprint = json.loads(meta.get("fingerprint", "{}"))
     out: dict[str, Any] = {
         "folder": str(folder),
@@ -73,12 +73,20 @@ def run_status(folder: Path) -> dict[str, Any]:
     }
     chunks_db = folder / "mc_chunks.sqlite"
     if chunks_db.is_file():
-        con = _connect_ro(chunks_db)
+        log = ChunkLog.open_readonly(chunks_db)
         try:
-            n, frames = con.execute("SELECT COUNT(*), COALESCE(SUM(n), 0) FROM chunks").fetchone()
+            progress = log.progress()
+        except sqlite3.OperationalError:
+            progress = []
         finally:
-            con.close()
-        out["mc_chunks"], out["mc_frames"] = n, frames
+            log.close()
+        out["mc_chunks"] = sum(p["chunks"] for p in progress)
+        out["mc_frames"] = sum(p["frames"] for p in progress)
+        out["mc_open_points"] = [
+            {**p["params"], "chunks": p["chunks"], "frames": p["frames"], **p["totals"]}
+            for p in progress
+            if p["chunks"] and trial_key(p["params"]) not in done
+        ]
     return out
 
 
@@ -111,6 +119,8 @@ def status(
     typer.echo(f"trials:      {_progress_text(s)} finished; {state}")
     if "mc_chunks" in s:
         typer.echo(f"monte-carlo: {s['mc_chunks']} chunks, {s['mc_frames']} frames simulated")
+        if s["mc_open_points"]:
+            print_table(s["mc_open_points"], title="points in progress (chunks logged so far)")
     if rows and s["rows"]:
         print_table(s["rows"][-rows:], title="last finished trials")
 

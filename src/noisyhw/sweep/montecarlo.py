@@ -143,6 +143,9 @@ class ChunkLog:
             "CREATE TABLE IF NOT EXISTS chunks (point TEXT NOT NULL, chunk INTEGER NOT NULL, "
             "n INTEGER NOT NULL, result TEXT NOT NULL, PRIMARY KEY (point, chunk))"
         )
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS points (point TEXT PRIMARY KEY, params TEXT NOT NULL)"
+        )
         self._db.commit()
 
     @staticmethod
@@ -152,6 +155,35 @@ class ChunkLog:
     def load(self, point: str) -> dict[int, tuple[int, dict[str, Any]]]:
         rows = self._db.execute("SELECT chunk, n, result FROM chunks WHERE point=?", (point,))
         return {c: (n, json.loads(r)) for c, n, r in rows}
+
+    def register(self, point: str, params: Mapping[str, Any]) -> None:
+        """Remember a point's parameters (for progress reports)."""
+        self._db.execute(
+            "INSERT OR IGNORE INTO points VALUES (?, ?)", (point, json.dumps(dict(params)))
+        )
+        self._db.commit()
+
+    def progress(self) -> list[dict[str, Any]]:
+        """Per point: ``{"params", "chunks", "frames", "totals"}`` over its logged chunks."""
+        out = []
+        for point, params in self._db.execute("SELECT point, params FROM points ORDER BY rowid"):
+            totals: dict[str, Any] = {}
+            chunks = frames = 0
+            for n, res in self._db.execute("SELECT n, result FROM chunks WHERE point=?", (point,)):
+                chunks, frames = chunks + 1, frames + n
+                for k, v in json.loads(res).items():
+                    totals[k] = totals.get(k, 0) + v
+            out.append(
+                {"params": json.loads(params), "chunks": chunks, "frames": frames, "totals": totals}
+            )
+        return out
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> ChunkLog:
+        """Open an existing log without writing to it (progress reports of a running sweep)."""
+        log = cls.__new__(cls)
+        log._db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10.0)
+        return log
 
     def add(self, point: str, chunk: int, n: int, result: Mapping[str, Any]) -> None:
         self._db.execute(
@@ -258,6 +290,7 @@ def _run_points(
             rule,
         )
         if log is not None:
+            log.register(p.key, params)
             for i, (n, res) in sorted(log.load(p.key).items()):
                 if i < rule.max_chunks and n == rule.chunk_frames(i):
                     p.take(i, res)
