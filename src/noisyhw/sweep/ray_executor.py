@@ -139,7 +139,10 @@ class RayExecutor:
                     running[task.remote(fn_ref, params, ctx_box)] = (idx, params)
                 if not running:
                     break
-                done, _ = ray.wait(list(running), num_returns=1)
+                refs = list(running)
+                done, rest = ray.wait(refs, num_returns=1)
+                if rest:  # collect everything else already finished in the same round trip
+                    done += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
                 for ref in done:
                     idx, params = running.pop(ref)
                     try:
