@@ -18,8 +18,9 @@ from noisyhw.sweep.montecarlo import StopRule, bpsk_chunk
 
 # CPU-bound, fixed work (no min-errors rule: both runs simulate exactly the same chunks)
 POINTS = [{"ebn0_db": e, "k": 32} for e in (0.0, 2.0, 4.0, 6.0)]
-RULE = StopRule(chunk_size=40_000, min_errors=None, max_frames=1_000_000)  # 25 chunks/point
+RULE = StopRule(chunk_size=40_000, min_errors=None, max_frames=600_000)  # 15 chunks/point
 N_NOOP = 300
+REPEAT = 3  # alternate 1-worker and 2-worker runs, keep the best of each (shared machine)
 
 
 def _mc(executor) -> tuple[float, list[dict]]:
@@ -42,12 +43,20 @@ def _noop(executor) -> float:
 def run() -> dict:
     os.environ.setdefault("NOISYHW_QUIET", "1")
     load_start = os.getloadavg()[0]
-    t1, rows1 = _mc(LocalExecutor(1))
-    t2, rows2 = _mc(LocalExecutor(2))
-    assert rows1 == rows2, "results differ between 1 and 2 workers"
+    t0 = time.perf_counter()
+    list(LocalExecutor(2).run(noop_trial, [(0, {"i": 0}), (1, {"i": 1})], None))
+    cold = time.perf_counter() - t0  # the fork server imports noisyhw once per process
     t0 = time.perf_counter()
     list(LocalExecutor(2).run(noop_trial, [(0, {"i": 0}), (1, {"i": 1})], None))
     startup = time.perf_counter() - t0
+    t1s, t2s = [], []
+    for _ in range(REPEAT):
+        t, rows1 = _mc(LocalExecutor(1))
+        t1s.append(t)
+        t, rows2 = _mc(LocalExecutor(2))
+        t2s.append(t)
+        assert rows1 == rows2, "results differ between 1 and 2 workers"
+    t1, t2 = min(t1s), min(t2s)
     chunks = len(POINTS) * RULE.max_chunks
     figures = [
         {
@@ -58,7 +67,8 @@ def run() -> dict:
             "ratio": t1 / t2,
             "target": 1.7,
             "note": f"{chunks} chunks of {RULE.chunk_size} frames x 32 bits, uncoded BPSK; "
-            f"1 worker {t1:.1f} s, 2 workers {t2:.1f} s incl. {startup:.1f} s pool start-up",
+            f"best of {REPEAT}: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s incl. "
+            f"{startup:.1f} s pool start-up",
         },
         {
             "name": "same, excluding the worker pool start-up",
@@ -67,9 +77,14 @@ def run() -> dict:
             "baseline": 1.0,
             "ratio": t1 / max(t2 - startup, 1e-9),
             "target": 1.7,
-            "note": "steady state of a long sweep (spawned workers import torch once)",
+            "note": "steady state of a long sweep",
         },
-        {"name": "local worker pool start-up (2 spawned processes)", "value": startup, "unit": "s"},
+        {
+            "name": "local worker pool start-up (2 processes)",
+            "value": startup,
+            "unit": "s",
+            "note": f"first pool of a process (fork server imports noisyhw): {cold:.1f} s",
+        },
     ]
     try:
         import ray
@@ -87,8 +102,11 @@ def run() -> dict:
             t_ray = _noop(ex)
             t_local = _noop(LocalExecutor(1))
             per_trial = (t_ray - t_local) / N_NOOP
-            tr, rows_r = _mc(ex)
-            assert rows_r == rows1, "results differ on Ray"
+            tr = float("inf")
+            for _ in range(2):
+                t, rows_r = _mc(ex)
+                tr = min(tr, t)
+                assert rows_r == rows1, "results differ on Ray"
         finally:
             ray.shutdown()
         figures += [
@@ -107,7 +125,7 @@ def run() -> dict:
                 "unit": "x",
                 "baseline": 1.0,
                 "ratio": t1 / tr,
-                "note": f"{tr:.1f} s; identical numbers to the local runs",
+                "note": f"best of 2: {tr:.1f} s; identical numbers to the local runs",
             },
         ]
     return {
