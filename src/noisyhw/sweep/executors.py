@@ -66,7 +66,9 @@ def _mp_context() -> mp.context.BaseContext:
     without fork servers, spawn. Neither forks a process that has run torch's thread pools."""
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
+        # Children still re-run the main script's imports (CPython's fork server does not
+        # preload __main__), which then hit these modules already in memory.
+        ctx.set_forkserver_preload([__name__, "scipy.stats"])
         return ctx
     return mp.get_context("spawn")
 
