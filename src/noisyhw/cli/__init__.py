@@ -21,6 +21,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("data", "noisyhw.cli.data"),
     ("pcm", "noisyhw.cli.pcm"),
     ("storage", "noisyhw.cli.storage"),
+    ("sweep", "noisyhw.cli.sweep"),
 ]
 
 #: top-level commands: (module path, function name)

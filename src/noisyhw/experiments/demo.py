@@ -26,6 +26,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "classifier": "noisyhw.experiments.demo_classifier:demo_section",
     "pcm": "noisyhw.experiments.pcm:demo_section",
     "storage": "noisyhw.experiments.storage:demo_section",
+    "scale": "noisyhw.experiments.scale:demo_section",
 }
 
 
