@@ -28,8 +28,10 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 @numba.njit(**_JIT, inline="always")
 def _f(a: float, b: float) -> float:
+    # branchless min-sum: sign(a) sign(b) min(|a|, |b|) (signs of +-0 count as +)
     m = min(abs(a), abs(b))
-    return m if (a >= 0) == (b >= 0) else -m
+    neg = (a < 0) ^ (b < 0)
+    return m - 2.0 * m * neg
 
 
 @numba.njit(**_JIT, inline="always")
@@ -79,10 +81,7 @@ def sc_decode(llr: np.ndarray, frozen: np.ndarray, out_u: np.ndarray) -> None:
                 size = 1 << lam
                 for j in range(size):
                     alpha[size + j] = _f(alpha[2 * size + j], alpha[3 * size + j])
-            if frozen[i]:
-                u = 0
-            else:
-                u = 1 if alpha[1] < 0 else 0
+            u = 0 if frozen[i] else (1 if alpha[1] < 0 else 0)
             out_u[fr, i] = u
             cur[1] = u
             lvl = 0
@@ -99,7 +98,127 @@ def sc_decode(llr: np.ndarray, frozen: np.ndarray, out_u: np.ndarray) -> None:
                     bl[size + j] = cur[size + j]
 
 
-# ---------------------------------------------------------------------------------------- SCL
+
+
+# ------------------------------------------------------------------------------- schedules
+# A decoding schedule is the depth-first traversal of the code tree as a list of operations
+# (rows of an int32 array: op, level, position). Leaves of the traversal are "nodes" whose
+# decision has a closed form; everything else is an f / g step, a save of a left child's partial
+# sums, or a combination of two children's partial sums.
+OP_F, OP_G, OP_R0, OP_R1, OP_REP, OP_INFO, OP_SAVE, OP_COMB = range(8)
+
+
+def build_schedule(frozen: np.ndarray, *, rate1: bool, rep: bool, rate0: bool) -> np.ndarray:
+    """Operations (n_ops, 3) int32 for a frozen mask (n,) bool.
+
+    ``rate0`` / ``rate1`` / ``rep`` allow the node shortcuts (all frozen / no frozen / only the
+    last bit free) at levels above the leaves; a leaf is always R0 (frozen) or INFO.
+    """
+    frozen = np.asarray(frozen, dtype=bool)
+    n = frozen.size
+    m = n.bit_length() - 1
+    ops: list[tuple[int, int, int]] = []
+
+    def visit(start: int, lam: int) -> None:
+        size = 1 << lam
+        seg = frozen[start : start + size]
+        nfree = size - int(seg.sum())
+        if lam == 0:
+            ops.append((OP_R0 if nfree == 0 else OP_INFO, 0, start))
+            return
+        if nfree == 0 and rate0:
+            ops.append((OP_R0, lam, start))
+            return
+        if nfree == size and rate1:
+            ops.append((OP_R1, lam, start))
+            return
+        if rep and nfree == 1 and not seg[-1]:
+            ops.append((OP_REP, lam, start + size - 1))
+            return
+        half = size // 2
+        ops.append((OP_F, lam - 1, start))
+        visit(start, lam - 1)
+        ops.append((OP_SAVE, lam - 1, start))
+        ops.append((OP_G, lam - 1, start + half))
+        visit(start + half, lam - 1)
+        ops.append((OP_COMB, lam - 1, start))
+
+    visit(0, m)
+    return np.asarray(ops, dtype=np.int32).reshape(-1, 3)
+
+
+@numba.njit(**_JIT)
+def sc_decode_fast(
+    llr: np.ndarray, ops: np.ndarray, info_pos: np.ndarray, systematic: bool, out: np.ndarray
+) -> None:
+    """SC following a schedule with Rate-0 / Rate-1 / REP nodes (exact shortcuts of SC).
+
+    ``llr`` (F, N) f64; ``info_pos`` (K,) sorted information positions; ``out`` (F, K) uint8
+    receives the payload: ``u`` at the information positions, or (``systematic``) the decided
+    codeword ``x`` there."""
+    F, N = llr.shape
+    K = info_pos.size
+    alpha = np.empty(2 * N, dtype=llr.dtype)
+    bl = np.zeros(2 * N, dtype=np.uint8)
+    res = np.zeros(2 * N, dtype=np.uint8)
+    tmp = np.zeros(N, dtype=np.uint8)
+    n_ops = ops.shape[0]
+    for fr in range(F):
+        for j in range(N):
+            alpha[N + j] = llr[fr, j]
+        k = 0
+        for t in range(n_ops):
+            op = ops[t, 0]
+            size = 1 << ops[t, 1]
+            if op == OP_F:
+                for j in range(size):
+                    alpha[size + j] = _f(alpha[2 * size + j], alpha[3 * size + j])
+            elif op == OP_G:
+                for j in range(size):
+                    a = alpha[2 * size + j]
+                    b = alpha[3 * size + j]
+                    alpha[size + j] = b + a * (1 - 2 * np.int8(bl[size + j]))
+            elif op == OP_R0:
+                for j in range(size):
+                    res[size + j] = 0
+            elif op == OP_R1 or op == OP_INFO:  # noqa: SIM109 (numba)
+                for j in range(size):
+                    res[size + j] = alpha[size + j] < 0
+                if not systematic:  # u of the node = its codeword through the transform
+                    for j in range(size):
+                        tmp[j] = res[size + j]
+                    h = 1
+                    while h < size:
+                        for b0 in range(0, size, 2 * h):
+                            for j in range(b0, b0 + h):
+                                tmp[j] ^= tmp[j + h]
+                        h *= 2
+                    for j in range(size):
+                        out[fr, k + j] = tmp[j]
+                    k += size
+            elif op == OP_REP:
+                acc = alpha[size]
+                for j in range(1, size):
+                    acc += alpha[size + j]
+                bit = acc < 0
+                for j in range(size):
+                    res[size + j] = bit
+                if not systematic:
+                    out[fr, k] = bit
+                    k += 1
+            elif op == OP_SAVE:
+                for j in range(size):
+                    bl[size + j] = res[size + j]
+            else:  # OP_COMB
+                for j in range(size):
+                    r = res[size + j]
+                    res[2 * size + j] = bl[size + j] ^ r
+                    res[3 * size + j] = r
+        if systematic:
+            for j in range(K):
+                out[fr, j] = res[N + info_pos[j]]
+
+
 @numba.njit(**_JIT, inline="always")
 def _alloc(rc: np.ndarray, lam: int, L: int) -> int:
     for s in range(L):
@@ -110,7 +229,8 @@ def _alloc(rc: np.ndarray, lam: int, L: int) -> int:
 
 @numba.njit(**_JIT, inline="always")
 def _writable(ptr: np.ndarray, rc: np.ndarray, lam: int, path: int, L: int) -> int:
-    """Slot of ``path`` at level ``lam`` that it may overwrite (re-allocated if shared)."""
+    """Slot of ``path`` at level ``lam`` that it may overwrite (re-allocated if shared).
+    Every write overwrites the whole level array, so a re-allocated slot needs no copy."""
     s = ptr[lam, path]
     if rc[lam, s] > 1:
         rc[lam, s] -= 1
@@ -123,7 +243,8 @@ def _writable(ptr: np.ndarray, rc: np.ndarray, lam: int, path: int, L: int) -> i
 @numba.njit(**_JIT)
 def scl_decode(
     llr: np.ndarray,
-    frozen: np.ndarray,
+    ops: np.ndarray,
+    K: int,
     L: int,
     exact: bool,
     src_trans: np.ndarray,
@@ -131,7 +252,7 @@ def scl_decode(
     src_bits: int,
     n_src_bits: int,
     state0: np.ndarray,
-    out_u: np.ndarray,
+    out_info: np.ndarray,
     out_pm: np.ndarray,
     out_state: np.ndarray,
 ) -> None:
@@ -140,19 +261,22 @@ def scl_decode(
     Parameters
     ----------
     llr : (F, N) float64 channel LLRs.
-    frozen : (N,) uint8, 1 where ``u_i`` is frozen to 0.
+    ops : schedule from :func:`build_schedule` (``rate1=False``; ``rate0``/``rep`` only with the
+        approximate metric, where they are exact).
+    K : number of information bits (INFO leaves + REP nodes) in the schedule.
     L : list size >= 1.
     exact : path metric ``PM += log(1 + exp(-(1 - 2u) LLR))`` (True) or its hardware
         approximation ``PM += |LLR|`` when ``u`` disagrees with the LLR's sign (False).
     src_trans, src_tree, src_bits, n_src_bits, state0 : the **source hook** (per-path state).
-        The first ``n_src_bits`` information bits (in decoding order) are symbols of
-        ``src_bits`` bits (MSB first). Each path carries a source state ``s`` (int32) and the
-        binary-tree code ``p`` of its partial symbol (1 = empty; child ``2p + b``). Deciding bit
-        ``b`` adds ``src_tree[s, 2p+b] - src_tree[s, p]`` to the path metric (``+inf`` prunes the
-        path); completing symbol ``c`` moves the state to ``src_trans[s, c]``. ``state0`` (F,)
-        is each frame's initial state; a state of -1 means "unconstrained". Pass
-        ``n_src_bits = 0`` for plain decoding.
-    out_u : (F, L, N) uint8 decided ``u`` per surviving path, best path first.
+        The first ``n_src_bits`` information bits (decoding order) are symbols of ``src_bits``
+        bits (MSB first). Each path carries a source state ``s`` (int32) and the binary-tree code
+        ``p`` of its partial symbol (1 = empty; child ``2p + b``). Deciding bit ``b`` adds
+        ``src_tree[s, 2p+b] - src_tree[s, p]`` to the path metric (``+inf`` prunes the path);
+        completing symbol ``c`` moves the state to ``src_trans[s, c]``. ``state0`` (F,) are the
+        frames' initial states; state -1 means "unconstrained". If every candidate of a bit would
+        be pruned, the source is ignored from that bit on (states become -1).
+        ``n_src_bits = 0``: plain decoding.
+    out_info : (F, L, K) uint8 decided information bits per surviving path, best path first.
     out_pm : (F, L) float64 path metrics (``inf`` where fewer than L paths survived).
     out_state : (F, L) int32 final source state per path.
     """
@@ -162,27 +286,29 @@ def scl_decode(
         m += 1
     use_src = n_src_bits > 0
     sym_leaf = 1 << src_bits
-    # pools: level lam, slot s at offset L*2^lam + s*2^lam (size 2^lam)
+    # shared pools: level lam, slot s at offset L*2^lam + s*2^lam (length 2^lam)
     A = np.empty(2 * L * N)
     B = np.zeros(2 * L * N, dtype=np.uint8)
-    cur = np.zeros((L, 2 * N), dtype=np.uint8)
+    res = np.zeros((L, 2 * N), dtype=np.uint8)  # private: never live across a decision
     aptr = np.zeros((m + 1, L), dtype=np.int32)
     bptr = np.zeros((m + 1, L), dtype=np.int32)
     arc = np.zeros((m + 1, L), dtype=np.int32)
     brc = np.zeros((m + 1, L), dtype=np.int32)
     active = np.zeros(L, dtype=np.bool_)
+    was_active = np.zeros(L, dtype=np.bool_)
     pm = np.zeros(L)
     st = np.zeros(L, dtype=np.int32)
     pf = np.ones(L, dtype=np.int32)
-    U = np.zeros((N, L), dtype=np.uint8)
-    P = np.zeros((N, L), dtype=np.int32)
+    U = np.zeros((max(K, 1), L), dtype=np.uint8)
+    P = np.zeros((max(K, 1), L), dtype=np.int32)
     cand = np.empty(2 * L)
     cpen = np.empty(2 * L)
+    idx = np.empty(2 * L, dtype=np.int64)
     keep = np.zeros(2 * L, dtype=np.bool_)
     ubit = np.zeros(L, dtype=np.uint8)
     order = np.empty(L, dtype=np.int64)
+    n_ops = ops.shape[0]
     for fr in range(F):
-        # ---- reset: one active path (index 0) owning slot 0 at every level
         arc[:, :] = 0
         brc[:, :] = 0
         aptr[:, :] = 0
@@ -195,81 +321,103 @@ def scl_decode(
         pm[:] = 0.0
         st[0] = state0[fr] if use_src else -1
         pf[0] = 1
-        info_idx = 0
-        for i in range(N):
-            # ---- LLRs of u_i for every active path
-            for ell in range(L):
-                if not active[ell]:
-                    continue
-                if i == 0:
-                    top = m - 1
-                else:
-                    s = _ctz(i)
-                    size = 1 << s
-                    dst = _writable(aptr, arc, s, ell, L)
-                    doff = L * size + dst * size
-                    boff = L * size + bptr[s, ell] * size
-                    if s == m - 1:
-                        for j in range(size):
-                            a = llr[fr, j]
-                            b = llr[fr, size + j]
-                            A[doff + j] = b - a if B[boff + j] else b + a
-                    else:
-                        poff = 2 * L * size + aptr[s + 1, ell] * 2 * size
-                        for j in range(size):
-                            a = A[poff + j]
-                            b = A[poff + size + j]
-                            A[doff + j] = b - a if B[boff + j] else b + a
-                    top = s - 1
-                for lam in range(top, -1, -1):
-                    size = 1 << lam
+        j_info = 0
+        for t in range(n_ops):
+            op = ops[t, 0]
+            lam = ops[t, 1]
+            size = 1 << lam
+            if op == OP_F or op == OP_G:  # noqa: SIM109 (numba)
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
                     dst = _writable(aptr, arc, lam, ell, L)
                     doff = L * size + dst * size
-                    if lam == m - 1:
-                        for j in range(size):
-                            A[doff + j] = _f(llr[fr, j], llr[fr, size + j])
+                    if op == OP_F:
+                        if lam == m - 1:
+                            for j in range(size):
+                                A[doff + j] = _f(llr[fr, j], llr[fr, size + j])
+                        else:
+                            poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
+                            for j in range(size):
+                                A[doff + j] = _f(A[poff + j], A[poff + size + j])
                     else:
-                        poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
-                        for j in range(size):
-                            A[doff + j] = _f(A[poff + j], A[poff + size + j])
-            # ---- decisions
-            if frozen[i]:
+                        boff = L * size + bptr[lam, ell] * size
+                        if lam == m - 1:
+                            for j in range(size):
+                                a = llr[fr, j]
+                                b = llr[fr, size + j]
+                                A[doff + j] = b - a if B[boff + j] else b + a
+                        else:
+                            poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
+                            for j in range(size):
+                                a = A[poff + j]
+                                b = A[poff + size + j]
+                                A[doff + j] = b - a if B[boff + j] else b + a
+            elif op == OP_R0:
                 for ell in range(L):
                     if not active[ell]:
                         continue
-                    lv = A[L + aptr[0, ell]]
-                    if exact:
-                        pm[ell] += _softplus(-lv)
-                    elif lv < 0:
-                        pm[ell] -= lv
-                    U[i, ell] = 0
-                    P[i, ell] = ell
-                    ubit[ell] = 0
-            else:
-                src_here = use_src and info_idx < n_src_bits
+                    off = L * size + aptr[lam, ell] * size
+                    for j in range(size):
+                        lv = A[off + j] if lam < m else llr[fr, j]
+                        if exact:
+                            pm[ell] += _softplus(-lv)
+                        elif lv < 0:
+                            pm[ell] -= lv
+                        res[ell, size + j] = 0
+            elif op == OP_SAVE:
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
+                    dst = _writable(bptr, brc, lam, ell, L)
+                    boff = L * size + dst * size
+                    for j in range(size):
+                        B[boff + j] = res[ell, size + j]
+            elif op == OP_COMB:
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
+                    boff = L * size + bptr[lam, ell] * size
+                    for j in range(size):
+                        r = res[ell, size + j]
+                        res[ell, 2 * size + j] = B[boff + j] ^ r
+                        res[ell, 3 * size + j] = r
+            else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
+                src_here = use_src and j_info < n_src_bits
                 nact = 0
                 for ell in range(L):
+                    c0 = 2 * ell
+                    cpen[c0] = 0.0
+                    cpen[c0 + 1] = 0.0
                     if not active[ell]:
-                        cand[2 * ell] = np.inf
-                        cand[2 * ell + 1] = np.inf
+                        cand[c0] = np.inf
+                        cand[c0 + 1] = np.inf
                         continue
                     nact += 1
-                    lv = A[L + aptr[0, ell]]
-                    if exact:
-                        p0 = _softplus(-lv)
-                        p1 = _softplus(lv)
-                    else:
-                        p0 = -lv if lv < 0 else 0.0
-                        p1 = lv if lv > 0 else 0.0
-                    cand[2 * ell] = pm[ell] + p0
-                    cand[2 * ell + 1] = pm[ell] + p1
-                    cpen[2 * ell] = 0.0
-                    cpen[2 * ell + 1] = 0.0
+                    off = L * size + aptr[lam, ell] * size
+                    if op == OP_INFO:
+                        lv = A[off] if m > 0 else llr[fr, 0]
+                        if exact:
+                            p0 = _softplus(-lv)
+                            p1 = _softplus(lv)
+                        else:
+                            p0 = -lv if lv < 0 else 0.0
+                            p1 = lv if lv > 0 else 0.0
+                    else:  # REP (approximate metric): all-0 vs all-1 node codeword
+                        p0 = 0.0
+                        p1 = 0.0
+                        for j in range(size):
+                            lv = A[off + j] if lam < m else llr[fr, j]
+                            if lv < 0:
+                                p0 -= lv
+                            else:
+                                p1 += lv
+                    cand[c0] = pm[ell] + p0
+                    cand[c0 + 1] = pm[ell] + p1
                     if src_here and st[ell] >= 0:
                         base = src_tree[st[ell], pf[ell]]
-                        cpen[2 * ell] = src_tree[st[ell], 2 * pf[ell]] - base
-                        cpen[2 * ell + 1] = src_tree[st[ell], 2 * pf[ell] + 1] - base
-                # source penalties; if they would prune every path, ignore them this bit
+                        cpen[c0] = src_tree[st[ell], 2 * pf[ell]] - base
+                        cpen[c0 + 1] = src_tree[st[ell], 2 * pf[ell] + 1] - base
                 if src_here:
                     anyfin = False
                     for c in range(2 * L):
@@ -282,23 +430,31 @@ def scl_decode(
                     else:
                         for ell in range(L):
                             st[ell] = -1
+                # stable insertion sort of candidate indices by metric (2L is small)
+                nc = 0
+                for c in range(2 * L):
+                    if cand[c] == np.inf:
+                        continue
+                    v = cand[c]
+                    q = nc
+                    while q > 0 and cand[idx[q - 1]] > v:
+                        idx[q] = idx[q - 1]
+                        q -= 1
+                    idx[q] = c
+                    nc += 1
                 keep[:] = False
-                nkeep = min(L, 2 * nact)
-                idx = np.argsort(cand, kind="mergesort")
-                for c in range(nkeep):
-                    if cand[idx[c]] < np.inf:
-                        keep[idx[c]] = True
-                # kill paths with no surviving child
+                for c in range(min(L, nc)):
+                    keep[idx[c]] = True
                 for ell in range(L):
+                    was_active[ell] = active[ell]
                     if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
                         active[ell] = False
-                        for lam in range(m + 1):
-                            arc[lam, aptr[lam, ell]] -= 1
-                            brc[lam, bptr[lam, ell]] -= 1
-                # continue / clone
-                act_now = active.copy()
+                        for q in range(m + 1):
+                            arc[q, aptr[q, ell]] -= 1
+                            brc[q, bptr[q, ell]] -= 1
+                        was_active[ell] = False
                 for ell in range(L):
-                    if not act_now[ell]:
+                    if not was_active[ell]:
                         continue
                     k0 = keep[2 * ell]
                     k1 = keep[2 * ell + 1]
@@ -307,78 +463,60 @@ def scl_decode(
                         while active[nw]:
                             nw += 1
                         active[nw] = True
-                        for lam in range(m + 1):
-                            aptr[lam, nw] = aptr[lam, ell]
-                            arc[lam, aptr[lam, ell]] += 1
-                            bptr[lam, nw] = bptr[lam, ell]
-                            brc[lam, bptr[lam, ell]] += 1
+                        for q in range(m + 1):
+                            aptr[q, nw] = aptr[q, ell]
+                            arc[q, aptr[q, ell]] += 1
+                            bptr[q, nw] = bptr[q, ell]
+                            brc[q, bptr[q, ell]] += 1
                         pm[nw] = cand[2 * ell + 1]
                         st[nw] = st[ell]
                         pf[nw] = pf[ell]
-                        U[i, nw] = 1
-                        P[i, nw] = ell
+                        U[j_info, nw] = 1
+                        P[j_info, nw] = ell
                         ubit[nw] = 1
                         pm[ell] = cand[2 * ell]
-                        U[i, ell] = 0
                         ubit[ell] = 0
                     else:
-                        b = 0 if k0 else 1
-                        pm[ell] = cand[2 * ell + b]
-                        U[i, ell] = b
-                        ubit[ell] = b
-                    P[i, ell] = ell
-                # advance source states
-                if src_here:
-                    for ell in range(L):
-                        if not active[ell] or st[ell] < 0:
-                            continue
+                        ubit[ell] = 0 if k0 else 1
+                        pm[ell] = cand[2 * ell + ubit[ell]]
+                    U[j_info, ell] = ubit[ell]
+                    P[j_info, ell] = ell
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
+                    for j in range(size):
+                        res[ell, size + j] = ubit[ell]
+                    if src_here and st[ell] >= 0:
                         p = 2 * pf[ell] + ubit[ell]
                         if p >= sym_leaf:
                             st[ell] = src_trans[st[ell], p - sym_leaf]
                             p = 1
                         pf[ell] = p
-                info_idx += 1
-            # ---- partial sums
-            for ell in range(L):
-                if not active[ell]:
-                    continue
-                cur[ell, 1] = ubit[ell]
-                lvl = 0
-                while (i >> lvl) & 1:
-                    size = 1 << lvl
-                    boff = L * size + bptr[lvl, ell] * size
-                    for j in range(size):
-                        r = cur[ell, size + j]
-                        cur[ell, 2 * size + j] = B[boff + j] ^ r
-                        cur[ell, 3 * size + j] = r
-                    lvl += 1
-                if lvl < m:
-                    size = 1 << lvl
-                    dst = _writable(bptr, brc, lvl, ell, L)
-                    boff = L * size + dst * size
-                    for j in range(size):
-                        B[boff + j] = cur[ell, size + j]
-        # ---- output: surviving paths by metric, traced back
+                j_info += 1
+        # ---- output: surviving paths by metric, traced back through (bit, parent) records
         n_out = 0
         for ell in range(L):
             if active[ell]:
                 order[n_out] = ell
                 n_out += 1
-        tmp = np.empty(n_out)
-        for t in range(n_out):
-            tmp[t] = pm[order[t]]
-        srt = np.argsort(tmp, kind="mergesort")
-        for t in range(L):
-            if t >= n_out:
-                out_pm[fr, t] = np.inf
-                out_state[fr, t] = -1
-                for i in range(N):
-                    out_u[fr, t, i] = 0
+        for a in range(1, n_out):  # stable insertion sort by metric
+            v = order[a]
+            q = a
+            while q > 0 and pm[order[q - 1]] > pm[v]:
+                order[q] = order[q - 1]
+                q -= 1
+            order[q] = v
+        for r in range(L):
+            if r >= n_out:
+                out_pm[fr, r] = np.inf
+                out_state[fr, r] = -1
+                for j in range(K):
+                    out_info[fr, r, j] = 0
                 continue
-            ell = order[srt[t]]
-            out_pm[fr, t] = pm[ell]
-            out_state[fr, t] = st[ell]
+            ell = order[r]
+            out_pm[fr, r] = pm[ell]
+            out_state[fr, r] = st[ell]
             e = ell
-            for i in range(N - 1, -1, -1):
-                out_u[fr, t, i] = U[i, e]
-                e = P[i, e]
+            for j in range(K - 1, -1, -1):
+                out_info[fr, r, j] = U[j, e]
+                e = P[j, e]

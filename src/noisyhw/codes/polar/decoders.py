@@ -17,7 +17,7 @@ import numpy as np
 
 from ...errors import ParameterError, check_choice, check_int
 from . import _kernels
-from .code import PolarCode
+from .code import PolarCode, polar_transform
 
 __all__ = [
     "DECODERS",
@@ -107,11 +107,12 @@ _NO_TREE = np.zeros((1, 4))
 class ListOutput:
     """All surviving paths of a list decoder, best metric first.
 
-    ``u`` (F, L, n) uint8 decided bit-channel inputs; ``payload`` (F, L, K) message + CRC;
-    ``pm`` (F, L) path metrics (``inf`` for empty slots); ``state`` (F, L) final source states.
+    ``info`` (F, L, K) uint8 decided ``u`` at the information positions; ``payload`` (F, L, K)
+    message + CRC (equal to ``info`` unless the code is systematic); ``pm`` (F, L) path metrics
+    (``inf`` for empty slots); ``state`` (F, L) final source states.
     """
 
-    u: np.ndarray
+    info: np.ndarray
     payload: np.ndarray
     pm: np.ndarray
     state: np.ndarray
@@ -143,18 +144,42 @@ class Decoder:
 
 
 class SCDecoder(Decoder):
-    """Successive cancellation (Arikan), min-sum check nodes. O(n log n) per frame."""
+    """Successive cancellation (Arikan), min-sum check nodes. O(n log n) per frame.
+
+    ``shortcuts=True`` (default) decodes Rate-0, Rate-1 and repetition nodes in closed form
+    (Fast-SSC style); these give SC's decisions exactly (up to LLRs that are exactly 0, as on a
+    BEC, where ties may break differently). ``shortcuts=False`` runs the textbook leaf-by-leaf
+    schedule.
+    """
 
     name = "sc"
 
+    def __init__(self, code: PolarCode, shortcuts: bool = True) -> None:
+        super().__init__(code)
+        self.shortcuts = bool(shortcuts)
+        self._ops = _kernels.build_schedule(code.frozen, rate0=True, rate1=True, rep=True)
+        self._info = code.info_positions.astype(np.int64)
+
     def decode_u(self, llr: np.ndarray) -> np.ndarray:
+        """Decided bit-channel inputs ``u`` (F, n) uint8."""
         a, _ = self.code.check_llr(llr)
-        u = np.empty(a.shape, dtype=np.uint8)
-        _kernels.sc_decode(a, self._frozen, u)
+        if not self.shortcuts:
+            u = np.empty(a.shape, dtype=np.uint8)
+            _kernels.sc_decode(a, self._frozen, u)
+            return u
+        info = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+        _kernels.sc_decode_fast(a, self._ops, self._info, False, info)
+        u = np.zeros(a.shape, dtype=np.uint8)
+        u[:, self.code.info_positions] = info
         return u
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.code.payload_from_u(self.decode_u(llr))
+        a, _ = self.code.check_llr(llr)
+        if self.shortcuts:
+            out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+            _kernels.sc_decode_fast(a, self._ops, self._info, self.code.systematic, out)
+            return out
+        return self.code.payload_from_u(self.decode_u(a))
 
 
 class SCLDecoder(Decoder):
@@ -167,6 +192,8 @@ class SCLDecoder(Decoder):
         keeps every path this is exactly ML on BPSK-AWGN) or ``"exact"``
         (``log(1 + exp(-(1 - 2u) LLR))``, Balatsoukas-Stimming et al. 2015).
     source : an optional :class:`SourceModel` carried by every path (see :meth:`decode_list`).
+    shortcuts : with the approximate metric, decode Rate-0 and repetition nodes in closed form
+        (exact for that metric: same list, same metrics); ignored for ``"exact"``.
 
     ``decoder(llr)`` returns the best path's message (ignoring any CRC).
     """
@@ -179,6 +206,7 @@ class SCLDecoder(Decoder):
         list_size: int = 8,
         metric: str = "approx",
         source: SourceModel | None = None,
+        shortcuts: bool = True,
     ) -> None:
         super().__init__(code)
         self.list_size = check_int("list_size", list_size, 1, 1024)
@@ -186,6 +214,8 @@ class SCLDecoder(Decoder):
         if source is not None and not isinstance(source, SourceModel):
             raise ParameterError("source", "must be a SourceModel or None", type(source).__name__)
         self.source = source
+        fast = bool(shortcuts) and self.metric == "approx"
+        self._ops = _kernels.build_schedule(code.frozen, rate0=fast, rate1=False, rep=fast)
 
     def decode_list(
         self,
@@ -218,12 +248,18 @@ class SCLDecoder(Decoder):
                                  (F,)).copy()
             if (s0 >= trans.shape[0]).any() or (s0 < -1).any():
                 raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
-        u = np.empty((F, L, n), dtype=np.uint8)
+        K = self.code.K
+        info = np.empty((F, L, K), dtype=np.uint8)
         pm = np.empty((F, L))
         st = np.empty((F, L), dtype=np.int32)
-        _kernels.scl_decode(a, self._frozen, L, self.metric == "exact", trans, tree, bits, nsb,
-                            s0, u, pm, st)
-        return ListOutput(u=u, payload=self.code.payload_from_u(u), pm=pm, state=st)
+        _kernels.scl_decode(a, self._ops, K, L, self.metric == "exact", trans, tree, bits, nsb,
+                            s0, info, pm, st)
+        payload = info
+        if self.code.systematic:
+            u = np.zeros((F * L, n), dtype=np.uint8)
+            u[:, self.code.info_positions] = info.reshape(F * L, K)
+            payload = polar_transform(u)[:, self.code.info_positions].reshape(F, L, K)
+        return ListOutput(info=info, payload=payload, pm=pm, state=st)
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
         return self.decode_list(llr).payload[:, 0]
@@ -235,10 +271,10 @@ class CASCLDecoder(SCLDecoder):
     name = "cascl"
 
     def __init__(self, code: PolarCode, list_size: int = 8, metric: str = "approx",
-                 source: SourceModel | None = None) -> None:
+                 source: SourceModel | None = None, shortcuts: bool = True) -> None:
         if isinstance(code, PolarCode) and code.crc is None:
             raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
-        super().__init__(code, list_size, metric, source)
+        super().__init__(code, list_size, metric, source, shortcuts)
 
     def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
         """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,))."""
@@ -269,7 +305,7 @@ class AdaptiveSCLDecoder(CASCLDecoder):
         while True:
             lo = self.decode_list(a[todo], list_size=L)
             pay, ok = self.select(lo)
-            last = L >= self.list_size
+            last = self.list_size <= L
             done = ok | last
             out[todo[done]] = pay[done]
             self.last_list_sizes[todo[done]] = L
