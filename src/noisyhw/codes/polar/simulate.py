@@ -201,10 +201,21 @@ def simulate(
     series = [(d, float(x)) for d in decoders for x in points]
     trials: list[dict[str, Any]] = []
     planned = {s: 0 for s in series}
+
+    def ident(t: dict[str, Any]) -> tuple:
+        return (t["decoder"], int(t["list_size"]), float(t[key]), int(t["chunk"]))
+
+    # On resume the rounds are replayed exactly; chunks already stored are passed along (the
+    # sweep skips them) but only the replayed plan's chunks are counted.
+    store = getattr(runner, "store", None)
+    stored = ([{k: r[k] for k in ("decoder", "list_size", key, "chunk")} for r in store.rows()]
+              if store is not None else [])
     while True:
-        rows = runner.sweep(simulate_chunk, trials, context=config, workers=workers,
+        mine = {ident(t) for t in trials}
+        extra = [t for t in stored if ident(t) not in mine]
+        rows = runner.sweep(simulate_chunk, trials + extra, context=config, workers=workers,
                             description="polar simulate") if trials else []
-        agg = _aggregate(rows, key)
+        agg = _aggregate([r for r in rows if ident(r) in mine], key)
         new = []
         for s in series:
             d, x = s
