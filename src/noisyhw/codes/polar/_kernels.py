@@ -261,9 +261,10 @@ def scl_decode(
     Parameters
     ----------
     llr : (F, N) float64 channel LLRs.
-    ops : schedule from :func:`build_schedule` (``rate1=False``; ``rate0``/``rep`` only with the
-        approximate metric, where they are exact).
-    K : number of information bits (INFO leaves + REP nodes) in the schedule.
+    ops : schedule from :func:`build_schedule`; Rate-0 / REP / Rate-1 nodes only with the
+        approximate metric, and Rate-1 only without a source model (it decides codeword bits,
+        not ``u`` bits in order).
+    K : number of information bits (INFO leaves + REP nodes + Rate-1 node sizes).
     L : list size >= 1.
     exact : path metric ``PM += log(1 + exp(-(1 - 2u) LLR))`` (True) or its hardware
         approximation ``PM += |LLR|`` when ``u`` disagrees with the LLR's sign (False).
@@ -307,6 +308,9 @@ def scl_decode(
     keep = np.zeros(2 * L, dtype=np.bool_)
     ubit = np.zeros(L, dtype=np.uint8)
     order = np.empty(L, dtype=np.int64)
+    origin = np.zeros(L, dtype=np.int32)
+    flip = np.zeros((L, L), dtype=np.int64)  # per path: its least reliable positions in a node
+    mag = np.empty(N)
     n_ops = ops.shape[0]
     for fr in range(F):
         arc[:, :] = 0
@@ -382,6 +386,110 @@ def scl_decode(
                         r = res[ell, size + j]
                         res[ell, 2 * size + j] = B[boff + j] ^ r
                         res[ell, 3 * size + j] = r
+            elif op == OP_R1:
+                # Rate-1 node (approximate metric, Fast-SSCL): every path starts from its hard
+                # decisions (no cost) and may flip, one step at a time, each of its
+                # min(L - 1, size) least reliable bits at cost |LLR|.
+                nsplit = min(L - 1, size)
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
+                    origin[ell] = ell
+                    off = L * size + aptr[lam, ell] * size
+                    for j in range(size):
+                        lv = A[off + j] if lam < m else llr[fr, j]
+                        res[ell, size + j] = lv < 0
+                    # partial selection of the nsplit smallest |LLR| (ties: lower index first)
+                    for j in range(size):
+                        mag[j] = abs(A[off + j] if lam < m else llr[fr, j])
+                    for q in range(nsplit):
+                        best = 0
+                        bv = np.inf
+                        for j in range(size):
+                            if mag[j] < bv:
+                                bv = mag[j]
+                                best = j
+                        flip[ell, q] = best
+                        mag[best] = np.inf
+                for q in range(nsplit):
+                    nact = 0
+                    for ell in range(L):
+                        c0 = 2 * ell
+                        if not active[ell]:
+                            cand[c0] = np.inf
+                            cand[c0 + 1] = np.inf
+                            continue
+                        nact += 1
+                        off = L * size + aptr[lam, ell] * size
+                        pos = flip[ell, q]
+                        lv = A[off + pos] if lam < m else llr[fr, pos]
+                        cand[c0] = pm[ell]
+                        cand[c0 + 1] = pm[ell] + abs(lv)
+                    nc = 0
+                    for c in range(2 * L):
+                        if cand[c] == np.inf:
+                            continue
+                        v = cand[c]
+                        r = nc
+                        while r > 0 and cand[idx[r - 1]] > v:
+                            idx[r] = idx[r - 1]
+                            r -= 1
+                        idx[r] = c
+                        nc += 1
+                    keep[:] = False
+                    for c in range(min(L, nc)):
+                        keep[idx[c]] = True
+                    for ell in range(L):
+                        was_active[ell] = active[ell]
+                        if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
+                            active[ell] = False
+                            for r in range(m + 1):
+                                arc[r, aptr[r, ell]] -= 1
+                                brc[r, bptr[r, ell]] -= 1
+                            was_active[ell] = False
+                    for ell in range(L):
+                        if not was_active[ell]:
+                            continue
+                        k0 = keep[2 * ell]
+                        k1 = keep[2 * ell + 1]
+                        if k0 and k1:
+                            nw = 0
+                            while active[nw]:
+                                nw += 1
+                            active[nw] = True
+                            for r in range(m + 1):
+                                aptr[r, nw] = aptr[r, ell]
+                                arc[r, aptr[r, ell]] += 1
+                                bptr[r, nw] = bptr[r, ell]
+                                brc[r, bptr[r, ell]] += 1
+                            for j in range(size):
+                                res[nw, size + j] = res[ell, size + j]
+                            for r in range(nsplit):
+                                flip[nw, r] = flip[ell, r]
+                            origin[nw] = origin[ell]
+                            pm[nw] = cand[2 * ell + 1]
+                            res[nw, size + flip[ell, q]] ^= 1
+                            pm[ell] = cand[2 * ell]
+                        elif k1:
+                            pm[ell] = cand[2 * ell + 1]
+                            res[ell, size + flip[ell, q]] ^= 1
+                # record the node's u bits (its codeword through the transform) per path
+                for ell in range(L):
+                    if not active[ell]:
+                        continue
+                    for j in range(size):
+                        ubit_tmp = res[ell, size + j]
+                        U[j_info + j, ell] = ubit_tmp
+                    h = 1
+                    while h < size:
+                        for b0 in range(0, size, 2 * h):
+                            for j in range(b0, b0 + h):
+                                U[j_info + j, ell] ^= U[j_info + j + h, ell]
+                        h *= 2
+                    P[j_info, ell] = origin[ell]
+                    for j in range(1, size):
+                        P[j_info + j, ell] = ell
+                j_info += size
             else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
                 src_here = use_src and j_info < n_src_bits
                 nact = 0

@@ -193,7 +193,9 @@ class SCLDecoder(Decoder):
         (``log(1 + exp(-(1 - 2u) LLR))``, Balatsoukas-Stimming et al. 2015).
     source : an optional :class:`SourceModel` carried by every path (see :meth:`decode_list`).
     shortcuts : with the approximate metric, decode Rate-0 and repetition nodes in closed form
-        (exact for that metric: same list, same metrics); ignored for ``"exact"``.
+        (exact for that metric: same list, same metrics) and Rate-1 nodes by flipping each
+        path's ``L - 1`` least reliable bits (Hashemi et al., Fast-SSCL; Rate-1 nodes are not
+        used while a source model constrains bits); ignored for ``"exact"``.
 
     ``decoder(llr)`` returns the best path's message (ignoring any CRC).
     """
@@ -215,7 +217,9 @@ class SCLDecoder(Decoder):
             raise ParameterError("source", "must be a SourceModel or None", type(source).__name__)
         self.source = source
         fast = bool(shortcuts) and self.metric == "approx"
+        self.shortcuts = fast
         self._ops = _kernels.build_schedule(code.frozen, rate0=fast, rate1=False, rep=fast)
+        self._ops_r1 = _kernels.build_schedule(code.frozen, rate0=fast, rate1=fast, rep=fast)
 
     def decode_list(
         self,
@@ -252,7 +256,8 @@ class SCLDecoder(Decoder):
         info = np.empty((F, L, K), dtype=np.uint8)
         pm = np.empty((F, L))
         st = np.empty((F, L), dtype=np.int32)
-        _kernels.scl_decode(a, self._ops, K, L, self.metric == "exact", trans, tree, bits, nsb,
+        ops = self._ops_r1 if nsb == 0 else self._ops
+        _kernels.scl_decode(a, ops, K, L, self.metric == "exact", trans, tree, bits, nsb,
                             s0, info, pm, st)
         payload = info
         if self.code.systematic:
