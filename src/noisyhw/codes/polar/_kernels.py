@@ -28,10 +28,35 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 @numba.njit(**_JIT, inline="always")
 def _f(a: float, b: float) -> float:
-    # branchless min-sum: sign(a) sign(b) min(|a|, |b|) (signs of +-0 count as +)
-    m = min(abs(a), abs(b))
-    neg = (a < 0) ^ (b < 0)
-    return m - 2.0 * m * neg
+    # branchless min-sum sign(a) sign(b) min(|a|, |b|); inputs are clipped to +-1e12 so a * b
+    # cannot overflow (it vectorises far better than sign tests)
+    return np.copysign(min(abs(a), abs(b)), a * b)
+
+
+@numba.njit(**_JIT, inline="always")
+def _fvec(dst: np.ndarray, src: np.ndarray, size: int) -> None:
+    """dst[j] = f(src[j], src[size + j]) on separate views (lets LLVM vectorise)."""
+    a = src[:size]
+    b = src[size : 2 * size]
+    for j in range(size):
+        dst[j] = np.copysign(min(abs(a[j]), abs(b[j])), a[j] * b[j])
+
+
+@numba.njit(**_JIT, inline="always")
+def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
+    """Partial sums of a parent: dst = (left ^ right, right)."""
+    for j in range(size):
+        dst[j] = left[j] ^ right[j]
+    dst[size : 2 * size] = right
+
+
+@numba.njit(**_JIT, inline="always")
+def _gvec(dst: np.ndarray, src: np.ndarray, bits: np.ndarray, size: int) -> None:
+    """dst[j] = src[size + j] + (1 - 2 bits[j]) src[j]."""
+    a = src[:size]
+    b = src[size : 2 * size]
+    for j in range(size):
+        dst[j] = b[j] + a[j] * (1.0 - 2.0 * bits[j])
 
 
 @numba.njit(**_JIT, inline="always")
@@ -171,13 +196,10 @@ def sc_decode_fast(
             op = ops[t, 0]
             size = 1 << ops[t, 1]
             if op == OP_F:
-                for j in range(size):
-                    alpha[size + j] = _f(alpha[2 * size + j], alpha[3 * size + j])
+                _fvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], size)
             elif op == OP_G:
-                for j in range(size):
-                    a = alpha[2 * size + j]
-                    b = alpha[3 * size + j]
-                    alpha[size + j] = b + a * (1 - 2 * np.int8(bl[size + j]))
+                _gvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], bl[size : 2 * size],
+                      size)
             elif op == OP_R0:
                 for j in range(size):
                     res[size + j] = 0
@@ -207,13 +229,9 @@ def sc_decode_fast(
                     out[fr, k] = bit
                     k += 1
             elif op == OP_SAVE:
-                for j in range(size):
-                    bl[size + j] = res[size + j]
+                bl[size : 2 * size] = res[size : 2 * size]
             else:  # OP_COMB
-                for j in range(size):
-                    r = res[size + j]
-                    res[2 * size + j] = bl[size + j] ^ r
-                    res[3 * size + j] = r
+                _comb(res[2 * size : 4 * size], bl[size : 2 * size], res[size : 2 * size], size)
         if systematic:
             for j in range(K):
                 out[fr, j] = res[N + info_pos[j]]
@@ -336,27 +354,16 @@ def scl_decode(
                         continue
                     dst = _writable(aptr, arc, lam, ell, L)
                     doff = L * size + dst * size
+                    if lam == m - 1:
+                        src = llr[fr]
+                    else:
+                        poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
+                        src = A[poff : poff + 2 * size]
                     if op == OP_F:
-                        if lam == m - 1:
-                            for j in range(size):
-                                A[doff + j] = _f(llr[fr, j], llr[fr, size + j])
-                        else:
-                            poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
-                            for j in range(size):
-                                A[doff + j] = _f(A[poff + j], A[poff + size + j])
+                        _fvec(A[doff : doff + size], src, size)
                     else:
                         boff = L * size + bptr[lam, ell] * size
-                        if lam == m - 1:
-                            for j in range(size):
-                                a = llr[fr, j]
-                                b = llr[fr, size + j]
-                                A[doff + j] = b - a if B[boff + j] else b + a
-                        else:
-                            poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
-                            for j in range(size):
-                                a = A[poff + j]
-                                b = A[poff + size + j]
-                                A[doff + j] = b - a if B[boff + j] else b + a
+                        _gvec(A[doff : doff + size], src, B[boff : boff + size], size)
             elif op == OP_R0:
                 for ell in range(L):
                     if not active[ell]:
@@ -375,17 +382,14 @@ def scl_decode(
                         continue
                     dst = _writable(bptr, brc, lam, ell, L)
                     boff = L * size + dst * size
-                    for j in range(size):
-                        B[boff + j] = res[ell, size + j]
+                    B[boff : boff + size] = res[ell, size : 2 * size]
             elif op == OP_COMB:
                 for ell in range(L):
                     if not active[ell]:
                         continue
                     boff = L * size + bptr[lam, ell] * size
-                    for j in range(size):
-                        r = res[ell, size + j]
-                        res[ell, 2 * size + j] = B[boff + j] ^ r
-                        res[ell, 3 * size + j] = r
+                    _comb(res[ell, 2 * size : 4 * size], B[boff : boff + size],
+                          res[ell, size : 2 * size], size)
             elif op == OP_R1:
                 # Rate-1 node (approximate metric, Fast-SSCL): every path starts from its hard
                 # decisions (no cost) and may flip, one step at a time, each of its

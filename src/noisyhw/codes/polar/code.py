@@ -188,10 +188,14 @@ class PolarCode:
             raise ParameterError("llr", f"must have shape (F, {self.n}) or ({self.n},)", a.shape)
         if not np.issubdtype(a.dtype, np.number):
             raise ParameterError("llr", "must be numeric", str(a.dtype))
+        a = np.ascontiguousarray(a.reshape(1, -1) if squeeze else a, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = a.sum()
+        if np.isfinite(total):  # fast path: every entry finite (one pass, no copy)
+            return a, squeeze
         # +-inf (a perfectly known bit) is clipped so that g = b - a never forms inf - inf;
         # after clipping, the sum is NaN exactly when an entry is NaN
-        a = np.clip(np.asarray(a.reshape(1, -1) if squeeze else a, dtype=np.float64),
-                    -1e12, 1e12, order="C")
+        a = np.clip(a, -1e12, 1e12)
         if np.isnan(a.sum()):
             raise ParameterError("llr", "must not contain NaN")
         return a, squeeze
