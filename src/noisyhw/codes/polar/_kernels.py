@@ -447,7 +447,7 @@ def scl_decode(
                         was_active[ell] = active[ell]
                         if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
                             active[ell] = False
-                            for r in range(m + 1):
+                            for r in range(m):
                                 arc[r, aptr[r, ell]] -= 1
                                 brc[r, bptr[r, ell]] -= 1
                             was_active[ell] = False
@@ -461,7 +461,7 @@ def scl_decode(
                             while active[nw]:
                                 nw += 1
                             active[nw] = True
-                            for r in range(m + 1):
+                            for r in range(m):
                                 aptr[r, nw] = aptr[r, ell]
                                 arc[r, aptr[r, ell]] += 1
                                 bptr[r, nw] = bptr[r, ell]
@@ -561,7 +561,7 @@ def scl_decode(
                     was_active[ell] = active[ell]
                     if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
                         active[ell] = False
-                        for q in range(m + 1):
+                        for q in range(m):
                             arc[q, aptr[q, ell]] -= 1
                             brc[q, bptr[q, ell]] -= 1
                         was_active[ell] = False
@@ -575,7 +575,7 @@ def scl_decode(
                         while active[nw]:
                             nw += 1
                         active[nw] = True
-                        for q in range(m + 1):
+                        for q in range(m):
                             aptr[q, nw] = aptr[q, ell]
                             arc[q, aptr[q, ell]] += 1
                             bptr[q, nw] = bptr[q, ell]
