@@ -81,3 +81,22 @@ def test_penalty_mode_and_adaptive() -> None:
         JointSCLDecoder(PolarCode(128, 61), trie, 8)  # k not whole characters
     with pytest.raises(ParameterError):
         JointSCLDecoder(code, trie, 8).decode(llr[0])
+
+
+def test_cli_text(tmp_path) -> None:
+    import json
+
+    from noisyhw.cli import main
+
+    out = tmp_path / "t"
+    rc = main(["polar", "text", "--corpus", "licenses", "--dictionary", "corpus", "--n", "64",
+               "--k", "30", "--crc", "crc6", "--list", "4", "--ebn0", "2.0", "--streams", "3",
+               "--blocks", "2", "--out", str(out), "--quiet"])
+    assert rc == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert {r["decoder"] for r in rows} == {"scl", "cascl", "joint", "ajoint"}
+    for r in rows:
+        assert 0 <= r["fer"] <= 1 and 0 <= r["wer"] and r["frames"] == 6
+    assert main(["polar", "text", "--k", "31", "--out", str(tmp_path / "b"), "--quiet"]) == 2
+    assert main(["polar", "text", "--crc", "none", "--out", str(tmp_path / "c"),
+                 "--quiet"]) == 2

@@ -81,3 +81,59 @@ def simulate(
     x = CHANNELS[channel]
     finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS],
            title=code.describe())
+
+
+@app.command()
+def text(
+    corpus: Annotated[str, typer.Option(help="fortunes, licenses or a text file/folder.")
+                      ] = "licenses",
+    dictionary: Annotated[str, typer.Option(
+        help="words (system word list), corpus (training part of the corpus) or both.")
+    ] = "words",
+    n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
+    k: Annotated[int, typer.Option("--k", help="Text bits per codeword (multiple of 5).")
+                 ] = 125,
+    crc: Annotated[str, typer.Option(help="CRC on top of the k text bits.")] = "crc8",
+    list_size: Annotated[int, typer.Option("--list", help="List size L.")] = 8,
+    mode: Annotated[str, typer.Option(
+        help="prune (drop paths leaving the dictionary) or penalty (penalise them).")
+    ] = "prune",
+    ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 points (dB, text bits).")
+                    ] = "1.0,1.5,2.0,2.5",
+    blocks: Annotated[int, typer.Option(help="Codewords per stream.")] = 8,
+    streams: Annotated[int, typer.Option(help="Independent text streams.")] = 32,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Joint source-channel decoding of English text (dictionary-pruned SCL) vs SCL / CA-SCL.
+
+    Example: noisyhw polar text --corpus licenses --dictionary words --ebn0 1.0,1.5,2.0
+    """
+    from ..codes.polar import PolarCode
+    from ..errors import check_int
+    from ..experiments.polar import TEXT_COLUMNS, run_text_study
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_choice("--dictionary", dictionary, ("words", "corpus", "both"))
+    check_choice("--mode", mode, ("prune", "penalty"))
+    check_int("--list", list_size, 1)
+    check_int("--blocks", blocks, 1)
+    check_int("--streams", streams, 1)
+    points = parse_floats("--ebn0", ebn0)
+    crc_name = None if crc.lower() in ("none", "") else crc
+    if crc_name is None:
+        raise ParameterError("--crc", "the text study compares CRC-aided decoders: give a CRC",
+                             crc)
+    code = PolarCode(n, k, crc=crc_name)
+    typer.echo(code.describe())
+    config = {"corpus": corpus, "dictionary": dictionary, "n": n, "k": k, "crc": crc_name,
+              "list_size": list_size, "mode": mode, "points": points, "blocks": blocks,
+              "streams": streams, "workers": workers}
+    run = Run("polar text", config, out=out, seed=seed)
+    rows = run_text_study(run, corpus=corpus, dictionary=dictionary, n=n, k=k, crc=crc_name,
+                          list_size=list_size, points=points, blocks=blocks, streams=streams,
+                          seed=seed, workers=workers, mode=mode)
+    finish(run, rows, TEXT_COLUMNS, title=code.describe())

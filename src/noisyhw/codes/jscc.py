@@ -136,7 +136,7 @@ class JointSCLDecoder:
         while todo.size:
             out = self._scl.decode_list(a[todo], list_size=L, state0=st0[todo])
             p, s, v, ok = self._choose(out, L)
-            done = ok | (L >= self.list_size)
+            done = ok | (self.list_size <= L)
             idx = todo[done]
             pay[idx], state[idx], valid[idx], used[idx] = p[done], s[done], v[done], L
             todo = todo[~done]
