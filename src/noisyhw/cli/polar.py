@@ -89,7 +89,7 @@ def text(
                       ] = "licenses",
     dictionary: Annotated[str, typer.Option(
         help="words (system word list), corpus (training part of the corpus) or both.")
-    ] = "words",
+    ] = "both",
     n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
     k: Annotated[int, typer.Option("--k", help="Text bits per codeword (multiple of 5).")
                  ] = 125,
@@ -97,7 +97,7 @@ def text(
     list_size: Annotated[int, typer.Option("--list", help="List size L.")] = 8,
     mode: Annotated[str, typer.Option(
         help="prune (drop paths leaving the dictionary) or penalty (penalise them).")
-    ] = "prune",
+    ] = "penalty",
     ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 points (dB, text bits).")
                     ] = "1.0,1.5,2.0,2.5",
     blocks: Annotated[int, typer.Option(help="Codewords per stream.")] = 8,
