@@ -1,4 +1,5 @@
-"""``noisyhw polar simulate``: FER/BER of polar codes by Monte-Carlo simulation."""
+"""``noisyhw polar simulate`` (FER/BER by Monte-Carlo) and ``noisyhw polar text`` (joint
+source-channel decoding of text)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from ..errors import ParameterError, check_choice
 from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
 
-app = typer.Typer(help="Polar codes: simulate FER/BER of SC / SCL / CA-SCL / adaptive SCL.",
+app = typer.Typer(help="Polar codes: FER/BER of SC / SCL / CA-SCL / adaptive SCL; joint decoding of text.",
                   no_args_is_help=True)
 
 
