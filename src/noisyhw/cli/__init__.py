@@ -22,6 +22,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("pcm", "noisyhw.cli.pcm"),
     ("storage", "noisyhw.cli.storage"),
     ("sweep", "noisyhw.cli.sweep"),
+    ("polar", "noisyhw.cli.polar"),
 ]
 
 #: top-level commands: (module path, function name)

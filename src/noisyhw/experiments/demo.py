@@ -27,6 +27,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "pcm": "noisyhw.experiments.pcm:demo_section",
     "storage": "noisyhw.experiments.storage:demo_section",
     "scale": "noisyhw.experiments.scale:demo_section",
+    "polar": "noisyhw.experiments.polar:demo_section",
 }
 
 
