@@ -92,5 +92,5 @@ def test_untraceable_model_is_a_clear_error():
                 x = x * 2
             return self.conv2(x)
 
-    with pytest.raises(ParameterError, match="torch.fx"):
+    with pytest.raises(ParameterError, match=r"torch\.fx"):
         export(Dynamic())

@@ -16,7 +16,7 @@ from noisyhw.compress.prune import (
 )
 from noisyhw.errors import ParameterError
 from noisyhw.io import load_checkpoint, save_checkpoint
-from noisyhw.train import Callback, TrainConfig, fit
+from noisyhw.train import Callback, TrainConfig
 
 
 def _cnn(seed=0):

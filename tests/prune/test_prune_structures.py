@@ -62,6 +62,14 @@ def test_groups_partition_exactly(structure, kind):
     assert len({next(iter(v)) for v in pairs.values()}) == len(pairs) == g.num
 
 
+@pytest.mark.parametrize("structure", [s for s in STRUCTURES if s != "pattern"])
+def test_fast_group_sums_match_index_add(structure):
+    w = torch.randn(6, 4, 3, 3, requires_grad=True)
+    g = group_index(w.detach(), structure, "conv", block=4)
+    ref = torch.zeros(g.num).index_add(0, g.gid.reshape(-1), (w * w).reshape(-1))
+    assert torch.allclose(g.sq_norms(w), ref, atol=1e-6)
+
+
 def test_group_norms_match_direct_sums():
     w = torch.randn(5, 3, 3, 3)
     g = group_index(w, "filter", "conv")

@@ -25,27 +25,44 @@ app = typer.Typer(help="Reweighted / magnitude / ADMM / group-lasso pruning of a
 
 @app.command("sweep")
 def sweep(
-    model: Annotated[str, typer.Option("--model", help="small_cnn, resnet20, lenet5, mlp, ...")] = "small_cnn",
-    dataset: Annotated[str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10.")] = "auto",
+    model: Annotated[
+        str, typer.Option("--model", help="small_cnn, resnet20, lenet5, mlp, ...")
+    ] = "small_cnn",
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10.")
+    ] = "auto",
     structures: Annotated[
-        str, typer.Option("--structures", help="Comma list: irregular,filter,channel,column,kernel,pattern,block.")
+        str,
+        typer.Option(
+            "--structures", help="Comma list: irregular,filter,channel,column,kernel,pattern,block."
+        ),
     ] = "filter,irregular",
-    sparsities: Annotated[str, typer.Option("--sparsities", help="Comma list in [0, 1).")] = "0.5,0.75",
+    sparsities: Annotated[
+        str, typer.Option("--sparsities", help="Comma list in [0, 1).")
+    ] = "0.5,0.75",
     methods: Annotated[
-        str, typer.Option("--methods", help="Comma list: reweighted,magnitude,agp,group_lasso,admm.")
+        str,
+        typer.Option("--methods", help="Comma list: reweighted,magnitude,agp,group_lasso,admm."),
     ] = "reweighted,magnitude,admm,group_lasso",
-    epochs: Annotated[int, typer.Option("--epochs", help="Epochs per trial (all methods alike).")] = 4,
+    epochs: Annotated[
+        int, typer.Option("--epochs", help="Epochs per trial (all methods alike).")
+    ] = 4,
     lr: Annotated[float, typer.Option("--lr")] = 2e-3,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
     n_train: Annotated[int | None, typer.Option("--n-train", help="Training subset size.")] = 4000,
     n_test: Annotated[int | None, typer.Option("--n-test", help="Test subset size.")] = 2000,
     lam: Annotated[
-        float | None, typer.Option("--lam", help="Penalty of reweighted/group lasso (default per structure).")
+        float | None,
+        typer.Option("--lam", help="Penalty of reweighted/group lasso (default per structure)."),
     ] = None,
     rho: Annotated[float, typer.Option("--rho", help="ADMM rho.")] = 1e-2,
-    bits: Annotated[int | None, typer.Option("--bits", help="QAT of survivors at this many bits.")] = None,
+    bits: Annotated[
+        int | None, typer.Option("--bits", help="QAT of survivors at this many bits.")
+    ] = None,
     scope: Annotated[str, typer.Option("--scope", help="layer or global.")] = "layer",
-    width: Annotated[int | None, typer.Option("--width", help="Model width (small_cnn/resnet20).")] = None,
+    width: Annotated[
+        int | None, typer.Option("--width", help="Model width (small_cnn/resnet20).")
+    ] = None,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 1,
     device: DeviceOpt = "cpu",
@@ -72,15 +89,39 @@ def sweep(
     ds = default_dataset() if dataset == "auto" else dataset
     kw = {"width": width} if width else {}
     ctx = trial_context(
-        ds, model, n_train=n_train, n_test=n_test, epochs=epochs, lr=lr, batch_size=batch_size,
-        seed=seed, device=resolve_device(device), lam=lam, rho=rho, bits=bits, scope=scope,
+        ds,
+        model,
+        n_train=n_train,
+        n_test=n_test,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        device=resolve_device(device),
+        lam=lam,
+        rho=rho,
+        bits=bits,
+        scope=scope,
         model_kwargs=kw,
     )
     config = {
-        "model": model, "dataset": ds, "structures": st, "sparsities": sp, "methods": ms,
-        "epochs": epochs, "lr": lr, "batch_size": batch_size, "n_train": n_train,
-        "n_test": n_test, "lam": lam, "rho": rho, "bits": bits, "scope": scope, "width": width,
-        "workers": workers, "device": device,
+        "model": model,
+        "dataset": ds,
+        "structures": st,
+        "sparsities": sp,
+        "methods": ms,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "n_train": n_train,
+        "n_test": n_test,
+        "lam": lam,
+        "rho": rho,
+        "bits": bits,
+        "scope": scope,
+        "width": width,
+        "workers": workers,
+        "device": device,
     }
     run = Run("prune sweep", config, out=out, seed=seed, title=f"noisyhw prune: {model} on {ds}")
     trials = grid(structure=st, sparsity=sp, method=ms)
@@ -91,7 +132,18 @@ def sweep(
         "same epochs (first half: penalty or ramp, then hard prune and masked retraining)."
     )
     report_sweep(run, sec, rows)
-    cols = ["structure", "method", "sparsity", "achieved_sparsity", "accuracy",
-            "hyperparameters", "compression", "speedup"]
-    finish(run, [{c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols}
-                 for r in rows], cols)
+    cols = [
+        "structure",
+        "method",
+        "sparsity",
+        "achieved_sparsity",
+        "accuracy",
+        "hyperparameters",
+        "compression",
+        "speedup",
+    ]
+    finish(
+        run,
+        [{c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows],
+        cols,
+    )

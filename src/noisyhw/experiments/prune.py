@@ -86,7 +86,9 @@ def trial_context(
         "test": test,
         "model": model,
         "model_kwargs": dict(model_kwargs or {}),
-        "config": TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device),
+        "config": TrainConfig(
+            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device
+        ),
         "lam": lam,
         "rho": rho,
         "bits": bits,
@@ -207,7 +209,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         for m in ("reweighted", "magnitude", "admm", "group_lasso")
     ]
     trials += [
-        {"structure": "irregular", "sparsity": 0.9, "method": m} for m in ("reweighted", "magnitude")
+        {"structure": "irregular", "sparsity": 0.9, "method": m}
+        for m in ("reweighted", "magnitude")
     ]
     rows = []
     for i, t in enumerate(trials):
@@ -228,8 +231,16 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         f"{sp['latency_exported_ms']:.2f} ms vs {sp['latency_dense_ms']:.2f} ms dense "
         f"({sp['speedup']:.2f}x)."
     )
-    cols = ["structure", "method", "sparsity", "achieved_sparsity", "accuracy",
-            "hyperparameters", "compression", "speedup"]
+    cols = [
+        "structure",
+        "method",
+        "sparsity",
+        "achieved_sparsity",
+        "accuracy",
+        "hyperparameters",
+        "compression",
+        "speedup",
+    ]
     sec.table([{c: r.get(c) for c in cols} for r in rows], cols)
     png = bar_plot(
         [f"{r['method']}\n{r['structure']}" for r in rows],

@@ -56,6 +56,7 @@ class Groups:
     gid: torch.Tensor
     num: int
     forced: torch.Tensor | None = None
+    layout: str = ""  # a structure whose group sums are plain reductions (fast path)
 
     @property
     def sizes(self) -> torch.Tensor:
@@ -63,9 +64,19 @@ class Groups:
 
     def sq_norms(self, weight: torch.Tensor) -> torch.Tensor:
         """Squared L2 norm of every group, (num,), differentiable in ``weight``."""
-        flat = weight.reshape(-1)
+        sq = weight * weight
+        if self.layout == "irregular":
+            return sq.reshape(-1)
+        if self.layout == "filter":
+            return sq.reshape(sq.shape[0], -1).sum(1)
+        if self.layout == "channel":
+            return sq.transpose(0, 1).reshape(sq.shape[1], -1).sum(1)
+        if self.layout == "column":
+            return sq.sum(0).reshape(-1)
+        if self.layout == "kernel":
+            return sq.sum((2, 3)).reshape(-1)
         out = torch.zeros(self.num, dtype=weight.dtype, device=weight.device)
-        return out.index_add(0, self.gid.reshape(-1), flat * flat)
+        return out.index_add(0, self.gid.reshape(-1), sq.reshape(-1))
 
     def norms(self, weight: torch.Tensor) -> torch.Tensor:
         return self.sq_norms(weight.detach()).sqrt()
@@ -76,7 +87,7 @@ class Groups:
 
     def to(self, device: torch.device | str) -> Groups:
         forced = None if self.forced is None else self.forced.to(device)
-        return Groups(self.gid.to(device), self.num, forced)
+        return Groups(self.gid.to(device), self.num, forced, self.layout)
 
 
 def fits(structure: str, kind: str, shape: tuple[int, ...]) -> str | None:
@@ -120,18 +131,19 @@ def group_index(
         return torch.arange(int(math.prod(s)), device=dev).reshape(s)
 
     if structure == "irregular":
-        return Groups(ar(*shape), n)
+        return Groups(ar(*shape), n, layout="irregular")
     if structure == "filter":
-        return Groups(ar(out).reshape(out, *[1] * (len(shape) - 1)).expand(shape).clone(), out)
+        g = ar(out).reshape(out, *[1] * (len(shape) - 1))
+        return Groups(g.expand(shape).clone(), out, layout="filter")
     if structure == "channel":
         g = ar(inp).reshape(1, inp, *[1] * (len(shape) - 2))
-        return Groups(g.expand(shape).clone(), inp)
+        return Groups(g.expand(shape).clone(), inp, layout="channel")
     if structure == "column":
         g = ar(inp * k).reshape(1, *shape[1:])
-        return Groups(g.expand(shape).clone(), inp * k)
+        return Groups(g.expand(shape).clone(), inp * k, layout="column")
     if structure == "kernel":
         g = ar(out, inp).reshape(out, inp, 1, 1)
-        return Groups(g.expand(shape).clone(), out * inp)
+        return Groups(g.expand(shape).clone(), out * inp, layout="kernel")
     if structure == "block":
         b = check_int("block", block, 1)
         cols = inp * k
