@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from noisyhw import models as M
-from noisyhw.compress.prune import PruneSpec, count_params, export, prune
+from noisyhw.compress.prune import PruneSpec, analyze, count_params, export, prune
 from noisyhw.errors import ParameterError
 
 
@@ -56,11 +56,33 @@ def test_export_shapes_follow_live_filters():
     assert small.features[4].out_channels == live == conv2.out_channels // 4
     assert small.features[5].num_features == live
     assert small.classifier[1].in_features == live * 16
-    # the residual-coupled stream of a ResNet keeps its width; block-internal convs shrink
+
+
+def test_resnet_coupled_channels():
+    torch.manual_seed(0)
     res = M.create("resnet20", (3, 16, 16), 10)
-    prune(res, PruneSpec("filter", 0.5, "magnitude"))
+    groups = {id(g): g for g in analyze(res).values()}.values()
+    coupled = sorted(g.producers for g in groups if g.coupled)
+    assert coupled[0] == ["conv1", "layer1.0.conv2", "layer1.1.conv2", "layer1.2.conv2"]
+    assert [
+        "layer3.0.downsample.0",
+        "layer3.0.conv2",
+        "layer3.1.conv2",
+        "layer3.2.conv2",
+    ] in coupled
+    # auto: the stream's producers are linked and prune the same channels, so the stream shrinks
+    r = prune(res, PruneSpec("filter", 0.5, "magnitude"))
+    dead = {t.name: (t.weight.reshape(t.weight.shape[0], -1) == 0).all(1) for t in r.targets}
+    assert torch.equal(dead["conv1"], dead["layer1.2.conv2"])
     sres = export(res)
-    assert sres.layer1[0].conv2.out_channels == 16 and sres.layer1[0].conv1.out_channels == 8
+    assert sres.layer1[0].conv2.out_channels == 8 and sres.layer1[0].conv1.out_channels == 8
+    assert sres.fc.in_features == 32
+    # pruning only the block-internal convs leaves the residual stream at full width
+    res2 = M.create("resnet20", (3, 16, 16), 10)
+    inner = [n for n, m in res2.named_modules() if n.endswith("conv1") and "layer" in n]
+    prune(res2, PruneSpec("filter", 0.5, "magnitude", layers=inner))
+    s2 = export(res2)
+    assert s2.layer1[0].conv2.out_channels == 16 and s2.layer1[0].conv1.out_channels == 8
 
 
 def test_export_after_reweighted_training_and_quantization():

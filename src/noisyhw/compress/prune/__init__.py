@@ -34,7 +34,7 @@ from .core import (
     sparsity_report,
 )
 from .export import count_params, export, removable_channels
-from .graph import ProducerInfo, analyze
+from .graph import ChannelGroup, ProducerInfo, analyze
 from .methods import HYPERPARAMETERS, PruningCallback
 from .quantize import SurvivorQuantizer, compression_report
 from .structures import STRUCTURES, Groups, group_index, learn_patterns
@@ -44,6 +44,7 @@ __all__ = [
     "METHODS",
     "SCOPES",
     "STRUCTURES",
+    "ChannelGroup",
     "Groups",
     "ProducerInfo",
     "PruneResult",

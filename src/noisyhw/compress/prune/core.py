@@ -27,6 +27,7 @@ __all__ = [
     "apply_masks",
     "compute_masks",
     "hard_prune",
+    "link_sums",
     "mask_grads",
     "masked_params",
     "refresh_groups",
@@ -51,8 +52,9 @@ class PruneSpec:
     * ``method``: ``reweighted`` (the paper), ``magnitude`` (one-shot), ``agp`` (gradual
       magnitude, cubic schedule), ``group_lasso`` (fixed penalty) or ``admm``.
     * ``layers``: ``"auto"`` (every Conv2d / Linear / recurrent weight the structure fits, except
-      the input and output layers; for filter/channel only layers whose channels
-      :func:`~noisyhw.compress.prune.export` can remove),
+      the output layer and, except for filter/channel, the input layer; for filter/channel only
+      layers whose channels :func:`~noisyhw.compress.prune.export` can remove, with layers
+      coupled by residual adds pruned alike),
       ``"all"`` (also the output layer and coupled channels) or a list of module names.
     * ``prune_frac``: fraction of the epochs before the hard prune (penalty / ramp phase); the
       rest is masked retraining.
@@ -126,6 +128,8 @@ class Target:
     kind: str
     groups: Groups | None = None
     coupled: list[tuple[nn.Module, str]] = field(default_factory=list)
+    link: str | None = None  # targets with the same link prune the same group indices
+    channel_features: int = 1  # inputs per channel (a Linear after a flatten)
 
     @property
     def key(self) -> str:
@@ -193,7 +197,7 @@ def resolve_targets(model: nn.Module, spec: PruneSpec) -> list[Target]:
             if kind == "conv" and m.groups != 1 and spec.structure != "irregular":
                 continue
             if spec.layers == "auto":
-                if i in (first, last_linear):
+                if i == last_linear or (i == first and spec.structure not in ("filter", "channel")):
                     continue
                 if (
                     spec.structure in ("filter", "channel")
@@ -207,18 +211,54 @@ def resolve_targets(model: nn.Module, spec: PruneSpec) -> list[Target]:
                 "structure", "fits no layer of this model (try layers='all')", spec.structure
             )
     targets = []
+    mods = dict(model.named_modules())
     for name, m, p, kind in picked:
         t = Target(name, m, p, kind)
         if spec.structure == "filter" and kind != "recurrent":
             if getattr(m, "bias", None) is not None:
                 t.coupled.append((m, "bias"))
             if graph is not None and name in graph:
-                mods = dict(model.named_modules())
-                for bn in graph[name].bns:
+                for bn in graph[name].own_bns.get(name, []):
                     if mods[bn].affine:
                         t.coupled += [(mods[bn], "weight"), (mods[bn], "bias")]
         targets.append(t)
+    if graph is not None:
+        if spec.structure == "channel":  # a Linear after a flatten: its channels span H*W inputs
+            reads = {c: per for g in graph.values() if g.removable for c, per in g.consumers}
+            for t in targets:
+                if t.kind == "linear":
+                    t.channel_features = reads.get(t.name, 1)
+        _link(targets, graph, spec.structure)
     return targets
+
+
+def _link(targets: list[Target], graph: dict, structure: str) -> None:
+    """Targets that write (filter) or read (channel) the same coupled channels prune alike."""
+    if structure not in ("filter", "channel"):
+        return
+    seen: dict[int, list[Target]] = {}
+    for t in targets:
+        if structure == "filter" and t.name in graph and graph[t.name].coupled:
+            seen.setdefault(id(graph[t.name]), []).append(t)
+        elif structure == "channel":
+            for grp in {id(g): g for g in graph.values()}.values():
+                if grp.removable and any(c == t.name for c, _ in grp.consumers):
+                    seen.setdefault(id(grp), []).append(t)
+    for key, members in seen.items():
+        if len(members) > 1:
+            for t in members:
+                t.link = f"g{key}"
+
+
+def link_sums(targets: list[Target], values: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per-group ``values`` with linked targets' entries summed over their link."""
+    totals: dict[str, torch.Tensor] = {}
+    for t, v in zip(targets, values, strict=True):
+        if t.link is not None:
+            totals[t.link] = totals[t.link] + v if t.link in totals else v
+    return [
+        totals[t.link] if t.link is not None else v for t, v in zip(targets, values, strict=True)
+    ]
 
 
 def _removable(graph: dict, name: str, structure: str) -> bool:
@@ -234,7 +274,12 @@ def refresh_groups(targets: list[Target], spec: PruneSpec) -> None:
     for t in targets:
         if t.groups is None or spec.structure == "pattern":
             t.groups = group_index(
-                t.weight.detach(), spec.structure, t.kind, block=spec.block, patterns=spec.patterns
+                t.weight.detach(),
+                spec.structure,
+                t.kind,
+                block=spec.block,
+                patterns=spec.patterns,
+                channel_features=t.channel_features,
             )
 
 
@@ -312,11 +357,15 @@ def compute_masks(
     s = spec.sparsity if sparsity is None else sparsity
     if weights is None:
         weights = [t.weight.detach() * t.mask for t in targets]
+    sq = link_sums(
+        targets, [t.groups.sq_norms(w.detach()) for t, w in zip(targets, weights, strict=True)]
+    )
+    n = link_sums(
+        targets, [t.groups.sizes.to(w.dtype) for t, w in zip(targets, weights, strict=True)]
+    )
     per = []
-    for t, w in zip(targets, weights, strict=True):
-        g = t.groups
-        sizes = g.sizes
-        per.append((g.norms(w) / sizes.clamp(min=1).sqrt(), sizes, g.forced))
+    for t, q, nn_ in zip(targets, sq, n, strict=True):
+        per.append((q.sqrt() / nn_.clamp(min=1).sqrt(), t.groups.sizes, t.groups.forced))
     keeps: list[torch.Tensor] = []
     if spec.scope == "layer":
         for (score, sizes, forced), w in zip(per, weights, strict=True):

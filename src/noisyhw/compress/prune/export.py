@@ -42,37 +42,44 @@ def _bake(model: nn.Module) -> None:
             m.register_parameter(name, nn.Parameter(v))
 
 
+def _groups(infos: dict) -> list:
+    return list({id(g): g for g in infos.values()}.values())
+
+
 @torch.no_grad()
 def removable_channels(model: nn.Module) -> dict[str, torch.Tensor]:
-    """Producer name -> bool (out_channels,) of channels :func:`export` removes."""
+    """Producer name -> bool (out_channels,) of the channels :func:`export` removes (coupled
+    producers share one vector)."""
     mods = dict(model.named_modules())
     out: dict[str, torch.Tensor] = {}
-    for name, info in analyze(model).items():
-        if not info.removable or not info.consumers:
+    for grp in _groups(analyze(model)):
+        if not grp.removable or not grp.consumers:
             continue
-        p = mods[name]
-        c = info.out_channels
-        w = p.weight.detach().reshape(c, -1)
-        dead = (w == 0).all(dim=1)
-        if p.bias is not None:
-            dead &= p.bias.detach() == 0
-        for bn in info.bns:
+        c = grp.out_channels
+        dead = torch.ones(c, dtype=torch.bool)
+        for name in grp.producers:
+            p = mods[name]
+            dead &= (p.weight.detach().reshape(c, -1) == 0).all(dim=1)
+            if p.bias is not None:
+                dead &= p.bias.detach() == 0
+        for bn in grp.bns:
             b = mods[bn]
             if b.affine:
                 dead &= (b.weight.detach() == 0) & (b.bias.detach() == 0)
             else:
                 dead &= torch.zeros_like(dead)
-        if not info.zero_safe:
+        if not grp.zero_safe:
             dead = torch.zeros_like(dead)
         unused = torch.ones(c, dtype=torch.bool)
-        for cname, per in info.consumers:
+        for cname, per in grp.consumers:
             cw = mods[cname].weight.detach()
             cols = cw.reshape(cw.shape[0], c, per, -1) if cw.dim() == 2 else cw[:, :, None]
             unused &= (cols == 0).reshape(cw.shape[0], c, -1).all(dim=2).all(dim=0)
         gone = dead | unused
         if gone.all():
             gone[0] = False  # keep one channel so every layer still has an output
-        out[name] = gone
+        for name in grp.producers:
+            out[name] = gone
     return out
 
 
@@ -89,16 +96,18 @@ def export(model: nn.Module) -> nn.Module:
     remove_masks(m)
     mods = dict(m.named_modules())
     infos = analyze(m)
-    for name, gone in removable_channels(m).items():
-        if not gone.any():
+    gone_by = removable_channels(m)
+    for grp in _groups(infos):
+        gone = gone_by.get(grp.producers[0])
+        if gone is None or not gone.any():
             continue
         keep = torch.nonzero(~gone).flatten()
-        info = infos[name]
-        _slice_out(mods[name], keep)
-        for bn in info.bns:
+        for name in grp.producers:
+            _slice_out(mods[name], keep)
+        for bn in grp.bns:
             _slice_bn(mods[bn], keep)
-        for cname, per in info.consumers:
-            _slice_in(mods[cname], keep, per, info.out_channels)
+        for cname, per in grp.consumers:
+            _slice_in(mods[cname], keep, per)
     return m
 
 
@@ -126,7 +135,7 @@ def _slice_bn(b: nn.Module, keep: torch.Tensor) -> None:
     b.num_features = len(keep)
 
 
-def _slice_in(c: nn.Module, keep: torch.Tensor, per: int, channels: int) -> None:
+def _slice_in(c: nn.Module, keep: torch.Tensor, per: int) -> None:
     if isinstance(c, nn.Linear):
         cols = (keep[:, None] * per + torch.arange(per)[None, :]).reshape(-1)
         c.weight = _param(c.weight[:, cols])

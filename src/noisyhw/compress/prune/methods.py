@@ -40,6 +40,7 @@ from .core import (
     apply_masks,
     compute_masks,
     hard_prune,
+    link_sums,
     mask_grads,
     refresh_groups,
     register_masks,
@@ -90,9 +91,8 @@ class PruningCallback(Callback):
         """alpha_g = 1 / (||W_g||^2 + eps) from the current weights."""
         if self.spec.structure == "pattern":
             refresh_groups(self.targets, self.spec)
-        self.alphas = [
-            1.0 / (t.groups.sq_norms(t.weight.detach()) + self.spec.eps) for t in self.targets
-        ]
+        sq = link_sums(self.targets, [t.groups.sq_norms(t.weight.detach()) for t in self.targets])
+        self.alphas = [1.0 / (q + self.spec.eps) for q in sq]
 
     def penalty(self) -> torch.Tensor | None:
         """The method's regulariser of the current weights (None for magnitude / agp)."""

@@ -106,10 +106,13 @@ def group_index(
     *,
     block: int = 4,
     patterns: int = 8,
+    channel_features: int = 1,
 ) -> Groups:
     """The groups of ``structure`` over ``weight`` (see the module docstring).
 
-    ``block`` is the side b of block groups; ``patterns`` the size of the learned pattern set.
+    ``block`` is the side b of block groups; ``patterns`` the size of the learned pattern set;
+    ``channel_features``: for ``channel`` groups of a 2-D weight, how many consecutive inputs
+    make one channel (a Linear after a flatten of C x H x W reads H*W inputs per channel).
     Raises :class:`ParameterError` when the structure does not fit the weight.
     """
     check_choice("structure", structure, STRUCTURES)
@@ -136,6 +139,12 @@ def group_index(
         g = ar(out).reshape(out, *[1] * (len(shape) - 1))
         return Groups(g.expand(shape).clone(), out, layout="filter")
     if structure == "channel":
+        per = check_int("channel_features", channel_features, 1)
+        if inp % per:
+            raise ParameterError("channel_features", f"must divide the {inp} inputs", per)
+        if per > 1:
+            g = (ar(inp) // per).reshape(1, inp).expand(shape).clone()
+            return Groups(g, inp // per)
         g = ar(inp).reshape(1, inp, *[1] * (len(shape) - 2))
         return Groups(g.expand(shape).clone(), inp, layout="channel")
     if structure == "column":
