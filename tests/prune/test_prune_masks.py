@@ -228,3 +228,17 @@ def test_recurrent_weights_block_and_filter():
         assert float((w == 0).float().mean()) == 0.5
     x = torch.randn(3, 8, 8)
     assert torch.isfinite(model(x)).all()
+
+
+def test_linked_residual_producers_share_alphas_and_masks():
+    torch.manual_seed(0)
+    model = M.create("resnet20", (1, 8, 8), 10)
+    cb = PruningCallback(model, PruneSpec("filter", 0.5, "reweighted", lam=1e-3), epochs=2)
+    cb.refresh_alphas()
+    by = {t.name: (t, a) for t, a in zip(cb.targets, cb.alphas, strict=True)}
+    members = ["conv1", "layer1.0.conv2", "layer1.1.conv2", "layer1.2.conv2"]
+    assert len({by[n][0].link for n in members}) == 1 and by["conv1"][0].link is not None
+    joint = sum(by[n][0].weight.detach().reshape(16, -1).square().sum(1) for n in members)
+    for n in members:
+        assert torch.allclose(by[n][1], 1 / (joint + 1e-6))
+    assert by["layer1.0.conv1"][0].link is None  # block-internal: its own channels
