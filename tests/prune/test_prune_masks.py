@@ -242,3 +242,26 @@ def test_linked_residual_producers_share_alphas_and_masks():
     for n in members:
         assert torch.allclose(by[n][1], 1 / (joint + 1e-6))
     assert by["layer1.0.conv1"][0].link is None  # block-internal: its own channels
+
+
+def test_agp_follows_the_cubic_schedule():
+    tr, _ = _digits(128)
+    model = _cnn()
+    spec = PruneSpec("irregular", 0.8, "agp", prune_frac=0.75)
+    res = prune(model, spec, tr, None, TrainConfig(epochs=4, batch_size=64))
+    got = [h["sparsity"] for h in res.history]
+    expect = [0.8 * (1 - (1 - e / 3) ** 3) for e in (1, 2)] + [0.8, 0.8]
+    assert got == pytest.approx(expect, abs=2e-3)
+
+
+def test_global_scope_spreads_sparsity_unevenly():
+    model = _cnn()
+    with torch.no_grad():
+        model.classifier[1].weight.mul_(0.01)  # a much weaker layer loses more under a global rank
+    res = prune(model, PruneSpec("irregular", 0.5, "magnitude", scope="global", layers="all"))
+    by = {r["layer"]: r for r in res.layers}
+    total = sum(r["weights"] for r in res.layers)
+    # the weak layer (77% of the weights) takes nearly the whole budget, the others ~nothing
+    assert abs(sum(r["zeros"] for r in res.layers) - 0.5 * total) <= 1
+    assert by["classifier.1.weight"]["zeros"] >= 0.99 * 0.5 * total
+    assert all(r["sparsity"] < 0.03 for k, r in by.items() if k != "classifier.1.weight")
