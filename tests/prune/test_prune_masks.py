@@ -265,3 +265,34 @@ def test_global_scope_spreads_sparsity_unevenly():
     assert abs(sum(r["zeros"] for r in res.layers) - 0.5 * total) <= 1
     assert by["classifier.1.weight"]["zeros"] >= 0.99 * 0.5 * total
     assert all(r["sparsity"] < 0.03 for k, r in by.items() if k != "classifier.1.weight")
+
+
+def test_pruned_energy_is_small_after_proximal_reweighting():
+    tr, _ = _digits(512)
+    cfg = TrainConfig(epochs=4, batch_size=32, lr=2e-3)
+    out = {}
+    for method, lam in (("magnitude", 0.0), ("reweighted", 4.0), ("group_lasso", 0.05)):
+        model = _cnn()
+        spec = PruneSpec("filter", 0.5, method, lam=lam, update="proximal")
+        res = prune(model, spec, tr, None, cfg)
+        out[method] = res.callback.pruned_energy
+        assert res.history[-1]["pruned_energy"] == out[method]
+    # shrinking the groups that will be cut before the cut: the hard prune removes less
+    assert 0 <= out["reweighted"] < 0.5 * out["magnitude"], out
+    assert out["group_lasso"] < out["magnitude"], out
+
+
+def test_proximal_step_closed_form():
+    model = _cnn()
+    spec = PruneSpec(
+        "filter", 0.5, "reweighted", lam=2.0, eps=1e-3, update="proximal", layers=["features.4"]
+    )
+    cb = PruningCallback(model, spec, epochs=2)
+    w = model.features[4].weight
+    before = w.detach().clone()
+    cb.refresh_alphas()
+    cb.proximal_step(lr=0.01)
+    sq = before.reshape(before.shape[0], -1).square().sum(1)
+    factor = (1 - 0.01 * 2.0 * 2 / (sq + 1e-3)).clamp(min=0)
+    assert torch.allclose(w.detach(), before * factor[:, None, None, None])
+    assert cb.extra_loss(model) is None  # proximal: nothing added to the loss

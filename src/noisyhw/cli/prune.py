@@ -55,6 +55,14 @@ def sweep(
         float | None,
         typer.Option("--lam", help="Penalty of reweighted/group lasso (default per structure)."),
     ] = None,
+    lam_group_lasso: Annotated[
+        float | None,
+        typer.Option("--lam-group-lasso", help="Group-lasso penalty (default: --lam)."),
+    ] = None,
+    update: Annotated[
+        str,
+        typer.Option("--update", help="gradient (penalty in the loss) or proximal (decoupled)."),
+    ] = "gradient",
     rho: Annotated[float, typer.Option("--rho", help="ADMM rho.")] = 1e-2,
     bits: Annotated[
         int | None, typer.Option("--bits", help="QAT of survivors at this many bits.")
@@ -85,7 +93,9 @@ def sweep(
         raise ParameterError("--model", f"must be one of {', '.join(MODELS)}", model)
     for s in sp:  # validate every combination before any training
         for structure in st:
-            PruneSpec(structure, s, ms[0], scope=scope, rho=rho, bits=bits, lam=lam or 0.0)
+            PruneSpec(
+                structure, s, ms[0], scope=scope, rho=rho, bits=bits, lam=lam or 0.0, update=update
+            )
     ds = default_dataset() if dataset == "auto" else dataset
     kw = {"width": width} if width else {}
     ctx = trial_context(
@@ -99,6 +109,8 @@ def sweep(
         seed=seed,
         device=resolve_device(device),
         lam=lam,
+        lam_group_lasso=lam_group_lasso,
+        update=update,
         rho=rho,
         bits=bits,
         scope=scope,
@@ -116,6 +128,8 @@ def sweep(
         "n_train": n_train,
         "n_test": n_test,
         "lam": lam,
+        "lam_group_lasso": lam_group_lasso,
+        "update": update,
         "rho": rho,
         "bits": bits,
         "scope": scope,
@@ -138,6 +152,7 @@ def sweep(
         "sparsity",
         "achieved_sparsity",
         "accuracy",
+        "pruned_energy",
         "hyperparameters",
         "compression",
         "speedup",

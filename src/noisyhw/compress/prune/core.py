@@ -62,6 +62,10 @@ class PruneSpec:
       alpha refreshes). group_lasso: ``lam``. admm: ``rho``, ``admm_every`` (epochs per
       Z/U update), ``rho_growth`` (rho multiplier per update).
     * ``block`` (block side), ``patterns`` (pattern-set size).
+    * ``update``: how reweighted / group-lasso penalties act: ``"gradient"`` adds them to the
+      loss; ``"proximal"`` applies their shrinkage to the weights after every optimizer step
+      (``W_g *= max(0, 1 - lr * lam * c_g)``, decoupled from Adam's normalisation like AdamW's
+      weight decay, and never overshooting zero).
     * ``bits``: quantize the surviving weights to this many bits during masked retraining
       (symmetric, per output channel; QAT with the shared fake quantizer).
     """
@@ -81,12 +85,14 @@ class PruneSpec:
     block: int = 4
     patterns: int = 8
     bits: int | None = None
+    update: str = "gradient"
 
     def __post_init__(self) -> None:
         check_choice("structure", self.structure, STRUCTURES)
         check_float("sparsity", self.sparsity, 0.0, 1.0, hi_open=True)
         check_choice("method", self.method, METHODS)
         check_choice("scope", self.scope, SCOPES)
+        check_choice("update", self.update, ("gradient", "proximal"))
         if isinstance(self.layers, str):
             check_choice("layers", self.layers, ("auto", "all"))
         elif not self.layers or not all(isinstance(n, str) for n in self.layers):

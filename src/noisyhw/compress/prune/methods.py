@@ -84,6 +84,8 @@ class PruningCallback(Callback):
         self.rho = spec.rho
         self.pruned = False
         self.masking = False
+        self.pruned_energy: float | None = None
+        self.optimizer: torch.optim.Optimizer | None = None
 
     # ------------------------------------------------------------------ penalties
     @torch.no_grad()
@@ -145,21 +147,46 @@ class PruningCallback(Callback):
 
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
         if self.spec.method == "reweighted" and self.alphas is None:
             self.refresh_alphas()
         if self.spec.method == "admm" and self.Z is None:
             self._admm_init()
 
     def extra_loss(self, model: nn.Module) -> torch.Tensor | None:
-        return None if self.pruned else self.penalty()
+        if self.pruned or (self.spec.update == "proximal" and self.spec.method != "admm"):
+            return None
+        return self.penalty()
+
+    @torch.no_grad()
+    def proximal_step(self, lr: float) -> None:
+        """Decoupled shrinkage of one step: reweighted ``W_g *= max(0, 1 - 2 lr lam alpha_g)``
+        (the gradient step of the penalty, clipped at zero); group lasso the exact group
+        soft-threshold ``W_g *= max(0, 1 - lr lam sqrt(|g|) / ||W_g||)``."""
+        s = self.spec
+        for i, t in enumerate(self.targets):
+            g = t.groups
+            if s.method == "reweighted":
+                if self.alphas is None:
+                    self.refresh_alphas()
+                c = 2.0 * self.alphas[i]
+            else:
+                c = g.sizes.to(t.weight.dtype).sqrt() / g.sq_norms(t.weight).sqrt().clamp(min=_TINY)
+            t.weight.mul_(g.expand((1.0 - lr * s.lam * c).clamp(min=0.0)))
 
     def on_after_backward(self, model: nn.Module) -> None:
         if self.masking:
             mask_grads(model)
 
     def on_step_end(self, model: nn.Module) -> None:
+        s = self.spec
+        if not self.pruned and s.update == "proximal" and s.method in ("reweighted", "group_lasso"):
+            self.proximal_step(self._lr())
         if self.masking:
             apply_masks(model)
+
+    def _lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"]) if self.optimizer is not None else 0.0
 
     def on_epoch_end(self, epoch: int, model: nn.Module, metrics: dict[str, float]) -> None:
         s = self.spec
@@ -175,10 +202,21 @@ class PruningCallback(Callback):
         elif epoch == self.prune_epoch and not self.pruned:
             self.finalize_prune(model)
         metrics["sparsity"] = self.sparsity()
+        if self.pruned_energy is not None:
+            metrics["pruned_energy"] = self.pruned_energy
 
     def finalize_prune(self, model: nn.Module) -> None:
-        """The hard constraint, then masked retraining (with QAT when ``spec.bits``)."""
+        """The hard constraint, then masked retraining (with QAT when ``spec.bits``).
+
+        Records ``pruned_energy``: the fraction of the target weights' squared norm the hard
+        prune removed (near 0 when the first phase already drove the pruned groups to zero).
+        """
+        with torch.no_grad():
+            before = sum(float(t.weight.square().sum()) for t in self.targets)
         hard_prune(self.targets, self.spec)
+        with torch.no_grad():
+            after = sum(float(t.weight.square().sum()) for t in self.targets)
+        self.pruned_energy = 1.0 - after / max(before, 1e-30)
         self.pruned = self.masking = True
         if self.spec.bits:
             enable_quantizers(model, True)
@@ -191,7 +229,12 @@ class PruningCallback(Callback):
 
     # ------------------------------------------------------------------ resume
     def state_dict(self) -> dict[str, Any]:
-        st: dict[str, Any] = {"pruned": self.pruned, "masking": self.masking, "rho": self.rho}
+        st: dict[str, Any] = {
+            "pruned": self.pruned,
+            "masking": self.masking,
+            "rho": self.rho,
+            "pruned_energy": self.pruned_energy,
+        }
         if self.alphas is not None:
             st["alphas"] = [a.clone() for a in self.alphas]
         if self.Z is not None:
@@ -205,6 +248,7 @@ class PruningCallback(Callback):
         self.pruned = bool(state["pruned"])
         self.masking = bool(state["masking"])
         self.rho = float(state["rho"])
+        self.pruned_energy = state.get("pruned_energy")
         self.alphas = state.get("alphas")
         self.Z, self.U = state.get("Z"), state.get("U")
         if "pattern_gid" in state:
