@@ -26,8 +26,9 @@ def _step_times(models_callbacks, steps=12, batch=64) -> list[float]:
         for j, ((model, cb), opt) in enumerate(zip(models_callbacks, opts, strict=True)):
             t0 = time.perf_counter()
             loss = torch.nn.functional.cross_entropy(model(x), y)
-            if cb is not None:
-                loss = loss + cb.extra_loss(model)
+            extra = cb.extra_loss(model) if cb is not None else None
+            if extra is not None:
+                loss = loss + extra
             opt.zero_grad()
             loss.backward()
             if cb is not None:
@@ -84,19 +85,21 @@ def run() -> dict:
     ]
 
     pairs = []
-    for structure in (None, "irregular", "filter"):
+    variants = [("irregular", "gradient"), ("filter", "gradient"), ("filter", "proximal")]
+    for structure, update in [(None, None), *variants]:
         torch.manual_seed(0)
         m = models.create("resnet20", SHAPE, 10)
         cb = None
         if structure:
-            cb = PruningCallback(m, PruneSpec(structure, 0.5, "reweighted", layers="all"), 2)
+            spec = PruneSpec(structure, 0.5, "reweighted", layers="all", update=update)
+            cb = PruningCallback(m, spec, 2)
             cb.on_train_begin(m, None)
         pairs.append((m, cb))
     t_plain, *t_rw = _step_times(pairs)
-    for structure, t in zip(("irregular", "filter"), t_rw, strict=True):
+    for (structure, update), t in zip(variants, t_rw, strict=True):
         figures.append(
             {
-                "name": f"reweighted {structure} penalty, ResNet-20 training step, batch 64",
+                "name": f"reweighted {structure} penalty ({update}), ResNet-20 step, batch 64",
                 "value": t * 1e3,
                 "unit": "ms",
                 "baseline": t_plain * 1e3,
