@@ -20,6 +20,7 @@ __all__ = ["SUBCOMMANDS", "app", "main"]
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("data", "noisyhw.cli.data"),
     ("prune", "noisyhw.cli.prune"),
+    ("storage", "noisyhw.cli.storage"),
 ]
 
 #: top-level commands: (module path, function name)
