@@ -148,6 +148,15 @@ class PruningCallback(Callback):
     # ------------------------------------------------------------------ hooks
     def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self.optimizer = optimizer
+        for t in self.targets:  # fit() may have moved the model to another device
+            if t.groups is not None and t.groups.gid.device != t.weight.device:
+                t.groups = t.groups.to(t.weight.device)
+        dev = self.targets[0].weight.device
+        if self.alphas is not None:
+            self.alphas = [a.to(dev) for a in self.alphas]
+        if self.Z is not None:
+            self.Z = [z.to(dev) for z in self.Z]
+            self.U = [u.to(dev) for u in self.U]
         if self.spec.method == "reweighted" and self.alphas is None:
             self.refresh_alphas()
         if self.spec.method == "admm" and self.Z is None:
