@@ -20,6 +20,7 @@ __all__ = ["SUBCOMMANDS", "app", "main"]
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("data", "noisyhw.cli.data"),
     ("pcm", "noisyhw.cli.pcm"),
+    ("prune", "noisyhw.cli.prune"),
     ("storage", "noisyhw.cli.storage"),
     ("sweep", "noisyhw.cli.sweep"),
     ("polar", "noisyhw.cli.polar"),

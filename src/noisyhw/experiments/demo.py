@@ -25,6 +25,7 @@ __all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
 DEMO_SECTIONS: dict[str, str] = {
     "classifier": "noisyhw.experiments.demo_classifier:demo_section",
     "pcm": "noisyhw.experiments.pcm:demo_section",
+    "prune": "noisyhw.experiments.prune:demo_section",
     "storage": "noisyhw.experiments.storage:demo_section",
     "scale": "noisyhw.experiments.scale:demo_section",
     "polar": "noisyhw.experiments.polar:demo_section",

@@ -1,0 +1,1 @@
+"""Model compression: pruning (``compress.prune``) and frequency-domain compression (``compress.frequency``)."""
