@@ -15,8 +15,11 @@ def brute_check(states, alpha, beta, p):
     T, n = len(x), len(x[0])
     for t in range(T):
         for j in range(max(1, n - beta + 1)):
-            cost = sum(x[tau][i] for tau in range(max(0, t - alpha + 1), t + 1)
-                       for i in range(j, min(n, j + beta)))
+            cost = sum(
+                x[tau][i]
+                for tau in range(max(0, t - alpha + 1), t + 1)
+                for i in range(j, min(n, j + beta))
+            )
             if cost > p:
                 return t + 1, j, cost
     return None
@@ -51,25 +54,31 @@ def run() -> dict:
     slow = _best_time(lambda: brute_check(small, a, b, p), repeat=1)
     cells_fast = (states.shape[0] - 1) * states.shape[1] / fast
     cells_slow = (small.shape[0] - 1) * small.shape[1] / slow
-    figures = [{
-        "name": "checker throughput, (2,2,2), 2000 writes x 511 cells (valid history)",
-        "value": cells_fast / 1e6,
-        "unit": "M cell-writes/s",
-        "baseline": cells_slow / 1e6,
-        "ratio": cells_fast / cells_slow,
-        "note": "vs brute-force window sums (Python loops) on 60 writes",
-    }]
-    for name, c in [("(2,2,2) best code, 511 cells", code),
-                    ("(2,1,1) round robin, 512 cells", round_robin(2, copies=256)),
-                    ("(3,3,1) best code", best_code(3, 3, 1, copies=20)),
-                    ("(1,3,1) guarded syndrome, 504 cells", best_code(1, 3, 1, copies=56))]:
+    figures = [
+        {
+            "name": "checker throughput, (2,2,2), 2000 writes x 511 cells (valid history)",
+            "value": cells_fast / 1e6,
+            "unit": "M cell-writes/s",
+            "baseline": cells_slow / 1e6,
+            "ratio": cells_fast / cells_slow,
+            "note": "vs brute-force window sums (Python loops) on 60 writes",
+        }
+    ]
+    for name, c in [
+        ("(2,2,2) best code, 511 cells", code),
+        ("(2,1,1) round robin, 512 cells", round_robin(2, copies=256)),
+        ("(3,3,1) best code", best_code(3, 3, 1, copies=20)),
+        ("(1,3,1) guarded syndrome, 504 cells", best_code(1, 3, 1, copies=56)),
+    ]:
         _, wps = _valid_history(c, 1000, seed=1)
-        figures.append({
-            "name": f"encoder writes/s, {name}",
-            "value": wps,
-            "unit": "writes/s",
-            "note": f"n={c.n}, rate={c.rate:.4f}: {wps * c.messages_log2 / 1e6:.2f} Mbit/s stored",
-        })
+        figures.append(
+            {
+                "name": f"encoder writes/s, {name}",
+                "value": wps,
+                "unit": "writes/s",
+                "note": f"n={c.n}, rate={c.rate:.4f}: {wps * c.messages_log2 / 1e6:.2f} Mbit/s stored",
+            }
+        )
     return {"figures": figures}
 
 

@@ -63,8 +63,9 @@ def numpy_scl(llr: np.ndarray, frozen: np.ndarray, L: int) -> tuple[np.ndarray, 
             if fz[0]:
                 pm = pm + np.where(a < 0, -a, 0.0)
                 return np.zeros_like(alpha, dtype=np.uint8), np.broadcast_to(np.arange(L), (F, L))
-            cand = np.concatenate([pm + np.where(a < 0, -a, 0.0), pm + np.where(a > 0, a, 0.0)],
-                                  axis=1)  # (F, 2L): [bit 0 of each path, bit 1 of each path]
+            cand = np.concatenate(
+                [pm + np.where(a < 0, -a, 0.0), pm + np.where(a > 0, a, 0.0)], axis=1
+            )  # (F, 2L): [bit 0 of each path, bit 1 of each path]
             idx = np.argsort(cand, axis=1, kind="stable")[:, :L]
             pm = np.take_along_axis(cand, idx, 1)
             return (idx >= L).astype(np.uint8)[:, :, None], idx % L
@@ -124,24 +125,47 @@ def run(quick: bool = False) -> dict:
     sc, d_sc = _mbps(SCDecoder(code), llr, 512)
     base_sc, d_np = _mbps(lambda a: numpy_decode(code, a, 1, False), llr[: int(400 * s)], 512, 1)
     assert np.array_equal(d_np, d_sc[: d_np.shape[0]]), "numpy SC baseline disagrees"
-    figures.append({"name": "SC (1024,512) throughput", "value": sc, "unit": "Mb/s",
-                    "baseline": base_sc, "ratio": sc / base_sc, "target": ">= 20",
-                    "note": f"vs recursive numpy SC batched over frames; FER@{EBN0}dB "
-                            f"{(d_sc != msg).any(1).mean():.3f}"})
+    figures.append(
+        {
+            "name": "SC (1024,512) throughput",
+            "value": sc,
+            "unit": "Mb/s",
+            "baseline": base_sc,
+            "ratio": sc / base_sc,
+            "target": ">= 20",
+            "note": f"vs recursive numpy SC batched over frames; FER@{EBN0}dB "
+            f"{(d_sc != msg).any(1).mean():.3f}",
+        }
+    )
 
     scl, d_scl = _mbps(SCLDecoder(code, 8), llr[: int(800 * s)], 512)
     base_scl, d_np = _mbps(lambda a: numpy_decode(code, a, 8, False), llr[: int(100 * s)], 512, 1)
     agree = (d_np == d_scl[: d_np.shape[0]]).all(1).mean()
-    figures.append({"name": "SCL-8 (1024,512) throughput", "value": scl, "unit": "Mb/s",
-                    "baseline": base_scl, "ratio": scl / base_scl, "target": ">= 2",
-                    "note": f"vs numpy SCL with full path copies (same decisions on "
-                            f"{agree:.0%} of frames)"})
+    figures.append(
+        {
+            "name": "SCL-8 (1024,512) throughput",
+            "value": scl,
+            "unit": "Mb/s",
+            "baseline": base_scl,
+            "ratio": scl / base_scl,
+            "target": ">= 2",
+            "note": f"vs numpy SCL with full path copies (same decisions on {agree:.0%} of frames)",
+        }
+    )
 
     ca, _ = _mbps(CASCLDecoder(ccode, 8), cllr, 512)
     base_ca, _ = _mbps(lambda a: numpy_decode(ccode, a, 8, True), cllr[: int(100 * s)], 512, 1)
-    figures.append({"name": "CA-SCL-8 (1024,512)+CRC16 throughput", "value": ca, "unit": "Mb/s",
-                    "baseline": base_ca, "ratio": ca / base_ca, "target": ">= 2",
-                    "note": "vs numpy SCL + CRC selection"})
+    figures.append(
+        {
+            "name": "CA-SCL-8 (1024,512)+CRC16 throughput",
+            "value": ca,
+            "unit": "Mb/s",
+            "baseline": base_ca,
+            "ratio": ca / base_ca,
+            "target": ">= 2",
+            "note": "vs numpy SCL + CRC selection",
+        }
+    )
 
     # joint source-channel (issue 9): dictionary-pruned SCL-8 vs plain SCL-8 on the same text
     from noisyhw.codes.jscc import JointSCLDecoder
@@ -150,17 +174,25 @@ def run(quick: bool = False) -> dict:
     tmsg, trie, _ = text_source("licenses", "both", 125, 6, max(8, int(64 * s)), 0)
     _, S_, kt = tmsg.shape
     tcode = PolarCode(256, 125, crc="crc8")
-    tllr = bpsk_awgn(tcode.encode(tmsg.reshape(-1, kt)), 1.5, tcode.rate,
-                     np.random.default_rng(0))
+    tllr = bpsk_awgn(tcode.encode(tmsg.reshape(-1, kt)), 1.5, tcode.rate, np.random.default_rng(0))
     jd = JointSCLDecoder(tcode, trie, 8, mode="penalty")
-    joint, _ = _mbps(lambda a: jd.decode(a.reshape(max(1, a.shape[0] // S_), -1, tcode.n)),
-                     tllr, kt, 1)
+    joint, _ = _mbps(
+        lambda a: jd.decode(a.reshape(max(1, a.shape[0] // S_), -1, tcode.n)), tllr, kt, 1
+    )
     plain, _ = _mbps(SCLDecoder(tcode, 8), tllr, kt)
     leaf, _ = _mbps(SCLDecoder(tcode, 8, shortcuts=False), tllr, kt)
-    figures.append({"name": "joint SCL-8 text (256,125)+CRC8", "value": joint, "unit": "Mb/s",
-                    "baseline": plain, "ratio": joint / plain, "target": "cost <= 1.5x SCL",
-                    "note": f"baseline SCL-8 with node shortcuts; vs leaf-schedule SCL-8 "
-                            f"({leaf:.3g} Mb/s): ratio {joint / leaf:.2f}"})
+    figures.append(
+        {
+            "name": "joint SCL-8 text (256,125)+CRC8",
+            "value": joint,
+            "unit": "Mb/s",
+            "baseline": plain,
+            "ratio": joint / plain,
+            "target": "cost <= 1.5x SCL",
+            "note": f"baseline SCL-8 with node shortcuts; vs leaf-schedule SCL-8 "
+            f"({leaf:.3g} Mb/s): ratio {joint / leaf:.2f}",
+        }
+    )
 
     scaling_n = []
     for n in (256, 512, 1024, 2048, 4096):
@@ -168,18 +200,25 @@ def run(quick: bool = False) -> dict:
         _, ll = _frames(c, max(200, int(4_000_000 * s / n)))
         v_sc, _ = _mbps(SCDecoder(c), ll, n // 2)
         v_scl, _ = _mbps(SCLDecoder(c, 8), ll[: max(50, ll.shape[0] // 5)], n // 2)
-        scaling_n.append({"n": n, "k": n // 2, "sc_mbps": round(v_sc, 2),
-                          "scl8_mbps": round(v_scl, 3)})
+        scaling_n.append(
+            {"n": n, "k": n // 2, "sc_mbps": round(v_sc, 2), "scl8_mbps": round(v_scl, 3)}
+        )
     scaling_l = []
     for L in (1, 2, 4, 8, 16, 32):
         v, _ = _mbps(SCLDecoder(code, L), llr[: max(50, int(3200 * s) // L)], 512)
         scaling_l.append({"list_size": L, "scl_mbps": round(v, 3)})
     for r in scaling_n:
-        figures.append({"name": f"SC throughput n={r['n']} (k=n/2)", "value": r["sc_mbps"],
-                        "unit": "Mb/s"})
+        figures.append(
+            {"name": f"SC throughput n={r['n']} (k=n/2)", "value": r["sc_mbps"], "unit": "Mb/s"}
+        )
     for r in scaling_l:
-        figures.append({"name": f"SCL throughput L={r['list_size']} (1024,512)",
-                        "value": r["scl_mbps"], "unit": "Mb/s"})
+        figures.append(
+            {
+                "name": f"SCL throughput L={r['list_size']} (1024,512)",
+                "value": r["scl_mbps"],
+                "unit": "Mb/s",
+            }
+        )
     return {"figures": figures, "scaling_n": scaling_n, "scaling_list": scaling_l}
 
 

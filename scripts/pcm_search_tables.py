@@ -30,11 +30,23 @@ for a in range(1, 5):
                         break
                     if time.time() - t0 > cap:
                         break
-                    cols = search_block_code(a, bt, p, b, r, tries=40 if b * a > 14 else 150, rng=b * 100 + r)
+                    cols = search_block_code(
+                        a, bt, p, b, r, tries=40 if b * a > 14 else 150, rng=b * 100 + r
+                    )
                     if cols:
                         best = (r / (b + g), b, r, cols)
                         break
-            out[f"{a},{bt},{p}"] = None if best is None else {"b": best[1], "r": best[2], "columns": best[3]}
-            print(a, bt, p, best and round(best[0], 4), best and best[1:3], round(time.time() - t0, 1), flush=True)
+            out[f"{a},{bt},{p}"] = (
+                None if best is None else {"b": best[1], "r": best[2], "columns": best[3]}
+            )
+            print(
+                a,
+                bt,
+                p,
+                best and round(best[0], 4),
+                best and best[1:3],
+                round(time.time() - t0, 1),
+                flush=True,
+            )
 with open("/tmp/pcm_tables.json", "w") as fh:
     json.dump(out, fh)

@@ -57,8 +57,9 @@ def brute_count(T, n, alpha, beta, p):
     for bits in itertools.product((0, 1), repeat=T * n):
         x = np.array(bits).reshape(T, n)
         ok = all(
-            x[max(0, t - alpha + 1): t + 1, j: j + beta].sum() <= p
-            for t in range(T) for j in range(max(1, n - beta + 1))
+            x[max(0, t - alpha + 1) : t + 1, j : j + beta].sum() <= p
+            for t in range(T)
+            for j in range(max(1, n - beta + 1))
         )
         count += ok
     return count
@@ -91,14 +92,17 @@ def test_kings_entropy_inside_221_bounds():
     assert b.upper - b.lower < 0.01
 
 
-@pytest.mark.parametrize("alpha,beta,p", [
-    (a, b, p) for a in range(1, 5) for b in range(1, 5) for p in range(1, 5) if p < a * b
-])
+@pytest.mark.parametrize(
+    "alpha,beta,p",
+    [(a, b, p) for a in range(1, 5) for b in range(1, 5) for p in range(1, 5) if p < a * b],
+)
 def test_lower_le_upper_and_sandwich(alpha, beta, p):
     b = capacity_bounds(alpha, beta, p, time_budget=0.05)
     assert 0 < b.lower <= b.upper <= 1
     # a 2-D array restricted to one row / one column obeys the 1-D constraint
-    cap = min(capacity_1d(alpha, p) if p < alpha else 1.0, capacity_1d(beta, p) if p < beta else 1.0)
+    cap = min(
+        capacity_1d(alpha, p) if p < alpha else 1.0, capacity_1d(beta, p) if p < beta else 1.0
+    )
     assert b.upper <= cap + 1e-9
     # symmetry C(alpha, beta, p) = C(beta, alpha, p): the bounds are the same numbers
     t = capacity_bounds(beta, alpha, p, time_budget=0.05)
@@ -116,7 +120,7 @@ def test_finite_n_bound():
     # alpha = 1: M <= number of valid change vectors, counted by brute force
     for beta, p, n in [(2, 1, 6), (3, 1, 7), (3, 2, 5), (4, 2, 8)]:
         valid = sum(
-            all(sum(v[j: j + beta]) <= p for j in range(max(1, n - beta + 1)))
+            all(sum(v[j : j + beta]) <= p for j in range(max(1, n - beta + 1)))
             for v in itertools.product((0, 1), repeat=n)
         )
         assert max_messages(1, beta, p, n) == valid

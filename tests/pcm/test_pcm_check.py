@@ -57,7 +57,11 @@ def test_near_violation_threshold(states, alpha, beta):
         assert check(states, alpha, beta, worst) is None
     if worst >= 2:
         v = check(states, alpha, beta, worst - 1)
-        assert v is not None and v.cost == worst and v == brute_check(states, alpha, beta, worst - 1)[0]
+        assert (
+            v is not None
+            and v.cost == worst
+            and v == brute_check(states, alpha, beta, worst - 1)[0]
+        )
 
 
 def test_known_small_cases():

@@ -96,7 +96,7 @@ def test_guarded_syndrome_every_syndrome_has_allowed_pattern(key):
     x = (np.arange(2**b)[:, None] >> np.arange(b)) & 1  # every change pattern, one per row
     ok = np.ones(2**b, bool)
     for j in range(max(1, b - beta + 1)):  # every beta-window of the block, from the definition
-        ok &= x[:, j: j + beta].sum(axis=1) <= p
+        ok &= x[:, j : j + beta].sum(axis=1) <= p
     syn = np.zeros(2**b, np.int64)
     for i, col in enumerate(cols):
         syn ^= x[:, i] * col
@@ -109,8 +109,13 @@ def code_and_messages(draw):
     codes = constructions(alpha, beta, p, copies=draw(st.integers(1, 3)))
     code = draw(st.sampled_from(codes))
     T = draw(st.integers(1, 40))
-    msgs = draw(st.lists(st.lists(st.integers(0, code.radix - 1), min_size=code.symbols,
-                                  max_size=code.symbols), min_size=T, max_size=T))
+    msgs = draw(
+        st.lists(
+            st.lists(st.integers(0, code.radix - 1), min_size=code.symbols, max_size=code.symbols),
+            min_size=T,
+            max_size=T,
+        )
+    )
     return code, np.array(msgs, np.int64)
 
 
@@ -123,8 +128,10 @@ def test_any_message_sequence_zero_error(case):
     assert brute_check(res.states, *code.constraint)[0] is None
 
 
-@pytest.mark.parametrize("alpha,beta,p", [(2, 1, 1), (1, 3, 1), (2, 2, 2), (3, 2, 2), (4, 4, 1),
-                                          (2, 4, 3), (3, 1, 2), (4, 3, 2)])
+@pytest.mark.parametrize(
+    "alpha,beta,p",
+    [(2, 1, 1), (1, 3, 1), (2, 2, 2), (3, 2, 2), (4, 4, 1), (2, 4, 3), (3, 1, 2), (4, 3, 2)],
+)
 @pytest.mark.parametrize("source", ["random", "flip", "greedy"])
 def test_long_adversarial_sequences(alpha, beta, p, source):
     for code in constructions(alpha, beta, p, copies=3):

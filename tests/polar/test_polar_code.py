@@ -76,9 +76,14 @@ def test_encoder(construction: str, systematic: bool) -> None:
 
 
 def test_bad_parameters() -> None:
-    for kw in ({"n": 100, "k": 10}, {"n": 64, "k": 65}, {"n": 64, "k": 60, "crc": "crc8"},
-               {"n": 64, "k": 0}, {"n": 64, "k": 8, "construction": "random"},
-               {"n": 64, "k": 8, "crc": "crc5"}):
+    for kw in (
+        {"n": 100, "k": 10},
+        {"n": 64, "k": 65},
+        {"n": 64, "k": 60, "crc": "crc8"},
+        {"n": 64, "k": 0},
+        {"n": 64, "k": 8, "construction": "random"},
+        {"n": 64, "k": 8, "crc": "crc5"},
+    ):
         with pytest.raises(ParameterError):
             PolarCode(**kw)
     code = PolarCode(16, 8)

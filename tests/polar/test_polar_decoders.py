@@ -32,9 +32,14 @@ def test_noiseless_decodes_perfectly(systematic: bool) -> None:
     code = PolarCode(128, 50, crc="crc8", systematic=systematic)
     msg = code.random_messages(40, 0)
     llr = 20.0 * bpsk(code.encode(msg))
-    for dec in (SCDecoder(code), SCDecoder(code, shortcuts=False), SCLDecoder(code, 4),
-                SCLDecoder(code, 3, metric="exact"), CASCLDecoder(code, 8),
-                AdaptiveSCLDecoder(code, 8)):
+    for dec in (
+        SCDecoder(code),
+        SCDecoder(code, shortcuts=False),
+        SCLDecoder(code, 4),
+        SCLDecoder(code, 3, metric="exact"),
+        CASCLDecoder(code, 8),
+        AdaptiveSCLDecoder(code, 8),
+    ):
         assert np.array_equal(dec(llr), msg), dec
     assert np.array_equal(SCDecoder(code)(llr[0]), msg[0])  # single frame (n,) -> (k,)
 
@@ -50,8 +55,9 @@ def test_scl_list1_is_sc_bit_for_bit() -> None:
     assert np.array_equal(SCDecoder(code)(llr), sc_leaf)  # Rate-0/1/REP shortcuts are exact
     # on a BEC (LLRs exactly 0) the leaf schedules still agree bit for bit
     erased = bec(30.0 * bpsk(code.encode(msg)), 0.3, np.random.default_rng(2))
-    assert np.array_equal(SCLDecoder(code, 1, shortcuts=False)(erased),
-                          SCDecoder(code, shortcuts=False)(erased))
+    assert np.array_equal(
+        SCLDecoder(code, 1, shortcuts=False)(erased), SCDecoder(code, shortcuts=False)(erased)
+    )
 
 
 def test_scl_node_shortcuts_are_exact_for_approx_metric() -> None:

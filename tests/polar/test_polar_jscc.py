@@ -12,8 +12,32 @@ from noisyhw.codes.text import ALPHABETS, Trie, bits_to_blocks
 from noisyhw.errors import ParameterError
 
 ALPHA = ALPHABETS["a27"]
-WORDS = ["the", "then", "they", "cat", "car", "cart", "a", "an", "and", "dog", "do", "does",
-         "on", "one", "at", "to", "top", "tap", "ten", "net", "nest", "test", "tea", "eat"]
+WORDS = [
+    "the",
+    "then",
+    "they",
+    "cat",
+    "car",
+    "cart",
+    "a",
+    "an",
+    "and",
+    "dog",
+    "do",
+    "does",
+    "on",
+    "one",
+    "at",
+    "to",
+    "top",
+    "tap",
+    "ten",
+    "net",
+    "nest",
+    "test",
+    "tea",
+    "eat",
+]
 
 
 def _streams(k: int, blocks: int, streams: int, seed: int) -> np.ndarray:
@@ -66,13 +90,16 @@ def test_penalty_mode_and_adaptive() -> None:
     code = PolarCode(128, 60, crc="crc8")
     msg = _streams(60, 4, 8, 2)
     T, S, k = msg.shape
-    llr = bpsk_awgn(code.encode(msg.reshape(-1, k)), 1.0, code.rate,
-                    np.random.default_rng(3)).reshape(T, S, -1)
+    llr = bpsk_awgn(
+        code.encode(msg.reshape(-1, k)), 1.0, code.rate, np.random.default_rng(3)
+    ).reshape(T, S, -1)
     pen = JointSCLDecoder(code, trie, 8, mode="penalty").decode(llr)
     ada = JointSCLDecoder(code, trie, 8, adaptive=True).decode(llr)
     full = JointSCLDecoder(code, trie, 8).decode(llr)
-    e = {n: (r.payload[..., :k] != msg).any(-1).mean() for n, r in
-         (("pen", pen), ("ada", ada), ("full", full))}
+    e = {
+        n: (r.payload[..., :k] != msg).any(-1).mean()
+        for n, r in (("pen", pen), ("ada", ada), ("full", full))
+    }
     assert e["full"] <= e["pen"] + 0.1 and e["ada"] <= e["full"] + 0.1
     assert ada.list_sizes.mean() < 8 and set(np.unique(ada.list_sizes)) <= {1, 2, 4, 8}
     with pytest.raises(ParameterError):
@@ -89,14 +116,37 @@ def test_cli_text(tmp_path) -> None:
     from noisyhw.cli import main
 
     out = tmp_path / "t"
-    rc = main(["polar", "text", "--corpus", "licenses", "--dictionary", "corpus", "--n", "64",
-               "--k", "30", "--crc", "crc6", "--list", "4", "--ebn0", "2.0", "--streams", "3",
-               "--blocks", "2", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "polar",
+            "text",
+            "--corpus",
+            "licenses",
+            "--dictionary",
+            "corpus",
+            "--n",
+            "64",
+            "--k",
+            "30",
+            "--crc",
+            "crc6",
+            "--list",
+            "4",
+            "--ebn0",
+            "2.0",
+            "--streams",
+            "3",
+            "--blocks",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert {r["decoder"] for r in rows} == {"scl", "cascl", "joint", "ajoint"}
     for r in rows:
         assert 0 <= r["fer"] <= 1 and r["wer"] >= 0 and r["frames"] == 6
     assert main(["polar", "text", "--k", "31", "--out", str(tmp_path / "b"), "--quiet"]) == 2
-    assert main(["polar", "text", "--crc", "none", "--out", str(tmp_path / "c"),
-                 "--quiet"]) == 2
+    assert main(["polar", "text", "--crc", "none", "--out", str(tmp_path / "c"), "--quiet"]) == 2

@@ -64,13 +64,16 @@ def test_deterministic_and_resumable(tmp_path) -> None:
 def test_bsc_and_bec_channels() -> None:
     for channel, p in (("bsc", 0.02), ("bec", 0.2)):
         cfg = SimulationConfig(n=128, k=40, channel=channel, frames_per_chunk=300)
-        rows = simulate(cfg, [DecoderSpec("sc"), DecoderSpec("scl", 4)], [p],
-                        min_errors=1000, max_frames=300)
+        rows = simulate(
+            cfg, [DecoderSpec("sc"), DecoderSpec("scl", 4)], [p], min_errors=1000, max_frames=300
+        )
         assert rows[0]["p"] == p and rows[0]["frames"] == 300
         assert rows[1]["frame_errors"] <= rows[0]["frame_errors"]
     cfg = SimulationConfig(n=64, k=32, channel="bec")
-    assert simulate(cfg, [DecoderSpec("sc")], [0.0], min_errors=1, max_frames=500)[0][
-        "frame_errors"] == 0
+    assert (
+        simulate(cfg, [DecoderSpec("sc")], [0.0], min_errors=1, max_frames=500)[0]["frame_errors"]
+        == 0
+    )
 
 
 def test_bad_specs() -> None:
@@ -84,14 +87,45 @@ def test_bad_specs() -> None:
 
 def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
     out = tmp_path / "cli"
-    rc = main(["polar", "simulate", "--n", "64", "--k", "32", "--crc", "crc6", "--compare",
-               "sc,cascl:4", "--ebn0", "1.0,2.0", "--min-errors", "10", "--max-frames", "400",
-               "--frames-per-chunk", "200", "--out", str(out), "--quiet"])
+    rc = main(
+        [
+            "polar",
+            "simulate",
+            "--n",
+            "64",
+            "--k",
+            "32",
+            "--crc",
+            "crc6",
+            "--compare",
+            "sc,cascl:4",
+            "--ebn0",
+            "1.0,2.0",
+            "--min-errors",
+            "10",
+            "--max-frames",
+            "400",
+            "--frames-per-chunk",
+            "200",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert rc == 0
     res = json.loads((out / "results.json").read_text())
     row = res["rows"][0]
-    for key in ("ebn0_db", "frames", "frame_errors", "bit_errors", "fer", "ber", "fer_ci_low",
-                "fer_ci_high", "info_throughput_mbps"):
+    for key in (
+        "ebn0_db",
+        "frames",
+        "frame_errors",
+        "bit_errors",
+        "fer",
+        "ber",
+        "fer_ci_low",
+        "fer_ci_high",
+        "info_throughput_mbps",
+    ):
         assert key in row
     assert (out / "polar_fer.png").exists() and (out / "report.html").exists()
     assert np.isfinite(row["fer"])
@@ -106,8 +140,18 @@ def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
         ["--ebn0", "x"],
     ]
     for extra in bad:
-        args = ["polar", "simulate", "--n", "64", "--k", "32", "--out", str(tmp_path / "bad"),
-                "--quiet", *extra]
+        args = [
+            "polar",
+            "simulate",
+            "--n",
+            "64",
+            "--k",
+            "32",
+            "--out",
+            str(tmp_path / "bad"),
+            "--quiet",
+            *extra,
+        ]
         # later options override earlier ones in click
         assert main(args) == 2, extra
     assert "error:" in capsys.readouterr().err

@@ -27,7 +27,9 @@ def _chi2_binomial(counts: np.ndarray, n: int, p: float) -> float:
     T = counts.size
     lo, hi = int(stats.binom.ppf(1e-3, n, p)), int(stats.binom.isf(1e-3, n, p))
     edges = np.arange(lo, hi + 1)
-    obs = np.array([(counts < lo).sum()] + [(counts == k).sum() for k in edges] + [(counts > hi).sum()])
+    obs = np.array(
+        [(counts < lo).sum()] + [(counts == k).sum() for k in edges] + [(counts > hi).sum()]
+    )
     exp = T * np.concatenate(
         [[stats.binom.cdf(lo - 1, n, p)], stats.binom.pmf(edges, n, p), [stats.binom.sf(hi, n, p)]]
     )
@@ -46,7 +48,12 @@ def _chi2_binomial(counts: np.ndarray, n: int, p: float) -> float:
 
 @pytest.mark.parametrize(
     ("dtype", "p", "mask"),
-    [(np.uint32, 0.01, None), (np.float16, 0.003, None), (np.uint8, 0.8, None), (np.float32, 0.05, [0, 31])],
+    [
+        (np.uint32, 0.01, None),
+        (np.float16, 0.003, None),
+        (np.uint8, 0.8, None),
+        (np.float32, 0.05, [0, 31]),
+    ],
 )
 def test_flip_count_is_binomial(dtype, p, mask):
     x = np.zeros(64, dtype=dtype)

@@ -26,8 +26,17 @@ def test_ber_grid():
 
 
 def _row(rep, prot, ber, acc, trial=0):
-    return {"representation": rep, "protection": prot, "ber": ber, "trial": trial,
-            "accuracy": acc, "flips": 0, "nulled": 0, "range_zeroed": 0, "bits_per_param": 32.0}
+    return {
+        "representation": rep,
+        "protection": prot,
+        "ber": ber,
+        "trial": trial,
+        "accuracy": acc,
+        "flips": 0,
+        "nulled": 0,
+        "range_zeroed": 0,
+        "bits_per_param": 32.0,
+    }
 
 
 def test_summary_interval_and_percentiles():
@@ -115,13 +124,28 @@ def test_campaign_runs_resumes_and_is_reproducible(tmp_path):
 
 
 def test_cli_distortion_and_campaign(tmp_path, capsys):
-    assert main(["storage", "distortion", "--n", "2,4,6", "--out", str(tmp_path / "d"),
-                 "--quiet"]) == 0
+    assert (
+        main(["storage", "distortion", "--n", "2,4,6", "--out", str(tmp_path / "d"), "--quiet"])
+        == 0
+    )
     rows = json.loads((tmp_path / "d" / "results.json").read_text())["rows"]
     assert {r["code"] for r in rows} == {"hwo", "binary"} and len(rows) == 6
     out = tmp_path / "c"
-    args = ["storage", "campaign", "--epochs", "3", "--configs", "float32/none,hwo8/nulling",
-            "--bers", "1e-4,1e-2", "--trials", "2", "--out", str(out), "--quiet"]
+    args = [
+        "storage",
+        "campaign",
+        "--epochs",
+        "3",
+        "--configs",
+        "float32/none,hwo8/nulling",
+        "--bers",
+        "1e-4,1e-2",
+        "--trials",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     res = json.loads((out / "results.json").read_text())
     assert {r["config"] for r in res["rows"]} == {"float32/none", "hwo8/nulling"}

@@ -30,7 +30,9 @@ def test_hwo_code_is_a_weight_ordered_bijection(n):
     assert np.all(np.diff(weights.astype(int)) >= 0)  # ordered by Hamming weight
     assert np.array_equal(S.hwo_decode(words, n), idx)
     # class sizes are the binomial coefficients
-    assert np.array_equal(np.bincount(weights, minlength=n + 1), [math.comb(n, w) for w in range(n + 1)])
+    assert np.array_equal(
+        np.bincount(weights, minlength=n + 1), [math.comb(n, w) for w in range(n + 1)]
+    )
 
 
 @pytest.mark.parametrize("n", range(2, 13))
@@ -213,7 +215,8 @@ def test_store_load_round_trip(rep):
         expected = r.roundtrip(ref[name].numpy())
         assert np.array_equal(t.numpy(), expected), name
     assert image.bits_per_param == pytest.approx(
-        S.representation(rep).width + sum(s.side_bits for s in image.tensors.values()) / image.num_values
+        S.representation(rep).width
+        + sum(s.side_bits for s in image.tensors.values()) / image.num_values
     )
 
 
@@ -238,7 +241,8 @@ def test_corrupted_image_flip_count_and_mask():
     image = S.store(m, "fixed8")
     noisy, flips = image.corrupted(0.05, 0)
     diff = sum(
-        int(np.bitwise_count(noisy.tensors[k].words ^ t.words).sum()) for k, t in image.tensors.items()
+        int(np.bitwise_count(noisy.tensors[k].words ^ t.words).sum())
+        for k, t in image.tensors.items()
     )
     assert diff == flips > 0
     only_msb, _ = image.corrupted(1.0, 0, bit_mask=[7])

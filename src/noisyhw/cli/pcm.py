@@ -69,12 +69,24 @@ def table(
     apply_quiet(quiet)
     m = check_int("--max", max_param, 1, 6)
     check_float("--time-budget", time_budget, 0.0)
-    trials = [dict(t, time_budget=time_budget)
-              for t in grid(alpha=range(1, m + 1), beta=range(1, m + 1), p=range(1, m + 1))]
+    trials = [
+        dict(t, time_budget=time_budget)
+        for t in grid(alpha=range(1, m + 1), beta=range(1, m + 1), p=range(1, m + 1))
+    ]
     run = Run("pcm table", {"max": m, "time_budget": time_budget, "workers": workers}, out=out)
     rows = run.sweep(table_trial, trials, workers=workers, description="pcm table")
-    cols = ["alpha", "beta", "p", "code", "n", "rate", "lower", "upper", "rate/upper",
-            "finite_n_bound"]
+    cols = [
+        "alpha",
+        "beta",
+        "p",
+        "code",
+        "n",
+        "rate",
+        "lower",
+        "upper",
+        "rate/upper",
+        "finite_n_bound",
+    ]
     constrained = [r for r in rows if r["code"] != "unconstrained"]
     sec = run.section("Rate table")
     if constrained:
@@ -113,18 +125,37 @@ def simulate(
     check_int("--writes", writes, 1, 10_000_000)
     check_choice("--messages", messages, SOURCES)
     make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
-    params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "writes": writes,
-              "code": code, "source": messages, "seed": seed}
+    params = {
+        "alpha": c.alpha,
+        "beta": c.beta,
+        "p": c.p,
+        "n": n,
+        "writes": writes,
+        "code": code,
+        "source": messages,
+        "seed": seed,
+    }
     run = Run("pcm simulate", params, out=out, seed=seed)
     rows = run.sweep(simulate_trial, [params], context=str(run.dir), description="pcm simulate")
     bd = capacity_bounds(c.alpha, c.beta, c.p, time_budget=1.0)
     for r in rows:
         r["lower"], r["upper"] = bd.lower, bd.upper
-    cols = ["code", "rate", "lower", "upper", "writes", "violations", "decode_errors",
-            "max_window_cost", "writes_per_s"]
+    cols = [
+        "code",
+        "rate",
+        "lower",
+        "upper",
+        "writes",
+        "violations",
+        "decode_errors",
+        "max_window_cost",
+        "writes_per_s",
+    ]
     sec = run.section(f"Simulation of {c}")
     sec.image(plot_rates(rows, run.plot_path("rate_vs_bounds.png"), f"{c}: rate vs bounds"))
     sec.table(rows, cols)
-    sec.text("states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols).")
+    sec.text(
+        "states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols)."
+    )
     finish(run, rows, cols, title=f"pcm simulate {c}")
     typer.echo(f"construction: {rows[0]['construction']}")

@@ -47,17 +47,28 @@ def campaign_cmd(
         Path | None, typer.Option("--model-file", help="A model.pt from `noisyhw train`.")
     ] = None,
     representations: Annotated[
-        str, typer.Option("--representations", "-r",
-                          help="Comma list: float32, float16, bfloat16, fixed<n>, hwo<n>.")
+        str,
+        typer.Option(
+            "--representations",
+            "-r",
+            help="Comma list: float32, float16, bfloat16, fixed<n>, hwo<n>.",
+        ),
     ] = "float32,float16,bfloat16,fixed8,hwo8",
     protections: Annotated[
-        str, typer.Option("--protections", "-p",
-                          help="Comma list: none, nulling, nulling-extra, range, nulling+range.")
+        str,
+        typer.Option(
+            "--protections",
+            "-p",
+            help="Comma list: none, nulling, nulling-extra, range, nulling+range.",
+        ),
     ] = "none,nulling,range",
     configs: Annotated[
-        str | None, typer.Option("--configs",
-                                 help="Explicit rep/prot pairs, e.g. float32/none,hwo8/nulling "
-                                      "(instead of the -r x -p product).")
+        str | None,
+        typer.Option(
+            "--configs",
+            help="Explicit rep/prot pairs, e.g. float32/none,hwo8/nulling "
+            "(instead of the -r x -p product).",
+        ),
     ] = None,
     ber_min: Annotated[float, typer.Option("--ber-min")] = 1e-9,
     ber_max: Annotated[float, typer.Option("--ber-max")] = 1e-1,
@@ -89,8 +100,17 @@ def campaign_cmd(
     if study not in E.STUDIES:
         raise ParameterError("--study", f"must be one of {', '.join(E.STUDIES)}", study)
     s = E.STUDIES[study]
-    over = {k: v for k, v in (("model", model), ("dataset", dataset), ("epochs", epochs),
-                              ("n_train", n_train), ("n_test", n_test)) if v is not None}
+    over = {
+        k: v
+        for k, v in (
+            ("model", model),
+            ("dataset", dataset),
+            ("epochs", epochs),
+            ("n_train", n_train),
+            ("n_test", n_test),
+        )
+        if v is not None
+    }
     for k in ("epochs", "n_train", "n_test"):
         if k in over:
             check_int(f"--{k.replace('_', '-')}", over[k], 1)
@@ -103,19 +123,32 @@ def campaign_cmd(
             pairs.append(tuple(item.split("/")))
     else:
         pairs = [(r, p) for r in _list(representations) for p in _list(protections)]
-    grid = (parse_floats("--bers", bers) if bers
-            else C.ber_grid(ber_min, ber_max, per_decade))
+    grid = parse_floats("--bers", bers) if bers else C.ber_grid(ber_min, ber_max, per_decade)
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
     C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
     check_float("--tolerance", tolerance, 0.0, 1.0)
     run, tol, facts = E.campaign(
-        s, pairs, grid, trials, out=out, seed=seed, device=resolve_device(device),
-        workers=workers, margin=margin, buffers=buffers, tolerance=tolerance,
+        s,
+        pairs,
+        grid,
+        trials,
+        out=out,
+        seed=seed,
+        device=resolve_device(device),
+        workers=workers,
+        margin=margin,
+        buffers=buffers,
+        tolerance=tolerance,
         model_file=model_file,
     )
-    finish(run, tol, ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp",
-                      "gain_interp"], title="tolerable BER", model=facts)
+    finish(
+        run,
+        tol,
+        ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "gain_interp"],
+        title="tolerable BER",
+        model=facts,
+    )
 
 
 @app.command("distortion")

@@ -80,8 +80,9 @@ class CRC:
     # ----------------------------------------------------------------- bytes (catalogue)
     def checksum(self, data: bytes) -> int:
         """CRC of a byte string under the full catalogue definition (refin/refout honoured)."""
-        bits = np.unpackbits(np.frombuffer(bytes(data), dtype=np.uint8),
-                             bitorder="little" if self.refin else "big")
+        bits = np.unpackbits(
+            np.frombuffer(bytes(data), dtype=np.uint8), bitorder="little" if self.refin else "big"
+        )
         reg_bits = _crc_bits(bits[None, :], self.width, self.poly, self.init, 0)[0]
         reg = int("".join(map(str, reg_bits)) or "0", 2)
         if self.refout:
@@ -107,8 +108,9 @@ class CRC:
         if b.shape[1] < self.width:
             raise ParameterError("bits", f"frames need at least {self.width} bits", b.shape)
         k = b.shape[1] - self.width
-        par = _crc_bits(np.ascontiguousarray(b[:, :k]), self.width, self.poly, self.init,
-                        self.xorout)
+        par = _crc_bits(
+            np.ascontiguousarray(b[:, :k]), self.width, self.poly, self.init, self.xorout
+        )
         ok = np.all(par == b[:, k:], axis=1)
         return ok[0] if squeeze else ok
 
@@ -151,12 +153,27 @@ CATALOGUE: dict[str, CRC] = {
         CRC("CRC-21/CAN-FD", 21, 0x102899, check_value=0x0ED841),
         CRC("CRC-24/LTE-A", 24, 0x864CFB, check_value=0xCDE703),
         CRC("CRC-24/LTE-B", 24, 0x800063, check_value=0x23EF52),
-        CRC("CRC-24/BLE", 24, 0x00065B, init=0x555555, refin=True, refout=True,
-            check_value=0xC25A56),
-        CRC("CRC-32/ISO-HDLC", 32, 0x04C11DB7, init=0xFFFFFFFF, refin=True, refout=True,
-            xorout=0xFFFFFFFF, check_value=0xCBF43926),
-        CRC("CRC-32/BZIP2", 32, 0x04C11DB7, init=0xFFFFFFFF, xorout=0xFFFFFFFF,
-            check_value=0xFC891918),
+        CRC(
+            "CRC-24/BLE", 24, 0x00065B, init=0x555555, refin=True, refout=True, check_value=0xC25A56
+        ),
+        CRC(
+            "CRC-32/ISO-HDLC",
+            32,
+            0x04C11DB7,
+            init=0xFFFFFFFF,
+            refin=True,
+            refout=True,
+            xorout=0xFFFFFFFF,
+            check_value=0xCBF43926,
+        ),
+        CRC(
+            "CRC-32/BZIP2",
+            32,
+            0x04C11DB7,
+            init=0xFFFFFFFF,
+            xorout=0xFFFFFFFF,
+            check_value=0xFC891918,
+        ),
     )
 }
 

@@ -89,16 +89,27 @@ class JointSCLDecoder:
     there is one); failing that, the best valid path; failing that, the best path.
     """
 
-    def __init__(self, code: PolarCode, trie: Trie, list_size: int = 8, mode: str = "prune",
-                 penalty: float = 20.0, adaptive: bool = False) -> None:
+    def __init__(
+        self,
+        code: PolarCode,
+        trie: Trie,
+        list_size: int = 8,
+        mode: str = "prune",
+        penalty: float = 20.0,
+        adaptive: bool = False,
+    ) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
         bits = trie.alphabet.bits
         if code.k % bits:
             raise ParameterError("k", f"must be a multiple of {bits} bits per character", code.k)
         if adaptive and code.crc is None:
-            raise ParameterError("adaptive", "the adaptive joint decoder needs a CRC to know "
-                                 "when to stop (a pruned list is always 'valid')", adaptive)
+            raise ParameterError(
+                "adaptive",
+                "the adaptive joint decoder needs a CRC to know "
+                "when to stop (a pruned list is always 'valid')",
+                adaptive,
+            )
         self.code = code
         self.trie = trie
         self.list_size = check_int("list_size", list_size, 1, 1024)

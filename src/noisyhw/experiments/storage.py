@@ -70,10 +70,12 @@ class Study:
 #: the studies of the issue (sizes chosen to train on 2 CPU cores in minutes)
 STUDIES: dict[str, Study] = {
     "mlp-digits": Study("digits", "mlp", epochs=40, lr=2e-3),
-    "cnn-fashion": Study("fashion-mnist", "small_cnn", epochs=3, lr=2e-3, n_train=20000,
-                         n_test=2000),
-    "resnet18-fashion": Study("fashion-mnist", "torchvision:resnet18", epochs=1, lr=1e-3,
-                              n_train=4000, n_test=300),
+    "cnn-fashion": Study(
+        "fashion-mnist", "small_cnn", epochs=3, lr=2e-3, n_train=20000, n_test=2000
+    ),
+    "resnet18-fashion": Study(
+        "fashion-mnist", "torchvision:resnet18", epochs=1, lr=1e-3, n_train=4000, n_test=300
+    ),
 }
 
 
@@ -104,8 +106,11 @@ def prepare_model(
 
         model, meta = load_model(Path(model_file), device)
         if tuple(meta["input_shape"]) != tuple(test.input_shape):
-            raise ParameterError("--model-file", f"expects input {tuple(test.input_shape)}",
-                                 tuple(meta["input_shape"]))
+            raise ParameterError(
+                "--model-file",
+                f"expects input {tuple(test.input_shape)}",
+                tuple(meta["input_shape"]),
+            )
         source = f"loaded from {model_file}"
     else:
         torch.manual_seed(seed)
@@ -115,8 +120,13 @@ def prepare_model(
             model.load_state_dict(load_checkpoint(saved)["state_dict"])
             source = f"trained earlier ({saved.name})"
         else:
-            cfg = TrainConfig(epochs=study.epochs, batch_size=study.batch_size, lr=study.lr,
-                              seed=seed, device=device)
+            cfg = TrainConfig(
+                epochs=study.epochs,
+                batch_size=study.batch_size,
+                lr=study.lr,
+                seed=seed,
+                device=device,
+            )
             ckpt = folder / "train_checkpoint.pt" if folder else None
             fit(model, train, None, cfg, checkpoint=ckpt, description=f"train {study.model}")
             if saved is not None:
@@ -169,12 +179,31 @@ def campaign(
         "device": device,
         "workers": workers,
     }
-    run = Run("storage campaign", config, out=out, seed=seed, argv=argv,
-              title=f"Weights in noisy storage: {study.model} on {study.dataset}")
-    model, test, facts = prepare_model(study, run.dir, seed=seed, device=device,
-                                       model_file=model_file)
-    rows = C.run_campaign(model, test.x, test.y, configs, bers, trials, run=run, seed=seed,
-                          device=device, workers=workers, margin=margin, buffers=buffers)
+    run = Run(
+        "storage campaign",
+        config,
+        out=out,
+        seed=seed,
+        argv=argv,
+        title=f"Weights in noisy storage: {study.model} on {study.dataset}",
+    )
+    model, test, facts = prepare_model(
+        study, run.dir, seed=seed, device=device, model_file=model_file
+    )
+    rows = C.run_campaign(
+        model,
+        test.x,
+        test.y,
+        configs,
+        bers,
+        trials,
+        run=run,
+        seed=seed,
+        device=device,
+        workers=workers,
+        margin=margin,
+        buffers=buffers,
+    )
     sec = run.section(f"{study.model} on {study.dataset}")
     sec.text(
         f"{facts['params']:,} parameters ({facts['source']}); clean test accuracy "
@@ -203,8 +232,14 @@ def distortion(
     for n in ns:
         if not 2 <= n <= 22:
             raise ParameterError("--n", "each n must be in [2, 22] (exhaustive)", n)
-    run = Run("storage distortion", {"n": ns}, out=out, seed=seed, argv=argv,
-              title="One-flip distortion: Hamming-weight order vs binary")
+    run = Run(
+        "storage distortion",
+        {"n": ns},
+        out=out,
+        seed=seed,
+        argv=argv,
+        title="One-flip distortion: Hamming-weight order vs binary",
+    )
     grid = [{"n": n, "code": c} for n in ns for c in ("hwo", "binary")]
     rows = run.sweep(_distortion_trial, grid, description="distortion")
     sec = run.section("Index distortion of one bit flip (fraction of the value range)")
@@ -214,9 +249,17 @@ def distortion(
         "steps for the Hamming-weight order, 2^(n-1) for binary (top bit)."
     )
     for metric in ("worst_norm", "mean_norm", "rms_norm"):
-        png = line_plot(rows, "n", metric, run.plot_path(f"distortion_{metric}.png"), hue="code",
-                        logy=True, title=f"one-flip distortion: {metric}",
-                        xlabel="bits per value n", ylabel=f"{metric} (fraction of range)")
+        png = line_plot(
+            rows,
+            "n",
+            metric,
+            run.plot_path(f"distortion_{metric}.png"),
+            hue="code",
+            logy=True,
+            title=f"one-flip distortion: {metric}",
+            xlabel="bits per value n",
+            ylabel=f"{metric} (fraction of range)",
+        )
         sec.image(png, metric)
     sec.table(rows, ["n", "code", "worst", "worst_norm", "bound_norm", "mean_norm", "rms_norm"])
     return run, rows
@@ -245,8 +288,17 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     model, test, facts = prepare_model(study, None, seed=ctx.seed, device=ctx.device)
     trials = 3 if ctx.fast else 8
     bers = C.ber_grid(1e-7, 1e-1, 1 if ctx.fast else 2)
-    rows = C.run_campaign(model, test.x, test.y, DEMO_CONFIGS, bers, trials, seed=ctx.seed,
-                          device=ctx.device, description="demo: storage campaign")
+    rows = C.run_campaign(
+        model,
+        test.x,
+        test.y,
+        DEMO_CONFIGS,
+        bers,
+        trials,
+        seed=ctx.seed,
+        device=ctx.device,
+        description="demo: storage campaign",
+    )
     sec: Section = ctx.section
     sec.title = "Weights in noisy storage without ECC (MLP on digits)"
     sec.text(
@@ -268,4 +320,3 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         }
         for r in tol
     ]
-

@@ -189,7 +189,9 @@ def run_campaign(
         model.cpu() if workers > 1 else model, x, y, seed, device, batch_size, buffers, margin
     )
     if run is not None:
-        return run.sweep(campaign_trial, grid, context=ctx, workers=workers, description=description)
+        return run.sweep(
+            campaign_trial, grid, context=ctx, workers=workers, description=description
+        )
     return [{**t, **campaign_trial(t, ctx)} for t in track(grid, description)]
 
 
@@ -206,7 +208,9 @@ def summarize(rows: Sequence[dict[str, Any]], confidence: float = 0.95) -> list[
         n = acc.size
         mean = float(acc.mean())
         std = float(acc.std(ddof=1)) if n > 1 else 0.0
-        half = float(sstats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)) if n > 1 else 0.0
+        half = (
+            float(sstats.t.ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)) if n > 1 else 0.0
+        )
         p5, p50, p95 = (float(v) for v in np.percentile(acc, [5, 50, 95]))
         out.append(
             {
@@ -387,8 +391,20 @@ def report_campaign(
     )
     section.table(
         summary,
-        ["config", "ber", "trials", "mean", "ci_lo", "ci_hi", "p5", "p50", "p95", "flips", "nulled",
-         "range_zeroed"],
+        [
+            "config",
+            "ber",
+            "trials",
+            "mean",
+            "ci_lo",
+            "ci_hi",
+            "p5",
+            "p50",
+            "p95",
+            "flips",
+            "nulled",
+            "range_zeroed",
+        ],
         title="Accuracy per configuration and BER",
     )
     return summary, tol

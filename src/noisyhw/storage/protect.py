@@ -68,7 +68,9 @@ def protection(spec: str | Protection, margin: float = 0.1) -> Protection:
     if not ok or ("none" in parts and len(parts) > 1) or {"nulling", "nulling-extra"} <= set(parts):
         raise ParameterError("protection", f"must be one of {', '.join(PROTECTIONS)}", spec)
     extra = "nulling-extra" in parts
-    return Protection("nulling" in parts or extra, "range" in parts, margin, "extra" if extra else "lsb")
+    return Protection(
+        "nulling" in parts or extra, "range" in parts, margin, "extra" if extra else "lsb"
+    )
 
 
 def _inner(rep: Representation, prot: Protection) -> Representation:

@@ -95,7 +95,9 @@ def _window_ok(counts: np.ndarray, c: int, p: int, periodic: bool) -> np.ndarray
         sums = cs[..., c : c + m] - cs[..., :m]
     else:
         cw = min(c, m)
-        cs = np.concatenate([np.zeros((*counts.shape[:-1], 1), np.int64), np.cumsum(counts, -1)], -1)
+        cs = np.concatenate(
+            [np.zeros((*counts.shape[:-1], 1), np.int64), np.cumsum(counts, -1)], -1
+        )
         sums = cs[..., cw:] - cs[..., : m - cw + 1]
     return (sums <= p).all(axis=-1)
 
@@ -158,7 +160,9 @@ def strip_matrix(a: int, c: int, p: int, m: int, *, periodic: bool = False) -> s
     return sp.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
 
 
-def spectral_bracket(A: sp.spmatrix, *, tol: float = 1e-10, max_iter: int = 5000) -> tuple[float, float]:
+def spectral_bracket(
+    A: sp.spmatrix, *, tol: float = 1e-10, max_iter: int = 5000
+) -> tuple[float, float]:
     """Rigorous (lo, hi) around the Perron root of a nonnegative primitive matrix.
 
     Power iteration (from ARPACK's Perron vector above 4096 states, else from all ones);
@@ -233,8 +237,9 @@ def capacity(alpha: int, beta: int, p: int) -> float:
         return 1.0
     if min(c.alpha, c.beta) != 1:
         raise ParameterError(
-            "alpha/beta", "exact capacity is known only when alpha = 1 or beta = 1; "
-            "use capacity_bounds", (c.alpha, c.beta)
+            "alpha/beta",
+            "exact capacity is known only when alpha = 1 or beta = 1; use capacity_bounds",
+            (c.alpha, c.beta),
         )
     return capacity_1d(max(c.alpha, c.beta), c.p)
 
@@ -317,7 +322,9 @@ def _tasks(alpha: int, beta: int, p: int, max_states: int) -> list[tuple[int, st
     for two, other in ((alpha, beta), (beta, alpha)):
         if two == 2:
             q = 1
-            while (other - 1) * (2 * q + 1) <= 26 and 2 ** ((other - 1) * (2 * q + 1)) <= max_states:
+            while (other - 1) * (2 * q + 1) <= 26 and 2 ** (
+                (other - 1) * (2 * q + 1)
+            ) <= max_states:
                 cost = 2 ** (other * (2 * q + 1))
                 if cost > max_pairs:
                     break

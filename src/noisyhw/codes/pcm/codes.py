@@ -228,8 +228,10 @@ class SyndromeCode(PCMCode):
 
     def __repr__(self) -> str:
         c = self.constraint
-        return (f"SyndromeCode(({c.alpha},{c.beta},{c.p}), b={self.b}, r={self.r}, "
-                f"copies={self.copies}, n={self.n}, rate={self.rate:.4f})")
+        return (
+            f"SyndromeCode(({c.alpha},{c.beta},{c.p}), b={self.b}, r={self.r}, "
+            f"copies={self.copies}, n={self.n}, rate={self.rate:.4f})"
+        )
 
 
 def round_robin(alpha: int, copies: int = 1) -> SyndromeCode:
@@ -362,5 +364,7 @@ class TimeSharedCode(PCMCode):
 
     def __repr__(self) -> str:
         c = self.constraint
-        return (f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), copies={self.copies}, "
-                f"inner={self.inner!r}, n={self.n}, rate={self.rate:.4f})")
+        return (
+            f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), copies={self.copies}, "
+            f"inner={self.inner!r}, n={self.n}, rate={self.rate:.4f})"
+        )

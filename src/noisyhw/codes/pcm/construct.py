@@ -85,17 +85,37 @@ def rate_table(
         for b in betas:
             for p in ps:
                 if p >= a * b:
-                    rows.append({"alpha": a, "beta": b, "p": p, "code": "unconstrained",
-                                 "n": 1, "rate": 1.0, "lower": 1.0, "upper": 1.0,
-                                 "exact": 1.0, "rate/upper": 1.0, "finite_n_bound": 1.0})
+                    rows.append(
+                        {
+                            "alpha": a,
+                            "beta": b,
+                            "p": p,
+                            "code": "unconstrained",
+                            "n": 1,
+                            "rate": 1.0,
+                            "lower": 1.0,
+                            "upper": 1.0,
+                            "exact": 1.0,
+                            "rate/upper": 1.0,
+                            "finite_n_bound": 1.0,
+                        }
+                    )
                     continue
                 code = best_code(a, b, p)
                 bd = capacity_bounds(a, b, p, time_budget=time_budget)
-                rows.append({
-                    "alpha": a, "beta": b, "p": p, "code": code.name, "n": code.n,
-                    "rate": round(code.rate, 6), "lower": round(bd.lower, 6),
-                    "upper": round(bd.upper, 6), "exact": bd.exact,
-                    "rate/upper": round(code.rate / bd.upper, 4),
-                    "finite_n_bound": round(finite_n_bound(a, b, p, code.n), 6),
-                })
+                rows.append(
+                    {
+                        "alpha": a,
+                        "beta": b,
+                        "p": p,
+                        "code": code.name,
+                        "n": code.n,
+                        "rate": round(code.rate, 6),
+                        "lower": round(bd.lower, 6),
+                        "upper": round(bd.upper, 6),
+                        "exact": bd.exact,
+                        "rate/upper": round(code.rate / bd.upper, 4),
+                        "finite_n_bound": round(finite_n_bound(a, b, p, code.n), 6),
+                    }
+                )
     return rows

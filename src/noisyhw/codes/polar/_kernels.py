@@ -123,8 +123,6 @@ def sc_decode(llr: np.ndarray, frozen: np.ndarray, out_u: np.ndarray) -> None:
                     bl[size + j] = cur[size + j]
 
 
-
-
 # ------------------------------------------------------------------------------- schedules
 # A decoding schedule is the depth-first traversal of the code tree as a list of operations
 # (rows of an int32 array: op, level, position). Leaves of the traversal are "nodes" whose
@@ -198,8 +196,7 @@ def sc_decode_fast(
             if op == OP_F:
                 _fvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], size)
             elif op == OP_G:
-                _gvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], bl[size : 2 * size],
-                      size)
+                _gvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], bl[size : 2 * size], size)
             elif op == OP_R0:
                 for j in range(size):
                     res[size + j] = 0
@@ -388,8 +385,12 @@ def scl_decode(
                     if not active[ell]:
                         continue
                     boff = L * size + bptr[lam, ell] * size
-                    _comb(res[ell, 2 * size : 4 * size], B[boff : boff + size],
-                          res[ell, size : 2 * size], size)
+                    _comb(
+                        res[ell, 2 * size : 4 * size],
+                        B[boff : boff + size],
+                        res[ell, size : 2 * size],
+                        size,
+                    )
             elif op == OP_R1:
                 # Rate-1 node (approximate metric, Fast-SSCL): every path starts from its hard
                 # decisions (no cost) and may flip, one step at a time, each of its

@@ -82,7 +82,8 @@ class PolarCode:
             raise ParameterError("k", f"must be <= n = {self.n}", self.k)
         if self.k + self.crc_bits > self.n:
             raise ParameterError(
-                "k", f"k + CRC bits ({self.crc_bits}) must be <= n = {self.n}", self.k)
+                "k", f"k + CRC bits ({self.crc_bits}) must be <= n = {self.n}", self.k
+            )
         if self.construction == "5g":
             order = nr5g(self.n)
         elif self.construction == "ga":
@@ -90,7 +91,7 @@ class PolarCode:
         else:
             order = bhattacharyya(self.n, self.design_snr_db, self.rate)
         self.reliability = order
-        self.info_positions = np.sort(order[self.n - self.K:])
+        self.info_positions = np.sort(order[self.n - self.K :])
         self.frozen = np.ones(self.n, dtype=bool)
         self.frozen[self.info_positions] = False
         self._sys_ok: bool | None = None
@@ -117,10 +118,12 @@ class PolarCode:
 
     def describe(self) -> str:
         crc = self.crc.name if self.crc else "none"
-        return (f"polar({self.n},{self.k}) crc={crc} (K={self.K} incl. CRC) rate k/n="
-                f"{self.rate:.4g} construction={self.construction}"
-                + (f"@{self.design_snr_db:g}dB" if self.construction != "5g" else "")
-                + (" systematic" if self.systematic else ""))
+        return (
+            f"polar({self.n},{self.k}) crc={crc} (K={self.K} incl. CRC) rate k/n="
+            f"{self.rate:.4g} construction={self.construction}"
+            + (f"@{self.design_snr_db:g}dB" if self.construction != "5g" else "")
+            + (" systematic" if self.systematic else "")
+        )
 
     # ------------------------------------------------------------------ encoding
     def random_messages(self, frames: int, rng: RngLike = None) -> np.ndarray:
@@ -163,8 +166,11 @@ class PolarCode:
             x = polar_transform(u)
             self._sys_ok = bool(np.array_equal(x[:, self.info_positions], eye))
         if not self._sys_ok:
-            raise ParameterError("systematic", "this information set is not domination "
-                                 "contiguous; use systematic=False", True)
+            raise ParameterError(
+                "systematic",
+                "this information set is not domination contiguous; use systematic=False",
+                True,
+            )
 
     def payload_from_u(self, u: np.ndarray) -> np.ndarray:
         """Decoded ``u`` (..., n) -> payload (..., K) (re-encoding first when systematic)."""

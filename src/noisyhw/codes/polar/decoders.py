@@ -94,8 +94,7 @@ class SourceModel:
             else:  # -log(exp(-a) + exp(-b))
                 lo = np.minimum(a, b)
                 with np.errstate(invalid="ignore"):
-                    tree[:, p] = np.where(np.isinf(lo), lo,
-                                          lo - np.log1p(np.exp(-np.abs(a - b))))
+                    tree[:, p] = np.where(np.isinf(lo), lo, lo - np.log1p(np.exp(-np.abs(a - b))))
         return cls(trans=t, tree=np.ascontiguousarray(tree), bits=bits)
 
 
@@ -248,8 +247,9 @@ class SCLDecoder(Decoder):
                 nsb = (self.code.k // bits) * bits
             else:
                 nsb = check_int("source_bits", source_bits, 0, self.code.K)
-            s0 = np.broadcast_to(np.asarray(0 if state0 is None else state0, dtype=np.int32),
-                                 (F,)).copy()
+            s0 = np.broadcast_to(
+                np.asarray(0 if state0 is None else state0, dtype=np.int32), (F,)
+            ).copy()
             if (s0 >= trans.shape[0]).any() or (s0 < -1).any():
                 raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
         K = self.code.K
@@ -257,8 +257,9 @@ class SCLDecoder(Decoder):
         pm = np.empty((F, L))
         st = np.empty((F, L), dtype=np.int32)
         ops = self._ops_r1 if nsb == 0 else self._ops
-        _kernels.scl_decode(a, ops, K, L, self.metric == "exact", trans, tree, bits, nsb,
-                            s0, info, pm, st)
+        _kernels.scl_decode(
+            a, ops, K, L, self.metric == "exact", trans, tree, bits, nsb, s0, info, pm, st
+        )
         payload = info
         if self.code.systematic:
             u = np.zeros((F * L, n), dtype=np.uint8)
@@ -275,8 +276,14 @@ class CASCLDecoder(SCLDecoder):
 
     name = "cascl"
 
-    def __init__(self, code: PolarCode, list_size: int = 8, metric: str = "approx",
-                 source: SourceModel | None = None, shortcuts: bool = True) -> None:
+    def __init__(
+        self,
+        code: PolarCode,
+        list_size: int = 8,
+        metric: str = "approx",
+        source: SourceModel | None = None,
+        shortcuts: bool = True,
+    ) -> None:
         if isinstance(code, PolarCode) and code.crc is None:
             raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
         super().__init__(code, list_size, metric, source, shortcuts)
@@ -320,8 +327,9 @@ class AdaptiveSCLDecoder(CASCLDecoder):
             L = min(2 * L, self.list_size)
 
 
-def make_decoder(code: PolarCode, name: str = "sc", list_size: int = 8,
-                 metric: str = "approx") -> Decoder:
+def make_decoder(
+    code: PolarCode, name: str = "sc", list_size: int = 8, metric: str = "approx"
+) -> Decoder:
     """A decoder by name: ``sc``, ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
     check_choice("decoder", name, DECODERS)
     if name == "sc":

@@ -78,8 +78,9 @@ def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
         try:
             L = int(lsz) if lsz else (1 if name == "sc" else default_list)
         except ValueError:
-            raise ParameterError("decoder", "list size after ':' must be an integer",
-                                 item) from None
+            raise ParameterError(
+                "decoder", "list size after ':' must be an integer", item
+            ) from None
         specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1)))
     if not specs:
         raise ParameterError("decoder", "give at least one decoder", text)
@@ -102,12 +103,14 @@ class SimulationConfig:
     seed: int = 0
 
     def code(self) -> PolarCode:
-        return PolarCode(self.n, self.k, self.construction, self.design_snr_db, self.crc,
-                         self.systematic)
+        return PolarCode(
+            self.n, self.k, self.construction, self.design_snr_db, self.crc, self.systematic
+        )
 
 
-def channel_llr(code: PolarCode, x: np.ndarray, channel: str, point: float,
-                rng: np.random.Generator) -> np.ndarray:
+def channel_llr(
+    code: PolarCode, x: np.ndarray, channel: str, point: float, rng: np.random.Generator
+) -> np.ndarray:
     """Send codewords ``x`` (F, n) through ``channel`` at ``point``; return LLRs (F, n)."""
     if channel == "awgn":
         return bpsk_awgn(x, point, code.rate, rng)
@@ -126,8 +129,11 @@ _CACHE: dict[Any, tuple[PolarCode, dict[DecoderSpec, Decoder]]] = {}
 def _decoder(cfg: SimulationConfig, spec: DecoderSpec) -> tuple[PolarCode, Decoder]:
     code, decs = _CACHE.setdefault(cfg, (cfg.code(), {}))
     if spec not in decs:
-        dec = (make_decoder(code, spec.name, spec.list_size, cfg.metric)
-               if spec.name != "sc" else make_decoder(code, "sc"))
+        dec = (
+            make_decoder(code, spec.name, spec.list_size, cfg.metric)
+            if spec.name != "sc"
+            else make_decoder(code, "sc")
+        )
         dec(np.ones((1, code.n)))  # load / compile the kernels outside the timed region
         decs[spec] = dec
     return code, decs[spec]
@@ -208,13 +214,25 @@ def simulate(
     # On resume the rounds are replayed exactly; chunks already stored are passed along (the
     # sweep skips them) but only the replayed plan's chunks are counted.
     store = getattr(runner, "store", None)
-    stored = ([{k: r[k] for k in ("decoder", "list_size", key, "chunk")} for r in store.rows()]
-              if store is not None else [])
+    stored = (
+        [{k: r[k] for k in ("decoder", "list_size", key, "chunk")} for r in store.rows()]
+        if store is not None
+        else []
+    )
     while True:
         mine = {ident(t) for t in trials}
         extra = [t for t in stored if ident(t) not in mine]
-        rows = runner.sweep(simulate_chunk, trials + extra, context=config, workers=workers,
-                            description="polar simulate") if trials else []
+        rows = (
+            runner.sweep(
+                simulate_chunk,
+                trials + extra,
+                context=config,
+                workers=workers,
+                description="polar simulate",
+            )
+            if trials
+            else []
+        )
         agg = _aggregate([r for r in rows if ident(r) in mine], key)
         new = []
         for s in series:
@@ -223,8 +241,9 @@ def simulate(
             if fe >= min_errors or planned[s] >= max_chunks:
                 continue
             need = (min_errors - fe) * fr / fe if fe > 0 else max(fr, chunk)
-            add = max(1, min(math.ceil(need / chunk), max_chunks - planned[s],
-                             max_chunks_per_round))
+            add = max(
+                1, min(math.ceil(need / chunk), max_chunks - planned[s], max_chunks_per_round)
+            )
             for c in range(planned[s], planned[s] + add):
                 new.append({"decoder": d.name, "list_size": d.list_size, key: x, "chunk": c})
             planned[s] += add
@@ -235,23 +254,25 @@ def simulate(
     for d, x in series:
         fr, fe, be, dt = agg.get((d.name, d.list_size, x), (0, 0, 0, 0.0))
         lo, hi = clopper_pearson(fe, fr)
-        out.append({
-            "decoder": d.label,
-            "list_size": d.list_size,
-            key: x,
-            "frames": fr,
-            "frame_errors": fe,
-            "bit_errors": be,
-            "fer": fe / fr if fr else float("nan"),
-            "ber": be / (fr * config.k) if fr else float("nan"),
-            "fer_ci_low": lo,
-            "fer_ci_high": hi,
-            "info_throughput_mbps": fr * config.k / dt / 1e6 if dt > 0 else float("nan"),
-            "n": config.n,
-            "k": config.k,
-            "crc": config.crc or "none",
-            "construction": config.construction,
-        })
+        out.append(
+            {
+                "decoder": d.label,
+                "list_size": d.list_size,
+                key: x,
+                "frames": fr,
+                "frame_errors": fe,
+                "bit_errors": be,
+                "fer": fe / fr if fr else float("nan"),
+                "ber": be / (fr * config.k) if fr else float("nan"),
+                "fer_ci_low": lo,
+                "fer_ci_high": hi,
+                "info_throughput_mbps": fr * config.k / dt / 1e6 if dt > 0 else float("nan"),
+                "n": config.n,
+                "k": config.k,
+                "crc": config.crc or "none",
+                "construction": config.construction,
+            }
+        )
     return out
 
 
