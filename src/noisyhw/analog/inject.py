@@ -33,8 +33,10 @@ __all__ = [
     "calibrate",
     "get_noise",
     "inject_noise",
+    "load_noise_state_dict",
     "measure_snr",
     "noise_disabled",
+    "noise_state_dict",
     "remove_noise",
     "set_noise",
 ]
@@ -318,6 +320,24 @@ def measure_snr(model: nn.Module, x: torch.Tensor, *, seed: int | None = None) -
             row["weight_snr_db"] = p.effective_snr_db("weight")
         rows.append(row)
     return rows
+
+
+def noise_state_dict(model: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
+    """The calibrated references of every noise point (``{point: {site: tensor}}``), for saving
+    next to the model's own state dict (which :func:`inject_noise` leaves unchanged)."""
+    return {name: p.state_dict() for name, p in _require(model).points.items()}
+
+
+def load_noise_state_dict(model: nn.Module, state: dict[str, dict[str, torch.Tensor]]) -> None:
+    """Restore references saved by :func:`noise_state_dict` (e.g. the clean model's calibration,
+    so that a noise-trained copy sees the same hardware noise floor)."""
+    ctx = _require(model)
+    missing = sorted(set(ctx.points) - set(state))
+    if missing:
+        raise ParameterError("state", "has no references for noise points", ", ".join(missing))
+    for name, refs in state.items():
+        if name in ctx.points:
+            ctx.points[name].load_state_dict(refs)
 
 
 def _device_of(model: nn.Module) -> torch.device:

@@ -69,6 +69,8 @@ class NoiseTraining(Callback):
         self._rng = np.random.default_rng(seed)
         self._model: nn.Module | None = None
         self._gen_state: torch.Tensor | None = None
+        self._refs: dict[str, dict[str, torch.Tensor]] | None = None
+        self._current: float | None = None
 
     def snr_for_epoch(self, epoch: int) -> float:
         """The SNR of epoch ``epoch`` (0-based) under the curriculum (or the spec's)."""
@@ -90,6 +92,10 @@ class NoiseTraining(Callback):
             set_noise(model, self.spec)
         ctx = get_noise(model)
         assert ctx is not None
+        if self._refs is not None:  # resumed: the calibration of the original run
+            for name, refs in self._refs.items():
+                if name in ctx.points:
+                    ctx.points[name].load_state_dict(refs)
         if self.spec.mode == "fixed" and any(not p.ref for p in ctx.points.values()):
             if self.calibration is None:
                 raise ParameterError(
@@ -100,7 +106,8 @@ class NoiseTraining(Callback):
             gen = ctx.generator(_device(model))
             if gen is not None:
                 gen.set_state(self._gen_state)
-        set_noise(model, snr_db=self._next_snr())
+        resumed = self._current is not None
+        set_noise(model, snr_db=self._current if resumed else self._next_snr())
 
     def on_step_end(self, model: nn.Module) -> None:
         if self.snr_range is not None:
@@ -115,6 +122,9 @@ class NoiseTraining(Callback):
     def state_dict(self) -> dict[str, Any]:
         state: dict[str, Any] = {"epoch": self.epoch, "rng": repr(self._rng.bit_generator.state)}
         ctx = get_noise(self._model) if self._model is not None else None
+        if ctx is not None:
+            state["current_snr_db"] = float(ctx.spec.snr_db)
+            state["refs"] = {name: p.state_dict() for name, p in ctx.points.items()}
         gen = ctx.generator(_device(self._model)) if ctx is not None else None
         if gen is not None:
             state["gen_state"] = gen.get_state()
@@ -126,6 +136,8 @@ class NoiseTraining(Callback):
         self.epoch = int(state["epoch"])
         self._rng.bit_generator.state = ast.literal_eval(state["rng"])
         self._gen_state = state.get("gen_state")
+        self._refs = state.get("refs")
+        self._current = state.get("current_snr_db")
 
 
 def _device(model: nn.Module) -> torch.device:
