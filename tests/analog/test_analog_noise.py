@@ -188,7 +188,7 @@ def test_torchvision_model_and_targets():
     m = torchvision.models.resnet18(weights=None, num_classes=10).eval()
     inject_noise(m, NoiseSpec(10.0, targets=("conv",)), seed=0)
     rows = measure_snr(m, torch.rand(2, 3, 32, 32))
-    assert len(rows) == 20 and all("fc" != r["layer"] for r in rows)
+    assert len(rows) == 20 and all(r["layer"] != "fc" for r in rows)
     assert all(abs(r["snr_db"] - 10.0) < 1.0 for r in rows)
 
 

@@ -55,10 +55,13 @@ __all__ = [
 
 
 def snr_label(snr: float | None) -> str:
-    """``None``/inf -> ``"clean"``, 0.0 -> ``"0dB"``, a range -> ``"-2..4dB"``."""
+    """``None``/inf -> ``"clean"``, 0.0 -> ``"0dB"``, a range (tuple) -> ``"-2..4dB"``, a
+    curriculum (list) -> ``"20>10>0dB"``."""
     if snr is None or (isinstance(snr, float) and math.isinf(snr)):
         return "clean"
-    if isinstance(snr, tuple | list):
+    if isinstance(snr, list):
+        return ">".join(f"{v:g}" for v in snr) + "dB"
+    if isinstance(snr, tuple):
         return f"{snr[0]:g}..{snr[1]:g}dB"
     return f"{snr:g}dB"
 
@@ -69,7 +72,8 @@ class NoiseJob:
 
     base: ClassifierJob
     modes: Sequence[str] = ("fixed",)
-    train_snrs: Sequence[float | tuple[float, float]] = (0.0,)
+    #: each: an SNR (dB), a (lo, hi) range drawn per batch, or a list = per-epoch curriculum
+    train_snrs: Sequence[float | tuple[float, float] | list[float]] = (0.0,)
     granularity: str = "layer"
     finetune_epochs: int = 3
     finetune_lr: float | None = None
@@ -133,13 +137,16 @@ def prepare_models(job: NoiseJob, folder: Path) -> dict[str, Any]:
         for snr in job.train_snrs:
             label = snr_label(snr)
             model = copy.deepcopy(clean)
-            rng = tuple(snr) if isinstance(snr, tuple | list) else None
-            nominal = rng[0] if rng else float(snr)
+            rng = tuple(snr) if isinstance(snr, tuple) else None
+            cur = list(snr) if isinstance(snr, list) else None
+            nominal = rng[0] if rng else cur[0] if cur else float(snr)
             inject_noise(model, job.spec(mode, nominal), seed=job.base.config.seed)
             if mode == "fixed":
                 load_noise_state_dict(model, refs)
-            cb = NoiseTraining(job.spec(mode, nominal), snr_range=rng, seed=job.base.config.seed)
-            hist = _train_or_load(folder / f"noisy-{mode}-{label}.pt", model, train, cfg, [cb],
+            cb = NoiseTraining(job.spec(mode, nominal), snr_range=rng, curriculum=cur,
+                               seed=job.base.config.seed)
+            fname = label.replace(">", "_").replace("..", "to")
+            hist = _train_or_load(folder / f"noisy-{mode}-{fname}.pt", model, train, cfg, [cb],
                                   f"noise-train {mode} {label}")
             histories[f"{mode}:{label}"] = hist
             states[f"{mode}:{label}"] = copy.deepcopy(model.state_dict())
