@@ -59,6 +59,8 @@ class NoiseContext:
         self.groups = 1
         self.enabled = True
         self.points: dict[str, NoisePoint] = {}
+        #: largest product output per batch row seen so far (elements); sizes vote chunks
+        self.peak_per_row = 0
         self._gens: dict[str, torch.Generator | None] = {}
         self._handles: list[Any] = []
 
@@ -111,6 +113,9 @@ class _LayerHook:
         if not self._on():
             return None
         spec, ctx = self.ctx.spec, self.ctx
+        per_row = out.numel() // max(out.shape[0], 1)
+        if per_row > ctx.peak_per_row:
+            ctx.peak_per_row = per_row
         gen = ctx.generator(out.device)
         if spec.weight_snr_db != math.inf or self.point.calibrating:
             w = module.weight

@@ -2,15 +2,18 @@
 
 ``vote(model, x, votes=K)`` stacks K replicas of the batch along the batch dimension (tagging the
 model's noise context with ``groups = replicas`` so that per-layer signal powers are measured per
-replica, exactly as K separate passes would), runs them in chunks of at most ``max_rows`` rows,
-and combines:
+replica, exactly as K separate passes would), runs them in chunks, and combines:
 
 ``majority``  the most frequent argmax over the K passes; ties go to the class with the larger
               mean softmax probability. ``scores`` are vote counts (+ a tie-break < 1).
 ``mean``      the argmax of the softmax averaged over the K passes (``scores`` = mean softmax).
 
-Weight noise is drawn once per forward call, so with weight noise each replica runs in its own
-forward (every pass then reads a differently perturbed array).
+Chunk size: a forward holds at most ``max_rows`` rows, and (on the CPU) only as many replicas
+as keep its largest product output under ``cache_elems`` elements: beyond the caches, a bigger
+batch costs more per row than a loop of small ones (measured on 1-2 cores), while small models
+and small batches gain from stacking replicas. Weight noise is drawn once per forward call, so
+with weight noise each replica runs in its own forward (every pass then reads a differently
+perturbed array).
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ def vote(
     *,
     seed: int | None = None,
     max_rows: int = 4096,
+    cache_elems: int | None = None,
 ) -> VoteResult:
     """Classify ``x`` (N, ...) by K = ``votes`` noisy passes of ``model`` (batched, chunked).
 
     ``seed`` reseeds the model's noise first, so the same seed gives the same result; with
     ``votes=1`` and ``N <= max_rows`` the noise equals one plain noisy forward after the same seed.
-    A model without injected noise gives K identical passes.
+    A model without injected noise gives K identical passes. ``cache_elems`` (default 2^18 on
+    the CPU, unlimited elsewhere) bounds the largest activation of one forward.
     """
     votes = check_int("votes", votes, 1)
     method = check_choice("method", method, METHODS)
@@ -67,6 +72,10 @@ def vote(
     n_chunk = min(n, max_rows)
     per_forward = 1 if ctx is not None and math.isfinite(ctx.spec.weight_snr_db) else votes
     r_chunk = max(1, min(per_forward, max_rows // n_chunk))
+    if cache_elems is None:
+        cache_elems = 2**18 if dev.type == "cpu" else 2**62
+    check_int("cache_elems", cache_elems, 1)
+    sized = False
     was_training = model.training
     model.eval()
     counts: torch.Tensor | None = None
@@ -77,7 +86,11 @@ def vote(
             nc = xc.shape[0]
             done = 0
             while done < votes:
-                r = min(r_chunk, votes - done)
+                if done and not sized and ctx is not None and ctx.peak_per_row:
+                    by_cache = cache_elems // (ctx.peak_per_row * nc)
+                    r_chunk = max(1, min(r_chunk, by_cache))
+                    sized = True
+                r = min(r_chunk if done else 1, votes - done)
                 if ctx is not None:
                     ctx.groups = r
                 logits = model(xc.repeat(r, *([1] * (xc.dim() - 1)))).float()
