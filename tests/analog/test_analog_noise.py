@@ -181,6 +181,11 @@ def test_same_seed_same_noise_and_copies():
     set_noise(dup, seed=3)
     assert torch.equal(dup(x), a)
     pickle.loads(pickle.dumps(get_noise(model).spec))
+    # a copy (or an unpickled model) can be made clean again
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        remove_noise(other)
+        assert torch.equal(other(x), remove_noise(copy.deepcopy(model))(x))
+        assert not other._forward_hooks and all(not m._forward_hooks for m in other.modules())
 
 
 def test_torchvision_model_and_targets():

@@ -62,7 +62,6 @@ class NoiseContext:
         #: largest product output per batch row seen so far (elements); sizes vote chunks
         self.peak_per_row = 0
         self._gens: dict[str, torch.Generator | None] = {}
-        self._handles: list[Any] = []
 
     def generator(self, device: torch.device | str) -> torch.Generator | None:
         key = str(torch.device(device))
@@ -86,7 +85,7 @@ class NoiseContext:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["_gens"], state["_handles"] = {}, []
+        state["_gens"] = {}
         return state
 
 
@@ -161,8 +160,8 @@ def inject_noise(model: nn.Module, spec: NoiseSpec | None = None, *, seed: int |
         if isinstance(module, (nn.Linear, *_CONV)):
             point = NoisePoint(name or "<model>")
             hook = _LayerHook(ctx, point, "linear" if isinstance(module, nn.Linear) else "conv")
-            ctx._handles.append(module.register_forward_pre_hook(hook.pre))
-            ctx._handles.append(module.register_forward_hook(hook.post))
+            module.register_forward_pre_hook(hook.pre)
+            module.register_forward_hook(hook.post)
             ctx.points[point.name] = point
         elif isinstance(module, nn.RNN | nn.LSTM | nn.GRU):
             noisy = NoisyRecurrent.from_torch(module)
@@ -183,8 +182,11 @@ def remove_noise(model: nn.Module) -> nn.Module:
     ctx = get_noise(model)
     if ctx is None:
         return model
-    for h in ctx._handles:
-        h.remove()
+    for module in model.modules():  # by owner, not by handle: copies and unpickled models too
+        for hooks in (module._forward_pre_hooks, module._forward_hooks):
+            for key, fn in list(hooks.items()):
+                if isinstance(getattr(fn, "__self__", None), _LayerHook):
+                    del hooks[key]
     for name, module in list(model.named_modules()):
         if isinstance(module, NoisyRecurrent) and module.noise_ctx is ctx:
             if name:
