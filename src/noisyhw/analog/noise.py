@@ -215,6 +215,8 @@ def signal_stat(zt: torch.Tensor, kind: str) -> torch.Tensor:
         lo, hi = torch.aminmax(zt, dim=1, keepdim=True)
         return torch.maximum(hi, -lo)
     if zt.shape[-1] == 1:
+        if zt.shape[0] == 1:  # one sigma for the whole tensor: a flat BLAS-style norm
+            return (torch.linalg.vector_norm(zt) ** 2 / zt.shape[1]).reshape(1, 1, 1)
         return (torch.linalg.vector_norm(zt, dim=1, keepdim=True) ** 2) / zt.shape[1]
     return zt.square().mean(dim=1, keepdim=True)
 
