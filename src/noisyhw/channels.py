@@ -109,8 +109,11 @@ def awgn(x, std, rng=None):
     Generator. The result has ``x``'s dtype and device; ``x`` itself is not modified.
     """
     if isinstance(x, torch.Tensor):
-        noise = torch.randn(x.shape, generator=rng, device=x.device, dtype=x.dtype)
-        return x + noise * std
+        # same numbers as torch.randn for the same generator state, in fewer memory passes
+        noise = torch.empty(x.shape, device=x.device, dtype=x.dtype).normal_(generator=rng)
+        if isinstance(std, torch.Tensor):
+            return torch.addcmul(x, noise, std.to(x.dtype))
+        return torch.add(x, noise, alpha=float(std))
     x = np.asarray(x)
     g = as_rng(rng)
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64

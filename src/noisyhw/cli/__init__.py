@@ -24,6 +24,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("storage", "noisyhw.cli.storage"),
     ("sweep", "noisyhw.cli.sweep"),
     ("polar", "noisyhw.cli.polar"),
+    ("noise", "noisyhw.cli.analog"),
 ]
 
 #: top-level commands: (module path, function name)

@@ -29,6 +29,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "storage": "noisyhw.experiments.storage:demo_section",
     "scale": "noisyhw.experiments.scale:demo_section",
     "polar": "noisyhw.experiments.polar:demo_section",
+    "analog": "noisyhw.experiments.analog:demo_section",
 }
 
 

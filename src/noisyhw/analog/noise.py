@@ -1,0 +1,292 @@
+"""The noise-injection point: what "SNR" means, and one function that noises one tensor.
+
+An analog matrix-vector product ``z = W x + b`` computed in a memory array comes out with
+additive Gaussian noise. :class:`NoiseSpec` says how strong, and :func:`apply_noise` adds it to
+one product output (or to the product's input, DAC side, or to its weights) given the spec, the
+layer's :class:`NoisePoint` state and a ``torch.Generator``. Model transforms
+(:func:`noisyhw.analog.inject_noise`), the noisy recurrent cells and the NVM crossbar all call
+:func:`apply_noise`; the Gaussian draw itself is :func:`noisyhw.channels.awgn`.
+
+SNR modes (``snr_db = 10 log10(P_signal / P_noise)``; ``snr_db = inf`` means no noise)
+------------------------------------------------------------------------------------------
+``relative``
+    ``sigma^2 = mean(z^2) / 10^(snr_db / 10)``, with ``mean(z^2)`` measured on the *current*
+    signal every forward pass. The noise follows the signal: a layer that grows its weights grows
+    its noise with them, so noise-injected training cannot "escape" it.
+``fixed``
+    ``sigma^2 = P_ref / 10^(snr_db / 10)``, where ``P_ref = mean(z^2)`` was measured once by
+    :func:`noisyhw.analog.calibrate` on the clean model and is then held constant: a hardware
+    noise floor in the layer's output units. Rescaling the weights afterwards does not change
+    sigma, so the *effective* SNR (:func:`noisyhw.analog.measure_snr`) can differ from the nominal.
+``fullscale``
+    ``sigma = max|z| / 10^(snr_db / 20)``: noise relative to the range the signal spans, the way
+    an ADC (or DAC, for inputs) with its range set to the signal's peak sees it. Because
+    ``max(z^2) >= mean(z^2)`` the mean-power SNR is lower than ``snr_db`` by the crest factor.
+
+Granularity of the signal power (``mean(z^2)`` or ``max|z|``)
+---------------------------------------------------------------
+``layer``  over every element of the product output of the batch (one sigma per layer);
+``sample`` over each sample's elements (one sigma per sample; relative / fullscale only);
+``output`` over the batch (and spatial / time positions) for each output unit or channel.
+
+When a batch holds ``groups`` independent replicas (voting), ``layer`` and ``output`` powers are
+measured per replica, so a K-replica batch sees exactly the noise statistics of K separate passes.
+Sigma is computed without gradient (the noise is an independent input to the network).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+from ..channels import awgn
+from ..errors import ParameterError, check_choice, check_float
+
+__all__ = [
+    "GRANULARITIES",
+    "MODES",
+    "SITES",
+    "NoisePoint",
+    "NoiseSpec",
+    "apply_noise",
+    "signal_stat",
+]
+
+MODES = ("relative", "fixed", "fullscale")
+GRANULARITIES = ("layer", "sample", "output")
+#: where noise can enter an analog product: its output (ADC side), input (DAC side), weights
+SITES = ("out", "in", "weight")
+#: which layer kinds :func:`~noisyhw.analog.inject_noise` may touch
+TARGETS = ("linear", "conv", "recurrent")
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """How much noise, where, and what its SNR is measured against.
+
+    Parameters
+    ----------
+    snr_db:
+        SNR of the noise added to every matrix-product output (ADC side), in dB; ``inf`` = none.
+    mode:
+        ``"relative"``, ``"fixed"`` or ``"fullscale"`` (see the module docstring for formulas).
+    granularity:
+        ``"layer"``, ``"sample"`` or ``"output"``: over what the signal power is measured.
+        ``"sample"`` needs a current signal, so it is refused in ``fixed`` mode.
+    input_snr_db:
+        SNR of noise on each product's *input* (DAC side), same mode and granularity; ``inf``.
+    weight_snr_db:
+        SNR of weight noise (``W + dW``, drawn afresh for every forward call, shared by the batch),
+        measured against the weights with the same mode (``layer``/``sample`` -> per tensor,
+        ``output`` -> per output row); ``inf`` = none.
+    targets:
+        Layer kinds that get noise: any of ``"linear"``, ``"conv"``, ``"recurrent"``.
+    """
+
+    snr_db: float = math.inf
+    mode: str = "relative"
+    granularity: str = "layer"
+    input_snr_db: float = math.inf
+    weight_snr_db: float = math.inf
+    targets: tuple[str, ...] = TARGETS
+
+    def __post_init__(self) -> None:
+        for name in ("snr_db", "input_snr_db", "weight_snr_db"):
+            object.__setattr__(self, name, check_float(name, getattr(self, name), allow_inf=True))
+            if getattr(self, name) == -math.inf:
+                raise ParameterError(name, "must be a finite number of dB or inf (no noise)", "-inf")
+        check_choice("mode", self.mode, MODES)
+        check_choice("granularity", self.granularity, GRANULARITIES)
+        if self.mode == "fixed" and self.granularity == "sample":
+            raise ParameterError(
+                "granularity",
+                "fixed mode holds a calibrated per-layer or per-output power; use layer or output",
+                "sample",
+            )
+        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
+        for t in targets:
+            check_choice("targets", t, TARGETS)
+        object.__setattr__(self, "targets", targets)
+
+    def snr_of(self, site: str) -> float:
+        """The SNR (dB) of one site: ``"out"``, ``"in"`` or ``"weight"``."""
+        return {"out": self.snr_db, "in": self.input_snr_db, "weight": self.weight_snr_db}[site]
+
+    @property
+    def active(self) -> bool:
+        """True when any site has finite SNR (some noise is added)."""
+        return any(math.isfinite(self.snr_of(s)) for s in SITES)
+
+    def replace(self, **changes: object) -> NoiseSpec:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        parts = [f"{self.mode} SNR {self.snr_db:g} dB per {self.granularity}"]
+        if math.isfinite(self.input_snr_db):
+            parts.append(f"input {self.input_snr_db:g} dB")
+        if math.isfinite(self.weight_snr_db):
+            parts.append(f"weight {self.weight_snr_db:g} dB")
+        return ", ".join(parts)
+
+
+@dataclass
+class NoisePoint:
+    """Per-layer state of one analog product: calibrated references and measured statistics.
+
+    ``ref[site]`` holds the calibrated signal power of a site (``fixed`` mode): a 0-d tensor
+    (``layer``) or one value per output unit (``output``). While ``calibrating`` is set,
+    :func:`apply_noise` adds no noise and accumulates ``mean(z^2)`` instead; while ``recording``
+    is set it accumulates the clean-signal and noise energies that give the effective SNR.
+    """
+
+    name: str = ""
+    ref: dict[str, torch.Tensor] = field(default_factory=dict)
+    calibrating: bool = False
+    recording: bool = False
+    _cal_sum: dict[str, torch.Tensor] = field(default_factory=dict, repr=False)
+    _cal_count: dict[str, int] = field(default_factory=dict, repr=False)
+    signal_energy: dict[str, float] = field(default_factory=dict)
+    noise_energy: dict[str, float] = field(default_factory=dict)
+
+    def reset_stats(self) -> None:
+        self.signal_energy.clear()
+        self.noise_energy.clear()
+
+    def effective_snr_db(self, site: str = "out") -> float:
+        """``10 log10(sum z^2 / sum n^2)`` over what was recorded (inf when no noise was added)."""
+        s, n = self.signal_energy.get(site, 0.0), self.noise_energy.get(site, 0.0)
+        if n == 0.0:
+            return math.inf
+        return 10.0 * math.log10(s / n) if s > 0 else -math.inf
+
+    def begin_calibration(self) -> None:
+        self.calibrating = True
+        self._cal_sum.clear()
+        self._cal_count.clear()
+
+    def end_calibration(self) -> None:
+        self.calibrating = False
+        for site, total in self._cal_sum.items():
+            self.ref[site] = total / self._cal_count[site]
+        self._cal_sum.clear()
+        self._cal_count.clear()
+
+    def _accumulate(self, site: str, power_sum: torch.Tensor, count: int) -> None:
+        prev = self._cal_sum.get(site)
+        self._cal_sum[site] = power_sum if prev is None else prev + power_sum
+        self._cal_count[site] = self._cal_count.get(site, 0) + count
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {site: t.detach().cpu().clone() for site, t in self.ref.items()}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.ref = {site: t.clone() for site, t in state.items()}
+
+
+def _grouped(z: torch.Tensor, granularity: str, channel_dim: int, groups: int, batched: bool):
+    """View ``z`` as (G, M, C) where statistics are taken over M; return it and an inverse."""
+    shape = z.shape
+    if not batched:  # a weight tensor: one "sample", channel = output rows (dim 0)
+        if granularity == "output":
+            zt = z.reshape(1, shape[0], -1).transpose(1, 2)  # (1, M, C)
+            return zt, lambda t: t.transpose(1, 2).reshape(shape)
+        return z.reshape(1, -1, 1), lambda t: t.reshape(shape)
+    b = shape[0]
+    if b % groups:
+        raise ParameterError("groups", f"must divide the batch size {b}", groups)
+    if granularity == "layer":
+        return z.reshape(groups, -1, 1), lambda t: t.reshape(shape)
+    if granularity == "sample":
+        return z.reshape(b, -1, 1), lambda t: t.reshape(shape)
+    cd = channel_dim % z.dim()
+    moved = z.movedim(cd, -1)
+    mshape = moved.shape
+    zt = moved.reshape(groups, -1, mshape[-1])
+    return zt, lambda t: t.reshape(mshape).movedim(-1, cd)
+
+
+def signal_stat(zt: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean power (``"power"``) or peak magnitude (``"peak"``) over dim 1 of a (G, M, C) view."""
+    if kind == "peak":
+        lo, hi = torch.aminmax(zt, dim=1, keepdim=True)
+        return torch.maximum(hi, -lo)
+    if zt.shape[-1] == 1:
+        if zt.shape[0] == 1:  # one sigma for the whole tensor: a flat BLAS-style norm
+            return (torch.linalg.vector_norm(zt) ** 2 / zt.shape[1]).reshape(1, 1, 1)
+        return (torch.linalg.vector_norm(zt, dim=1, keepdim=True) ** 2) / zt.shape[1]
+    return zt.square().mean(dim=1, keepdim=True)
+
+
+def apply_noise(
+    z: torch.Tensor,
+    spec: NoiseSpec,
+    point: NoisePoint,
+    generator: torch.Generator | None = None,
+    *,
+    site: str = "out",
+    channel_dim: int = -1,
+    groups: int = 1,
+) -> torch.Tensor:
+    """Return ``z`` plus Gaussian noise at ``spec``'s SNR for ``site`` (``z`` itself untouched).
+
+    Parameters
+    ----------
+    z:
+        A product output / input of shape (B, ...) with the batch first, or (``site="weight"``) a
+        weight tensor (C_out, ...).
+    spec, point:
+        The noise spec and this layer's state (calibration references, statistics, flags).
+    generator:
+        ``torch.Generator`` on ``z``'s device (None: torch's global generator).
+    channel_dim:
+        The output-unit dimension of ``z`` (``-1`` for Linear, ``1`` for Conv); used by the
+        ``output`` granularity.
+    groups:
+        Number of independent replicas stacked along the batch (voting); must divide B.
+    """
+    snr = spec.snr_of(site)
+    if point.calibrating:
+        with torch.no_grad():
+            zt, _ = _grouped(z.detach(), spec.granularity, channel_dim, 1, site != "weight")
+            if spec.granularity == "sample":
+                zt = zt.reshape(1, -1, 1)
+            p = zt.double().square().sum(dim=(0, 1)).reshape(-1)
+            point._accumulate(site, p if p.numel() > 1 else p[0], zt.shape[0] * zt.shape[1])
+        return z
+    if snr == math.inf:
+        return z
+    batched = site != "weight"
+    gran = spec.granularity
+    zt, restore = _grouped(z, gran, channel_dim, groups, batched)
+    with torch.no_grad():
+        if spec.mode == "fixed":
+            ref = point.ref.get(site)
+            if ref is None:
+                raise ParameterError(
+                    "mode",
+                    f"fixed mode needs calibrate(model, data) first (layer {point.name or '?'} "
+                    f"has no reference power for its {site} site)",
+                    "fixed",
+                )
+            ref = ref.to(device=z.device, dtype=z.dtype)
+            if gran == "output" and ref.numel() != zt.shape[-1]:
+                raise ParameterError(
+                    "granularity", "calibration was done with another granularity; recalibrate", gran
+                )
+            sigma = torch.sqrt(ref * 10.0 ** (-snr / 10.0)).reshape(1, 1, -1)
+        elif spec.mode == "fullscale":
+            sigma = signal_stat(zt.detach(), "peak") * 10.0 ** (-snr / 20.0)
+        else:
+            sigma = torch.sqrt(signal_stat(zt.detach(), "power") * 10.0 ** (-snr / 10.0))
+    noisy = awgn(zt, sigma, generator)
+    if point.recording:
+        with torch.no_grad():
+            n = (noisy - zt).double().square().sum()
+            s = zt.double().square().sum()
+            point.signal_energy[site] = point.signal_energy.get(site, 0.0) + float(s)
+            point.noise_energy[site] = point.noise_energy.get(site, 0.0) + float(n)
+    return restore(noisy)

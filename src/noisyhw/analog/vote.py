@@ -1,0 +1,140 @@
+"""Voting over K noisy passes, computed as batched forwards of a replicated batch.
+
+``vote(model, x, votes=K)`` stacks K replicas of the batch along the batch dimension (tagging the
+model's noise context with ``groups = replicas`` so that per-layer signal powers are measured per
+replica, exactly as K separate passes would), runs them in chunks, and combines:
+
+``majority``  the most frequent argmax over the K passes; ties go to the class with the larger
+              mean softmax probability. ``scores`` are vote counts (+ a tie-break < 1).
+``mean``      the argmax of the softmax averaged over the K passes (``scores`` = mean softmax).
+
+Chunk size: a forward holds at most ``max_rows`` rows, and (on the CPU) only as many replicas
+as keep its largest product output under ``cache_elems`` elements: beyond the caches, a bigger
+batch costs more per row than a loop of small ones (measured on 1-2 cores), while small models
+and small batches gain from stacking replicas. Weight noise is drawn once per forward call, so
+with weight noise each replica runs in its own forward (every pass then reads a differently
+perturbed array).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ParameterError, check_choice, check_int
+from .inject import _device_of, get_noise
+
+__all__ = ["VoteResult", "noisy_accuracy", "vote"]
+
+METHODS = ("majority", "mean")
+
+
+@dataclass
+class VoteResult:
+    """``pred`` (N,) int64 class indices; ``scores`` (N, C) float (counts or mean softmax)."""
+
+    pred: torch.Tensor
+    scores: torch.Tensor
+
+
+@torch.no_grad()
+def vote(
+    model: nn.Module,
+    x: torch.Tensor,
+    votes: int = 5,
+    method: str = "majority",
+    *,
+    seed: int | None = None,
+    max_rows: int = 4096,
+    cache_elems: int | None = None,
+) -> VoteResult:
+    """Classify ``x`` (N, ...) by K = ``votes`` noisy passes of ``model`` (batched, chunked).
+
+    ``seed`` reseeds the model's noise first, so the same seed gives the same result; with
+    ``votes=1`` and ``N <= max_rows`` the noise equals one plain noisy forward after the same seed.
+    A model without injected noise gives K identical passes. ``cache_elems`` (default 2^18 on
+    the CPU, unlimited elsewhere) bounds the largest activation of one forward.
+    """
+    votes = check_int("votes", votes, 1)
+    method = check_choice("method", method, METHODS)
+    max_rows = check_int("max_rows", max_rows, 1)
+    if not isinstance(x, torch.Tensor) or x.dim() < 1 or x.shape[0] == 0:
+        raise ParameterError("x", "must be a non-empty batch tensor (N, ...)")
+    ctx = get_noise(model)
+    if ctx is not None and seed is not None:
+        ctx.reseed(seed)
+    dev = _device_of(model)
+    n = x.shape[0]
+    n_chunk = min(n, max_rows)
+    per_forward = 1 if ctx is not None and math.isfinite(ctx.spec.weight_snr_db) else votes
+    r_chunk = max(1, min(per_forward, max_rows // n_chunk))
+    if cache_elems is None:
+        cache_elems = 2**18 if dev.type == "cpu" else 2**62
+    check_int("cache_elems", cache_elems, 1)
+    sized = False
+    was_training = model.training
+    model.eval()
+    counts: torch.Tensor | None = None
+    probs: torch.Tensor | None = None
+    try:
+        for s in range(0, n, n_chunk):
+            xc = x[s : s + n_chunk].to(dev)
+            nc = xc.shape[0]
+            done = 0
+            while done < votes:
+                if done and not sized and ctx is not None and ctx.peak_per_row:
+                    by_cache = cache_elems // (ctx.peak_per_row * nc)
+                    r_chunk = max(1, min(r_chunk, by_cache))
+                    sized = True
+                r = min(r_chunk if done else 1, votes - done)
+                if ctx is not None:
+                    ctx.groups = r
+                logits = model(xc.repeat(r, *([1] * (xc.dim() - 1)))).float()
+                p = torch.softmax(logits, dim=-1).reshape(r, nc, -1)
+                c = logits.shape[-1]
+                if probs is None:
+                    probs = torch.zeros(n, c, device=logits.device)
+                    counts = torch.zeros(n, c, device=logits.device)
+                probs[s : s + nc] += p.sum(0)
+                hits = torch.nn.functional.one_hot(p.argmax(-1), c).sum(0)
+                counts[s : s + nc] += hits  # type: ignore[index]
+                done += r
+    finally:
+        if ctx is not None:
+            ctx.groups = 1
+        model.train(was_training)
+    assert probs is not None and counts is not None
+    probs /= votes
+    if method == "mean":
+        return VoteResult(probs.argmax(-1).cpu(), probs.cpu())
+    scores = counts + 0.5 * probs
+    return VoteResult(scores.argmax(-1).cpu(), scores.cpu())
+
+
+@torch.no_grad()
+def noisy_accuracy(
+    model: nn.Module,
+    data: Any,
+    votes: int = 1,
+    method: str = "mean",
+    *,
+    seed: int | None = 0,
+    batch_size: int = 1000,
+    max_rows: int = 8192,
+) -> float:
+    """Accuracy of (voted) noisy classification over a dataset with ``.x`` and ``.y`` tensors."""
+    if not (hasattr(data, "x") and hasattr(data, "y")):
+        raise ParameterError("data", "needs .x and .y tensors (an ArrayDataset)")
+    batch_size = check_int("batch_size", batch_size, 1)
+    ctx = get_noise(model)
+    if ctx is not None and seed is not None:
+        ctx.reseed(seed)
+    correct = 0
+    for s in range(0, len(data.y), batch_size):
+        res = vote(model, data.x[s : s + batch_size], votes, method, max_rows=max(max_rows, batch_size))
+        correct += int((res.pred == data.y[s : s + batch_size]).sum())
+    return correct / max(len(data.y), 1)
