@@ -1,0 +1,2 @@
+"""Compressing networks and their inputs: pruning (``compress.prune``) and frequency-domain
+inputs (``compress.frequency``)."""
