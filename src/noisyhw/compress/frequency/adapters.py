@@ -54,7 +54,9 @@ def _count(channels: int | Sequence[int]) -> int:
         return check_int("channels", channels, 1)
     n = len(list(channels))
     if n == 0:
-        raise ParameterError("channels", "must be a count or a non-empty list of channels", channels)
+        raise ParameterError(
+            "channels", "must be a count or a non-empty list of channels", channels
+        )
     return n
 
 
@@ -148,8 +150,10 @@ def to_frequency(
     """
     c = _count(channels)
     check_choice("init", init, INITS)
-    if check_int("layer2_stride", layer2_stride, 1, 2) != 2 and isinstance(model, str) and model in (
-        "mobilenet_v2",
+    if (
+        check_int("layer2_stride", layer2_stride, 1, 2) != 2
+        and isinstance(model, str)
+        and model in ("mobilenet_v2",)
     ):
         raise ParameterError("layer2_stride", "applies to ResNets only", layer2_stride)
     if isinstance(model, str):
@@ -207,8 +211,12 @@ def load_pretrained(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) ->
             elif value.shape[1:] == target.shape[1:]:
                 new[key] = refit_in_channels(value, target.shape[0], 0)
             else:
-                raise ParameterError("state_dict", f"{key} has shape {tuple(target.shape)}", value.shape)
+                raise ParameterError(
+                    "state_dict", f"{key} has shape {tuple(target.shape)}", value.shape
+                )
         else:
-            raise ParameterError("state_dict", f"{key} has shape {tuple(target.shape)}", value.shape)
+            raise ParameterError(
+                "state_dict", f"{key} has shape {tuple(target.shape)}", value.shape
+            )
     model.load_state_dict({**own, **new})
     return model

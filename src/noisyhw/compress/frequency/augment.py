@@ -65,11 +65,13 @@ def random_resized_crop(
     x0 = torch.floor(torch.rand(n, generator=g, dtype=torch.float64) * ((w - cw) // align + 1))
     y0 = torch.floor(torch.rand(n, generator=g, dtype=torch.float64) * ((h - ch) // align + 1))
     x0, y0 = x0 * align, y0 * align
-    boxes = torch.stack(
-        [torch.arange(n, dtype=torch.float64), x0, y0, x0 + cw, y0 + ch], dim=1
-    ).to(images.device)
+    boxes = torch.stack([torch.arange(n, dtype=torch.float64), x0, y0, x0 + cw, y0 + ch], dim=1).to(
+        images.device
+    )
     x = images if images.is_floating_point() else images.float()
-    out = roi_align(x, boxes.to(x.dtype), (oh, ow), spatial_scale=1.0, sampling_ratio=2, aligned=True)
+    out = roi_align(
+        x, boxes.to(x.dtype), (oh, ow), spatial_scale=1.0, sampling_ratio=0, aligned=True
+    )
     return _like(out, images)
 
 
@@ -89,7 +91,9 @@ def random_flip(
     return torch.where(flip.to(images.device)[:, None, None, None], images.flip(-1), images)
 
 
-def resize_aligned(images: torch.Tensor, size: int | tuple[int, int], align: int = 8) -> torch.Tensor:
+def resize_aligned(
+    images: torch.Tensor, size: int | tuple[int, int], align: int = 8
+) -> torch.Tensor:
     """Bilinear resize (antialiased when shrinking) to ``size`` (a multiple of ``align``)."""
     import torch.nn.functional as F
 
@@ -98,4 +102,6 @@ def resize_aligned(images: torch.Tensor, size: int | tuple[int, int], align: int
     oh, ow = _size2("size", size, align)
     x = images if images.is_floating_point() else images.float()
     shrink = oh < x.shape[2] or ow < x.shape[3]
-    return _like(F.interpolate(x, (oh, ow), mode="bilinear", align_corners=False, antialias=shrink), images)
+    return _like(
+        F.interpolate(x, (oh, ow), mode="bilinear", align_corners=False, antialias=shrink), images
+    )

@@ -144,7 +144,9 @@ def top_k_channels(heat: np.ndarray | torch.Tensor, k: int) -> list[int]:
     """Indices of the ``k`` most often active channels, sorted (ties: lower index first)."""
     h = np.asarray(heat.cpu() if isinstance(heat, torch.Tensor) else heat, dtype=np.float64)
     if h.ndim != 1 or np.isnan(h).any():
-        raise ParameterError("heat", "must be a 1-D array without NaN (run the gate first)", h.shape)
+        raise ParameterError(
+            "heat", "must be a 1-D array without NaN (run the gate first)", h.shape
+        )
     check_int("k", k, 1, h.size)
     order = np.lexsort((np.arange(h.size), -h))
     return sorted(int(i) for i in order[:k])

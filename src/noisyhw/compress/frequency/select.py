@@ -73,7 +73,9 @@ def resolve_channels(
     if isinstance(channels, int | np.integer):
         if total != 3 * block * block:
             raise ParameterError(
-                "channels", f"presets need the full {3 * block * block}-channel colour layout", total
+                "channels",
+                f"presets need the full {3 * block * block}-channel colour layout",
+                total,
             )
         return preset_channels(int(channels), block)
     idx = [check_int("channels", int(c), 0, total - 1) for c in channels]
