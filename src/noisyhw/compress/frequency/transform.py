@@ -236,7 +236,7 @@ def dct_channels(
     float64 input), H' / W' the size after ``size_policy``.
     """
     _check_options(block, chroma)
-    n, c, h, w = _check_images(images)
+    _, c, h, w = _check_images(images)
     if c == 1 and chroma != "full":
         raise ParameterError("chroma", "grey images have no chroma; use 'full'", chroma)
     mult = 2 * block if chroma == "420" else block
@@ -287,10 +287,8 @@ def _dct_numpy(x: np.ndarray, block: int, chroma: str, scale: float, fit: tuple)
     out_dtype = np.float64 if x.dtype == np.float64 else np.float32
     x = x.astype(np.float64) * scale
     if dh or dw:
-        if policy == "pad":
-            x = np.pad(x, ((0, 0), (0, 0), (0, dh), (0, dw)), mode="edge")
-        else:
-            x = x[..., :nh, :nw]
+        pad = ((0, 0), (0, 0), (0, dh), (0, dw))
+        x = np.pad(x, pad, mode="edge") if policy == "pad" else x[..., :nh, :nw]
     n, c = x.shape[:2]
     planes = rgb_to_ycbcr(x) if c == 3 else x - 128.0
     if chroma == "full":
