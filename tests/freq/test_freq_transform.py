@@ -57,24 +57,31 @@ def noise() -> np.ndarray:
 def test_both_paths_match_scipy_reference(which, request):
     x = request.getfixturevalue(which)
     ref = reference(x)
-    out_np = dct_channels(x)
-    out_t = dct_channels(torch.from_numpy(x))
+    out_np = dct_channels(x, engine="numpy")
+    out_t = dct_channels(torch.from_numpy(x), engine="torch")
+    out_nb = dct_channels(x, engine="numba")
+    out_auto = dct_channels(torch.from_numpy(x))
     assert out_np.shape == out_t.shape == (x.shape[0], 192, x.shape[2] // 8, x.shape[3] // 8)
+    assert isinstance(out_auto, torch.Tensor) and out_auto.shape == out_t.shape
     assert np.abs(out_np - ref).max() < 1e-3
     assert np.abs(out_t.numpy() - ref).max() < 1e-3
+    # the numba kernel accumulates in float64: agrees with numpy to float32 output rounding
+    assert np.abs(out_nb - out_np).max() < 1e-4
+    assert np.abs(out_auto.numpy() - out_np).max() < 1e-4
     # float32 paths: within float32 rounding of the coefficient (|c| reaches ~1000, ulp 6e-5)
     assert (np.abs(out_t.numpy() - out_np) <= 1e-4 + 1e-6 * np.abs(ref)).all()
     # float64 paths agree to 1e-4 outright (in fact ~1e-10)
     x64 = x.astype(np.float64) / 255.0
-    assert np.abs(dct_channels(torch.from_numpy(x64)).numpy() - dct_channels(x64)).max() < 1e-4
+    t64 = dct_channels(torch.from_numpy(x64), engine="torch").numpy()
+    assert np.abs(t64 - dct_channels(x64, engine="numpy")).max() < 1e-4
     assert np.abs(dct_channels(x64) - ref).max() < 1e-5  # reference constants have 10 digits
 
 
-def test_float_input_in_unit_range_equals_uint8(photo):
-    a = dct_channels(torch.from_numpy(photo))
-    b = dct_channels(torch.from_numpy(photo).double() / 255.0)
-    c = dct_channels(photo.astype(np.float32), value_range=255.0)
-    assert b.dtype == torch.float64
+@pytest.mark.parametrize("engine", ["torch", "numpy", "numba"])
+def test_float_input_in_unit_range_equals_uint8(photo, engine):
+    a = dct_channels(torch.from_numpy(photo), engine=engine)
+    b = dct_channels(torch.from_numpy(photo).double() / 255.0, engine=engine).double()
+    c = dct_channels(photo.astype(np.float32), value_range=255.0, engine=engine)
     assert torch.allclose(a.double(), b, atol=1e-3)
     assert np.abs(c - a.numpy()).max() < 1e-3
 
@@ -84,6 +91,8 @@ def test_grey_is_its_own_luma_and_layout_indices():
     g = rng.integers(0, 256, (1, 1, 16, 24), dtype=np.uint8)
     out = dct_channels(g)
     assert out.shape == (1, 64, 2, 3)
+    for engine in ("torch", "numpy"):
+        assert np.abs(dct_channels(g, engine=engine) - out).max() < 1e-4
     tile = g[0, 0, 8:16, 16:24].astype(np.float64) - 128
     coef = scipy.fft.dctn(tile, norm="ortho")
     for u, v in [(0, 0), (0, 1), (1, 0), (3, 5), (7, 7)]:
@@ -163,6 +172,9 @@ def test_pad_and_crop_policies():
     x = rng.integers(0, 256, (1, 3, 13, 21), dtype=np.uint8)
     with pytest.raises(ParameterError, match="multiples of 8"):
         dct_channels(x)
+    for engine in ("torch", "numpy"):
+        got = dct_channels(x, size_policy="pad", engine=engine)
+        assert np.abs(got - dct_channels(x, size_policy="pad")).max() < 1e-3
     crop = dct_channels(x, size_policy="crop")
     assert crop.shape == (1, 192, 1, 2)
     assert np.allclose(crop, dct_channels(x[..., :8, :16]), atol=1e-4)
@@ -186,6 +198,8 @@ def test_pad_and_crop_policies():
         (np.zeros((1, 3, 8, 8), np.uint8), {"size_policy": "stretch"}, "size_policy"),
         (np.zeros((1, 3, 8, 8), np.uint8), {"value_range": 1.0}, "uint8"),
         (np.zeros((1, 3, 4, 4), np.uint8), {"size_policy": "crop"}, "smaller than one"),
+        (np.zeros((1, 3, 16, 16), np.uint8), {"engine": "numba", "chroma": "420"}, "numba"),
+        (np.zeros((1, 3, 8, 8), np.uint8), {"engine": "cuda"}, "engine"),
     ],
 )
 def test_bad_inputs_are_clear_errors(bad, kw, match):

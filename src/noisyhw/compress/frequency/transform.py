@@ -46,6 +46,7 @@ from ...errors import ParameterError, check_choice, check_int
 __all__ = [
     "CHROMA",
     "COMPONENTS",
+    "ENGINES",
     "RGB_TO_YCBCR",
     "SIZE_POLICIES",
     "YCBCR_TO_RGB",
@@ -64,6 +65,7 @@ __all__ = [
 COMPONENTS = ("Y", "Cb", "Cr")
 CHROMA = ("full", "420")
 SIZE_POLICIES = ("error", "pad", "crop")
+ENGINES = ("auto", "torch", "numpy", "numba")
 
 #: rows: Y, Cb, Cr; columns: R, G, B (JPEG / JFIF, BT.601 full range)
 RGB_TO_YCBCR = np.array(
@@ -216,6 +218,7 @@ def dct_channels(
     *,
     size_policy: str = "error",
     value_range: float | None = None,
+    engine: str = "auto",
 ) -> Array:
     """Images -> block-DCT channels (see the module docstring for the exact convention).
 
@@ -229,6 +232,11 @@ def dct_channels(
     chroma: ``"full"`` or ``"420"`` (RGB only; needs H, W multiples of ``2*block``).
     size_policy: ``"error"`` (default), ``"pad"`` (replicate edges) or ``"crop"`` when H or W is
         not a multiple of the tile.
+    engine: ``"torch"`` (strided convolution; differentiable, any device), ``"numpy"`` (float64
+        matrix products), ``"numba"`` (fused one-pass CPU kernel, float64 accumulation, float32
+        output; ``chroma="full"`` only) or ``"auto"``: numba for uint8/float32 CPU input with
+        ``chroma="full"`` that needs no gradient, else torch for tensors and numpy for arrays.
+        The output type always follows the input type.
 
     Returns
     -------
@@ -242,11 +250,55 @@ def dct_channels(
     mult = 2 * block if chroma == "420" else block
     nh, nw, dh, dw = fit_size(h, w, mult, size_policy)
     scale = _scale_of(images, value_range)
-    if isinstance(images, torch.Tensor):
-        return _dct_torch(images, block, chroma, scale, (nh, nw, dh, dw, size_policy))
-    if isinstance(images, np.ndarray):
-        return _dct_numpy(images, block, chroma, scale, (nh, nw, dh, dw, size_policy))
-    raise ParameterError("images", "must be a torch.Tensor or numpy.ndarray", type(images))
+    fit = (nh, nw, dh, dw, size_policy)
+    engine = _pick_engine(images, chroma, check_choice("engine", engine, ENGINES))
+    if engine == "numba":
+        return _dct_numba(images, block, scale, fit)
+    if engine == "torch":
+        t = images if isinstance(images, torch.Tensor) else torch.from_numpy(images)
+        out = _dct_torch(t, block, chroma, scale, fit)
+        return out if isinstance(images, torch.Tensor) else out.numpy()
+    a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else images
+    out = _dct_numpy(a, block, chroma, scale, fit)
+    return torch.from_numpy(out).to(images.device) if isinstance(images, torch.Tensor) else out
+
+
+def _pick_engine(x: Array, chroma: str, engine: str) -> str:
+    if not isinstance(x, torch.Tensor | np.ndarray):
+        raise ParameterError("images", "must be a torch.Tensor or numpy.ndarray", type(x))
+    if engine == "numba":
+        if chroma != "full":
+            raise ParameterError("engine", "numba handles chroma='full' only", engine)
+        if isinstance(x, torch.Tensor) and x.device.type != "cpu":
+            raise ParameterError("engine", "numba runs on the CPU; use torch on GPU", engine)
+    if engine != "auto":
+        return engine
+    if isinstance(x, torch.Tensor):
+        fast = (
+            x.device.type == "cpu"
+            and not (x.requires_grad and torch.is_grad_enabled())
+            and x.dtype in (torch.uint8, torch.float32)
+        )
+        return "numba" if fast and chroma == "full" else "torch"
+    return "numba" if chroma == "full" and x.dtype in (np.uint8, np.float32) else "numpy"
+
+
+def _dct_numba(x: Array, block: int, scale: float, fit: tuple) -> Array:
+    from ._kernels import dct_full_kernel
+
+    nh, nw, dh, dw, policy = fit
+    is_tensor = isinstance(x, torch.Tensor)
+    a = x.detach().numpy() if is_tensor else x
+    if dh or dw:
+        pad = ((0, 0), (0, 0), (0, dh), (0, dw))
+        a = np.pad(a, pad, mode="edge") if policy == "pad" else a[..., :nh, :nw]
+    if a.dtype not in (np.uint8, np.float32, np.float64):
+        a = a.astype(np.float32)
+    a = np.ascontiguousarray(a)
+    n, c = a.shape[:2]
+    out = np.empty((n, c * block * block, nh // block, nw // block), dtype=np.float32)
+    dct_full_kernel(a, float(scale), RGB_TO_YCBCR, _SHIFT, dct_matrix(block), out)
+    return torch.from_numpy(out) if is_tensor else out
 
 
 def _dct_torch(x: torch.Tensor, block: int, chroma: str, scale: float, fit: tuple) -> torch.Tensor:
