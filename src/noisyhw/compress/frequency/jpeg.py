@@ -54,10 +54,10 @@ def read_jpeg_dct(path: str | Path, *, crop: bool = True) -> np.ndarray:
         raise DataError(f"jpeg: no such file {path}")
     try:
         jp = jpeglib.read_dct(str(path))
-        y = np.asarray(jp.Y)
-        qt = np.asarray(jp.qt)
+        y, (cb, cr), qt = jp.load()  # one decode of the entropy-coded data
+        y, qt = np.asarray(y), np.asarray(qt)
         tbl = np.asarray(jp.quant_tbl_no).reshape(-1)
-        chroma = [np.asarray(jp.Cb), np.asarray(jp.Cr)] if jp.has_chrominance else []
+        chroma = [np.asarray(cb), np.asarray(cr)] if jp.has_chrominance else []
         height, width = int(jp.height), int(jp.width)
     except Exception as exc:  # jpeglib raises plain Exceptions for bad files
         raise DataError(f"jpeg: {path} is not a readable baseline JPEG ({exc})") from None

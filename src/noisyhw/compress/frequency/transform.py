@@ -301,7 +301,25 @@ def _dct_numba(x: Array, block: int, scale: float, fit: tuple) -> Array:
     return torch.from_numpy(out) if is_tensor else out
 
 
+#: pixels per chunk of the torch engine on the CPU (cache-sized pieces run ~3x faster)
+_CPU_CHUNK_PIXELS = 1 << 19
+
+
 def _dct_torch(x: torch.Tensor, block: int, chroma: str, scale: float, fit: tuple) -> torch.Tensor:
+    per_image = x.shape[1] * x.shape[2] * x.shape[3]
+    step = max(1, _CPU_CHUNK_PIXELS // per_image)
+    if x.device.type == "cpu" and x.shape[0] > step:
+        parts = [
+            _dct_torch_batch(x[i : i + step], block, chroma, scale, fit)
+            for i in range(0, x.shape[0], step)
+        ]
+        return torch.cat(parts)
+    return _dct_torch_batch(x, block, chroma, scale, fit)
+
+
+def _dct_torch_batch(
+    x: torch.Tensor, block: int, chroma: str, scale: float, fit: tuple
+) -> torch.Tensor:
     nh, nw, dh, dw, policy = fit
     dtype = x.dtype if x.dtype in (torch.float64, torch.float16, torch.bfloat16) else torch.float32
     x = x.to(dtype) * scale
