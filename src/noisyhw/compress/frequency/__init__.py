@@ -16,6 +16,7 @@ from .adapters import load_pretrained, refit_in_channels, to_frequency
 from .augment import random_flip, random_resized_crop, resize_aligned
 from .gate import FrequencyGate, GatePenalty, find_gates, top_k_channels
 from .jpeg import jpeg_available, read_jpeg_dct
+from .pipeline import FrequencyInput, frequency_model
 from .select import (
     PRESET_COUNTS,
     ChannelSelect,
@@ -52,6 +53,7 @@ __all__ = [
     "ChannelSelect",
     "ChannelStats",
     "FrequencyGate",
+    "FrequencyInput",
     "GatePenalty",
     "channel_grid",
     "channel_index",
@@ -60,6 +62,7 @@ __all__ = [
     "dct_matrix",
     "find_gates",
     "fit_size",
+    "frequency_model",
     "idct_channels",
     "jpeg_available",
     "load_pretrained",

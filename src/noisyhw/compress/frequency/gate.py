@@ -6,7 +6,14 @@ channel). Training samples a hard 0/1 decision per channel with the straight-thr
 Gumbel-softmax (temperature ``tau``): the forward pass multiplies by exact zeros and ones, the
 backward pass uses the soft probabilities' gradient. Evaluation is deterministic
 (on iff the "on" logit wins). The logit layer starts with weights N(0, init_std) and biases
-(off, on) = (0.1, 2.0), so about 87 % of channels start on.
+(off, on) = (0.1, 2.0), so about 87 % of channels start on. ``logit_scale`` s multiplies the
+logit layer's output (its init is divided by s, so the starting logits are the same): with Adam,
+whose steps are about ``lr`` in parameter space, the gate's logits then move s times faster,
+which short runs need (the reference code trains for many epochs).
+
+The heat map is the mean probability of "on" per channel (``softmax(logits)[on]`` averaged over
+inputs): what the sampled decisions converge to, and informative before they saturate;
+``on_rate`` counts the hard decisions actually taken.
 
 :class:`GatePenalty` (a :class:`noisyhw.train.Callback`) adds ``lam x`` the mean number of active
 channels per input to the loss. The gate accumulates how often each channel is on (the heat map);
@@ -43,6 +50,7 @@ class FrequencyGate(nn.Module):
         init_std: float = 1e-3,
         on_bias: float = 2.0,
         off_bias: float = 0.1,
+        logit_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.channels = check_int("channels", channels, 1)
@@ -53,11 +61,15 @@ class FrequencyGate(nn.Module):
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
         )
+        self.logit_scale = check_float("logit_scale", logit_scale, 0.0, lo_open=True)
         self.logits = nn.Conv2d(channels, 2 * channels, 1, groups=channels, bias=True)
-        nn.init.normal_(self.logits.weight, 0.0, check_float("init_std", init_std, 0.0))
+        std = check_float("init_std", init_std, 0.0) / self.logit_scale
+        nn.init.normal_(self.logits.weight, 0.0, std)
         with torch.no_grad():
-            self.logits.bias.view(channels, 2).copy_(torch.tensor([off_bias, on_bias]))
+            bias = torch.tensor([off_bias, on_bias]) / self.logit_scale
+            self.logits.bias.view(channels, 2).copy_(bias)
         self.register_buffer("on_count", torch.zeros(channels, dtype=torch.float64))
+        self.register_buffer("prob_sum", torch.zeros(channels, dtype=torch.float64))
         self.register_buffer("seen", torch.zeros((), dtype=torch.float64))
         self.track = True
         self.mask: torch.Tensor | None = None
@@ -66,7 +78,8 @@ class FrequencyGate(nn.Module):
         """(N, C, 2) logits (off, on) per channel."""
         if x.ndim != 4 or x.shape[1] != self.channels:
             raise ParameterError("x", f"must be (N, {self.channels}, h, w)", tuple(x.shape))
-        return self.logits(self.squeeze(x)).view(x.shape[0], self.channels, 2)
+        out = self.logits(self.squeeze(x)).view(x.shape[0], self.channels, 2)
+        return out * self.logit_scale if self.logit_scale != 1.0 else out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = self.channel_logits(x)
@@ -78,6 +91,7 @@ class FrequencyGate(nn.Module):
         if self.track:
             with torch.no_grad():
                 self.on_count += mask.detach().sum(0).double()
+                self.prob_sum += torch.softmax(logits.detach(), -1)[..., 1].sum(0).double()
                 self.seen += mask.shape[0]
         return x * mask[:, :, None, None]
 
@@ -89,7 +103,15 @@ class FrequencyGate(nn.Module):
 
     @property
     def heat(self) -> np.ndarray:
-        """(C,) fraction of inputs for which each channel was on (NaN before any input)."""
+        """(C,) mean probability of "on" per channel over the inputs seen (NaN before any)."""
+        seen = float(self.seen)
+        if seen == 0:
+            return np.full(self.channels, np.nan)
+        return (self.prob_sum / seen).cpu().numpy()
+
+    @property
+    def on_rate(self) -> np.ndarray:
+        """(C,) fraction of inputs for which each channel was actually on (NaN before any)."""
         seen = float(self.seen)
         if seen == 0:
             return np.full(self.channels, np.nan)
@@ -97,6 +119,7 @@ class FrequencyGate(nn.Module):
 
     def reset_heat(self) -> None:
         self.on_count.zero_()
+        self.prob_sum.zero_()
         self.seen.zero_()
 
     def extra_repr(self) -> str:
