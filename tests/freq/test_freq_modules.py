@@ -110,6 +110,18 @@ def test_gate_mask_is_binary_starts_on_and_gradients_flow():
     with torch.no_grad():
         gate(torch.randn(8, 64, 4, 4))
     assert gate.heat.shape == (64,) and float(gate.seen) == 8
+    # at init every channel's on-probability is softmax((0.1, 2.0))[1] = 0.870 (weights ~1e-3)
+    assert np.allclose(gate.heat, 1 / (1 + np.exp(-1.9)), atol=0.01)
+    assert np.all(gate.on_rate == 1.0)  # deterministic at eval: the on logit wins everywhere
+
+
+def test_gate_logit_scale_keeps_the_initial_logits():
+    x = torch.randn(4, 8, 3, 3)
+    torch.manual_seed(1)
+    a = fq.FrequencyGate(8).eval().channel_logits(x)
+    torch.manual_seed(1)
+    b = fq.FrequencyGate(8, logit_scale=20.0).eval().channel_logits(x)
+    assert torch.allclose(a, b, atol=1e-4)
     assert fq.top_k_channels(np.array([0.1, 0.9, 0.5, 0.9]), 2) == [1, 3]
 
 
