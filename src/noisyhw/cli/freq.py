@@ -130,7 +130,10 @@ def train(
     epochs: Annotated[int, typer.Option("--epochs")] = 3,
     n_train: Annotated[int | None, typer.Option("--n-train", help="Training subset size.")] = 8000,
     n_test: Annotated[int | None, typer.Option("--n-test", help="Test subset size.")] = 2000,
-    lam: Annotated[float, typer.Option("--lam", help="Gate penalty per active channel.")] = 0.02,
+    lam: Annotated[float, typer.Option("--lam", help="Gate penalty per active channel.")] = 0.01,
+    gate_scale: Annotated[
+        float, typer.Option("--gate-scale", help="Gate logit scale (s x faster gate under Adam).")
+    ] = 20.0,
     top_k: Annotated[int, typer.Option("--top-k", help="Channels exported from the gate.")] = 16,
     size: Annotated[
         int, typer.Option("--size", help="imagefolder: image side (multiple of 8).")
@@ -152,6 +155,7 @@ def train(
     apply_quiet(quiet)
     check_int("--epochs", epochs, 1)
     check_float("--lam", lam, 0.0)
+    check_float("--gate-scale", gate_scale, 0.0, lo_open=True)
     check_int("--top-k", top_k, 1, 64)
     dev = resolve_device(device)
     if dataset == "imagefolder":
@@ -195,6 +199,7 @@ def train(
         "n_train": n_train,
         "n_test": n_test,
         "lam": lam,
+        "gate_scale": gate_scale,
         "top_k": top_k,
         "device": dev,
         "workers": workers,
@@ -209,6 +214,7 @@ def train(
         n_test=n_test,
         epochs=epochs,
         lam=lam,
+        gate_scale=gate_scale,
         top_k=top_k,
         seed=seed,
         device=dev,
