@@ -192,24 +192,22 @@ def equal_size_study(
     inputs = fashion_inputs(n_train, n_test, seed, dataset)
     ctx = {"inputs": inputs, "device": device}
     trials = study_trials(epochs, seed, lam, gate_scale, full)
-    rows = _sweep(run, trials, ctx, workers)
+    extra_name = f"DCT gate top-{top_k}"
+    # on resume the store may already hold the top-k trial: it must be part of the first grid
+    stored = [r for r in run.store.rows() if r.get("name") == extra_name] if run else []
+    keys = ("epochs", "seed", "name", "input", "channels")
+    first = [*trials, {k: stored[0][k] for k in keys}] if stored else trials
+    rows = _sweep(run, first, ctx, workers)
     gate_row = next(r for r in rows if r.get("gate"))
     heat = np.asarray(gate_row["heat"])
     chosen = fq.top_k_channels(heat, top_k)
-    extra = {
-        "epochs": epochs,
-        "seed": seed,
-        "name": f"DCT gate top-{top_k}",
-        "input": "dct",
-        "channels": chosen,
-    }
-    # with a run, the store returns every finished trial (resume); without, append the new one
-    more = [extra] if run is None else [*trials, extra]
-    rows = (
-        [*rows, *_sweep(None, more, ctx, workers)]
-        if run is None
-        else _sweep(run, more, ctx, workers)
-    )
+    extra = {"epochs": epochs, "seed": seed, "name": extra_name, "input": "dct", "channels": chosen}
+    if not stored:
+        rows = (
+            [*rows, *_sweep(None, [extra], ctx, workers)]
+            if run is None
+            else _sweep(run, [*trials, extra], ctx, workers)
+        )
     table = [
         {
             k: r.get(k)
