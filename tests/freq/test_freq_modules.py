@@ -227,3 +227,29 @@ def test_jpeg_path_reports_missing_dependency_or_bad_file(tmp_path):
     (tmp_path / "x.jpg").write_bytes(b"not a jpeg")
     with pytest.raises((ParameterError, DataError)):
         fq.read_jpeg_dct(tmp_path / "x.jpg")
+
+
+# --------------------------------------------------------------------------- pipeline
+def test_frequency_input_pipeline_shapes_normalisation_and_augmentation():
+    torch.manual_seed(0)
+    x = torch.rand(6, 3, 32, 32)
+    stats = fq.ChannelStats().update(fq.dct_channels(x))
+    front = fq.FrequencyInput(32, channels=24, stats=stats, augment=True, seed=0)
+    front.eval()
+    z = front(x)
+    assert z.shape == (6, 24, 4, 4)
+    # eval = deterministic transform: select + normalise the plain DCT
+    ref = (
+        fq.select_channels(fq.dct_channels(x), fq.preset_channels(24))
+        - torch.from_numpy(stats.mean[fq.preset_channels(24)]).float()[None, :, None, None]
+    ) / (torch.from_numpy(stats.std[fq.preset_channels(24)]).float()[None, :, None, None] + 1e-6)
+    assert torch.allclose(z, ref, atol=1e-3)
+    front.train()
+    za, zb = front(x), front(x)
+    assert za.shape == z.shape and not torch.allclose(za, zb)  # fresh crops each call
+    model = fq.frequency_model(front, fq.to_frequency("resnet18", 24, num_classes=3))
+    assert model(torch.rand(2, 3, 48, 48)).shape == (2, 3)  # eval-size resize inside
+    with pytest.raises(ParameterError):
+        fq.FrequencyInput(30)
+    with pytest.raises(ParameterError):
+        fq.FrequencyInput(32, stats=fq.ChannelStats().update(torch.zeros(1, 64, 1, 1)))
