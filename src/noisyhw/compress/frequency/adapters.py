@@ -150,12 +150,7 @@ def to_frequency(
     """
     c = _count(channels)
     check_choice("init", init, INITS)
-    if (
-        check_int("layer2_stride", layer2_stride, 1, 2) != 2
-        and isinstance(model, str)
-        and model in ("mobilenet_v2",)
-    ):
-        raise ParameterError("layer2_stride", "applies to ResNets only", layer2_stride)
+    check_int("layer2_stride", layer2_stride, 1, 2)
     if isinstance(model, str):
         import torchvision
 

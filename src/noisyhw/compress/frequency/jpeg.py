@@ -1,4 +1,4 @@
-"""Optional fast path: DCT coefficients straight from a JPEG file, without decoding pixels.
+"""Optional path: DCT coefficients straight from a JPEG file, without decoding pixels.
 
 A baseline JPEG already stores the 8x8 block DCT of the level-shifted YCbCr image, quantised.
 :func:`read_jpeg_dct` reads those integers with `jpeglib <https://pypi.org/project/jpeglib/>`_
@@ -7,6 +7,10 @@ noisyhw), multiplies them by the quantisation table and lays them out as :func:`
 does. The result equals the pixel path on the *original* image up to JPEG's quantisation (each
 coefficient within half a quantisation step, plus the encoder's colour rounding) and agrees with
 the pixel path on the *decoded* image to about one unit (pixel rounding and clipping).
+
+Speed: with jpeglib this is *not* faster than decoding with PIL and running the numba DCT
+(jpeglib round-trips every file through a temporary file and nested ctypes arrays; see
+``benchmarks/bench_freq.py``); its value is exactness, the coefficients as stored.
 
 Why jpeglib: jpeg2dct is under a non-commercial licence and unmaintained, torchjpeg pins old torch
 versions, jpegio has had no release since 2021; jpeglib 1.x is maintained and ships wheels with
