@@ -10,14 +10,28 @@ objects instead of copies of the loop. Checkpoints (``checkpoint=path``) are wri
 after every epoch with everything needed to resume bit for bit (model, optimizer, scheduler,
 random generators, callback state); a rerun with the same path resumes after the last finished
 epoch.
+
+Distributed data parallel: under ``torchrun`` (``WORLD_SIZE`` > 1) or with a process group already
+initialised, :func:`fit` wraps the model in DistributedDataParallel (gloo on CPU, nccl on CUDA:
+each process takes ``cuda:$LOCAL_RANK``). ``batch_size`` stays the **global** batch: every
+process draws the same shuffled order and takes a strided share of each batch, and the task loss
+is weighted so that the averaged gradient equals the single-process gradient of that batch (also
+for an uneven last batch). History, checkpoint contents and the trained weights are those of a
+single-process run up to floating-point summation order (BatchNorm statistics are per process,
+as with any DDP). Only rank 0 writes checkpoints and draws progress bars; every rank returns the
+same history::
+
+    torchrun --nproc_per_node 4 my_train.py      # my_train.py calls fit(...) as usual
 """
 
 from __future__ import annotations
 
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +54,10 @@ __all__ = [
     "confusion_matrix",
     "evaluate",
     "fit",
+    "is_main_process",
     "iterate_batches",
     "predict",
+    "rank_and_world",
 ]
 
 History = list[dict[str, float]]
@@ -113,11 +129,93 @@ class Callback:
         """Restore what :meth:`state_dict` returned."""
 
 
+# --------------------------------------------------------------------------- distributed
+def rank_and_world() -> tuple[int, int]:
+    """``(rank, world_size)`` of this process: ``(0, 1)`` unless torch.distributed is running
+    (or ``torchrun`` set ``RANK`` / ``WORLD_SIZE`` and :func:`fit` has not started it yet)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    """True on rank 0 (and in a plain single-process run): the process that writes files."""
+    return rank_and_world()[0] == 0
+
+
+@dataclass(frozen=True)
+class _Dist:
+    """This process's place in a data-parallel run (``world == 1``: not distributed)."""
+
+    rank: int = 0
+    world: int = 1
+    owned: bool = False  # fit() created the process group and destroys it at the end
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def all_sum(self, values: list[float], device: torch.device) -> list[float]:
+        """Sum ``values`` over all processes (float64)."""
+        if not self.active:
+            return values
+        import torch.distributed as dist
+
+        t = torch.tensor(values, dtype=torch.float64, device=device)
+        dist.all_reduce(t)
+        return t.tolist()
+
+    def barrier(self) -> None:
+        if self.active:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+
+def _setup_distributed(device: str) -> _Dist:
+    import torch.distributed as dist
+
+    if not dist.is_available():
+        return _Dist()
+    if dist.is_initialized():
+        return _Dist(dist.get_rank(), dist.get_world_size(), owned=False)
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return _Dist()
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return _Dist(dist.get_rank(), dist.get_world_size(), owned=True)
+
+
+@contextmanager
+def _no_bar(description: str, total: int | None) -> Iterator[Callable[..., None]]:
+    yield lambda n=1, **_: None
+
+
 # --------------------------------------------------------------------------- batching
 def iterate_batches(
-    ds: Dataset, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None
+    ds: Dataset,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    generator: torch.Generator | None = None,
+    rank: int = 0,
+    world: int = 1,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """(x, y) batches of a dataset; in-memory :class:`ArrayDataset` is sliced directly (fast)."""
+    """(x, y) batches of a dataset; in-memory :class:`ArrayDataset` is sliced directly (fast).
+
+    With ``world > 1`` every process must pass the same ``generator`` state: each global batch
+    of ``batch_size`` examples is drawn from the same order and process ``rank`` gets its
+    examples ``rank, rank + world, ...`` (a DistributedSampler that keeps the global batch; the
+    shares of a short last batch may differ in size by one, or be empty).
+    """
+    if world > 1:
+        yield from _sharded_batches(ds, batch_size, shuffle, generator, rank, world)
+        return
     if isinstance(ds, ArrayDataset):
         n = len(ds)
         order = torch.randperm(n, generator=generator) if shuffle else None
@@ -129,6 +227,29 @@ def iterate_batches(
                 yield ds.x[idx], ds.y[idx]
         return
     yield from DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def _sharded_batches(
+    ds: Dataset,
+    batch_size: int,
+    shuffle: bool,
+    generator: torch.Generator | None,
+    rank: int,
+    world: int,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    from torch.utils.data import default_collate
+
+    n = len(ds)  # type: ignore[arg-type]
+    order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
+    for i in range(0, n, batch_size):
+        idx = order[i : i + batch_size][rank::world]
+        if isinstance(ds, ArrayDataset):
+            yield ds.x[idx], ds.y[idx]
+        elif len(idx):
+            yield default_collate([ds[int(j)] for j in idx])
+        else:
+            x0, y0 = default_collate([ds[int(order[i])]])
+            yield x0[:0], y0[:0]
 
 
 def _num_batches(ds: Dataset, batch_size: int, cap: int | None) -> int:
@@ -234,7 +355,10 @@ def fit(
     model initialisation the resulting weights are identical (CPU; deterministic kernels asked for).
     """
     cfg = config or TrainConfig()
+    ddp = _setup_distributed(cfg.device)
     device = torch.device(cfg.device)
+    if ddp.active and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     model.to(device)
     seed_everything(cfg.seed)
     shuffle_gen = torch.Generator().manual_seed(cfg.seed)
@@ -263,22 +387,44 @@ def fit(
         start_epoch = int(state["epoch"])
     for cb in callbacks:
         cb.on_train_begin(model, opt)
+    net: nn.Module = model
+    if ddp.active:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    bar = progress_bar if ddp.main else _no_bar
 
     n_batches = _num_batches(train, cfg.batch_size, cfg.max_batches)
+    n_train = len(train)  # type: ignore[arg-type]
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         t0 = time.perf_counter()
         loss_sum, correct, seen = 0.0, 0, 0
-        with progress_bar(f"{description} epoch {epoch + 1}/{cfg.epochs}", n_batches) as advance:
-            for b, (x, y) in enumerate(
-                iterate_batches(train, cfg.batch_size, shuffle=True, generator=shuffle_gen)
-            ):
+        with bar(f"{description} epoch {epoch + 1}/{cfg.epochs}", n_batches) as advance:
+            batches = iterate_batches(
+                train,
+                cfg.batch_size,
+                shuffle=True,
+                generator=shuffle_gen,
+                rank=ddp.rank,
+                world=ddp.world,
+            )
+            for b, (x, y) in enumerate(batches):
                 if b >= n_batches:
                     break
+                weight = 1.0
+                if ddp.active:  # this share's weight in the global batch's mean loss
+                    global_n = min(cfg.batch_size, n_train - b * cfg.batch_size)
+                    weight = len(y) * ddp.world / global_n
+                    if len(y) == 0:  # no share of a short last batch: take part with weight 0
+                        x, y = train[0][0].unsqueeze(0), torch.as_tensor([train[0][1]])
+                        weight = 0.0
                 x, y = x.to(device), y.to(device)
-                logits = model(x)
+                logits = net(x)
                 loss = _task_loss(logits, y, loss_fn)
-                total = loss
+                total = loss * weight if ddp.active else loss
                 for cb in callbacks:
                     extra = cb.extra_loss(model)
                     if extra is not None:
@@ -292,11 +438,13 @@ def fit(
                 opt.step()
                 for cb in callbacks:
                     cb.on_step_end(model)
-                c, t = _correct(logits.detach(), y)
-                loss_sum += float(loss.detach()) * t
-                correct += c
-                seen += t
-                advance(info=f"loss {loss_sum / seen:.4f}")
+                if weight:
+                    c, t = _correct(logits.detach(), y)
+                    loss_sum += float(loss.detach()) * t
+                    correct += c
+                    seen += t
+                advance(info=f"loss {loss_sum / max(seen, 1):.4f}")
+        loss_sum, correct, seen = ddp.all_sum([loss_sum, correct, seen], device)
         metrics: dict[str, float] = {
             "epoch": epoch + 1,
             "train_loss": loss_sum / max(seen, 1),
@@ -306,7 +454,7 @@ def fit(
         if sched is not None:
             sched.step()
         if val is not None:
-            ev = evaluate(model, val, str(device), cfg.eval_batch_size, loss_fn)
+            ev = _evaluate_shared(model, val, device, cfg.eval_batch_size, loss_fn, ddp)
             metrics["val_loss"], metrics["val_acc"] = ev["loss"], ev["accuracy"]
             if "perplexity" in ev:
                 metrics["val_perplexity"] = ev["perplexity"]
@@ -317,6 +465,7 @@ def fit(
         if ckpt is not None:
             python_seed = random.randrange(2**31)
             random.seed(python_seed)
+        if ckpt is not None and ddp.main:
             save_checkpoint(
                 ckpt,
                 {
@@ -333,7 +482,44 @@ def fit(
                     "python_seed": python_seed,
                 },
             )
+        if ckpt is not None:
+            ddp.barrier()  # the checkpoint is complete before any rank goes on
+    if ddp.owned:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
     return history
+
+
+def _evaluate_shared(
+    model: nn.Module,
+    ds: Dataset,
+    device: torch.device,
+    batch_size: int,
+    loss_fn: LossFn | None,
+    ddp: _Dist,
+) -> dict[str, float]:
+    """:func:`evaluate`, each process taking every ``world``-th example when distributed."""
+    if not ddp.active:
+        return evaluate(model, ds, str(device), batch_size, loss_fn)
+    n = len(ds)  # type: ignore[arg-type]
+    share = list(range(ddp.rank, n, ddp.world))
+    loss_sum, correct, total, seq = 0.0, 0, 0, 0
+    if share:
+        if isinstance(ds, ArrayDataset):
+            part: Dataset = ArrayDataset(ds.x[share], ds.y[share], ds.classes, ds.name)
+        else:
+            part = torch.utils.data.Subset(ds, share)
+        logits, labels = predict(model, part, str(device), batch_size)
+        correct, total = _correct(logits, labels)
+        loss_sum = float(_task_loss(logits, labels, loss_fn)) * total
+        seq = int(logits.dim() == 3)
+    loss_sum, correct, total, seq = ddp.all_sum([loss_sum, correct, total, seq], device)
+    loss = loss_sum / max(total, 1)
+    out = {"loss": loss, "accuracy": correct / max(total, 1)}
+    if seq:
+        out["perplexity"] = math.exp(min(loss, 50.0))
+    return out
 
 
 def _np_state_to(state: tuple) -> dict[str, Any]:

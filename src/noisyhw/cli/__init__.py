@@ -19,6 +19,11 @@ __all__ = ["SUBCOMMANDS", "app", "main"]
 #: (sub-command name, module path with ``app``) — add a line per area.
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("data", "noisyhw.cli.data"),
+    ("pcm", "noisyhw.cli.pcm"),
+    ("prune", "noisyhw.cli.prune"),
+    ("storage", "noisyhw.cli.storage"),
+    ("sweep", "noisyhw.cli.sweep"),
+    ("polar", "noisyhw.cli.polar"),
     ("freq", "noisyhw.cli.freq"),
 ]
 

@@ -7,17 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, check_int
 from ..progress import set_quiet
-from ..sweep import Run, print_table
+from ..sweep import Executor, Run, make_executor, print_table
 
 __all__ = [
+    "AddressOpt",
     "DeviceOpt",
+    "ExecutorOpt",
     "OutOpt",
     "QuietOpt",
     "SeedOpt",
     "WorkersOpt",
     "finish",
+    "make_executor_from_cli",
     "parse_floats",
     "parse_ints",
     "parse_strs",
@@ -32,6 +35,22 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random draw
 WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes for trials.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="Where trials run: local (processes on this machine, see --workers) or ray "
+        "(a Ray cluster; pip install 'noisyhw[ray]').",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        help="Ray cluster for --executor ray: auto, HOST:PORT or ray://HOST:10001 "
+        "(default: $RAY_ADDRESS, else a Ray instance on this machine).",
+    ),
+]
 
 
 def parse_floats(name: str, text: str) -> list[float]:
@@ -89,6 +108,22 @@ def resolve_device(device: str) -> str:
     if device == "mps":
         return device
     raise ParameterError("--device", "must be cpu, cuda, cuda:N, mps or auto", device)
+
+
+def make_executor_from_cli(
+    executor: str = "local", address: str | None = None, workers: int = 1
+) -> Executor:
+    """The executor chosen by ``--executor``, ``--address`` and ``--workers`` (validated).
+
+    With ``ray``, ``--workers N`` caps the trials in flight (default: twice the cluster's CPUs).
+    Put ``executor``/``address``/``workers`` in the run's config: they are runtime keys, so a run
+    started locally may be resumed on a cluster and vice versa.
+    """
+    check_choice("--executor", executor, ("local", "ray"))
+    check_int("--workers", workers, 1, 100_000)
+    if address is not None and executor != "ray":
+        raise ParameterError("--address", "is for --executor ray only", address)
+    return make_executor(executor, workers=workers, address=address)
 
 
 def apply_quiet(quiet: bool) -> None:

@@ -1,2 +1,1 @@
-"""Compressing networks and their inputs: pruning (``compress.prune``) and frequency-domain
-inputs (``compress.frequency``)."""
+"""Model compression: pruning (``compress.prune``) and frequency-domain compression (``compress.frequency``)."""

@@ -24,6 +24,11 @@ __all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
 #: name -> "module:function"; add one line per area.
 DEMO_SECTIONS: dict[str, str] = {
     "classifier": "noisyhw.experiments.demo_classifier:demo_section",
+    "pcm": "noisyhw.experiments.pcm:demo_section",
+    "prune": "noisyhw.experiments.prune:demo_section",
+    "storage": "noisyhw.experiments.storage:demo_section",
+    "scale": "noisyhw.experiments.scale:demo_section",
+    "polar": "noisyhw.experiments.polar:demo_section",
     "freq": "noisyhw.experiments.freq:demo_section",
 }
 

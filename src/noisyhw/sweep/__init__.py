@@ -2,6 +2,7 @@
 
 from .executors import Executor, LocalExecutor, TrialError, make_executor
 from .grid import grid, trial_key
+from .montecarlo import StopRule, chunk_rng, simulate
 from .plots import bar_plot, heatmap, line_plot
 from .report import Report, Section
 from .run import Run, default_out, print_table, versions
@@ -14,14 +15,17 @@ __all__ = [
     "ResultStore",
     "Run",
     "Section",
+    "StopRule",
     "TrialError",
     "bar_plot",
+    "chunk_rng",
     "default_out",
     "grid",
     "heatmap",
     "line_plot",
     "make_executor",
     "print_table",
+    "simulate",
     "trial_key",
     "versions",
 ]

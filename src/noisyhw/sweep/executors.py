@@ -3,12 +3,20 @@
 A trial function has the signature ``fn(params: dict, context) -> dict`` and must be importable
 (defined at module level) so that worker processes can run it. ``context`` holds large read-only
 inputs (a trained model's state, a dataset); it is sent once per worker, never once per trial.
+
+``items`` may be any iterable, also a lazy one: executors pull the next item only when a worker is
+free, so a caller can decide what to submit next from the results seen so far (the Monte-Carlo
+stopping rule in :mod:`noisyhw.sweep.montecarlo` does). Closing the result iterator early (``break``
+or ``.close()``) stops submitting and cancels what has not started.
+
+Backends: :class:`LocalExecutor` (this process or a pool of spawned processes) and
+:class:`~noisyhw.sweep.ray_executor.RayExecutor` (a Ray cluster, optional extra).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
@@ -30,7 +38,7 @@ class TrialError(NoisyhwError):
 
 class Executor(Protocol):
     def run(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         """Yield ``(index, result)`` as trials finish; raise :class:`TrialError` on a failure
         after the trials already in flight have been yielded."""
@@ -52,15 +60,30 @@ def _call(fn: TrialFn, params: dict[str, Any]) -> dict[str, Any]:
     return fn(params, _CONTEXT)
 
 
+def _mp_context() -> mp.context.BaseContext:
+    """Worker processes start from a fork server that has imported noisyhw (and torch) once, so a
+    pool starts in a fraction of a spawn's time and later pools reuse the server; on platforms
+    without fork servers, spawn. Neither forks a process that has run torch's thread pools."""
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        # Children still re-run the main script's imports (CPython's fork server does not
+        # preload __main__), which then hit these modules already in memory.
+        ctx.set_forkserver_preload([__name__, "scipy.stats"])
+        return ctx
+    return mp.get_context("spawn")
+
+
 class LocalExecutor:
-    """Trials in this process (``workers=1``) or in a pool of spawned worker processes."""
+    """Trials in this process (``workers=1``) or in a pool of worker processes (started from a
+    fork server on Linux/macOS, spawned elsewhere); each worker sets torch to
+    ``threads_per_worker`` threads."""
 
     def __init__(self, workers: int = 1, threads_per_worker: int = 1) -> None:
         self.workers = check_int("workers", workers, 1, 256)
         self.threads = check_int("threads_per_worker", threads_per_worker, 1, 256)
 
     def run(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         if self.workers == 1:
             for idx, params in items:
@@ -73,21 +96,26 @@ class LocalExecutor:
         yield from self._run_pool(fn, items, context)
 
     def _run_pool(
-        self, fn: TrialFn, items: Sequence[tuple[int, dict[str, Any]]], context: Any
+        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=mp.get_context("spawn"),
+            mp_context=_mp_context(),
             initializer=_init_worker,
             initargs=(context, self.threads),
         )
-        queue = list(items)[::-1]
+        pending = iter(items)
+        exhausted = False
         running: dict[Future, tuple[int, dict[str, Any]]] = {}
         failure: TrialError | None = None
         try:
-            while queue or running:
-                while queue and failure is None and len(running) < self.workers:
-                    idx, params = queue.pop()
+            while not exhausted or running:
+                while not exhausted and failure is None and len(running) < self.workers:
+                    nxt = next(pending, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    idx, params = nxt
                     running[pool.submit(_call, fn, params)] = (idx, params)
                 if not running:
                     break
@@ -106,7 +134,13 @@ class LocalExecutor:
 
 
 def make_executor(kind: str = "local", *, workers: int = 1, address: str | None = None) -> Executor:
-    """``local`` (processes on this machine) or ``ray`` (a Ray cluster; needs ``noisyhw[ray]``)."""
+    """``local`` (processes on this machine) or ``ray`` (a Ray cluster; needs ``noisyhw[ray]``).
+
+    For ``ray``, ``workers`` caps the trials in flight; ``workers=1`` (the CLI default) means "as
+    many as the cluster has CPUs"; ``address`` is the cluster (``auto``, ``HOST:PORT``,
+    ``ray://HOST:10001``) or None: the ``RAY_ADDRESS`` environment variable, else a new local
+    cluster.
+    """
     if kind == "local":
         return LocalExecutor(workers)
     if kind == "ray":
@@ -118,7 +152,7 @@ def make_executor(kind: str = "local", *, workers: int = 1, address: str | None 
             raise ParameterError(
                 "executor", "ray needs the optional extra: pip install 'noisyhw[ray]'", kind
             ) from exc
-        return RayExecutor(address=address, workers=workers)
+        return RayExecutor(address=address, workers=None if workers <= 1 else workers)
     from ..errors import ParameterError
 
     raise ParameterError("executor", "must be one of local, ray", kind)

@@ -108,20 +108,8 @@ class Run:
         :class:`~noisyhw.sweep.executors.TrialError` after in-flight trials are stored.
         """
         trials = [dict(t) for t in trials]
-        keys = [trial_key(t) for t in trials]
-        if len(set(keys)) != len(keys):
-            from ..errors import ParameterError
-
-            raise ParameterError("trials", "must be distinct parameter sets")
-        known = {trial_key(t) for t in trials}
-        done = self.store.done_keys()
-        if done - known:
-            from ..errors import ParameterError
-
-            raise ParameterError(
-                "--out", f"{self.dir} holds trials of a different grid; choose another --out"
-            )
-        todo = [(i, t) for i, (t, k) in enumerate(zip(trials, keys, strict=True)) if k not in done]
+        todo = self.pending(trials)
+        self.store.set_meta("total_trials", len(trials))  # for `noisyhw sweep status`
         ex = executor or LocalExecutor(workers)
         if todo:
             with progress_bar(description or self.command, len(trials)) as advance:
@@ -130,6 +118,50 @@ class Run:
                     self.store.add(idx, trials[idx], result)
                     advance()
         return self.store.rows()
+
+    def pending(self, trials: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+        """``(grid index, params)`` of the trials not yet in the store (checks the grid first)."""
+        trials = [dict(t) for t in trials]
+        keys = [trial_key(t) for t in trials]
+        if len(set(keys)) != len(keys):
+            from ..errors import ParameterError
+
+            raise ParameterError("trials", "must be distinct parameter sets")
+        done = self.store.done_keys()
+        if done - set(keys):
+            from ..errors import ParameterError
+
+            raise ParameterError(
+                "--out", f"{self.dir} holds trials of a different grid; choose another --out"
+            )
+        return [(i, t) for i, (t, k) in enumerate(zip(trials, keys, strict=True)) if k not in done]
+
+    def montecarlo(
+        self,
+        fn: Any,
+        points: Sequence[Mapping[str, Any]],
+        *,
+        rule: Any,
+        context: Any = None,
+        executor: Executor | None = None,
+        workers: int = 1,
+        description: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Seeded chunked Monte-Carlo over ``points`` (see :mod:`noisyhw.sweep.montecarlo`):
+        ``fn(params, rng, n, context) -> counts``, ``rule`` a ``StopRule``; seed ``self.seed``.
+        Resumable chunk by chunk; rows as :meth:`sweep` returns them."""
+        from .montecarlo import simulate_points
+
+        return simulate_points(
+            self,
+            fn,
+            points,
+            rule=rule,
+            context=context,
+            executor=executor,
+            workers=workers,
+            description=description,
+        )
 
     # ------------------------------------------------------------------ outputs
     def plot_path(self, name: str) -> Path:

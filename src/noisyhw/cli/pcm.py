@@ -1,0 +1,161 @@
+"""``noisyhw pcm bound | table | simulate``: time-space constrained codes for PCM."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import check_float, check_int
+from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish
+
+app = typer.Typer(
+    help="Phase-change memory (alpha, beta, p) codes: capacity bounds, rate table, simulation.",
+    no_args_is_help=True,
+)
+
+AlphaOpt = Annotated[int, typer.Option("--alpha", help="Window length in rewrites (>= 1).")]
+BetaOpt = Annotated[int, typer.Option("--beta", help="Window length in cells (>= 1).")]
+POpt = Annotated[int, typer.Option("--p", help="Most cell changes per window (< alpha*beta).")]
+BudgetOpt = Annotated[
+    float, typer.Option("--time-budget", help="Seconds for widening the strip bounds.")
+]
+
+
+@app.command()
+def bound(
+    alpha: AlphaOpt,
+    beta: BetaOpt,
+    p: POpt,
+    n: Annotated[int, typer.Option("--n", help="Also the finite-n bound for n cells (0: no).")] = 0,
+    time_budget: BudgetOpt = 2.0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Lower/upper bounds on the capacity C(alpha, beta, p) (exact when alpha or beta is 1)."""
+    from ..codes.pcm import constraint
+    from ..experiments.pcm import bound_trial
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    c = constraint(alpha, beta, p)
+    check_int("--n", n, 0)
+    check_float("--time-budget", time_budget, 0.0)
+    params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "time_budget": time_budget}
+    run = Run("pcm bound", params, out=out, seed=0)
+    rows = run.sweep(bound_trial, [params], description="pcm bound")
+    cols = ["alpha", "beta", "p", "lower", "upper", "exact"]
+    if n:
+        cols += ["n", "finite_n_bound", "max_messages"]
+    run.section(f"Capacity bounds for {c}").table(rows, [*cols, "lower_method", "upper_method"])
+    finish(run, rows, cols, title=f"C{c} bits/cell/write")
+    typer.echo(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
+
+
+@app.command()
+def table(
+    max_param: Annotated[
+        int, typer.Option("--max", help="alpha, beta and p range over 1..MAX.")
+    ] = 4,
+    time_budget: BudgetOpt = 1.0,
+    workers: Annotated[int, typer.Option("--workers")] = 1,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rate of the best construction vs lower/upper bounds for every (alpha, beta, p)."""
+    from ..experiments.pcm import plot_rates, table_trial
+    from ..sweep import Run, grid
+
+    apply_quiet(quiet)
+    m = check_int("--max", max_param, 1, 6)
+    check_float("--time-budget", time_budget, 0.0)
+    trials = [
+        dict(t, time_budget=time_budget)
+        for t in grid(alpha=range(1, m + 1), beta=range(1, m + 1), p=range(1, m + 1))
+    ]
+    run = Run("pcm table", {"max": m, "time_budget": time_budget, "workers": workers}, out=out)
+    rows = run.sweep(table_trial, trials, workers=workers, description="pcm table")
+    cols = [
+        "alpha",
+        "beta",
+        "p",
+        "code",
+        "n",
+        "rate",
+        "lower",
+        "upper",
+        "rate/upper",
+        "finite_n_bound",
+    ]
+    constrained = [r for r in rows if r["code"] != "unconstrained"]
+    sec = run.section("Rate table")
+    if constrained:
+        sec.image(plot_rates(constrained, run.plot_path("rates.png"), "rate vs capacity bounds"))
+    sec.table(rows, cols)
+    finish(run, rows, cols, title="PCM codes: rate vs bounds (bits/cell/write)")
+
+
+@app.command()
+def simulate(
+    alpha: AlphaOpt,
+    beta: BetaOpt,
+    p: POpt,
+    n: Annotated[int, typer.Option("--n", help="Cells (unused ones stay frozen).")] = 64,
+    writes: Annotated[int, typer.Option("--writes", help="Number of rewrites T.")] = 1000,
+    code: Annotated[
+        str, typer.Option("--code", help="best, syndrome, round-robin, residue, time-shared.")
+    ] = "best",
+    messages: Annotated[
+        str, typer.Option("--messages", help="random, flip (all bits change) or greedy adversary.")
+    ] = "random",
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Write random (or adversarial) messages, check the constraint and decoding after every
+    write; saves states.npy ((T+1, n) uint8) and messages.npy in --out."""
+    from ..codes.pcm import SOURCES, capacity_bounds, constraint
+    from ..errors import check_choice
+    from ..experiments.pcm import make_code, plot_rates, simulate_trial
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    c = constraint(alpha, beta, p)
+    check_int("--n", n, 1)
+    check_int("--writes", writes, 1, 10_000_000)
+    check_choice("--messages", messages, SOURCES)
+    make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
+    params = {
+        "alpha": c.alpha,
+        "beta": c.beta,
+        "p": c.p,
+        "n": n,
+        "writes": writes,
+        "code": code,
+        "source": messages,
+        "seed": seed,
+    }
+    run = Run("pcm simulate", params, out=out, seed=seed)
+    rows = run.sweep(simulate_trial, [params], context=str(run.dir), description="pcm simulate")
+    bd = capacity_bounds(c.alpha, c.beta, c.p, time_budget=1.0)
+    for r in rows:
+        r["lower"], r["upper"] = bd.lower, bd.upper
+    cols = [
+        "code",
+        "rate",
+        "lower",
+        "upper",
+        "writes",
+        "violations",
+        "decode_errors",
+        "max_window_cost",
+        "writes_per_s",
+    ]
+    sec = run.section(f"Simulation of {c}")
+    sec.image(plot_rates(rows, run.plot_path("rate_vs_bounds.png"), f"{c}: rate vs bounds"))
+    sec.table(rows, cols)
+    sec.text(
+        "states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols)."
+    )
+    finish(run, rows, cols, title=f"pcm simulate {c}")
+    typer.echo(f"construction: {rows[0]['construction']}")

@@ -1,0 +1,196 @@
+"""``noisyhw polar simulate`` (FER/BER by Monte-Carlo) and ``noisyhw polar text`` (joint
+source-channel decoding of text)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import ParameterError, check_choice
+from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
+
+app = typer.Typer(
+    help="Polar codes: FER/BER of SC / SCL / CA-SCL / adaptive SCL; joint decoding of text.",
+    no_args_is_help=True,
+)
+
+
+@app.command()
+def simulate(
+    n: Annotated[int, typer.Option("--n", help="Code length (a power of two).")] = 1024,
+    k: Annotated[int, typer.Option("--k", help="Information bits (CRC bits come on top).")] = 512,
+    construction: Annotated[str, typer.Option(help="5g, ga or bhattacharyya.")] = "5g",
+    design_snr_db: Annotated[
+        float, typer.Option("--design-snr-db", help="Design Eb/N0 (dB) for ga / bhattacharyya.")
+    ] = 2.0,
+    decoder: Annotated[str, typer.Option(help="sc, scl, cascl or ascl.")] = "sc",
+    list_size: Annotated[int, typer.Option("--list", help="List size L (max L for ascl).")] = 8,
+    crc: Annotated[
+        str, typer.Option(help="none, crc6, crc8, crc11, crc16, crc24a, crc24b, crc24c or crc32.")
+    ] = "none",
+    ebn0: Annotated[
+        str,
+        typer.Option(
+            "--ebn0", help="Eb/N0 points in dB (awgn): '1.0,1.5,2.0' or 'start:stop:step'."
+        ),
+    ] = "1.0,1.5,2.0,2.5,3.0",
+    channel: Annotated[str, typer.Option(help="awgn, bsc or bec.")] = "awgn",
+    p: Annotated[
+        str, typer.Option("--p", help="Crossover / erasure probabilities for bsc / bec.")
+    ] = "0.05,0.08,0.11",
+    metric: Annotated[str, typer.Option(help="List path metric: approx or exact.")] = "approx",
+    systematic: Annotated[bool, typer.Option(help="Systematic encoding.")] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            help="Overlay several decoders, e.g. 'sc,scl:8,cascl:8,ascl:32' (overrides --decoder)."
+        ),
+    ] = None,
+    min_errors: Annotated[int, typer.Option(help="Frame errors to collect per point.")] = 100,
+    max_frames: Annotated[int, typer.Option(help="Frame budget per point.")] = 100_000,
+    frames_per_chunk: Annotated[int, typer.Option(help="Frames per trial (seeded chunk).")] = 1000,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Frame/bit error rates with 95% confidence intervals and decoder throughput.
+
+    Example: noisyhw polar simulate --n 1024 --k 512 --decoder sc --ebn0 1.5,2.0,2.5,3.0
+    """
+    from ..codes.polar.simulate import CHANNELS, SimulationConfig, parse_decoder_specs
+    from ..errors import check_int
+    from ..experiments.polar import COLUMNS, run_simulation
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_choice("--channel", channel, CHANNELS)
+    check_choice("--metric", metric, ("approx", "exact"))
+    check_int("--list", list_size, 1)
+    check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
+    specs = parse_decoder_specs(compare if compare else f"{decoder}:{list_size}", list_size)
+    points = parse_floats(
+        "--ebn0" if channel == "awgn" else "--p", ebn0 if channel == "awgn" else p
+    )
+    crc_name = None if crc.lower() in ("none", "") else crc
+    cfg = SimulationConfig(
+        n=n,
+        k=k,
+        construction=construction,
+        design_snr_db=design_snr_db,
+        crc=crc_name,
+        systematic=systematic,
+        metric=metric,
+        channel=channel,
+        frames_per_chunk=min(frames_per_chunk, max_frames),
+        seed=seed,
+    )
+    code = cfg.code()  # validates n, k, crc, construction before anything runs
+    if any(s.name in ("cascl", "ascl") for s in specs) and code.crc is None:
+        raise ParameterError("--crc", "cascl and ascl need a CRC (e.g. --crc crc16)", crc)
+    typer.echo(code.describe())
+    config = {
+        "n": n,
+        "k": k,
+        "construction": construction,
+        "design_snr_db": design_snr_db,
+        "crc": crc_name,
+        "systematic": systematic,
+        "metric": metric,
+        "channel": channel,
+        "decoders": [s.label for s in specs],
+        "points": points,
+        "min_errors": min_errors,
+        "max_frames": max_frames,
+        "frames_per_chunk": cfg.frames_per_chunk,
+        "workers": workers,
+    }
+    run = Run("polar simulate", config, out=out, seed=seed)
+    rows = run_simulation(
+        run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, workers=workers
+    )
+    x = CHANNELS[channel]
+    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())
+
+
+@app.command()
+def text(
+    corpus: Annotated[
+        str, typer.Option(help="fortunes, licenses or a text file/folder.")
+    ] = "licenses",
+    dictionary: Annotated[
+        str,
+        typer.Option(
+            help="words (system word list), corpus (training part of the corpus) or both."
+        ),
+    ] = "both",
+    n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
+    k: Annotated[int, typer.Option("--k", help="Text bits per codeword (multiple of 5).")] = 125,
+    crc: Annotated[str, typer.Option(help="CRC on top of the k text bits.")] = "crc8",
+    list_size: Annotated[int, typer.Option("--list", help="List size L.")] = 8,
+    mode: Annotated[
+        str,
+        typer.Option(help="prune (drop paths leaving the dictionary) or penalty (penalise them)."),
+    ] = "penalty",
+    ebn0: Annotated[
+        str, typer.Option("--ebn0", help="Eb/N0 points (dB, text bits).")
+    ] = "1.0,1.5,2.0,2.5",
+    blocks: Annotated[int, typer.Option(help="Codewords per stream.")] = 8,
+    streams: Annotated[int, typer.Option(help="Independent text streams.")] = 32,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Joint source-channel decoding of English text (dictionary-pruned SCL) vs SCL / CA-SCL.
+
+    Example: noisyhw polar text --corpus licenses --dictionary words --ebn0 1.0,1.5,2.0
+    """
+    from ..codes.polar import PolarCode
+    from ..errors import check_int
+    from ..experiments.polar import TEXT_COLUMNS, run_text_study
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_choice("--dictionary", dictionary, ("words", "corpus", "both"))
+    check_choice("--mode", mode, ("prune", "penalty"))
+    check_int("--list", list_size, 1)
+    check_int("--blocks", blocks, 1)
+    check_int("--streams", streams, 1)
+    points = parse_floats("--ebn0", ebn0)
+    crc_name = None if crc.lower() in ("none", "") else crc
+    if crc_name is None:
+        raise ParameterError("--crc", "the text study compares CRC-aided decoders: give a CRC", crc)
+    code = PolarCode(n, k, crc=crc_name)
+    typer.echo(code.describe())
+    config = {
+        "corpus": corpus,
+        "dictionary": dictionary,
+        "n": n,
+        "k": k,
+        "crc": crc_name,
+        "list_size": list_size,
+        "mode": mode,
+        "points": points,
+        "blocks": blocks,
+        "streams": streams,
+        "workers": workers,
+    }
+    run = Run("polar text", config, out=out, seed=seed)
+    rows = run_text_study(
+        run,
+        corpus=corpus,
+        dictionary=dictionary,
+        n=n,
+        k=k,
+        crc=crc_name,
+        list_size=list_size,
+        points=points,
+        blocks=blocks,
+        streams=streams,
+        seed=seed,
+        workers=workers,
+        mode=mode,
+    )
+    finish(run, rows, TEXT_COLUMNS, title=code.describe())

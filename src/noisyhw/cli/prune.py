@@ -1,0 +1,164 @@
+"""``noisyhw prune ...``: pruning sweeps (structure x sparsity x method) with plots."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ..errors import ParameterError, check_int
+from .common import (
+    DeviceOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    WorkersOpt,
+    apply_quiet,
+    finish,
+    parse_floats,
+    parse_strs,
+    resolve_device,
+)
+
+app = typer.Typer(help="Reweighted / magnitude / ADMM / group-lasso pruning of any structure.")
+
+
+@app.command("sweep")
+def sweep(
+    model: Annotated[
+        str, typer.Option("--model", help="small_cnn, resnet20, lenet5, mlp, ...")
+    ] = "small_cnn",
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10.")
+    ] = "auto",
+    structures: Annotated[
+        str,
+        typer.Option(
+            "--structures", help="Comma list: irregular,filter,channel,column,kernel,pattern,block."
+        ),
+    ] = "filter,irregular",
+    sparsities: Annotated[
+        str, typer.Option("--sparsities", help="Comma list in [0, 1).")
+    ] = "0.5,0.75",
+    methods: Annotated[
+        str,
+        typer.Option("--methods", help="Comma list: reweighted,magnitude,agp,group_lasso,admm."),
+    ] = "reweighted,magnitude,admm,group_lasso",
+    epochs: Annotated[
+        int, typer.Option("--epochs", help="Epochs per trial (all methods alike).")
+    ] = 4,
+    lr: Annotated[float, typer.Option("--lr")] = 2e-3,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
+    n_train: Annotated[int | None, typer.Option("--n-train", help="Training subset size.")] = 4000,
+    n_test: Annotated[int | None, typer.Option("--n-test", help="Test subset size.")] = 2000,
+    lam: Annotated[
+        float | None,
+        typer.Option("--lam", help="Penalty of reweighted/group lasso (default per structure)."),
+    ] = None,
+    lam_group_lasso: Annotated[
+        float | None,
+        typer.Option("--lam-group-lasso", help="Group-lasso penalty (default: --lam)."),
+    ] = None,
+    update: Annotated[
+        str,
+        typer.Option("--update", help="gradient (penalty in the loss) or proximal (decoupled)."),
+    ] = "gradient",
+    rho: Annotated[float, typer.Option("--rho", help="ADMM rho.")] = 1e-2,
+    bits: Annotated[
+        int | None, typer.Option("--bits", help="QAT of survivors at this many bits.")
+    ] = None,
+    scope: Annotated[str, typer.Option("--scope", help="layer or global.")] = "layer",
+    width: Annotated[
+        int | None, typer.Option("--width", help="Model width (small_cnn/resnet20).")
+    ] = None,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    device: DeviceOpt = "cpu",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
+    from ..compress.prune import METHODS, STRUCTURES, PruneSpec
+    from ..experiments.classify import default_dataset
+    from ..experiments.prune import prune_trial, report_sweep, trial_context
+    from ..models import MODELS
+    from ..sweep import Run, grid
+
+    apply_quiet(quiet)
+    st = parse_strs("--structures", structures, STRUCTURES)
+    ms = parse_strs("--methods", methods, METHODS)
+    sp = parse_floats("--sparsities", sparsities)
+    check_int("--epochs", epochs, 1)
+    if model not in MODELS and not model.startswith("torchvision:"):
+        raise ParameterError("--model", f"must be one of {', '.join(MODELS)}", model)
+    for s in sp:  # validate every combination before any training
+        for structure in st:
+            PruneSpec(
+                structure, s, ms[0], scope=scope, rho=rho, bits=bits, lam=lam or 0.0, update=update
+            )
+    ds = default_dataset() if dataset == "auto" else dataset
+    kw = {"width": width} if width else {}
+    ctx = trial_context(
+        ds,
+        model,
+        n_train=n_train,
+        n_test=n_test,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        device=resolve_device(device),
+        lam=lam,
+        lam_group_lasso=lam_group_lasso,
+        update=update,
+        rho=rho,
+        bits=bits,
+        scope=scope,
+        model_kwargs=kw,
+    )
+    config = {
+        "model": model,
+        "dataset": ds,
+        "structures": st,
+        "sparsities": sp,
+        "methods": ms,
+        "epochs": epochs,
+        "lr": lr,
+        "batch_size": batch_size,
+        "n_train": n_train,
+        "n_test": n_test,
+        "lam": lam,
+        "lam_group_lasso": lam_group_lasso,
+        "update": update,
+        "rho": rho,
+        "bits": bits,
+        "scope": scope,
+        "width": width,
+        "workers": workers,
+        "device": device,
+    }
+    run = Run("prune sweep", config, out=out, seed=seed, title=f"noisyhw prune: {model} on {ds}")
+    trials = grid(structure=st, sparsity=sp, method=ms)
+    rows = run.sweep(prune_trial, trials, context=ctx, workers=workers, description="prune trials")
+    sec = run.section(f"{model} on {ds}: {epochs} epochs per trial")
+    sec.text(
+        f"{len(ctx['train'])} training / {len(ctx['test'])} test images; every method gets the "
+        "same epochs (first half: penalty or ramp, then hard prune and masked retraining)."
+    )
+    report_sweep(run, sec, rows)
+    cols = [
+        "structure",
+        "method",
+        "sparsity",
+        "achieved_sparsity",
+        "accuracy",
+        "pruned_energy",
+        "hyperparameters",
+        "compression",
+        "speedup",
+    ]
+    finish(
+        run,
+        [{c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows],
+        cols,
+    )

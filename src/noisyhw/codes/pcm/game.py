@@ -1,0 +1,127 @@
+"""Zero-error certificates for syndrome block codes: a safety game solved exactly.
+
+A block has ``b`` cells; the stored symbol is the syndrome ``H c`` (r bits) of its state c, H
+given by its columns (b ints of r bits). A write adds a change pattern x (b bits) with
+``H x = target XOR H c``. The encoder remembers the last alpha-1 patterns ``(u_1, ..., u_{a-1})``
+(u_1 the most recent): the *history*. Pattern x is allowed after history h when every beta-window
+of the stacked rows ``x, u_1, ..., u_{a-1}`` holds at most p changes (windows that leave the
+block are cut at its edges: the block is followed by beta-1 frozen guard cells).
+
+The winning set W is the greatest set of histories such that from every h in W every syndrome
+s is reachable by an allowed x whose next history (x, u_1, ..., u_{a-2}) is again in W. If the
+empty history is in W, the encoder that always moves inside W never fails and never violates the
+constraint, for any message sequence and any number of writes: that is the proof, computed
+exhaustively over all 2^(b (alpha-1)) histories.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import ParameterError
+from ...seeding import RngLike, as_rng
+from .capacity import _bits, _window_ok
+
+__all__ = ["popcount", "search_block_code", "solve_game", "syndromes"]
+
+MAX_GAME_BITS = 22  #: b * alpha (pairs of history x pattern) kept below 2^22
+
+
+def popcount(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, np.int64)
+    out = np.zeros(v.shape, np.int64)
+    while np.any(v):
+        out += v & 1
+        v = v >> 1
+    return out
+
+
+def syndromes(columns: list[int] | np.ndarray, b: int) -> np.ndarray:
+    """(2^b,) syndrome of every b-bit pattern: XOR of the columns of its set bits."""
+    cols = np.asarray(columns, np.int64)
+    if cols.shape != (b,):
+        raise ParameterError("columns", f"must list b = {b} column ints", cols.shape)
+    syn = np.zeros(1, np.int64)
+    for i in range(b):  # bit i of the pattern selects column i
+        syn = np.concatenate([syn, syn ^ cols[i]])
+    return syn
+
+
+def solve_game(alpha: int, beta: int, p: int, b: int, columns, r: int) -> np.ndarray | None:
+    """Encoder table ``(2^(b (alpha-1)), 2^r)`` of change patterns, or None if no zero-error
+    strategy exists from the empty history.
+
+    Row = history id ``sum_i u_i << (b (i-1))``; entry = the lowest-weight allowed pattern that
+    reaches that syndrome and stays winning; -1 for histories outside the winning set.
+    """
+    if b * alpha > MAX_GAME_BITS:
+        raise ParameterError("b", f"b * alpha must be <= {MAX_GAME_BITS} for the exact game", b)
+    syn = syndromes(columns, b)
+    if syn.max(initial=0) >= 2**r:
+        raise ParameterError("columns", f"must be < 2^r = {2**r}", int(syn.max()))
+    k = alpha - 1
+    nh = 2 ** (b * k)
+    npat = 2**b
+    pats = np.arange(npat, dtype=np.int64)
+    pbits = _bits(pats, b)
+    hid = np.arange(nh, dtype=np.int64)
+    hcount = np.zeros((nh, b), np.int64)
+    for i in range(k):
+        hcount += _bits((hid >> (b * i)) & (npat - 1), b)
+    win = _window_ok(hcount, beta, p, False)  # feasible histories
+    # allowed[h, x] and next history id
+    allowed = _window_ok(hcount[:, None, :] + pbits[None, :, :], beta, p, False)
+    allowed &= win[:, None]
+    mask = nh - 1
+    nxt = ((hid[:, None] << b) | pats[None, :]) & mask if k else np.zeros((1, npat), np.int64)
+    nsyn = 2**r
+    while True:
+        ok = allowed & win[nxt]
+        hh, xx = np.nonzero(ok)
+        cov = np.zeros(nh * nsyn, bool)
+        cov[hh * nsyn + syn[xx]] = True
+        new_win = win & cov.reshape(nh, nsyn).all(axis=1)
+        if np.array_equal(new_win, win):
+            break
+        win = new_win
+    if not win[0]:
+        return None
+    ok = allowed & win[nxt] & win[:, None]
+    hh, xx = np.nonzero(ok)
+    key = hh * nsyn + syn[xx]
+    order = np.lexsort((xx, popcount(xx), key))
+    key_sorted = key[order]
+    first = np.ones(key_sorted.size, bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    table = -np.ones(nh * nsyn, np.int64)
+    table[key_sorted[first]] = xx[order][first]
+    return table.reshape(nh, nsyn)
+
+
+def search_block_code(
+    alpha: int,
+    beta: int,
+    p: int,
+    b: int,
+    r: int,
+    *,
+    tries: int = 200,
+    rng: RngLike = 0,
+) -> list[int] | None:
+    """Random search for syndrome columns (r bits each, b of them) with a zero-error strategy.
+
+    Returns the first columns found (checked by :func:`solve_game`) or None after ``tries``.
+    Columns are drawn without repetition when possible (repeated columns waste cells).
+    """
+    g = as_rng(rng)
+    for _ in range(tries):
+        if b <= 2**r - 1:
+            cols = g.choice(np.arange(1, 2**r), size=b, replace=False)
+        else:
+            cols = g.integers(1, 2**r, size=b)
+        cols = [int(c) for c in cols]
+        if np.bitwise_or.reduce(cols) != 2**r - 1:
+            continue
+        if solve_game(alpha, beta, p, b, cols, r) is not None:
+            return cols
+    return None

@@ -1,0 +1,338 @@
+"""Polar decoders: SC, SCL, CRC-aided SCL and adaptive SCL, all batched over frames.
+
+Every decoder is a callable ``decoder(llr) -> messages``: channel LLRs ``(F, n)`` (or ``(n,)``;
+positive favours bit 0) in, decided message bits ``(F, k)`` uint8 out (CRC bits removed). The hot
+loops are compiled with numba (:mod:`._kernels`).
+
+The list decoder exposes a **source hook** (:class:`SourceModel`): a per-path finite-state
+source over the first information bits, which a joint source-channel decoder uses to prune paths
+(e.g. words not in a dictionary) or to add a source prior to the path metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import ParameterError, check_choice, check_int
+from . import _kernels
+from .code import PolarCode, polar_transform
+
+__all__ = [
+    "DECODERS",
+    "METRICS",
+    "AdaptiveSCLDecoder",
+    "CASCLDecoder",
+    "Decoder",
+    "ListOutput",
+    "SCDecoder",
+    "SCLDecoder",
+    "SourceModel",
+    "make_decoder",
+]
+
+DECODERS = ("sc", "scl", "cascl", "ascl")
+METRICS = ("approx", "exact")
+
+
+# ------------------------------------------------------------------------------- source hook
+@dataclass(frozen=True)
+class SourceModel:
+    """A finite-state source over symbols of ``bits`` bits, carried by every list path.
+
+    Attributes
+    ----------
+    trans : (S, 2**bits) int32. ``trans[s, c]`` is the state after symbol ``c`` in state ``s``
+        (-1: symbol ``c`` is not allowed in ``s``).
+    tree : (S, 2**(bits+1)) float64, the path-metric cost of every partial symbol: entry ``p``
+        is the binary-tree code of a prefix (1 = empty, children ``2p``/``2p+1``; the leaves
+        ``2**bits + c`` are full symbols). Deciding a bit costs ``tree[s, child] - tree[s, p]``;
+        ``inf`` prunes. Build it with :meth:`from_symbols`.
+    bits : bits per symbol (MSB first).
+
+    The decoder applies the model to the first ``n_bits`` information bits of each codeword
+    (symbols back to back) and leaves the remaining ones (e.g. the CRC) alone.
+    """
+
+    trans: np.ndarray
+    tree: np.ndarray
+    bits: int
+
+    @classmethod
+    def from_symbols(
+        cls, trans: np.ndarray, bits: int, neg_log_prob: np.ndarray | None = None
+    ) -> SourceModel:
+        """Build from a symbol transition table (S, 2**bits) (-1 = invalid symbol).
+
+        Without ``neg_log_prob`` the model only prunes (cost 0 for any prefix that can still
+        complete a valid symbol, ``inf`` otherwise). With ``neg_log_prob`` (S, 2**bits) =
+        ``-log P(c | s)`` it adds the exact bitwise source prior ``-log P(bit | prefix, s)``.
+        """
+        bits = check_int("bits", bits, 1, 16)
+        t = np.ascontiguousarray(trans, dtype=np.int32)
+        A = 1 << bits
+        if t.ndim != 2 or t.shape[1] != A:
+            raise ParameterError("trans", f"must have shape (S, {A})", t.shape)
+        if t.size and (t.max() >= t.shape[0] or t.min() < -1):
+            raise ParameterError("trans", "entries must be -1 or a state index < S")
+        if neg_log_prob is None:
+            leaf = np.where(t >= 0, 0.0, np.inf)
+        else:
+            nlp = np.asarray(neg_log_prob, dtype=np.float64)
+            if nlp.shape != t.shape:
+                raise ParameterError("neg_log_prob", f"must have shape {t.shape}", nlp.shape)
+            leaf = np.where(t >= 0, nlp, np.inf)
+        S = t.shape[0]
+        tree = np.empty((S, 2 * A))
+        tree[:, 0] = np.inf  # unused
+        tree[:, A:] = leaf
+        for p in range(A - 1, 0, -1):
+            a, b = tree[:, 2 * p], tree[:, 2 * p + 1]
+            if neg_log_prob is None:
+                tree[:, p] = np.minimum(a, b)
+            else:  # -log(exp(-a) + exp(-b))
+                lo = np.minimum(a, b)
+                with np.errstate(invalid="ignore"):
+                    tree[:, p] = np.where(np.isinf(lo), lo, lo - np.log1p(np.exp(-np.abs(a - b))))
+        return cls(trans=t, tree=np.ascontiguousarray(tree), bits=bits)
+
+
+_NO_TRANS = np.zeros((1, 2), dtype=np.int32)
+_NO_TREE = np.zeros((1, 4))
+
+
+@dataclass
+class ListOutput:
+    """All surviving paths of a list decoder, best metric first.
+
+    ``info`` (F, L, K) uint8 decided ``u`` at the information positions; ``payload`` (F, L, K)
+    message + CRC (equal to ``info`` unless the code is systematic); ``pm`` (F, L) path metrics
+    (``inf`` for empty slots); ``state`` (F, L) final source states.
+    """
+
+    info: np.ndarray
+    payload: np.ndarray
+    pm: np.ndarray
+    state: np.ndarray
+
+
+# ------------------------------------------------------------------------------- decoders
+class Decoder:
+    """Base class: ``decoder(llr) -> messages (F, k)``."""
+
+    name = "decoder"
+
+    def __init__(self, code: PolarCode) -> None:
+        if not isinstance(code, PolarCode):
+            raise ParameterError("code", "must be a PolarCode", type(code).__name__)
+        self.code = code
+        self._frozen = code.frozen.astype(np.uint8)
+
+    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
+        """Decided payload (message + CRC) (F, K) for LLRs (F, n)."""
+        raise NotImplementedError
+
+    def __call__(self, llr: np.ndarray) -> np.ndarray:
+        a, squeeze = self.code.check_llr(llr)
+        msg = self.decode_payload(a)[:, : self.code.k]
+        return msg[0] if squeeze else msg
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code.describe()})"
+
+
+class SCDecoder(Decoder):
+    """Successive cancellation (Arikan), min-sum check nodes. O(n log n) per frame.
+
+    ``shortcuts=True`` (default) decodes Rate-0, Rate-1 and repetition nodes in closed form
+    (Fast-SSC style); these give SC's decisions exactly (up to LLRs that are exactly 0, as on a
+    BEC, where ties may break differently). ``shortcuts=False`` runs the textbook leaf-by-leaf
+    schedule.
+    """
+
+    name = "sc"
+
+    def __init__(self, code: PolarCode, shortcuts: bool = True) -> None:
+        super().__init__(code)
+        self.shortcuts = bool(shortcuts)
+        self._ops = _kernels.build_schedule(code.frozen, rate0=True, rate1=True, rep=True)
+        self._info = code.info_positions.astype(np.int64)
+
+    def decode_u(self, llr: np.ndarray) -> np.ndarray:
+        """Decided bit-channel inputs ``u`` (F, n) uint8."""
+        a, _ = self.code.check_llr(llr)
+        if not self.shortcuts:
+            u = np.empty(a.shape, dtype=np.uint8)
+            _kernels.sc_decode(a, self._frozen, u)
+            return u
+        info = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+        _kernels.sc_decode_fast(a, self._ops, self._info, False, info)
+        u = np.zeros(a.shape, dtype=np.uint8)
+        u[:, self.code.info_positions] = info
+        return u
+
+    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
+        a, _ = self.code.check_llr(llr)
+        if self.shortcuts:
+            out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+            _kernels.sc_decode_fast(a, self._ops, self._info, self.code.systematic, out)
+            return out
+        return self.code.payload_from_u(self.decode_u(a))
+
+
+class SCLDecoder(Decoder):
+    """Successive-cancellation list decoding (Tal-Vardy lazy copy, LLR path metrics).
+
+    Parameters
+    ----------
+    list_size : L >= 1 (any integer; L = 1 is SC).
+    metric : ``"approx"`` (add |LLR| on disagreement: with min-sum check nodes and a list that
+        keeps every path this is exactly ML on BPSK-AWGN) or ``"exact"``
+        (``log(1 + exp(-(1 - 2u) LLR))``, Balatsoukas-Stimming et al. 2015).
+    source : an optional :class:`SourceModel` carried by every path (see :meth:`decode_list`).
+    shortcuts : with the approximate metric, decode Rate-0 and repetition nodes in closed form
+        (exact for that metric: same list, same metrics) and Rate-1 nodes by flipping each
+        path's ``L - 1`` least reliable bits (Hashemi et al., Fast-SSCL; Rate-1 nodes are not
+        used while a source model constrains bits); ignored for ``"exact"``.
+
+    ``decoder(llr)`` returns the best path's message (ignoring any CRC).
+    """
+
+    name = "scl"
+
+    def __init__(
+        self,
+        code: PolarCode,
+        list_size: int = 8,
+        metric: str = "approx",
+        source: SourceModel | None = None,
+        shortcuts: bool = True,
+    ) -> None:
+        super().__init__(code)
+        self.list_size = check_int("list_size", list_size, 1, 1024)
+        self.metric = check_choice("metric", metric, METRICS)
+        if source is not None and not isinstance(source, SourceModel):
+            raise ParameterError("source", "must be a SourceModel or None", type(source).__name__)
+        self.source = source
+        fast = bool(shortcuts) and self.metric == "approx"
+        self.shortcuts = fast
+        self._ops = _kernels.build_schedule(code.frozen, rate0=fast, rate1=False, rep=fast)
+        self._ops_r1 = _kernels.build_schedule(code.frozen, rate0=fast, rate1=fast, rep=fast)
+
+    def decode_list(
+        self,
+        llr: np.ndarray,
+        *,
+        list_size: int | None = None,
+        source_bits: int | None = None,
+        state0: np.ndarray | int | None = None,
+    ) -> ListOutput:
+        """Run the list decoder and return every surviving path.
+
+        ``source_bits``: how many leading information bits the source model constrains (default:
+        all message bits ``k`` rounded down to whole symbols; 0 without a source model).
+        ``state0``: initial source state per frame ((F,) ints or one int; default 0).
+        """
+        a, _ = self.code.check_llr(llr)
+        F, n = a.shape
+        L = self.list_size if list_size is None else check_int("list_size", list_size, 1, 1024)
+        src = self.source
+        if src is None:
+            trans, tree, bits, nsb = _NO_TRANS, _NO_TREE, 1, 0
+            s0 = np.zeros(F, dtype=np.int32)
+        else:
+            trans, tree, bits = src.trans, src.tree, src.bits
+            if source_bits is None:
+                nsb = (self.code.k // bits) * bits
+            else:
+                nsb = check_int("source_bits", source_bits, 0, self.code.K)
+            s0 = np.broadcast_to(
+                np.asarray(0 if state0 is None else state0, dtype=np.int32), (F,)
+            ).copy()
+            if (s0 >= trans.shape[0]).any() or (s0 < -1).any():
+                raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
+        K = self.code.K
+        info = np.empty((F, L, K), dtype=np.uint8)
+        pm = np.empty((F, L))
+        st = np.empty((F, L), dtype=np.int32)
+        ops = self._ops_r1 if nsb == 0 else self._ops
+        _kernels.scl_decode(
+            a, ops, K, L, self.metric == "exact", trans, tree, bits, nsb, s0, info, pm, st
+        )
+        payload = info
+        if self.code.systematic:
+            u = np.zeros((F * L, n), dtype=np.uint8)
+            u[:, self.code.info_positions] = info.reshape(F * L, K)
+            payload = polar_transform(u)[:, self.code.info_positions].reshape(F, L, K)
+        return ListOutput(info=info, payload=payload, pm=pm, state=st)
+
+    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
+        return self.decode_list(llr).payload[:, 0]
+
+
+class CASCLDecoder(SCLDecoder):
+    """CRC-aided SCL: the best-metric path whose CRC checks (the best path if none does)."""
+
+    name = "cascl"
+
+    def __init__(
+        self,
+        code: PolarCode,
+        list_size: int = 8,
+        metric: str = "approx",
+        source: SourceModel | None = None,
+        shortcuts: bool = True,
+    ) -> None:
+        if isinstance(code, PolarCode) and code.crc is None:
+            raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
+        super().__init__(code, list_size, metric, source, shortcuts)
+
+    def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
+        """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,))."""
+        F, L, K = out.payload.shape
+        ok = self.code.crc.check(out.payload.reshape(F * L, K)).reshape(F, L)
+        ok &= np.isfinite(out.pm)
+        first = np.where(ok.any(1), ok.argmax(1), 0)
+        return out.payload[np.arange(F), first], ok.any(1)
+
+    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
+        return self.select(self.decode_list(llr))[0]
+
+
+class AdaptiveSCLDecoder(CASCLDecoder):
+    """Adaptive CA-SCL: L = 1, 2, 4, ... up to ``list_size``; a frame stops at the first list
+    size whose list holds a CRC-passing path. Same FER as CA-SCL-``list_size`` up to the rare
+    frames a smaller list decodes to a wrong CRC-passing word; far faster at high SNR."""
+
+    name = "ascl"
+
+    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
+        a, _ = self.code.check_llr(llr)
+        F = a.shape[0]
+        out = np.empty((F, self.code.K), dtype=np.uint8)
+        todo = np.arange(F)
+        L = 1
+        self.last_list_sizes = np.zeros(F, dtype=np.int64)
+        while True:
+            lo = self.decode_list(a[todo], list_size=L)
+            pay, ok = self.select(lo)
+            last = self.list_size <= L
+            done = ok | last
+            out[todo[done]] = pay[done]
+            self.last_list_sizes[todo[done]] = L
+            todo = todo[~done]
+            if todo.size == 0:
+                return out
+            L = min(2 * L, self.list_size)
+
+
+def make_decoder(
+    code: PolarCode, name: str = "sc", list_size: int = 8, metric: str = "approx"
+) -> Decoder:
+    """A decoder by name: ``sc``, ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
+    check_choice("decoder", name, DECODERS)
+    if name == "sc":
+        return SCDecoder(code)
+    cls = {"scl": SCLDecoder, "cascl": CASCLDecoder, "ascl": AdaptiveSCLDecoder}[name]
+    return cls(code, list_size, metric)

@@ -1,0 +1,279 @@
+"""Pruning studies: accuracy vs sparsity per structure and method at equal epochs, per-layer
+sparsity, compression in bits and the CPU latency of exported (physically smaller) models.
+
+Trials run through the sweep pipeline (``Run.sweep``); :func:`prune_trial` is one
+(structure, sparsity, method) point: build the model, run the method for ``epochs`` epochs via
+:func:`noisyhw.compress.prune.prune`, evaluate, export when the structure allows it, time it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import data as D
+from .. import models as M
+from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune
+from ..sweep import Run, Section, bar_plot, line_plot
+from ..train import TrainConfig, evaluate
+
+__all__ = [
+    "DEFAULT_LAM",
+    "PROXIMAL_LAM",
+    "demo_section",
+    "measure_latency",
+    "prune_trial",
+    "report_sweep",
+    "trial_context",
+]
+
+#: the reweighted / group-lasso penalty per structure used by default (one lambda per run)
+DEFAULT_LAM = {
+    "irregular": 1e-6,
+    "filter": 1e-3,
+    "channel": 1e-3,
+    "column": 1e-4,
+    "kernel": 1e-4,
+    "pattern": 1e-4,
+    "block": 1e-4,
+}
+
+
+#: proximal updates (``update="proximal"``): lam per method, measured on filter sparsity with
+#: Adam lr 2e-3 (other structures use the same values untuned)
+PROXIMAL_LAM = {"reweighted": 4.0, "group_lasso": 0.05}
+
+
+def measure_latency(
+    model: nn.Module, input_shape: Sequence[int], batch: int = 64, repeats: int = 20
+) -> float:
+    """Median CPU wall time (ms) of one eval-mode forward pass on a (batch, *input_shape) input."""
+    model = model.eval()
+    x = torch.randn(batch, *input_shape)
+    times = []
+    with torch.inference_mode():
+        for _ in range(3):
+            model(x)
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return 1e3 * times[len(times) // 2]
+
+
+def trial_context(
+    dataset: str,
+    model: str,
+    *,
+    n_train: int | None,
+    n_test: int | None,
+    epochs: int,
+    lr: float = 2e-3,
+    batch_size: int = 128,
+    seed: int = 0,
+    device: str = "cpu",
+    lam: float | None = None,
+    lam_group_lasso: float | None = None,
+    update: str = "gradient",
+    rho: float = 1e-2,
+    bits: int | None = None,
+    scope: str = "layer",
+    model_kwargs: dict[str, Any] | None = None,
+    latency: bool = True,
+) -> dict[str, Any]:
+    """Everything the trials share (datasets loaded once, passed to workers as context)."""
+    train = D.load(dataset, "train").subset(n_train, seed=seed)
+    test = D.load(dataset, "test").subset(n_test, seed=seed + 1)
+    return {
+        "train": train,
+        "test": test,
+        "model": model,
+        "model_kwargs": dict(model_kwargs or {}),
+        "config": TrainConfig(
+            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device
+        ),
+        "lam": lam,
+        "lam_group_lasso": lam_group_lasso,
+        "update": update,
+        "rho": rho,
+        "bits": bits,
+        "scope": scope,
+        "latency": latency,
+    }
+
+
+def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+    """One point: ``params`` has structure, sparsity, method; returns accuracy and sizes."""
+    torch.set_num_threads(1)
+    from ..progress import set_quiet
+
+    set_quiet(True)
+    cfg: TrainConfig = ctx["config"]
+    train, test = ctx["train"], ctx["test"]
+    torch.manual_seed(cfg.seed)
+    model = M.create(ctx["model"], train.input_shape, train.num_classes, **ctx["model_kwargs"])
+    structure, method = params["structure"], params["method"]
+    update = ctx.get("update", "gradient")
+    lam = ctx["lam"]
+    if method == "group_lasso" and ctx.get("lam_group_lasso") is not None:
+        lam = ctx["lam_group_lasso"]
+    if lam is None:
+        lam = PROXIMAL_LAM.get(method, 0.0) if update == "proximal" else DEFAULT_LAM[structure]
+    spec = PruneSpec(
+        structure,
+        float(params["sparsity"]),
+        method,
+        scope=ctx["scope"],
+        lam=lam,
+        rho=ctx["rho"],
+        bits=ctx["bits"],
+        update=update,
+    )
+    t0 = time.perf_counter()
+    res = prune(model, spec, train, None, cfg, description=f"{method} {structure}")
+    train_s = time.perf_counter() - t0
+    ev = evaluate(model, test, cfg.device)
+    row: dict[str, Any] = {
+        "accuracy": ev["accuracy"],
+        "achieved_sparsity": res.sparsity,
+        "pruned_energy": res.callback.pruned_energy if res.callback else None,
+        "compression": res.compression["ratio"],
+        "total_bits": res.compression["total_bits"],
+        "hyperparameters": len(HYPERPARAMETERS[method]),
+        "train_s": train_s,
+        "layers": [r["layer"] for r in res.layers],
+        "layer_sparsity": [r["sparsity"] for r in res.layers],
+    }
+    if structure in ("filter", "channel") and ctx["latency"]:
+        model.cpu()
+        small = export(model)
+        shape = train.input_shape
+        row["params_dense"] = count_params(model)
+        row["params_exported"] = count_params(small)
+        row["latency_dense_ms"] = measure_latency(model, shape)
+        row["latency_exported_ms"] = measure_latency(small, shape)
+        row["speedup"] = row["latency_dense_ms"] / row["latency_exported_ms"]
+    return row
+
+
+def report_sweep(
+    run: Run, section: Section, rows: list[dict[str, Any]], prefix: str = "prune_"
+) -> None:
+    """Accuracy vs sparsity per structure (one curve per method), per-layer sparsity bars of
+    the sparsest reweighted trial, and the results table."""
+    for structure in dict.fromkeys(r["structure"] for r in rows):
+        sub = [r for r in rows if r["structure"] == structure]
+        png = line_plot(
+            sub,
+            "sparsity",
+            "accuracy",
+            run.plot_path(f"{prefix}acc_{structure}.png"),
+            hue="method",
+            title=f"{structure} sparsity: test accuracy after equal epochs",
+            xlabel="designated sparsity",
+            ylabel="test accuracy",
+        )
+        section.image(png, f"accuracy vs {structure} sparsity, one curve per method")
+    # the layers' share differs only under a global budget; otherwise show the sparsest trial
+    pick = max(rows, key=lambda r: (r["method"] == "reweighted", r["sparsity"]))
+    labels = [f"{n.removesuffix('.weight')}" for n in pick["layers"]]
+    png = bar_plot(
+        labels,
+        pick["layer_sparsity"],
+        run.plot_path(f"{prefix}layers.png"),
+        title=f"per-layer sparsity: {pick['method']} {pick['structure']} {pick['sparsity']}",
+        ylabel="fraction of zero weights",
+    )
+    section.image(png, "achieved sparsity per layer (counted from the weights)")
+    cols = [
+        "structure",
+        "method",
+        "sparsity",
+        "achieved_sparsity",
+        "accuracy",
+        "pruned_energy",
+        "hyperparameters",
+        "compression",
+        "speedup",
+    ]
+    section.table([{c: r.get(c) for c in cols} for r in rows], cols)
+
+
+def demo_section(ctx: Any) -> list[dict[str, Any]]:
+    """~30 s: filter pruning at 50% with reweighted / magnitude / ADMM / group lasso at equal
+    epochs, 90% irregular reweighted vs magnitude, and the exported model's CPU latency."""
+    fashion = ctx.dataset in ("fashion-mnist", "mnist")
+    n_train = (800 if ctx.fast else 1500) if fashion else None
+    epochs = 2 if ctx.fast else 3
+    tc = trial_context(
+        ctx.dataset,
+        "small_cnn",
+        n_train=n_train,
+        n_test=1000 if fashion else None,
+        epochs=epochs,
+        seed=ctx.seed,
+        device=ctx.device,
+        model_kwargs={"width": 16},
+    )
+    trials = [
+        {"structure": "filter", "sparsity": 0.5, "method": m}
+        for m in ("reweighted", "magnitude", "admm", "group_lasso")
+    ]
+    trials += [
+        {"structure": "irregular", "sparsity": 0.9, "method": m}
+        for m in ("reweighted", "magnitude")
+    ]
+    rows = []
+    for i, t in enumerate(trials):
+        tc["latency"] = i == 0  # time the exported model once
+        rows.append({**t, **prune_trial(t, tc)})
+    sec = ctx.section
+    sec.title = f"Pruning: small CNN on {ctx.dataset}"
+    filt = [r for r in rows if r["structure"] == "filter"]
+    best = max(filt, key=lambda r: r["accuracy"])
+    sp = filt[0]
+    sec.text(
+        f"Every method ran {epochs} epochs on {len(tc['train'])} images (half shaping the weights, "
+        f"half masked retraining after the hard prune). 50% filter sparsity: best "
+        f"{best['method']} at {best['accuracy']:.3f}; hyperparameters each needed: "
+        + ", ".join(f"{r['method']} {r['hyperparameters']}" for r in filt)
+        + f". The exported filter-pruned model has {sp['params_exported']} instead of "
+        f"{sp['params_dense']} parameters and runs a batch of 64 in "
+        f"{sp['latency_exported_ms']:.2f} ms vs {sp['latency_dense_ms']:.2f} ms dense "
+        f"({sp['speedup']:.2f}x)."
+    )
+    cols = [
+        "structure",
+        "method",
+        "sparsity",
+        "achieved_sparsity",
+        "accuracy",
+        "pruned_energy",
+        "hyperparameters",
+        "compression",
+        "speedup",
+    ]
+    sec.table([{c: r.get(c) for c in cols} for r in rows], cols)
+    png = bar_plot(
+        [f"{r['method']}\n{r['structure']}" for r in rows],
+        [r["accuracy"] for r in rows],
+        ctx.path("prune_methods.png"),
+        title="test accuracy at equal epochs",
+        ylabel="test accuracy",
+    )
+    sec.image(png, "filter 50% (4 methods) and irregular 90% (2 methods)")
+    pick = rows[0]
+    png = bar_plot(
+        [n.removesuffix(".weight") for n in pick["layers"]],
+        pick["layer_sparsity"],
+        ctx.path("prune_layers.png"),
+        title="per-layer sparsity, reweighted filter 50%",
+        ylabel="fraction of zero weights",
+    )
+    sec.image(png, "achieved sparsity per pruned layer")
+    return [{c: r.get(c) for c in cols} for r in rows]

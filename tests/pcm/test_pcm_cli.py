@@ -1,0 +1,196 @@
+"""`noisyhw pcm bound | table | simulate`: outputs, files, resume, bad input."""
+
+import json
+
+import numpy as np
+
+from noisyhw.cli import main
+from noisyhw.codes.pcm import check
+
+
+def test_bound_writes_results(tmp_path):
+    out = tmp_path / "b"
+    assert (
+        main(
+            [
+                "pcm",
+                "bound",
+                "--alpha",
+                "1",
+                "--beta",
+                "3",
+                "--p",
+                "1",
+                "--n",
+                "9",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    row = json.loads((out / "results.json").read_text())["rows"][0]
+    assert row["lower"] == row["upper"] == row["exact"]  # 1-D: exact
+    assert abs(row["exact"] - 0.5515) < 1e-4
+    assert row["finite_n_bound"] >= row["exact"]
+    assert (out / "report.html").exists()
+
+
+def test_simulate_files_and_resume(tmp_path):
+    out = tmp_path / "s"
+    argv = [
+        "pcm",
+        "simulate",
+        "--alpha",
+        "2",
+        "--beta",
+        "2",
+        "--p",
+        "2",
+        "--n",
+        "30",
+        "--writes",
+        "120",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    res = json.loads((out / "results.json").read_text())
+    row = res["rows"][0]
+    assert row["violations"] == 0 and row["decode_errors"] == 0 and row["writes"] == 120
+    assert row["rate"] <= row["upper"]
+    states = np.load(out / "states.npy")
+    msgs = np.load(out / "messages.npy")
+    assert states.shape == (121, 30) and states.dtype == np.uint8 and msgs.shape[0] == 120
+    assert check(states, 2, 2, 2) is None
+    assert (out / "rate_vs_bounds.png").exists() and (out / "report.html").exists()
+    mtime = (out / "states.npy").stat().st_mtime_ns
+    assert main(argv) == 0  # resume: the finished trial is not run again
+    assert (out / "states.npy").stat().st_mtime_ns == mtime
+
+
+def test_simulate_adversarial_and_code_choice(tmp_path):
+    out = tmp_path / "g"
+    assert (
+        main(
+            [
+                "pcm",
+                "simulate",
+                "--alpha",
+                "3",
+                "--beta",
+                "1",
+                "--p",
+                "1",
+                "--n",
+                "12",
+                "--writes",
+                "40",
+                "--code",
+                "round-robin",
+                "--messages",
+                "greedy",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    row = json.loads((out / "results.json").read_text())["rows"][0]
+    assert row["code"] == "round-robin" and row["violations"] == 0
+    assert abs(row["rate"] - 1 / 3) < 1e-12
+
+
+def test_table_small(tmp_path):
+    out = tmp_path / "t"
+    assert (
+        main(["pcm", "table", "--max", "2", "--time-budget", "0.05", "--out", str(out), "--quiet"])
+        == 0
+    )
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert len(rows) == 8
+    assert all(r["rate"] <= r["upper"] + 1e-9 and r["lower"] <= r["upper"] for r in rows)
+    assert (out / "rates.png").exists()
+
+
+def test_bad_input(tmp_path, capsys):
+    assert main(["pcm", "bound", "--alpha", "2", "--beta", "2", "--p", "4"]) == 2
+    assert "unconstrained" in capsys.readouterr().err
+    assert main(["pcm", "bound", "--alpha", "0", "--beta", "2", "--p", "1"]) == 2
+    assert (
+        main(
+            [
+                "pcm",
+                "simulate",
+                "--alpha",
+                "2",
+                "--beta",
+                "2",
+                "--p",
+                "1",
+                "--n",
+                "3",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
+    assert "--n" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "pcm",
+                "simulate",
+                "--alpha",
+                "2",
+                "--beta",
+                "2",
+                "--p",
+                "1",
+                "--code",
+                "residue",
+                "--out",
+                str(tmp_path / "y"),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "pcm",
+                "simulate",
+                "--alpha",
+                "2",
+                "--beta",
+                "2",
+                "--p",
+                "1",
+                "--messages",
+                "evil",
+                "--out",
+                str(tmp_path / "z"),
+            ]
+        )
+        == 2
+    )
+
+
+def test_demo_section(tmp_path):
+    from noisyhw.experiments.demo import DemoContext
+    from noisyhw.experiments.pcm import demo_section
+    from noisyhw.sweep import Run, Section
+
+    run = Run("demo", {}, out=tmp_path / "d")
+    ctx = DemoContext(run, Section("pcm"), "digits", "cpu", 0, True)
+    rows = demo_section(ctx)
+    assert rows and all(r["rate"] <= r["upper"] + 1e-9 for r in rows)
+    assert (tmp_path / "d" / "pcm_rates.png").exists()
+    sims = [b for kind, b in ctx.section.blocks if kind == "table"][1][0]
+    assert all(s["violations"] == 0 and s["decode_errors"] == 0 for s in sims)

@@ -1,0 +1,176 @@
+"""Decoders: noiseless, SC/SCL equivalences, exhaustive ML on short codes, CRC selection, the
+source hook, and bad input."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from noisyhw.channels import bec, bpsk, bpsk_awgn
+from noisyhw.codes.polar import (
+    AdaptiveSCLDecoder,
+    CASCLDecoder,
+    PolarCode,
+    SCDecoder,
+    SCLDecoder,
+    SourceModel,
+    make_decoder,
+)
+from noisyhw.errors import ParameterError
+
+
+def _frames(code: PolarCode, frames: int, ebn0: float, seed: int):
+    rng = np.random.default_rng(seed)
+    msg = code.random_messages(frames, rng)
+    return msg, bpsk_awgn(code.encode(msg), ebn0, code.rate, rng)
+
+
+@pytest.mark.parametrize("systematic", [False, True])
+def test_noiseless_decodes_perfectly(systematic: bool) -> None:
+    code = PolarCode(128, 50, crc="crc8", systematic=systematic)
+    msg = code.random_messages(40, 0)
+    llr = 20.0 * bpsk(code.encode(msg))
+    for dec in (
+        SCDecoder(code),
+        SCDecoder(code, shortcuts=False),
+        SCLDecoder(code, 4),
+        SCLDecoder(code, 3, metric="exact"),
+        CASCLDecoder(code, 8),
+        AdaptiveSCLDecoder(code, 8),
+    ):
+        assert np.array_equal(dec(llr), msg), dec
+    assert np.array_equal(SCDecoder(code)(llr[0]), msg[0])  # single frame (n,) -> (k,)
+
+
+def test_scl_list1_is_sc_bit_for_bit() -> None:
+    code = PolarCode(256, 128, "ga", 1.5)
+    msg, llr = _frames(code, 300, 1.0, 1)
+    sc_leaf = SCDecoder(code, shortcuts=False)(llr)
+    assert (sc_leaf != msg).any()  # noisy enough to matter
+    for metric in ("approx", "exact"):
+        for shortcuts in (True, False):
+            assert np.array_equal(SCLDecoder(code, 1, metric, shortcuts=shortcuts)(llr), sc_leaf)
+    assert np.array_equal(SCDecoder(code)(llr), sc_leaf)  # Rate-0/1/REP shortcuts are exact
+    # on a BEC (LLRs exactly 0) the leaf schedules still agree bit for bit
+    erased = bec(30.0 * bpsk(code.encode(msg)), 0.3, np.random.default_rng(2))
+    assert np.array_equal(
+        SCLDecoder(code, 1, shortcuts=False)(erased), SCDecoder(code, shortcuts=False)(erased)
+    )
+
+
+def test_scl_node_shortcuts_are_exact_for_approx_metric() -> None:
+    code = PolarCode(256, 100, crc="crc8")
+    _, llr = _frames(code, 200, 1.0, 3)
+    a = SCLDecoder(code, 8).decode_list(llr)
+    b = SCLDecoder(code, 8, shortcuts=False).decode_list(llr)
+    assert np.array_equal(a.info, b.info)
+    np.testing.assert_allclose(a.pm, b.pm, rtol=1e-9)
+
+
+def _ml(code: PolarCode, llr: np.ndarray) -> np.ndarray:
+    """Exhaustive ML on BPSK-AWGN: minimise sum |LLR_j| over positions where x_j != hard(LLR_j)."""
+    msgs = np.array(list(itertools.product([0, 1], repeat=code.k)), dtype=np.uint8)
+    cws = code.encode(msgs).astype(np.float64)  # (2^k, n)
+    hard = (llr < 0).astype(np.float64)  # (F, n)
+    cost = np.abs(llr)[:, None, :] * (cws[None, :, :] != hard[:, None, :])
+    return msgs[cost.sum(-1).argmin(1)]
+
+
+@pytest.mark.parametrize("n,k", [(8, 4), (16, 5), (16, 8), (4, 2)])
+def test_scl_full_list_is_maximum_likelihood(n: int, k: int) -> None:
+    code = PolarCode(n, k)
+    msg, llr = _frames(code, 400, 0.0, n + k)
+    got = SCLDecoder(code, 2**k)(llr)
+    np.testing.assert_array_equal(got, _ml(code, llr))
+    assert (got != msg).any(1).mean() <= (SCDecoder(code)(llr) != msg).any(1).mean()
+
+
+def test_list_fer_not_worse_than_sc_and_crc_selection() -> None:
+    code = PolarCode(256, 120, crc="crc8")
+    msg, llr = _frames(code, 600, 1.5, 4)
+    e_sc = (SCDecoder(code)(llr) != msg).any(1)
+    e_scl = (SCLDecoder(code, 8)(llr) != msg).any(1)
+    e_ca = (CASCLDecoder(code, 8)(llr) != msg).any(1)
+    ad = AdaptiveSCLDecoder(code, 8)
+    d_ad = ad(llr)
+    e_ad = (d_ad != msg).any(1)
+    # paired comparison on the same frames: the list (almost) never loses a frame SC got right
+    assert e_scl.sum() <= e_sc.sum() and (e_scl & ~e_sc).sum() <= 3
+    assert e_ca.sum() < e_scl.sum()
+    # adaptive = CA-SCL-8 except where a smaller list already held a wrong CRC-passing word
+    lost = e_ad & ~e_ca
+    assert (ad.last_list_sizes[lost] < 8).all()
+    assert code.crc.check(code.payload(d_ad[lost])).all()
+    assert lost.sum() <= 0.2 * e_ca.sum() + 3
+    assert (ad.last_list_sizes == 1).mean() > 0.5  # most frames stop at L = 1
+    # CA-SCL returns a CRC-passing word whenever its list has one
+    out = CASCLDecoder(code, 8).decode_list(llr)
+    pay, ok = CASCLDecoder(code, 8).select(out)
+    assert code.crc.check(pay[ok]).all()
+
+
+def test_exact_metric_close_to_approx() -> None:
+    code = PolarCode(256, 128)
+    msg, llr = _frames(code, 500, 1.5, 5)
+    ea = (SCLDecoder(code, 8, "approx")(llr) != msg).any(1).sum()
+    ee = (SCLDecoder(code, 8, "exact")(llr) != msg).any(1).sum()
+    assert abs(int(ea) - int(ee)) <= max(6, 0.3 * ea)
+
+
+def test_source_hook_prunes_and_allow_all_changes_nothing() -> None:
+    code = PolarCode(128, 64)
+    bits = 4
+    msg, llr = _frames(code, 300, 0.5, 6)
+    # allow-all source: identical lists
+    allow = SourceModel.from_symbols(np.zeros((1, 16), np.int32), bits)
+    plain = SCLDecoder(code, 8).decode_list(llr)
+    hooked = SCLDecoder(code, 8, source=allow).decode_list(llr)
+    assert np.array_equal(plain.info, hooked.info)
+    # a source whose symbols are all even (last bit 0): force the messages to obey it
+    msg[:, bits - 1 :: bits] = 0
+    rng = np.random.default_rng(7)
+    llr = bpsk_awgn(code.encode(msg), 0.5, code.rate, rng)
+    trans = np.where(np.arange(16) % 2 == 0, 0, -1)[None, :].astype(np.int32)
+    even = SourceModel.from_symbols(trans, bits)
+    dec = SCLDecoder(code, 8, source=even)
+    out = dec.decode_list(llr)
+    best = out.payload[:, 0]
+    assert not best[:, bits - 1 :: bits].any()  # every decoded symbol is valid
+    e_src = (best != msg).any(1).sum()
+    e_plain = (SCLDecoder(code, 8)(llr) != msg).any(1).sum()
+    assert e_src < e_plain
+    # states: one state (0) throughout; invalid paths never survive
+    assert (out.state[np.isfinite(out.pm)] == 0).all()
+
+
+def test_source_model_prior_tree() -> None:
+    trans = np.array([[0, 0, -1, 0]], np.int32)
+    nlp = -np.log(np.array([[0.5, 0.25, 1.0, 0.25]]))
+    sm = SourceModel.from_symbols(trans, 2, nlp)
+    # root costs -log(total valid mass) = 0; prefix '0' has mass 0.75; leaf 2 is invalid
+    np.testing.assert_allclose(sm.tree[0, 1], 0.0, atol=1e-12)
+    np.testing.assert_allclose(sm.tree[0, 2], -np.log(0.75))
+    assert np.isinf(sm.tree[0, 6])
+
+
+def test_bad_input() -> None:
+    code = PolarCode(64, 32)
+    with pytest.raises(ParameterError):
+        SCDecoder(code)(np.zeros((3, 32)))
+    with pytest.raises(ParameterError):
+        SCDecoder(code)(np.full((2, 64), np.nan))
+    with pytest.raises(ParameterError):
+        SCLDecoder(code, 0)
+    with pytest.raises(ParameterError):
+        SCLDecoder(code, 4, metric="bogus")
+    with pytest.raises(ParameterError):
+        make_decoder(code, "bp")
+    with pytest.raises(ParameterError):
+        CASCLDecoder(code, 4)  # no CRC
+    with pytest.raises(ParameterError):
+        SCDecoder("not a code")  # type: ignore[arg-type]
+    # +-inf LLRs are accepted (known bits)
+    msg = code.random_messages(3, 0)
+    assert np.array_equal(SCLDecoder(code, 4)(np.inf * bpsk(code.encode(msg))), msg)

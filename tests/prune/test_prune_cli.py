@@ -1,0 +1,47 @@
+"""``noisyhw prune sweep``: a tiny run end to end, resume, and bad input."""
+
+import json
+
+from noisyhw.cli import main
+
+
+def test_prune_sweep_tiny(tmp_path):
+    out = tmp_path / "run"
+    args = [
+        "prune",
+        "sweep",
+        "--dataset",
+        "digits",
+        "--structures",
+        "filter,irregular",
+        "--sparsities",
+        "0.5",
+        "--methods",
+        "reweighted,magnitude",
+        "--epochs",
+        "1",
+        "--n-train",
+        "128",
+        "--n-test",
+        "64",
+        "--width",
+        "8",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+    assert main(args) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert len(res["rows"]) == 4
+    for r in res["rows"]:
+        assert abs(r["achieved_sparsity"] - 0.5) < 0.02
+        assert r["hyperparameters"] == (1 if r["method"] == "reweighted" else 0)
+    assert (out / "prune_acc_filter.png").is_file() and (out / "prune_layers.png").is_file()
+    assert main(args) == 0  # resumes: every trial already in the store
+
+
+def test_prune_bad_input(capsys):
+    assert main(["prune", "sweep", "--sparsities", "1.5", "--dataset", "digits"]) == 2
+    assert "sparsity" in capsys.readouterr().err
+    assert main(["prune", "sweep", "--structures", "rows", "--dataset", "digits"]) == 2
+    assert main(["prune", "sweep", "--structures", "pattern", "--sparsities", "0.3"]) == 2
