@@ -25,6 +25,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("sweep", "noisyhw.cli.sweep"),
     ("polar", "noisyhw.cli.polar"),
     ("noise", "noisyhw.cli.analog"),
+    ("freq", "noisyhw.cli.freq"),
 ]
 
 #: top-level commands: (module path, function name)

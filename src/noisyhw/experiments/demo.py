@@ -30,6 +30,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "scale": "noisyhw.experiments.scale:demo_section",
     "polar": "noisyhw.experiments.polar:demo_section",
     "analog": "noisyhw.experiments.analog:demo_section",
+    "freq": "noisyhw.experiments.freq:demo_section",
 }
 
 
