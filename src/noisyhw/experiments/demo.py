@@ -25,6 +25,7 @@ __all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
 DEMO_SECTIONS: dict[str, str] = {
     "classifier": "noisyhw.experiments.demo_classifier:demo_section",
     "polar": "noisyhw.experiments.polar:demo_section",
+    "jscc": "noisyhw.experiments.jscc:demo_section",
 }
 
 
