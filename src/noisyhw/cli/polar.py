@@ -81,3 +81,8 @@ def simulate(
     x = CHANNELS[channel]
     finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS],
            title=code.describe())
+
+
+from .polar_text import text as _text  # noqa: E402
+
+app.command("text")(_text)
