@@ -287,7 +287,7 @@ class AdaptiveJointDecoder(JointSCLDecoder):
         while todo.size:
             out = self._scl.decode_list(a[todo], list_size=L, state0=s0[todo])
             p, s, v, c = self.select(out)
-            done = (v & c) | (L >= Lmax)
+            done = (v & c) | (Lmax <= L)
             idx = todo[done]
             pay[idx], st[idx], ok[idx], crc[idx], used[idx] = p[done], s[done], v[done], \
                 c[done], L

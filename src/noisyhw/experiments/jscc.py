@@ -13,6 +13,7 @@ noise (seeded by ``(seed, chunk, point)``).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -136,7 +137,7 @@ def _trial(params: dict[str, Any], study: TextStudy) -> dict[str, Any]:
     S, B, k = ref.shape
     code = dec.code
     x = code.encode(ref.reshape(S * B, k))
-    rng = np.random.default_rng([study.seed, params["chunk"], int(round(params["ebn0_db"] * 100))])
+    rng = np.random.default_rng([study.seed, params["chunk"], round(params["ebn0_db"] * 100)])
     llr = bpsk_awgn(x, params["ebn0_db"], code.rate, rng=rng).reshape(S, B, code.n)
     out = dec.decode_stream(llr)
     m = text_metrics(ref, out.bits)
@@ -174,7 +175,7 @@ def fer_gain_db(rows: Sequence[dict[str, Any]], scheme: str, baseline: str,
     the target)."""
     def at(name: str) -> float | None:
         pts = sorted((r["ebn0_db"], r[metric]) for r in rows if r["scheme"] == name)
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
+        for (x0, y0), (x1, y1) in itertools.pairwise(pts):
             if y0 >= target >= y1 and y0 > 0 and y1 > 0 and y0 != y1:
                 t = (np.log10(y0) - np.log10(target)) / (np.log10(y0) - np.log10(y1))
                 return x0 + t * (x1 - x0)
@@ -234,8 +235,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     study = TextStudy(ALPHABETS["a27"].text_to_bits(test), trie, streams=32, blocks=6,
                       seed=int(ctx.seed))
     points = [1.5, 2.0, 2.5]
-    schemes = ["scl", "cascl", "joint-crc", "adaptive"]
-    rows, gains = run_study(ctx.run, study, schemes, points, chunks=1,
+    schemes = ["scl", "cascl", "joint", "adaptive"]
+    rows, _ = run_study(ctx.run, study, schemes, points, chunks=1,
                             title="fortunes, in-domain dictionary", prefix="demo_jscc_",
                             target_fer=0.05, section=ctx.section)
     ctx.section.title = "Joint source-channel polar decoding of English text"
