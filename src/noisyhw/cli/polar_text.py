@@ -26,7 +26,7 @@ def text(
     n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
     k: Annotated[int, typer.Option("--k", help="Text bits per block (multiple of 5).")] = 120,
     crc: Annotated[str, typer.Option(help="CRC of the CRC schemes (on top of k).")] = "crc8",
-    penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 20.0,
+    penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 8.0,
     streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")
                        ] = 64,
     blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,

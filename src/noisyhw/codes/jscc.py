@@ -85,7 +85,7 @@ def trie_source(
     trie: Trie,
     mode: str = "prune",
     *,
-    penalty: float = 20.0,
+    penalty: float = 8.0,
     prior: bool = False,
     prior_weight: float = 1.0,
     root_space: float = 0.02,

@@ -95,7 +95,7 @@ class TextStudy:
     list_size: int = 8
     streams: int = 32
     blocks: int = 8
-    penalty: float = 20.0
+    penalty: float = 8.0
     seed: int = 0
 
     def __post_init__(self) -> None:
