@@ -21,7 +21,8 @@ def text(
     list_size: Annotated[int, typer.Option("--list", help="List size L (max L for adaptive).")
                          ] = 8,
     schemes: Annotated[str, typer.Option(
-        help="Comma list of scl, cascl, joint, joint-prune, joint-crc, adaptive.")
+        help="Comma list of scl, cascl, joint, joint-prune, joint-prior, joint-crc, "
+             "adaptive.")
     ] = "scl,cascl,joint,joint-prune,joint-crc,adaptive",
     n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
     k: Annotated[int, typer.Option("--k", help="Text bits per block (multiple of 5).")] = 120,

@@ -39,6 +39,7 @@ SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
     "cascl": (True, None, False),
     "joint": (False, "penalty", False),
     "joint-prune": (False, "prune", False),
+    "joint-prior": (False, "penalty+prior", False),
     "joint-crc": (True, "penalty", False),
     "adaptive": (True, "penalty", True),
 }
@@ -118,7 +119,9 @@ class TextStudy:
     def _source(self, mode: str):
         key = f"src:{mode}"
         if key not in self._cache:
-            self._cache[key] = trie_source(self.trie, mode, penalty=self.penalty)
+            base, _, extra = mode.partition("+")
+            self._cache[key] = trie_source(self.trie, base, penalty=self.penalty,
+                                           prior=extra == "prior")
         return self._cache[key]
 
     def chunk_bits(self, chunk: int) -> np.ndarray:
