@@ -34,6 +34,7 @@ __all__ = [
     "bpsk_awgn",
     "bsc",
     "bsc_bits",
+    "bsc_inplace",
     "db_to_linear",
     "ebn0_to_sigma",
     "linear_to_db",
@@ -191,16 +192,33 @@ def bsc(
     rng:
         Seed or numpy Generator.
 
-    Cost is O(flips): the number of flips among the exposed bits is drawn from the binomial law and
-    that many distinct positions are drawn uniformly, then XORed in. (Asymmetric rates draw
-    candidates at ``max(p01, p10)`` and keep each with the ratio of its own bit's rate: exact.)
+    Every exposed bit flips independently, so the number of flips among the ``N`` exposed bits
+    is Binomial(N, p) and, given their number, the flipped positions are a uniform random subset.
+    Cost is O(flips), not O(bits): a compiled loop jumps from one flip to the next by geometric
+    gaps (``floor(log U / log(1 - p))`` bits, exactly the distance to the next success of a
+    Bernoulli(p) sequence) and XORs each bit in place. For ``p > 1/2`` every exposed bit is
+    inverted first and the ``1 - p`` survivors are flipped back. Asymmetric rates draw
+    candidates at ``max(p01, p10)`` and keep each with the ratio of its own bit's rate (exact
+    thinning). See :func:`bsc_inplace` for the in-place variant that returns the flip count.
     """
-    arr = np.asarray(data)
-    uint = _UINT_BY_SIZE.get(arr.dtype.itemsize)
-    if uint is None or arr.dtype.kind not in "fiub":
-        raise ParameterError(
-            "data", "dtype must be numeric with itemsize 1, 2, 4 or 8 bytes", str(arr.dtype)
-        )
+    out = np.array(_check_data(data), copy=True, order="C")
+    bsc_inplace(out, p, rng, p01=p01, p10=p10, bit_mask=bit_mask)
+    return out
+
+
+def bsc_inplace(
+    data: np.ndarray,
+    p: float | None = None,
+    rng: RngLike = None,
+    *,
+    p01: float | None = None,
+    p10: float | None = None,
+    bit_mask: np.ndarray | list[int] | None = None,
+) -> int:
+    """:func:`bsc` in place on a C-contiguous writable array; returns the number of bits flipped."""
+    arr = _check_data(data)
+    if not (arr.flags.c_contiguous and arr.flags.writeable):
+        raise ParameterError("data", "must be a C-contiguous writable array for bsc_inplace")
     if p is None and p01 is None and p10 is None:
         raise ParameterError("p", "give the bit error rate p, or p01/p10")
     if p is not None and (p01 is not None or p10 is not None):
@@ -213,25 +231,29 @@ def bsc(
         r10 = check_probability("p10", p10 or 0.0)
     width = 8 * arr.dtype.itemsize
     positions = _exposed_positions(bit_mask, width)
-
-    out = np.array(arr, copy=True, order="C")
-    words = out.reshape(-1).view(uint)
+    words = arr.reshape(-1).view(_UINT_BY_SIZE[arr.dtype.itemsize])
     rate = max(r01, r10)
-    n_exposed = words.size * positions.size
-    if rate == 0.0 or n_exposed == 0:
-        return out
+    if rate == 0.0 or words.size == 0 or positions.size == 0:
+        return 0
     g = as_rng(rng)
-    flat = _sample_bits(n_exposed, rate, g)
-    elem = flat // positions.size
-    bitpos = positions[flat % positions.size].astype(uint)
-    one = uint(1)
-    if r01 != r10:
-        current = (words[elem] >> bitpos) & one
-        keep_prob = np.where(current == 0, r01 / rate, r10 / rate)
-        keep = g.random(flat.size) < keep_prob
-        elem, bitpos = elem[keep], bitpos[keep]
-    np.bitwise_xor.at(words, elem, (one << bitpos).astype(uint))
-    return out
+    if r01 == r10 and rate > 0.5:  # invert every exposed bit, then restore each w.p. 1 - p
+        all_mask = np.bitwise_or.reduce(np.left_shift(np.uint64(1), positions.astype(np.uint64)))
+        words ^= words.dtype.type(all_mask)
+        n_exposed = words.size * positions.size
+        if rate == 1.0:
+            return n_exposed
+        restored = _flip_geometric(words, positions, 1.0 - rate, 1.0, 1.0, g)
+        return n_exposed - restored
+    return _flip_geometric(words, positions, rate, r01 / rate, r10 / rate, g)
+
+
+def _check_data(data: np.ndarray) -> np.ndarray:
+    arr = np.asarray(data)
+    if arr.dtype.itemsize not in _UINT_BY_SIZE or arr.dtype.kind not in "fiub":
+        raise ParameterError(
+            "data", "dtype must be numeric with itemsize 1, 2, 4 or 8 bytes", str(arr.dtype)
+        )
+    return arr
 
 
 def _exposed_positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
@@ -242,21 +264,34 @@ def _exposed_positions(bit_mask: np.ndarray | list[int] | None, width: int) -> n
         if m.shape != (width,):
             raise ParameterError("bit_mask", f"a boolean mask must have length {width}", m.shape)
         return np.flatnonzero(m).astype(np.int64)
+    if m.size and m.dtype.kind not in "iu":
+        raise ParameterError("bit_mask", "must be booleans or integer bit positions", m.dtype)
     pos = np.unique(m.astype(np.int64))
     if pos.size and (pos.min() < 0 or pos.max() >= width):
         raise ParameterError("bit_mask", f"bit positions must be in [0, {width - 1}]", m.tolist())
     return pos
 
 
-def _sample_bits(n: int, p: float, g: np.random.Generator) -> np.ndarray:
-    """Indices in [0, n) each included independently with probability p (sorted, int64)."""
-    if p >= 0.25:  # dense: a direct Bernoulli mask is cheaper than rejection of duplicates
-        return np.flatnonzero(g.random(n) < p).astype(np.int64)
-    count = int(g.binomial(n, p))
-    if count == 0:
-        return np.empty(0, dtype=np.int64)
-    chosen = np.unique(g.integers(0, n, size=count, dtype=np.int64))
-    while chosen.size < count:  # top up after collisions (rare when count << n)
-        extra = g.integers(0, n, size=count - chosen.size, dtype=np.int64)
-        chosen = np.unique(np.concatenate([chosen, extra]))
-    return chosen
+def _flip_geometric(
+    words: np.ndarray,
+    positions: np.ndarray,
+    rate: float,
+    keep0: float,
+    keep1: float,
+    g: np.random.Generator,
+) -> int:
+    """Flip Bernoulli(rate) exposed bits (thinned by keep0/keep1); uniforms drawn in bulk."""
+    from ._bsc_kernels import flip_geometric_chunk
+
+    n = words.size * positions.size
+    per = 2 if (keep0 < 1.0 or keep1 < 1.0) else 1
+    start, flips = -1, 0
+    while True:
+        expected = (n - 1 - start) * rate
+        size = per * int(expected + 6.0 * math.sqrt(expected) + 64)
+        start, f, done = flip_geometric_chunk(
+            words, positions, rate, keep0, keep1, g.random(size), start
+        )
+        flips += int(f)
+        if done:
+            return flips

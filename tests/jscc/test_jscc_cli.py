@@ -17,7 +17,7 @@ def test_polar_text_cli(tmp_path):
     words.write_text("\n".join(sorted(set(PROSE.lower().replace(",", " ").replace(";", " ")
                                           .replace(".", " ").split()))))
     out = tmp_path / "run"
-    args = ["polar", "text", "--corpus", str(corpus), "--dictionary", str(words), "--ebn0",
+    args = ["polar", "text-study", "--corpus", str(corpus), "--dictionary", str(words), "--ebn0",
             "0,3", "--list", "4", "--n", "64", "--k", "30", "--crc", "crc6", "--schemes",
             "cascl,joint,adaptive", "--streams", "4", "--blocks", "3", "--chunks", "1",
             "--out", str(out), "--quiet"]
@@ -33,7 +33,7 @@ def test_polar_text_cli(tmp_path):
 def test_polar_text_cli_bad_input(tmp_path):
     corpus = tmp_path / "prose.txt"
     corpus.write_text(PROSE)
-    base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
+    base = ["polar", "text-study", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
     for extra in (["--k", "31"], ["--schemes", "nope"], ["--list", "0"],
                   ["--dictionary", str(tmp_path / "missing.txt")], ["--ebn0", "x"]):
         assert main([*base, *extra, "--out", str(tmp_path / "o")]) == 2, extra

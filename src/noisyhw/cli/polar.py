@@ -1,4 +1,5 @@
-"""``noisyhw polar simulate``: FER/BER of polar codes by Monte-Carlo simulation."""
+"""``noisyhw polar simulate`` (FER/BER by Monte-Carlo) and ``noisyhw polar text`` (joint
+source-channel decoding of text)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from ..errors import ParameterError, check_choice
 from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
 
-app = typer.Typer(help="Polar codes: simulate FER/BER of SC / SCL / CA-SCL / adaptive SCL.",
+app = typer.Typer(help="Polar codes: FER/BER of SC / SCL / CA-SCL / adaptive SCL; joint decoding of text.",
                   no_args_is_help=True)
 
 
@@ -83,6 +84,62 @@ def simulate(
            title=code.describe())
 
 
-from .polar_text import text as _text  # noqa: E402
+@app.command()
+def text(
+    corpus: Annotated[str, typer.Option(help="fortunes, licenses or a text file/folder.")
+                      ] = "licenses",
+    dictionary: Annotated[str, typer.Option(
+        help="words (system word list), corpus (training part of the corpus) or both.")
+    ] = "both",
+    n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
+    k: Annotated[int, typer.Option("--k", help="Text bits per codeword (multiple of 5).")
+                 ] = 125,
+    crc: Annotated[str, typer.Option(help="CRC on top of the k text bits.")] = "crc8",
+    list_size: Annotated[int, typer.Option("--list", help="List size L.")] = 8,
+    mode: Annotated[str, typer.Option(
+        help="prune (drop paths leaving the dictionary) or penalty (penalise them).")
+    ] = "penalty",
+    ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 points (dB, text bits).")
+                    ] = "1.0,1.5,2.0,2.5",
+    blocks: Annotated[int, typer.Option(help="Codewords per stream.")] = 8,
+    streams: Annotated[int, typer.Option(help="Independent text streams.")] = 32,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Joint source-channel decoding of English text (dictionary-pruned SCL) vs SCL / CA-SCL.
 
-app.command("text")(_text)
+    Example: noisyhw polar text --corpus licenses --dictionary words --ebn0 1.0,1.5,2.0
+    """
+    from ..codes.polar import PolarCode
+    from ..errors import check_int
+    from ..experiments.polar import TEXT_COLUMNS, run_text_study
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_choice("--dictionary", dictionary, ("words", "corpus", "both"))
+    check_choice("--mode", mode, ("prune", "penalty"))
+    check_int("--list", list_size, 1)
+    check_int("--blocks", blocks, 1)
+    check_int("--streams", streams, 1)
+    points = parse_floats("--ebn0", ebn0)
+    crc_name = None if crc.lower() in ("none", "") else crc
+    if crc_name is None:
+        raise ParameterError("--crc", "the text study compares CRC-aided decoders: give a CRC",
+                             crc)
+    code = PolarCode(n, k, crc=crc_name)
+    typer.echo(code.describe())
+    config = {"corpus": corpus, "dictionary": dictionary, "n": n, "k": k, "crc": crc_name,
+              "list_size": list_size, "mode": mode, "points": points, "blocks": blocks,
+              "streams": streams, "workers": workers}
+    run = Run("polar text", config, out=out, seed=seed)
+    rows = run_text_study(run, corpus=corpus, dictionary=dictionary, n=n, k=k, crc=crc_name,
+                          list_size=list_size, points=points, blocks=blocks, streams=streams,
+                          seed=seed, workers=workers, mode=mode)
+    finish(run, rows, TEXT_COLUMNS, title=code.describe())
+
+
+from .polar_text import text as _text_study  # noqa: E402
+
+app.command("text-study")(_text_study)

@@ -49,6 +49,7 @@ from .text import ALPHABETS, Alphabet, Trie, character_error_rate, word_error_ra
 __all__ = [
     "MODES",
     "AdaptiveJointDecoder",
+    "JointDecodeResult",
     "JointSCLDecoder",
     "StreamOutput",
     "text_metrics",
@@ -150,15 +151,28 @@ def trie_source(
 
 @dataclass
 class StreamOutput:
-    """Decoded streams: ``bits (S, B, k)`` message bits, ``valid (S, B)`` (a dictionary-valid
+    """Decoded streams: ``bits (S, B, k)`` message bits, ``payload (S, B, K)`` message + CRC,
+    ``valid (S, B)`` (a dictionary-valid
     path was chosen), ``crc_ok (S, B)`` (True without a CRC), ``list_size (S, B)`` list size
     used, ``seconds`` decoder wall time."""
 
     bits: np.ndarray
+    payload: np.ndarray
     valid: np.ndarray
     crc_ok: np.ndarray
     list_size: np.ndarray
     seconds: float
+
+
+@dataclass
+class JointDecodeResult:
+    """Block-major results of :meth:`JointSCLDecoder.decode`: ``payload`` (T, S, K),
+    ``list_sizes`` (T, S), ``valid`` (T, S), ``state`` (S,) final trie states."""
+
+    payload: np.ndarray
+    list_sizes: np.ndarray
+    valid: np.ndarray
+    state: np.ndarray
 
 
 class JointSCLDecoder:
@@ -175,10 +189,20 @@ class JointSCLDecoder:
 
     name = "joint"
 
-    def __init__(self, code: PolarCode, source: SourceModel | None, list_size: int = 8,
-                 metric: str = "approx") -> None:
+    def __init__(self, code: PolarCode, source: SourceModel | Trie | None, list_size: int = 8,
+                 metric: str = "approx", *, mode: str = "prune", penalty: float = 8.0,
+                 adaptive: bool = False) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
+        if isinstance(source, Trie):
+            if code.k % source.alphabet.bits:
+                raise ParameterError("k", f"a multiple of {source.alphabet.bits} (whole "
+                                     "symbols)", code.k)
+            source = trie_source(source, mode, penalty=penalty)
+        self.adaptive = bool(adaptive) or type(self).name == "adaptive"
+        if self.adaptive and code.crc is None:
+            raise ParameterError("adaptive", "the adaptive joint decoder needs a CRC to know "
+                                 "when to stop (a pruned list is nearly always valid)", None)
         if source is not None:
             if not isinstance(source, SourceModel):
                 raise ParameterError("source", "must be a SourceModel", type(source).__name__)
@@ -214,12 +238,15 @@ class JointSCLDecoder:
     def decode_block(self, llr: np.ndarray, state0: np.ndarray | None = None,
                      list_size: int | None = None):
         """One block per frame: LLRs (F, n), start states (F,) -> ``select``'s tuple."""
+        if self.adaptive:
+            return AdaptiveJointDecoder.decode_block(self, llr, state0, list_size)
         out = self._scl.decode_list(llr, list_size=list_size, state0=state0)
+        self.last_list_sizes = np.full(out.pm.shape[0], out.pm.shape[1])
         return self.select(out)
 
     def _decode_block_stream(self, llr: np.ndarray, state0: np.ndarray):
         pay, st, ok, crc = self.decode_block(llr, state0)
-        return pay, st, ok, crc, np.full(llr.shape[0], self.list_size)
+        return pay, st, ok, crc, self.last_list_sizes.copy()
 
     def __call__(self, llr: np.ndarray) -> np.ndarray:
         """Independent blocks, each starting at a word boundary: (F, n) -> messages (F, k)."""
@@ -245,7 +272,7 @@ class JointSCLDecoder:
         k = self.code.k
         st = np.broadcast_to(np.asarray(self.resync_state if state0 is None else state0,
                                         dtype=np.int32), (S,)).copy()
-        bits = np.empty((S, B, k), dtype=np.uint8)
+        payload = np.empty((S, B, self.code.K), dtype=np.uint8)
         valid = np.empty((S, B), dtype=bool)
         crc_ok = np.empty((S, B), dtype=bool)
         lsz = np.empty((S, B), dtype=np.int64)
@@ -253,10 +280,23 @@ class JointSCLDecoder:
         for b in range(B):
             pay, s_end, ok, crc, used = self._decode_block_stream(
                 np.ascontiguousarray(a[:, b]), st)
-            bits[:, b], valid[:, b], crc_ok[:, b], lsz[:, b] = pay[:, :k], ok, crc, used
+            payload[:, b], valid[:, b], crc_ok[:, b], lsz[:, b] = pay, ok, crc, used
             if self.source is not None:
                 st = np.where(s_end >= 0, s_end, self.resync_state).astype(np.int32)
-        return StreamOutput(bits, valid, crc_ok, lsz, time.perf_counter() - t0)
+        self._last_state = st
+        return StreamOutput(payload[..., :k], payload, valid, crc_ok, lsz,
+                            time.perf_counter() - t0)
+
+    def decode(self, llr: np.ndarray, state0: np.ndarray | None = None) -> JointDecodeResult:
+        """Block-major form: LLRs (T blocks, S streams, n) -> :class:`JointDecodeResult`; streams
+        start at a word boundary (the root) unless ``state0`` says otherwise."""
+        a = np.asarray(llr)
+        if a.ndim != 3 or a.shape[2] != self.code.n:
+            raise ParameterError("llr", f"must have shape (T, S, {self.code.n})", a.shape)
+        st0 = np.zeros(a.shape[1], np.int32) if state0 is None else state0
+        out = self.decode_stream(a.transpose(1, 0, 2), st0)
+        return JointDecodeResult(out.payload.transpose(1, 0, 2), out.list_size.T, out.valid.T,
+                                 self._last_state)
 
 
 class AdaptiveJointDecoder(JointSCLDecoder):
@@ -296,9 +336,6 @@ class AdaptiveJointDecoder(JointSCLDecoder):
         self.last_list_sizes = used
         return pay, st, ok, crc
 
-    def _decode_block_stream(self, llr: np.ndarray, state0: np.ndarray):
-        pay, st, ok, crc = self.decode_block(llr, state0)
-        return pay, st, ok, crc, self.last_list_sizes.copy()
 
 
 # ------------------------------------------------------------------------------- metrics

@@ -1,4 +1,4 @@
-"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text``
+"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text-study``
 and the demo section.
 
 Setup (the paper's, 1601.06184, is not known; this one is stated in every result): text in the
@@ -244,5 +244,5 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
                             target_fer=0.05, section=ctx.section)
     ctx.section.title = "Joint source-channel polar decoding of English text"
     ctx.section.text("192 frames per point (small: FER below ~1e-2 is not resolved). See "
-                     "docs/jscc.md and `noisyhw polar text` for the full study.")
+                     "docs/jscc.md and `noisyhw polar text-study` for the full study.")
     return [{k: r[k] for k in ("scheme", "ebn0_db", "frames", "fer", "wer")} for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,11 @@ def line_plot(
     ax.set_ylabel(ylabel or y)
     ax.set_title(title)
     ax.grid(True, alpha=0.3, which="both")
-    if len(groups) > 1 or hue_keys:
+    if len(groups) > 8:  # many curves: legend to the right of the axes, figure widened
+        fig.set_size_inches(6.4 + 2.6 * math.ceil(len(groups) / 22), 4.2 + 0.1 * min(len(groups), 22))
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  ncol=math.ceil(len(groups) / 22))
+    elif len(groups) > 1 or hue_keys:
         ax.legend(fontsize=8)
     return _save(fig, path)
 

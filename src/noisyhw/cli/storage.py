@@ -1,0 +1,136 @@
+"""``noisyhw storage``: fault campaigns on stored weights, one-flip distortion of the codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import ParameterError, check_float, check_int
+from .common import (
+    DeviceOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    WorkersOpt,
+    apply_quiet,
+    finish,
+    parse_floats,
+    parse_ints,
+    resolve_device,
+)
+
+app = typer.Typer(
+    help="Weights in noisy storage without ECC: representations, nulling, range detection.",
+    no_args_is_help=True,
+)
+
+
+def _list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+@app.command("campaign")
+def campaign_cmd(
+    study: Annotated[
+        str, typer.Option("--study", help="mlp-digits, cnn-fashion or resnet18-fashion.")
+    ] = "mlp-digits",
+    model: Annotated[
+        str | None, typer.Option("--model", help="Override the study's model (e.g. lenet5).")
+    ] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Override the dataset.")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs")] = None,
+    n_train: Annotated[int | None, typer.Option("--n-train")] = None,
+    n_test: Annotated[int | None, typer.Option("--n-test")] = None,
+    model_file: Annotated[
+        Path | None, typer.Option("--model-file", help="A model.pt from `noisyhw train`.")
+    ] = None,
+    representations: Annotated[
+        str, typer.Option("--representations", "-r",
+                          help="Comma list: float32, float16, bfloat16, fixed<n>, hwo<n>.")
+    ] = "float32,float16,bfloat16,fixed8,hwo8",
+    protections: Annotated[
+        str, typer.Option("--protections", "-p",
+                          help="Comma list: none, nulling, nulling-extra, range, nulling+range.")
+    ] = "none,nulling,range",
+    configs: Annotated[
+        str | None, typer.Option("--configs",
+                                 help="Explicit rep/prot pairs, e.g. float32/none,hwo8/nulling "
+                                      "(instead of the -r x -p product).")
+    ] = None,
+    ber_min: Annotated[float, typer.Option("--ber-min")] = 1e-9,
+    ber_max: Annotated[float, typer.Option("--ber-max")] = 1e-1,
+    per_decade: Annotated[int, typer.Option("--per-decade")] = 1,
+    bers: Annotated[
+        str | None, typer.Option("--bers", help="Explicit BER list (overrides the log grid).")
+    ] = None,
+    trials: Annotated[int, typer.Option("--trials", "-t", help="Trials per BER.")] = 10,
+    margin: Annotated[float, typer.Option("--margin", help="Range check slack x max|w|.")] = 0.1,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Accuracy drop allowed for the tolerable BER.")
+    ] = 0.01,
+    buffers: Annotated[
+        bool, typer.Option("--buffers", help="Also store BatchNorm statistics in noisy memory.")
+    ] = False,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    device: DeviceOpt = "cpu",
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Accuracy vs BER per representation/protection, tolerable BER and its gain (resumable)."""
+    from dataclasses import replace
+
+    from ..experiments import storage as E
+    from ..storage import campaign as C
+
+    apply_quiet(quiet)
+    if study not in E.STUDIES:
+        raise ParameterError("--study", f"must be one of {', '.join(E.STUDIES)}", study)
+    s = E.STUDIES[study]
+    over = {k: v for k, v in (("model", model), ("dataset", dataset), ("epochs", epochs),
+                              ("n_train", n_train), ("n_test", n_test)) if v is not None}
+    for k in ("epochs", "n_train", "n_test"):
+        if k in over:
+            check_int(f"--{k.replace('_', '-')}", over[k], 1)
+    s = replace(s, **over)
+    if configs:
+        pairs = []
+        for item in _list(configs):
+            if item.count("/") != 1:
+                raise ParameterError("--configs", "items must be representation/protection", item)
+            pairs.append(tuple(item.split("/")))
+    else:
+        pairs = [(r, p) for r in _list(representations) for p in _list(protections)]
+    grid = (parse_floats("--bers", bers) if bers
+            else C.ber_grid(ber_min, ber_max, per_decade))
+    for b in grid:
+        check_float("--bers", b, 0.0, 1.0, lo_open=True)
+    C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
+    check_float("--tolerance", tolerance, 0.0, 1.0)
+    run, tol, facts = E.campaign(
+        s, pairs, grid, trials, out=out, seed=seed, device=resolve_device(device),
+        workers=workers, margin=margin, buffers=buffers, tolerance=tolerance,
+        model_file=model_file,
+    )
+    finish(run, tol, ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp",
+                      "gain_interp"], title="tolerable BER", model=facts)
+
+
+@app.command("distortion")
+def distortion_cmd(
+    n: Annotated[str, typer.Option("--n", help="Bits per value, e.g. 2,4,8,12,16.")] = (
+        "2,3,4,5,6,7,8,10,12,14,16,18"
+    ),
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Exhaustive one-flip distortion of the Hamming-weight-ordered code vs binary, per n."""
+    from ..experiments import storage as E
+
+    apply_quiet(quiet)
+    ns = parse_ints("--n", n, 2)
+    run, rows = E.distortion(ns, out=out, seed=seed)
+    finish(run, rows, ["n", "code", "worst", "worst_norm", "bound_norm", "mean_norm", "rms_norm"])

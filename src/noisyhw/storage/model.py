@@ -1,0 +1,167 @@
+"""Store an ``nn.Module``'s weights in a representation, corrupt the image, load it back.
+
+>>> image = store(model, "fixed8", "nulling")            # doctest: +SKIP
+>>> noisy, flips = image.corrupted(1e-4, rng=0)           # doctest: +SKIP
+>>> stats = load_stored(model, noisy)                     # doctest: +SKIP
+>>> corrupt(model, 1e-4, "float32", "range", rng=0)        # a corrupted copy, one call  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..channels import bsc_inplace
+from ..errors import ParameterError
+from ..seeding import RngLike, as_rng
+from .formats import Representation, StoredTensor, representation
+from .protect import Protection, decode_tensor, encode_tensor, protection
+
+__all__ = ["StoredModel", "corrupt", "load_stored", "store"]
+
+
+@dataclass
+class StoredModel:
+    """Memory images of a model's weights, by state-dict name."""
+
+    representation: Representation
+    protection: Protection
+    tensors: dict[str, StoredTensor] = field(default_factory=dict)
+    dtypes: dict[str, torch.dtype] = field(default_factory=dict)
+
+    @property
+    def num_values(self) -> int:
+        return sum(t.words.size for t in self.tensors.values())
+
+    @property
+    def width(self) -> int:
+        """Stored bits per value (the representation's, plus an extra parity bit if any)."""
+        return self.protection.width(self.representation)
+
+    @property
+    def stored_bits(self) -> int:
+        """Bits exposed to errors: ``width`` per value."""
+        return self.num_values * self.width
+
+    @property
+    def bits_per_param(self) -> float:
+        """Stored bits per parameter, side information (scales, ranges) included."""
+        side = sum(t.side_bits for t in self.tensors.values())
+        return (self.stored_bits + side) / max(self.num_values, 1)
+
+    def corrupted(
+        self,
+        p: float | None = None,
+        rng: RngLike = None,
+        *,
+        p01: float | None = None,
+        p10: float | None = None,
+        bit_mask: np.ndarray | list[int] | None = None,
+    ) -> tuple[StoredModel, int]:
+        """A copy with every stored bit flipped independently (see :func:`noisyhw.channels.bsc`);
+        returns it and the number of flipped bits. ``bit_mask`` selects bit positions within the
+        ``width`` stored bits (bit 0 = LSB); container bits above ``width`` never flip."""
+        width = self.width
+        positions = _positions(bit_mask, width)
+        g = as_rng(rng)
+        out = StoredModel(self.representation, self.protection, {}, dict(self.dtypes))
+        flips = 0
+        for name, t in self.tensors.items():
+            c = t.copy()
+            flips += bsc_inplace(c.words, p, g, p01=p01, p10=p10, bit_mask=positions)
+            out.tensors[name] = c
+        return out, flips
+
+    def decode(self) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+        """Decoded weights by name and detection counts ``{"nulled", "range_zeroed"}``."""
+        state, nulled, ranged = {}, 0, 0
+        for name, t in self.tensors.items():
+            v, a, b = decode_tensor(t, self.representation, self.protection)
+            state[name] = torch.from_numpy(v).to(self.dtypes.get(name, torch.float32))
+            nulled += a
+            ranged += b
+        return state, {"nulled": nulled, "range_zeroed": ranged}
+
+
+def _positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
+    if bit_mask is None:
+        return np.arange(width, dtype=np.int64)
+    m = np.asarray(bit_mask)
+    if m.dtype == bool:
+        if m.shape != (width,):
+            raise ParameterError("bit_mask", f"a boolean mask must have length {width}", m.shape)
+        return np.flatnonzero(m)
+    pos = np.unique(m.astype(np.int64))
+    if pos.size and (pos.min() < 0 or pos.max() >= width):
+        raise ParameterError("bit_mask", f"bit positions must be in [0, {width - 1}]", m.tolist())
+    return pos
+
+
+def _weights(model: nn.Module, buffers: bool) -> dict[str, torch.Tensor]:
+    named = dict(model.named_parameters())
+    if buffers:
+        named.update((n, b) for n, b in model.named_buffers() if b.is_floating_point())
+    return named
+
+
+def store(
+    model: nn.Module,
+    representation_: str | Representation = "float32",
+    protection_: str | Protection = "none",
+    *,
+    buffers: bool = False,
+) -> StoredModel:
+    """Encode every parameter (and floating buffers such as BatchNorm statistics with
+    ``buffers=True``) of ``model`` into memory images."""
+    rep = representation(representation_)
+    prot = protection(protection_)
+    out = StoredModel(rep, prot)
+    for name, t in _weights(model, buffers).items():
+        w = t.detach().to("cpu", torch.float32).numpy()
+        out.tensors[name] = encode_tensor(w, rep, prot)
+        out.dtypes[name] = t.dtype
+    return out
+
+
+def load_stored(model: nn.Module, stored: StoredModel) -> dict[str, int]:
+    """Decode ``stored`` into ``model``'s tensors in place; returns the detection counts."""
+    state, stats = stored.decode()
+    named = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    missing = [n for n in state if n not in named]
+    if missing:
+        raise ParameterError("stored", "holds tensors the model does not have", missing[:3])
+    with torch.no_grad():
+        for name, value in state.items():
+            target = named[name]
+            if target.shape != value.shape:
+                raise ParameterError(name, f"shape {tuple(target.shape)}", tuple(value.shape))
+            target.copy_(value.to(target.device))
+    return stats
+
+
+def corrupt(
+    model: nn.Module,
+    p: float | None = None,
+    representation_: str | Representation = "float32",
+    protection_: str | Protection = "none",
+    rng: RngLike = None,
+    *,
+    p01: float | None = None,
+    p10: float | None = None,
+    bit_mask: np.ndarray | list[int] | None = None,
+    buffers: bool = False,
+    inplace: bool = False,
+) -> nn.Module:
+    """Store, flip each stored bit (BER ``p`` or ``p01``/``p10``) and load back, in one call.
+
+    Returns a corrupted deep copy (``model`` untouched) unless ``inplace``.
+    """
+    target = model if inplace else copy.deepcopy(model)
+    image = store(target, representation_, protection_, buffers=buffers)
+    noisy, _ = image.corrupted(p, rng, p01=p01, p10=p10, bit_mask=bit_mask)
+    load_stored(target, noisy)
+    return target
