@@ -185,12 +185,15 @@ class JointSCLDecoder:
     source : a :class:`SourceModel` from :func:`trie_source` (``None``: plain SCL / CA-SCL, the
         baseline with the identical selection rule).
     list_size : L >= 1.
+    mode, penalty, adaptive : only used when ``source`` is a :class:`Trie` (then the model is
+        ``trie_source(trie, mode, penalty=penalty)``; ``adaptive=True`` behaves like
+        :class:`AdaptiveJointDecoder` and needs a CRC).
     """
 
     name = "joint"
 
     def __init__(self, code: PolarCode, source: SourceModel | Trie | None, list_size: int = 8,
-                 metric: str = "approx", *, mode: str = "prune", penalty: float = 8.0,
+                 metric: str = "approx", *, mode: str = "prune", penalty: float = 20.0,
                  adaptive: bool = False) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
