@@ -46,3 +46,14 @@ def test_study_bad_input():
     with pytest.raises(ParameterError):
         TextStudy(bits, trie, n=64, k=30).decoder("nope")
     assert np.all(bits < 2)
+
+
+def test_rows_carry_fer_intervals(tmp_path):
+    trie = build_dictionary("in-domain", TEXT)
+    bits = ALPHABETS["a27"].text_to_bits(TEXT)
+    study = TextStudy(bits, trie, n=64, k=30, crc="crc6", list_size=2, streams=4, blocks=3)
+    rows, _ = run_study(Run("t", {}, out=tmp_path / "ci", seed=1), study, ["scl"], [0.0], 1,
+                        title="t")
+    (r,) = rows
+    assert r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"]
+    assert r["fer_ci_low"] >= 0 and r["fer_ci_high"] <= 1

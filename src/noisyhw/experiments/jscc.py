@@ -26,6 +26,7 @@ import numpy as np
 from ..channels import bpsk_awgn
 from ..codes.jscc import AdaptiveJointDecoder, JointSCLDecoder, text_metrics, trie_source
 from ..codes.polar import PolarCode
+from ..codes.polar.simulate import clopper_pearson
 from ..codes.text import ALPHABETS, Trie, load_word_list
 from ..errors import ParameterError, check_choice, check_int
 from ..sweep import Run, line_plot
@@ -43,7 +44,8 @@ SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
     "joint-crc": (True, "penalty", False),
     "adaptive": (True, "penalty", True),
 }
-COLUMNS = ["scheme", "ebn0_db", "frames", "frame_errors", "fer", "ber", "cer", "wer",
+COLUMNS = ["scheme", "ebn0_db", "frames", "frame_errors", "fer", "fer_ci_low", "fer_ci_high",
+           "ber", "cer", "wer",
            "avg_list", "seconds"]
 
 
@@ -162,6 +164,7 @@ def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for a in acc.values():
         a["fer"] = a["frame_errors"] / a["frames"]
+        a["fer_ci_low"], a["fer_ci_high"] = clopper_pearson(a["frame_errors"], a["frames"])
         a["ber"] = a["bit_errors"] / a["bits"]
         a["cer"] = a["char_errors"] / a["chars"]
         a["wer"] = a["word_errors"] / max(a["words"], 1)
@@ -201,6 +204,7 @@ def run_study(run: Run, study: TextStudy, schemes: Sequence[str], points: Sequen
     fer_rows = [r for r in rows if r["frame_errors"] > 0]
     wer_rows = [r for r in rows if r["word_errors"] > 0]
     fer = line_plot(fer_rows, "ebn0_db", "fer", d / f"{prefix}fer.png", hue="scheme", logy=True,
+                    band=("fer_ci_low", "fer_ci_high"),
                     title=f"FER, {title}", xlabel="Eb/N0 (dB, per text bit)", ylabel="FER")
     wer = line_plot(wer_rows, "ebn0_db", "wer", d / f"{prefix}wer.png", hue="scheme", logy=True,
                     title=f"WER, {title}", xlabel="Eb/N0 (dB, per text bit)", ylabel="WER")
@@ -223,7 +227,7 @@ def run_study(run: Run, study: TextStudy, schemes: Sequence[str], points: Sequen
         f"{study.blocks} blocks = {chunks * study.streams * study.blocks} frames; seed "
         f"{study.seed}. Eb/N0 per text bit. Gains (dB, interpolated on log-FER): {gains}."
     )
-    sec.image(fer, "Frame error rate")
+    sec.image(fer, "Frame error rate (shaded: 95% Clopper-Pearson interval)")
     sec.image(wer, "Word error rate")
     sec.image(lst, "Average list size of the adaptive decoder")
     sec.table(rows, COLUMNS)
