@@ -194,3 +194,8 @@ def text(
         mode=mode,
     )
     finish(run, rows, TEXT_COLUMNS, title=code.describe())
+
+
+from .polar_text import text as _text_study  # noqa: E402
+
+app.command("text-study")(_text_study)

@@ -31,6 +31,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "polar": "noisyhw.experiments.polar:demo_section",
     "analog": "noisyhw.experiments.analog:demo_section",
     "freq": "noisyhw.experiments.freq:demo_section",
+    "jscc": "noisyhw.experiments.jscc:demo_section",
 }
 
 

@@ -1,0 +1,71 @@
+"""``noisyhw polar text-study``: joint source-channel polar decoding of English text (issue 9)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
+
+
+def text(
+    corpus: Annotated[str, typer.Option(help="fortunes, licenses or a text file path "
+                                             "(train = first 90%, test = last 10%).")
+                      ] = "fortunes",
+    dictionary: Annotated[str, typer.Option(
+        help="wamerican, in-domain (words of the training split) or a word-list path.")
+    ] = "in-domain",
+    ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 per text bit (dB).")
+                    ] = "1.0,1.5,2.0,2.5",
+    list_size: Annotated[int, typer.Option("--list", help="List size L (max L for adaptive).")
+                         ] = 8,
+    schemes: Annotated[str, typer.Option(
+        help="Comma list of scl, cascl, joint, joint-prune, joint-prior, joint-crc, "
+             "adaptive.")
+    ] = "scl,cascl,joint,joint-prune,joint-crc,adaptive",
+    n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
+    k: Annotated[int, typer.Option("--k", help="Text bits per block (multiple of 5).")] = 120,
+    crc: Annotated[str, typer.Option(help="CRC of the CRC schemes (on top of k).")] = "crc8",
+    penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 8.0,
+    streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")
+                       ] = 64,
+    blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,
+    chunks: Annotated[int, typer.Option(help="Chunks (trials) per scheme and point.")] = 2,
+    target_fer: Annotated[float, typer.Option(help="FER at which the gain is reported.")
+                          ] = 0.05,
+    workers: WorkersOpt = 1,
+    seed: SeedOpt = 0,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """FER / BER / CER / WER of SCL, CA-SCL, joint and adaptive joint decoding of text.
+
+    Example: noisyhw polar text-study --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
+    """
+    from ..codes.text import ALPHABETS
+    from ..errors import check_int
+    from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_int("--list", list_size, 1, 1024)
+    for name, v in (("--streams", streams), ("--blocks", blocks), ("--chunks", chunks)):
+        check_int(name, v, 1)
+    points = parse_floats("--ebn0", ebn0)
+    names = [s.strip() for s in schemes.split(",") if s.strip()]
+    train = load_text(corpus, "train")
+    test = load_text(corpus, "test")
+    trie = build_dictionary(dictionary, train)
+    study = TextStudy(ALPHABETS["a27"].text_to_bits(test), trie, n=n, k=k, crc=crc,
+                      list_size=list_size, streams=streams, blocks=blocks, penalty=penalty,
+                      seed=seed)
+    study.decoder(names[0] if names else "scl")  # validates n, k, crc before any trial
+    config = {"corpus": corpus, "dictionary": dictionary, "points": points, "list": list_size,
+              "schemes": names, "n": n, "k": k, "crc": crc, "penalty": penalty,
+              "streams": streams, "blocks": blocks, "chunks": chunks, "workers": workers}
+    run = Run("polar text", config, out=out, seed=seed)
+    rows, gains = run_study(run, study, names, points, chunks, workers=workers,
+                            title=f"{corpus}, {dictionary} dictionary", target_fer=target_fer)
+    typer.echo(f"gains over CA-SCL: {gains}")
+    finish(run, rows, COLUMNS, title=f"polar text ({corpus}, {dictionary})", gains=gains)
