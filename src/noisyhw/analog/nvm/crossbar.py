@@ -6,8 +6,9 @@ columns (bit lines, one ADC conversion each) maps ``x (..., in) -> y (..., out)`
 
 Noise in weight units (exact, cheap): a device pair stores ``w`` as ``g+ - g-`` with
 ``g± = g_min + relu(±w)`` in weight units, where ``G_max - G_min`` corresponds to the full-scale
-weight ``w_fs`` (``2**(n-1)`` steps). Programming error adds ``prog_noise * w_fs`` std to each
-device (so ``sqrt(2)`` times that to ``w``), drawn once per programming. Read noise of std
+weight ``w_fs`` (the largest level magnitude of the grid, see :func:`weight_grid`). Programming
+error adds ``prog_noise * w_fs`` std to each device (so ``sqrt(2)`` times that to ``w``), drawn
+once per programming. Read noise of std
 ``read_noise * g`` on each device and each read makes the column output Gaussian with variance
 ``sum_i x_i^2 (read_noise^2 (g+_ij^2 + g-_ij^2))``: it is drawn directly at the output, one
 matrix product instead of a fresh weight matrix per input vector.
@@ -36,6 +37,8 @@ __all__ = [
     "from_conductance",
     "quantize_weight",
     "to_conductance",
+    "weight_codes",
+    "weight_grid",
 ]
 
 
@@ -46,50 +49,78 @@ def _weight_scale(w: torch.Tensor, granularity: str) -> torch.Tensor:
     return torch.where(a > 0, a, torch.ones_like(a))
 
 
-def quantize_weight(
-    w: torch.Tensor, bits: int | None, granularity: str = "channel"
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Fake-quantize ``w (out, in)`` to signed ``bits``-bit codes (``2**bits`` levels, STE).
+def weight_grid(bits: int, scheme: str, a: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """``(unit, m_max)``: weights are ``m * unit`` with integers ``|m| <= m_max`` (one device of
+    the pair holds ``relu(m)``, the other ``relu(-m)``), for a range ``[-a, a]``.
 
+    * ``affine``: ``2**bits`` levels ``-a .. a`` (mid-rise: no zero, all reachable);
+      ``m`` odd in ``[-(2**bits - 1), 2**bits - 1]``, ``unit = a / (2**bits - 1)``.
+    * ``signed``: codes ``-2**(bits-1) .. 2**(bits-1) - 1`` (zero included; the most negative
+      code lies beyond ``-a``), ``unit = a / (2**(bits-1) - 1)``.
+    * ``symmetric``: ``2**bits - 1`` levels, ``m`` in ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]``.
+    """
+    if scheme == "affine":
+        m_max = 2**bits - 1
+        return a / m_max, m_max
+    top = 2 ** (bits - 1) - 1
+    return a / top, (top + 1 if scheme == "signed" else top)
+
+
+def weight_codes(w: torch.Tensor, bits: int, scheme: str, a: torch.Tensor) -> torch.Tensor:
+    """Integer ``m`` of each weight on the grid of :func:`weight_grid` (float dtype)."""
+    q = UniformQuantizer(bits, scheme)  # type: ignore[arg-type]
+    codes = q.codes(w, -a, a)
+    return 2 * codes - (2**bits - 1) if scheme == "affine" else codes
+
+
+def quantize_weight(
+    w: torch.Tensor, bits: int | None, granularity: str = "channel", scheme: str = "affine"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fake-quantize ``w (out, in)`` to ``bits``-bit levels over ``[-max|W|, max|W|]`` (STE).
+
+    ``granularity``: one range per ``"layer"`` or per output ``"channel"`` (row); ``scheme`` as in
+    :func:`weight_grid` (default ``affine``: exactly ``2**bits`` levels, all reachable).
     Returns ``(w_q, w_fs)``: the quantized weight and the full-scale weight that ``G_max - G_min``
-    represents (``2**(bits-1)`` steps; ``max|W|`` when ``bits`` is None), shape () or (out, 1).
+    represents (``m_max * unit``; ``max|W|`` when ``bits`` is None), shape () or (out, 1).
     """
     a = _weight_scale(w, granularity)
     if bits is None:
         return w, a
-    wq = fake_quant(w, bits, -a, a, "signed")
-    step = a / (2 ** (bits - 1) - 1)
-    return wq, step * 2 ** (bits - 1)
+    wq = fake_quant(w, bits, -a, a, scheme)  # type: ignore[arg-type]
+    unit, m_max = weight_grid(bits, scheme, a)
+    return wq, unit * m_max
 
 
 def to_conductance(
     w: torch.Tensor, spec: QuantSpec
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Program ``w (out, in)``: returns ``(G+, G-, step)`` in microsiemens (and weight per code).
+    """Program ``w (out, in)``: returns ``(G+, G-, unit)``, conductances in microsiemens.
 
-    Each device takes one of ``spec.device_levels`` conductances ``G_min + k ΔG``,
-    ``ΔG = (G_max - G_min) / 2**(bits-1)``; ``w ≈ (G+ - G-) / ΔG * step``.
+    Each device takes one of ``spec.device_levels`` conductances ``G_min + k ΔG`` with
+    ``ΔG = (G_max - G_min) / m_max``; ``w ≈ (G+ - G-) / ΔG * unit``.
     """
-    if spec.weight_bits is None:
-        raise ParameterError("weight_bits", "conductance levels need quantized weights")
-    q = UniformQuantizer(spec.weight_bits, "signed")
+    bits = _need_bits(spec)
     a = _weight_scale(w, spec.weight_granularity)
-    codes = q.codes(w.detach(), -a, a)
-    step, _ = q.step_offset(-a, a)
-    dg = (spec.g_max_us - spec.g_min_us) / 2 ** (spec.weight_bits - 1)
-    g_pos = spec.g_min_us + codes.clamp(min=0) * dg
-    g_neg = spec.g_min_us + (-codes).clamp(min=0) * dg
-    return g_pos, g_neg, step
+    unit, m_max = weight_grid(bits, spec.weight_scheme, a)
+    m = weight_codes(w.detach(), bits, spec.weight_scheme, a)
+    dg = (spec.g_max_us - spec.g_min_us) / m_max
+    return spec.g_min_us + m.clamp(min=0) * dg, spec.g_min_us + (-m).clamp(min=0) * dg, unit
 
 
 def from_conductance(
-    g_pos: torch.Tensor, g_neg: torch.Tensor, step: torch.Tensor, spec: QuantSpec
+    g_pos: torch.Tensor, g_neg: torch.Tensor, unit: torch.Tensor, spec: QuantSpec
 ) -> torch.Tensor:
     """Weights read back from a differential pair (inverse of :func:`to_conductance`)."""
+    bits = _need_bits(spec)
+    _, m_max = weight_grid(bits, spec.weight_scheme, torch.ones(()))
+    dg = (spec.g_max_us - spec.g_min_us) / m_max
+    return (g_pos - g_neg) / dg * unit
+
+
+def _need_bits(spec: QuantSpec) -> int:
     if spec.weight_bits is None:
         raise ParameterError("weight_bits", "conductance levels need quantized weights")
-    dg = (spec.g_max_us - spec.g_min_us) / 2 ** (spec.weight_bits - 1)
-    return (g_pos - g_neg) / dg * step
+    return spec.weight_bits
 
 
 class Prepared(NamedTuple):
@@ -167,7 +198,9 @@ class Crossbar(nn.Module):
     # ------------------------------------------------------------------ compute
     def effective_weight(self, weight: torch.Tensor, noisy: bool) -> tuple[torch.Tensor, ...]:
         """``(w_eff, w_q, w_fs)``: quantized weight plus programming error when ``noisy``."""
-        wq, w_fs = quantize_weight(weight, self.spec.weight_bits, self.spec.weight_granularity)
+        wq, w_fs = quantize_weight(
+            weight, self.spec.weight_bits, self.spec.weight_granularity, self.spec.weight_scheme
+        )
         w_eff = wq
         if noisy and self.spec.prog_noise > 0:
             if self.training and self.spec.noise_in_training:

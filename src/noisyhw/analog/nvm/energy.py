@@ -163,7 +163,8 @@ class EnergyParams:
         return cls.from_dict(_read_toml(path, "nvm_energy.toml"))
 
     def weight_slices(self, weight_bits: int) -> int:
-        """Arrays a weight is split over when a device holds fewer than ``2**(n-1)+1`` levels."""
+        """Arrays a weight is split over when a device holds fewer than ``2**(n-1)+1`` levels
+        (the levels a differential pair needs for ``2**n`` weight levels)."""
         if self.max_device_levels >= 2 ** (weight_bits - 1) + 1:
             return 1
         # magnitudes 0 .. 2**(n-1) need n bits; a device of L levels holds floor(log2 L) of them
@@ -250,7 +251,7 @@ def estimate(
 ) -> EnergyReport:
     """Energy, latency, area and utilisation of ``shapes`` on the accelerator (see module doc)."""
     p = params or EnergyParams.from_toml()
-    check_int("weight_bits", weight_bits, 2, 16)
+    check_int("weight_bits", weight_bits, 1, 16)
     check_int("dac_bits", dac_bits, 1, 16)
     check_int("adc_bits", adc_bits, 1, 16)
     if not shapes:

@@ -2,12 +2,14 @@
 
 Units and conventions
 ---------------------
-* Weights: ``weight_bits = n`` gives signed codes ``-2**(n-1) .. 2**(n-1) - 1`` (exactly ``2**n``
-  levels, zero included) times a step ``max|W| / (2**(n-1) - 1)``, per layer or per output
-  channel (``weight_granularity``). Each code is stored as a *differential pair* of devices,
-  ``w ∝ G+ - G-``: a positive code ``k`` programs ``G+ = G_min + k ΔG``, ``G- = G_min``, a negative
-  one the mirror image, so each device needs ``2**(n-1) + 1`` conductance levels between
-  ``G_min = G_max / on_off_ratio`` and ``G_max``.
+* Weights: ``weight_bits = n`` levels over ``[-max|W|, max|W|]``, one range per layer or per
+  output channel (``weight_granularity``). ``weight_scheme="affine"`` (default): exactly ``2**n``
+  evenly spaced levels including both ends (mid-rise, no zero level: every level is used);
+  ``"signed"``: two's-complement codes ``-2**(n-1) .. 2**(n-1)-1`` (zero is a level, the most
+  negative one lies beyond ``-max|W|``); ``"symmetric"``: ``2**n - 1`` levels. A level ``m * unit``
+  (integer ``m``) is stored as a *differential pair* of devices, ``w ∝ G+ - G-``: ``m > 0``
+  programs ``G+ = G_min + m ΔG``, ``G- = G_min``, ``m < 0`` the mirror image. Each device
+  needs ``device_levels`` conductances between ``G_min = G_max / on_off_ratio`` and ``G_max``.
 * DAC: ``dac_bits`` affine levels over an input clipping range, calibrated from data
   (``dac_range="calibrated"``, percentile ``dac_percentile``) or learned by gradient descent
   (``"learned"``, initialised by calibration). Recurrent inputs ``h`` use the fixed range [-1, 1].
@@ -43,6 +45,7 @@ class QuantSpec:
     dac_bits: int | None = 4
     adc_bits: int | None = 4
     weight_granularity: Literal["layer", "channel"] = "channel"
+    weight_scheme: Literal["affine", "signed", "symmetric"] = "affine"
     dac_range: Literal["calibrated", "learned"] = "calibrated"
     dac_percentile: float = 99.99
     adc_granularity: Literal["layer", "column"] = "column"
@@ -56,7 +59,9 @@ class QuantSpec:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, lo in (("weight_bits", 2), ("dac_bits", 1), ("adc_bits", 1)):
+        check_choice("weight_scheme", self.weight_scheme, ("affine", "signed", "symmetric"))
+        w_lo = 1 if self.weight_scheme == "affine" else 2
+        for name, lo in (("weight_bits", w_lo), ("dac_bits", 1), ("adc_bits", 1)):
             v = getattr(self, name)
             if v is not None:
                 check_int(name, v, lo, 16)
@@ -92,7 +97,10 @@ class QuantSpec:
     @property
     def device_levels(self) -> int | None:
         """Conductance levels each device of a differential pair needs (None: analog)."""
-        return None if self.weight_bits is None else 2 ** (self.weight_bits - 1) + 1
+        if self.weight_bits is None:
+            return None
+        half = 2 ** (self.weight_bits - 1)
+        return half if self.weight_scheme == "symmetric" else half + 1
 
     @property
     def g_min_us(self) -> float:

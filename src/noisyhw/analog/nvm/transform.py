@@ -93,8 +93,8 @@ def set_spec(model: nn.Module, spec: QuantSpec) -> nn.Module:
     """
     for _, xb in crossbars(model):
         old = xb.spec
-        fixed = ("weight_bits", "dac_bits", "adc_bits", "weight_granularity", "dac_range",
-                 "adc_granularity")
+        fixed = ("weight_bits", "dac_bits", "adc_bits", "weight_granularity", "weight_scheme",
+                 "dac_range", "adc_granularity")
         for f in fixed:
             if getattr(old, f) != getattr(spec, f):
                 raise ParameterError("spec", f"{f} cannot change after quantize(); quantize again")
