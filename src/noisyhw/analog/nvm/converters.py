@@ -18,7 +18,8 @@ from ...quant import UniformQuantizer, calibrate_range, fake_quant
 
 __all__ = ["Converter"]
 
-_MAX_ROWS = 4096  # samples kept per observed call (strided), bounds calibration memory
+_MAX_ROWS = 1024  # rows kept per observed call (strided)
+_MAX_TOTAL = 32768  # rows kept in all; beyond it every second row is dropped (uniform thinning)
 
 
 class Converter(nn.Module):
@@ -78,6 +79,8 @@ class Converter(nn.Module):
         rows = x.detach().reshape(-1, x.shape[-1])
         step = max(1, rows.shape[0] // _MAX_ROWS)
         self._samples.append(rows[::step].float().cpu())
+        if sum(s.shape[0] for s in self._samples) > _MAX_TOTAL:
+            self._samples = [torch.cat(self._samples)[::2]]
 
     @torch.no_grad()
     def finish_calibration(self) -> None:
@@ -114,7 +117,12 @@ class Converter(nn.Module):
             lo = torch.minimum(lo, hi - 1e-6)
         if noise_lsb > 0:
             x = awgn(x, noise_lsb * self.lsb.detach(), rng)
-        return fake_quant(x, self.bits, lo, hi, "affine")
+        if torch.is_grad_enabled() and (x.requires_grad or self.learned):
+            return fake_quant(x, self.bits, lo, hi, "affine")
+        # inference: the same arithmetic as fake_quant, in place (no autograd graph to keep)
+        step = (hi - lo) / (2**self.bits - 1)
+        step = torch.where(step == 0, torch.ones_like(step), step)
+        return (x - lo).div_(step).round_().clamp_(0, 2**self.bits - 1).mul_(step).add_(lo)
 
     @property
     def learned(self) -> bool:
