@@ -19,6 +19,7 @@ __all__ = ["SUBCOMMANDS", "app", "main"]
 #: (sub-command name, module path with ``app``) — add a line per area.
 SUBCOMMANDS: list[tuple[str, str]] = [
     ("data", "noisyhw.cli.data"),
+    ("nvm", "noisyhw.cli.nvm"),
 ]
 
 #: top-level commands: (module path, function name)

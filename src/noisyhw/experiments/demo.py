@@ -24,6 +24,7 @@ __all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
 #: name -> "module:function"; add one line per area.
 DEMO_SECTIONS: dict[str, str] = {
     "classifier": "noisyhw.experiments.demo_classifier:demo_section",
+    "nvm": "noisyhw.experiments.nvm:demo_section",
 }
 
 

@@ -256,6 +256,7 @@ class StudyConfig:
 
     bits: tuple[int, ...] = BIT_CHOICES
     qat: tuple[bool, ...] = (False, True)
+    qat_bits: tuple[int, ...] | None = None  # QAT only at these bits (None: all of ``bits``)
     vary: str = "all"
     fixed_bits: int | None = None
     base_bits: int = 4
@@ -300,7 +301,8 @@ def run_study(run: Run, task: NVMTask, cfg: StudyConfig, section: Section,
         "qat_config": asdict(cfg.qat_config), "save_dir": str(run.dir), "repeats": cfg.repeats,
     }
     trials = [{"stage": "bits", "bits": b, "qat": q, "vary": cfg.vary}
-              for q in cfg.qat for b in cfg.bits]
+              for q in cfg.qat for b in cfg.bits
+              if not (q and cfg.qat_bits is not None and b not in cfg.qat_bits)]
     ntrials = [{"stage": "noise", "kind": k, "level": lv, "model": m}
                for k, levels in cfg.noise.items() for lv in levels for m in cfg.noise_models]
     done = run.store.done_keys()  # on resume, finished noise trials belong to this grid too
@@ -409,7 +411,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     fcfg = TrainConfig(epochs=3, batch_size=100, lr=5e-3, seed=ctx.seed, device=ctx.device,
                        grad_clip=1.0)
     qcfg = replace(fcfg, epochs=1, lr=1e-3, max_batches=15 if fast else 25)
-    cfg = StudyConfig(bits=(2, 4) if fast else (2, 3, 4, 8), qat=(False, True), base_bits=4,
+    cfg = StudyConfig(bits=(2, 4) if fast else (2, 3, 4, 8), qat=(False, True), qat_bits=(2, 4),
+                      base_bits=4,
                       noise={"prog": (0.0, 0.1, 0.2)}, noise_models=("ptq", "qat"),
                       repeats=2, float_config=fcfg, qat_config=qcfg)
     ctx.section.title = "NVM crossbar LSTM: n-bit weights, DAC and ADC"
