@@ -37,6 +37,7 @@ EpochsOpt = Annotated[int, typer.Option("--epochs", help="Float training epochs.
 QatEpochsOpt = Annotated[int, typer.Option("--qat-epochs", help="QAT fine-tuning epochs.")]
 LrOpt = Annotated[float, typer.Option("--lr", help="Float training learning rate.")]
 QatLrOpt = Annotated[float, typer.Option("--qat-lr", help="QAT learning rate.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Training batch size.")]
 GranOpt = Annotated[str, typer.Option("--weight-granularity", help="channel or layer.")]
 OnOffOpt = Annotated[float, typer.Option("--on-off", help="Device on/off conductance ratio.")]
 DacRangeOpt = Annotated[str, typer.Option("--dac-range", help="calibrated or learned.")]
@@ -61,6 +62,7 @@ def _base_spec(granularity: str, on_off: float, dac_range: str, adc_pct: float, 
 def _configs(epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128):
     from ..train import TrainConfig
 
+    check_int("--batch-size", batch_size, 1)
     check_int("--epochs", epochs, 1)
     check_int("--qat-epochs", qat_epochs, 1)
     check_float("--lr", lr, 0.0, lo_open=True)
@@ -85,6 +87,7 @@ def train(
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
     qat_lr: QatLrOpt = 1e-3,
+    batch_size: BatchOpt = 128,
     weight_granularity: GranOpt = "channel",
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
@@ -114,7 +117,7 @@ def train(
     base = _base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed)
     spec = base.with_(weight_bits=weight_bits or bits, dac_bits=dac_bits or bits,
                       adc_bits=adc_bits or bits)
-    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev)
+    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
     config = {"task": asdict(t), "spec": spec.to_dict(), "float": asdict(fcfg), "qat": asdict(qcfg),
               "device": dev}
     run = Run("nvm train", config, out=out, seed=seed)
@@ -169,6 +172,7 @@ def sweep(
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
     qat_lr: QatLrOpt = 1e-3,
+    batch_size: BatchOpt = 128,
     weight_granularity: GranOpt = "channel",
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
@@ -194,7 +198,7 @@ def sweep(
             noise[kind] = tuple(parse_floats(f"--{kind}-noise", text))
             if min(noise[kind]) < 0:
                 raise ParameterError(f"--{kind}-noise", "levels must be >= 0", text)
-    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev)
+    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
     cfg = StudyConfig(
         bits=tuple(parse_ints("--bits", bits, 1)), qat=tuple(m == "qat" for m in modes),
         vary=vary, fixed_bits=fixed_bits, base_bits=base_bits, noise=noise,
