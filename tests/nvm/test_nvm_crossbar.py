@@ -98,7 +98,7 @@ def _noisy_linear(**kw):
 
 
 def test_noise_is_off_by_default_and_seeded_when_on():
-    lin, xl = _noisy_linear()
+    _, xl = _noisy_linear()
     x = torch.randn(10, 32)
     assert torch.equal(xl(x), xl(x))
     _, xn = _noisy_linear(prog_noise=0.05, read_noise=0.05)

@@ -130,6 +130,7 @@ class Prepared(NamedTuple):
     w_q: torch.Tensor
     w_fs: torch.Tensor
     noisy: bool
+    read_var_t: torch.Tensor | None = None  # (in, out) read-noise variance per device pair
 
 
 class Crossbar(nn.Module):
@@ -212,12 +213,21 @@ class Crossbar(nn.Module):
             w_eff = wq + (self.spec.prog_noise * math.sqrt(2.0)) * w_fs * z
         return w_eff, wq, w_fs
 
-    def read_noise_std(self, v: torch.Tensor, wq: torch.Tensor, w_fs: torch.Tensor) -> torch.Tensor:
-        """Std of each column output (..., out) caused by device read noise for inputs ``v``."""
+    def read_variance(self, wq: torch.Tensor, w_fs: torch.Tensor) -> torch.Tensor:
+        """``(in, out)``: read-noise variance of each weight's device pair, in weight units^2."""
         r = self.spec.on_off_ratio
         g_min = w_fs * 0.0 if math.isinf(r) else w_fs / (r - 1.0)
         var = (g_min + wq.clamp(min=0)) ** 2 + (g_min + (-wq).clamp(min=0)) ** 2
-        return torch.sqrt((v * v) @ (self.spec.read_noise**2 * var).t())
+        return (self.spec.read_noise**2 * var).t().contiguous()
+
+    def read_noise_std(
+        self, v: torch.Tensor, wq: torch.Tensor, w_fs: torch.Tensor,
+        var_t: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Std of each column output (..., out) caused by device read noise for inputs ``v``."""
+        if var_t is None:
+            var_t = self.read_variance(wq, w_fs)
+        return torch.sqrt((v * v) @ var_t)
 
     def prepare(self, weight: torch.Tensor, *, noisy: bool | None = None) -> Prepared:
         """Quantize and program ``weight`` once; reuse the result for many input vectors
@@ -228,7 +238,8 @@ class Crossbar(nn.Module):
             noisy = self.spec.noisy and (not self.training or self.spec.noise_in_training)
         noisy = bool(noisy) and self.calibrating is None
         w_eff, wq, w_fs = self.effective_weight(weight, noisy)
-        return Prepared(w_eff, wq, w_fs, noisy)
+        var_t = self.read_variance(wq, w_fs) if noisy and self.spec.read_noise > 0 else None
+        return Prepared(w_eff, wq, w_fs, noisy, var_t)
 
     def apply(self, x: torch.Tensor, p: Prepared) -> torch.Tensor:
         """``x (..., in) -> (..., out)`` with weights from :meth:`prepare`."""
@@ -241,7 +252,8 @@ class Crossbar(nn.Module):
         v = self.dac(x)
         y = F.linear(v, p.w_eff)
         if p.noisy and self.spec.read_noise > 0:
-            y = awgn(y, self.read_noise_std(v, p.w_q, p.w_fs), self._generator(y.device))
+            std = self.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t)
+            y = awgn(y, std, self._generator(y.device))
         if self.calibrating == "adc":
             self.adc.observe(y)
             return y
