@@ -105,14 +105,19 @@ def fake_quant(x: torch.Tensor, bits: int, lo, hi, scheme: Scheme = "affine") ->
     """Quantize-dequantize ``x`` with a straight-through gradient.
 
     Forward equals ``UniformQuantizer(bits, scheme)(x, lo, hi)``. Backward: d/dx = 1 where ``x``
-    lies inside the representable range, 0 where it was clipped; gradients also reach ``lo``/``hi``
-    when they are tensors that require grad (learned clipping ranges, as in PACT/LSQ).
+    rounds to a representable code, 0 where it was clipped (the mask is taken after rounding, as
+    in ``torch.fake_quantize_per_tensor_affine``, so a value sitting exactly on the range end
+    keeps its gradient despite float rounding); gradients also reach ``lo``/``hi`` when they are
+    tensors that require grad (learned clipping ranges, as in PACT/LSQ).
     """
     q = UniformQuantizer(bits, scheme)
     step, offset = q.step_offset(lo, hi)
     cmin, cmax = q.code_range
     scaled = _safe_div(x - offset, step)
-    return offset + round_ste(scaled.clamp(cmin, cmax)) * step
+    codes = round_ste(scaled)
+    inside = (codes.detach() >= cmin) & (codes.detach() <= cmax)
+    codes = torch.where(inside, codes, codes.detach().clamp(cmin, cmax))
+    return offset + codes * step
 
 
 def calibrate_range(

@@ -26,6 +26,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("polar", "noisyhw.cli.polar"),
     ("noise", "noisyhw.cli.analog"),
     ("freq", "noisyhw.cli.freq"),
+    ("nvm", "noisyhw.cli.nvm"),
 ]
 
 #: top-level commands: (module path, function name)

@@ -32,6 +32,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "analog": "noisyhw.experiments.analog:demo_section",
     "freq": "noisyhw.experiments.freq:demo_section",
     "jscc": "noisyhw.experiments.jscc:demo_section",
+    "nvm": "noisyhw.experiments.nvm:demo_section",
 }
 
 

@@ -1,0 +1,80 @@
+"""NVM crossbar speed: quantized (4-bit weights/DAC/ADC) LSTM forward vs the float nn.LSTM, both
+measured in this run; noisy (programming + read + ADC noise) forward; a QAT training step; and
+the read-noise shortcut (output-domain draw) vs drawing a noisy weight matrix per input."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from noisyhw.analog.nvm import QuantSpec, calibrate, quantize
+
+
+def _time(fn, repeat: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run() -> dict:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    n, t, f, h = 256, 28, 28, 128
+    lstm = nn.LSTM(f, h, batch_first=True)
+    x = torch.randn(n, t, f)
+    q4 = quantize(lstm, QuantSpec(weight_bits=4, dac_bits=4, adc_bits=4)).eval()
+    calibrate(q4, x)
+    qf = quantize(lstm, QuantSpec.float()).eval()
+    noisy = quantize(lstm, QuantSpec(prog_noise=0.05, read_noise=0.05, adc_noise=1.0)).eval()
+    calibrate(noisy, x)
+    with torch.no_grad():
+        t_float = _time(lambda: lstm(x))
+        t_xbar_float = _time(lambda: qf(x))
+        t_q4 = _time(lambda: q4(x))
+        t_noisy = _time(lambda: noisy(x))
+
+    def step(m):
+        m.train()
+        out, _ = m(x)
+        out.sum().backward()
+
+    t_train_float = _time(lambda: step(lstm), 3)
+    t_train_q4 = _time(lambda: step(q4), 3)
+
+    # read noise: output-domain draw vs a fresh noisy weight matrix per input vector
+    xb = q4.xbar_hh[0]
+    w = q4.weight_hh_l0.detach()
+    v = torch.randn(n, h)
+    p = noisy.xbar_hh[0].prepare(w, noisy=True)
+    with torch.no_grad():
+        t_out = _time(lambda: xb.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t)
+                      * torch.randn(n, 4 * h))
+        g = torch.randn(n, 4 * h, h)
+        t_per_vec = _time(lambda: torch.einsum("nh,noh->no", v, p.w_q + 0.05 * g * p.w_q.abs()), 3)
+    vectors = n * t
+    return {
+        "lstm_float_forward_s": t_float,
+        "crossbar_float_forward_s": t_xbar_float,
+        "crossbar_4bit_forward_s": t_q4,
+        "crossbar_4bit_noisy_forward_s": t_noisy,
+        "ratio_4bit_vs_float_forward": t_q4 / t_float,
+        "ratio_crossbar_float_vs_nn_lstm": t_xbar_float / t_float,
+        "ratio_noisy_vs_4bit_forward": t_noisy / t_q4,
+        "crossbar_4bit_vectors_per_s": vectors / t_q4,
+        "train_step_float_s": t_train_float,
+        "train_step_4bit_qat_s": t_train_q4,
+        "ratio_qat_vs_float_train_step": t_train_q4 / t_train_float,
+        "read_noise_output_draw_s": t_out,
+        "read_noise_per_vector_weights_s": t_per_vec,
+        "speedup_read_noise_output_draw": t_per_vec / t_out,
+    }
+
+
+if __name__ == "__main__":
+    for k, v in run().items():
+        print(f"{k:36s} {v:.4g}")

@@ -1,0 +1,231 @@
+"""One-verb model transforms: ``quantize`` a float model onto crossbars, ``calibrate`` its
+converters from data, ``program`` its devices, and QAT through :func:`noisyhw.train.fit`.
+
+>>> qmodel = quantize(model, QuantSpec(weight_bits=4, dac_bits=4, adc_bits=4))   # doctest: +SKIP
+>>> calibrate(qmodel, train_ds, batches=8)                                       # doctest: +SKIP
+>>> fit(qmodel, train_ds, val_ds, cfg, callbacks=[Recalibrate(train_ds)])         # QAT
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from ...errors import ParameterError, check_int
+from ...train import Callback, iterate_batches
+from .converters import Converter
+from .crossbar import Crossbar, CrossbarLinear
+from .rnn import CrossbarGRU, CrossbarLSTM
+from .spec import QuantSpec
+
+__all__ = [
+    "Recalibrate",
+    "calibrate",
+    "count_mvms",
+    "crossbars",
+    "program",
+    "quantize",
+    "reseed",
+    "set_spec",
+]
+
+_MAPPERS: dict[type, Any] = {
+    nn.Linear: CrossbarLinear.from_float,
+    nn.LSTM: CrossbarLSTM.from_float,
+    nn.GRU: CrossbarGRU.from_float,
+}
+
+
+def quantize(
+    model: nn.Module,
+    spec: QuantSpec,
+    *,
+    exclude: Sequence[str] = (),
+    inplace: bool = False,
+) -> nn.Module:
+    """Map every ``nn.Linear``, ``nn.LSTM`` and ``nn.GRU`` of ``model`` onto crossbars.
+
+    Returns the transformed model (a copy unless ``inplace``); parameter names and values are
+    unchanged, so it starts from the float weights. Modules whose qualified name is in
+    ``exclude`` stay digital. Embeddings and convolutions stay digital. When the spec
+    quantizes DAC/ADC, call :func:`calibrate` before evaluating.
+    """
+    if not isinstance(spec, QuantSpec):
+        raise ParameterError("spec", "must be a QuantSpec", type(spec).__name__)
+    if not inplace:
+        model = copy.deepcopy(model)
+    counter = [0]
+
+    def visit(parent: nn.Module, prefix: str) -> None:
+        for name, child in list(parent.named_children()):
+            full = f"{prefix}{name}"
+            mapper = _MAPPERS.get(type(child))
+            if mapper is not None and full not in exclude:
+                new = mapper(child, spec, index=counter[0])
+                counter[0] += 2 * child.num_layers if isinstance(child, nn.LSTM | nn.GRU) else 1
+                setattr(parent, name, new)
+            else:
+                visit(child, f"{full}.")
+
+    if type(model) in _MAPPERS:
+        return _MAPPERS[type(model)](model, spec, index=0)
+    visit(model, "")
+    if not crossbars(model):
+        raise ParameterError("model", "has no nn.Linear / nn.LSTM / nn.GRU to map onto crossbars")
+    return model
+
+
+def crossbars(model: nn.Module) -> list[tuple[str, Crossbar]]:
+    """Every crossbar array of ``model`` with its qualified name."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, Crossbar)]
+
+
+def set_spec(model: nn.Module, spec: QuantSpec) -> nn.Module:
+    """Change noise-level fields of an already quantized and calibrated model in place.
+
+    Only fields that do not change the shape of the converters may differ (noise levels,
+    on/off ratio, seed, ``noise_in_training``); the programming error is drawn again.
+    """
+    for _, xb in crossbars(model):
+        old = xb.spec
+        fixed = ("weight_bits", "dac_bits", "adc_bits", "weight_granularity", "weight_scheme",
+                 "dac_range", "adc_granularity")
+        for f in fixed:
+            if getattr(old, f) != getattr(spec, f):
+                raise ParameterError("spec", f"{f} cannot change after quantize(); quantize again")
+        xb.spec = spec
+        xb.programmed.fill_(False)
+        xb.reseed()
+    return model
+
+
+def _batches(data: Dataset | Iterable[Any], batch_size: int) -> Iterator[torch.Tensor]:
+    if isinstance(data, torch.Tensor):
+        for i in range(0, data.shape[0], batch_size):
+            yield data[i : i + batch_size]
+        return
+    it = iterate_batches(data, batch_size) if isinstance(data, Dataset) else data
+    for b in it:
+        yield b[0] if isinstance(b, list | tuple) else b
+
+
+@torch.no_grad()
+def calibrate(
+    model: nn.Module,
+    data: Dataset | torch.Tensor | Iterable[Any],
+    *,
+    batches: int | None = 8,
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+    phases: Sequence[str] = ("dac", "adc"),
+) -> nn.Module:
+    """Set every DAC and ADC range from ``data`` (a Dataset, an input tensor, or batches).
+
+    Two passes: DAC input ranges from the float activations (percentile ``spec.dac_percentile``),
+    then ADC ranges from the array outputs with DACs and weights quantized (percentile
+    ``spec.adc_percentile``). Noise is off during calibration. Learned ranges are initialised.
+    ``phases=("adc",)`` recalibrates only the ADCs (keeps learned DAC ranges).
+    """
+    for p in phases:
+        if p not in ("dac", "adc"):
+            raise ParameterError("phases", "must contain only 'dac' and 'adc'", tuple(phases))
+    if batches is not None:
+        check_int("batches", batches, 1)
+    xbs = crossbars(model)
+    if not xbs:
+        raise ParameterError("model", "has no crossbars; call quantize(model, spec) first")
+    if device is None:
+        device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        for phase in [p for p in ("dac", "adc") if p in phases]:
+            for _, xb in xbs:
+                xb.calibrating = phase
+                conv: Converter = xb.dac if phase == "dac" else xb.adc
+                conv.observing = conv.bits is not None
+            seen = 0
+            for k, x in enumerate(_batches(data, batch_size)):
+                if batches is not None and k >= batches:
+                    break
+                model(x.to(device))
+                seen += 1
+            if seen == 0:
+                raise ParameterError("data", "is empty")
+            for _, xb in xbs:
+                conv = xb.dac if phase == "dac" else xb.adc
+                if conv.observing:
+                    conv.finish_calibration()
+                conv.observing = False
+    finally:
+        for _, xb in xbs:
+            xb.calibrating = None
+            xb.dac.observing = xb.adc.observing = False
+            xb.dac._samples, xb.adc._samples = [], []
+        model.train(was_training)
+    return model
+
+
+def program(model: nn.Module, seed: int | None = None) -> nn.Module:
+    """Program every array: draw the devices' programming error (seeded) and restart the read
+    and ADC noise streams, so that an evaluation after ``program(model, s)`` is reproducible."""
+    for _, xb in crossbars(model):
+        xb.program(seed)
+        xb.reseed(seed)
+    return model
+
+
+def reseed(model: nn.Module, seed: int | None = None) -> nn.Module:
+    """Restart the read/ADC noise streams of every array (programming error unchanged)."""
+    for _, xb in crossbars(model):
+        xb.reseed(seed)
+    return model
+
+
+@torch.no_grad()
+def count_mvms(model: nn.Module, example: torch.Tensor) -> dict[str, int]:
+    """Matrix-vector products per array for one forward pass of ``example`` (divided by batch)."""
+    xbs = crossbars(model)
+    for _, xb in xbs:
+        xb.mvm_count = 0
+    was = model.training
+    model.eval()
+    cal = [(xb, xb.calibrating) for _, xb in xbs]
+    try:
+        for xb, _ in cal:
+            xb.calibrating = "dac"  # float path: no calibration needed to count
+            xb.dac.observing = False
+        model(example)
+    finally:
+        for xb, c in cal:
+            xb.calibrating = c
+        model.train(was)
+    n = example.shape[0]
+    return {name: xb.mvm_count // n for name, xb in xbs}
+
+
+class Recalibrate(Callback):
+    """QAT helper for :func:`noisyhw.train.fit`: calibrates the converters when training starts
+    and again after every epoch (the ranges follow the weights as they change)."""
+
+    def __init__(self, data: Dataset | torch.Tensor, batches: int = 4, batch_size: int = 256):
+        self.data, self.batches, self.batch_size = data, batches, batch_size
+
+    def _run(self, model: nn.Module) -> None:
+        learned = any(xb.dac.learned for _, xb in crossbars(model))
+        phases = ("adc",) if learned else ("dac", "adc")
+        calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size,
+                  phases=phases)
+
+    def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        convs = [c for _, xb in crossbars(model) for c in (xb.dac, xb.adc) if c.bits is not None]
+        if not all(bool(c.calibrated) for c in convs):
+            calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size)
+
+    def on_epoch_end(self, epoch: int, model: nn.Module, metrics: dict[str, float]) -> None:
+        self._run(model)

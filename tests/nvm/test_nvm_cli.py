@@ -1,0 +1,73 @@
+"""``noisyhw nvm`` commands: energy end to end, a tiny sweep on digits, bad input."""
+
+import json
+
+import pytest
+
+from noisyhw.cli import main
+
+
+def test_energy_command_writes_table_and_plots(tmp_path):
+    out = tmp_path / "e"
+    assert main(["nvm", "energy", "--hidden", "32", "--sweep-bits", "2,4", "--out", str(out),
+                 "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    kinds = {r["kind"] for r in res["rows"]}
+    assert {"NVM", "GPU", "FPGA", "ASIC"} <= kinds
+    assert [r["bits"] for r in res["bits_sweep"]] == [2, 4]
+    assert res["bits_sweep"][0]["ops_per_j"] > res["bits_sweep"][1]["ops_per_j"]
+    assert (out / "ops_per_j_vs_bits.png").is_file() and (out / "report.html").is_file()
+
+
+def test_energy_with_custom_parameter_file(tmp_path):
+    p = tmp_path / "p.toml"
+    p.write_text("[array]\nrows = 64\ncols = 64\n")
+    out = tmp_path / "e"
+    assert main(["nvm", "energy", "--params", str(p), "--hidden", "16", "--sweep-bits", "4",
+                 "--out", str(out), "--quiet"]) == 0
+    layers = json.loads((out / "results.json").read_text())["layers"]
+    assert all(lyr["arrays"] >= 1 for lyr in layers)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["nvm", "energy", "--bits", "0"],
+        ["nvm", "energy", "--params", "/nonexistent.toml"],
+        ["nvm", "sweep", "--bits", "a,b"],
+        ["nvm", "sweep", "--prog-noise", "-0.1"],
+        ["nvm", "sweep", "--task", "speech"],
+        ["nvm", "sweep", "--qat", "maybe"],
+        ["nvm", "train", "--on-off", "0.5"],
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+
+
+def test_tiny_sweep_on_digits_runs_and_resumes(tmp_path, monkeypatch):
+    # digits (8 steps of 8): float, 2/4-bit PTQ + 4-bit QAT and one noise level, in seconds
+    import noisyhw.data as D
+    from noisyhw.errors import DataError
+
+    def no_fashion(name, root=None):
+        raise DataError("absent")
+
+    monkeypatch.setattr(D, "locate", no_fashion)
+    out = tmp_path / "s"
+    args = ["nvm", "sweep", "--bits", "2,4", "--hidden", "16", "--n-train", "1000",
+            "--n-test", "200", "--epochs", "6", "--batch-size", "32", "--lr", "1e-2",
+            "--qat-epochs", "1", "--prog-noise", "0,0.2",
+            "--read-noise", "", "--adc-noise", "1", "--repeats", "2", "--out", str(out),
+            "--quiet"]
+    assert main(args) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    stages = [r["stage"] for r in rows]
+    assert stages.count("float") == 1 and stages.count("bits") == 4 and stages.count("noise") == 6
+    flt = next(r for r in rows if r["stage"] == "float")["accuracy"]
+    assert flt > 0.5  # the float LSTM learned digits
+    assert (out / "accuracy_vs_bits.png").is_file() and (out / "accuracy_vs_prog_noise.png").is_file()
+    assert main(args) == 0  # resume: nothing left to run, same rows
+    assert json.loads((out / "results.json").read_text())["rows"] == rows
