@@ -125,5 +125,7 @@ def run(batch: int = 128, votes: int = 8, vote_batch: int = 64) -> dict:
 
 if __name__ == "__main__":
     for fig in run()["figures"]:
-        print(f"{fig['name']}: {fig['value']:.1f} {fig['unit']} (baseline {fig['baseline']:.1f}), "
-              f"ratio {fig['ratio']:.3f} target {fig['target']}")
+        print(
+            f"{fig['name']}: {fig['value']:.1f} {fig['unit']} (baseline {fig['baseline']:.1f}), "
+            f"ratio {fig['ratio']:.3f} target {fig['target']}"
+        )

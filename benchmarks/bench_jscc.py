@@ -60,20 +60,27 @@ def run(quick: bool = False) -> dict:
     secs = {}
     for name, dec in decs.items():
         s0 = 0 if name.startswith("scl") else oov
+
         def call(dec=dec, s0=s0):
             return dec.decode_list(llr, state0=None if dec.source is None else s0)
+
         call()  # warm-up (compilation)
         secs[name] = _time(call)
     out = {f"{k}_kbps": round(frames * 120 / v / 1e3, 1) for k, v in secs.items()}
-    out.update({
-        "joint_over_scl": round(secs["joint"] / secs["scl"], 3),
-        "joint_prune_over_scl": round(secs["joint_prune"] / secs["scl"], 3),
-        "joint_over_scl_same_schedule": round(secs["joint"] / secs["scl_no_rate1"], 3),
-        "joint_over_scl_hook": round(secs["joint"] / secs["scl_hook"], 3),
-        "scl_hook_over_scl": round(secs["scl_hook"] / secs["scl"], 3),
-        "frames": frames, "list_size": L, "dictionary_words": trie.num_words,
-        "trie_nodes": trie.n_nodes, "target_joint_over_scl": 1.5,
-    })
+    out.update(
+        {
+            "joint_over_scl": round(secs["joint"] / secs["scl"], 3),
+            "joint_prune_over_scl": round(secs["joint_prune"] / secs["scl"], 3),
+            "joint_over_scl_same_schedule": round(secs["joint"] / secs["scl_no_rate1"], 3),
+            "joint_over_scl_hook": round(secs["joint"] / secs["scl_hook"], 3),
+            "scl_hook_over_scl": round(secs["scl_hook"] / secs["scl"], 3),
+            "frames": frames,
+            "list_size": L,
+            "dictionary_words": trie.num_words,
+            "trie_nodes": trie.n_nodes,
+            "target_joint_over_scl": 1.5,
+        }
+    )
     return out
 
 

@@ -52,8 +52,9 @@ def run() -> dict:
     v = torch.randn(n, h)
     p = noisy.xbar_hh[0].prepare(w, noisy=True)
     with torch.no_grad():
-        t_out = _time(lambda: xb.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t)
-                      * torch.randn(n, 4 * h))
+        t_out = _time(
+            lambda: xb.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t) * torch.randn(n, 4 * h)
+        )
         g = torch.randn(n, 4 * h, h)
         t_per_vec = _time(lambda: torch.einsum("nh,noh->no", v, p.w_q + 0.05 * g * p.w_q.abs()), 3)
     vectors = n * t

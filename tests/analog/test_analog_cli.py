@@ -29,9 +29,29 @@ def test_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
 
 def test_tiny_sweep_runs_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["noise", "sweep", "--dataset", "digits", "--model", "mlp", "--epochs", "2",
-            "--finetune-epochs", "1", "--modes", "fixed,relative", "--train-snrs", "0,-2..4",
-            "--test-snrs", "0,10", "--votes", "1,3", "--out", str(out), "--quiet"]
+    argv = [
+        "noise",
+        "sweep",
+        "--dataset",
+        "digits",
+        "--model",
+        "mlp",
+        "--epochs",
+        "2",
+        "--finetune-epochs",
+        "1",
+        "--modes",
+        "fixed,relative",
+        "--train-snrs",
+        "0,-2..4",
+        "--test-snrs",
+        "0,10",
+        "--votes",
+        "1,3",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(argv) == 0
     res = json.loads((out / "results.json").read_text())
     assert len(res["rows"]) == 2 * 3 * 2 * 2

@@ -31,9 +31,11 @@ def _db(x: float) -> float:
 def _signal(n=2000, c=500, seed=0):
     g = torch.Generator().manual_seed(seed)
     # uneven scales per sample and per output, so the granularities give different sigmas
-    return torch.randn(n, c, generator=g) * torch.linspace(0.2, 3.0, c) * torch.linspace(
-        0.5, 2.0, n
-    )[:, None]
+    return (
+        torch.randn(n, c, generator=g)
+        * torch.linspace(0.2, 3.0, c)
+        * torch.linspace(0.5, 2.0, n)[:, None]
+    )
 
 
 @pytest.mark.parametrize("snr", [-5.0, 0.0, 10.0, 20.0])
@@ -46,11 +48,15 @@ def test_relative_layer_snr_within_0p2_db(snr):
 
 def test_relative_sample_and_output_granularity_per_unit():
     z = _signal(n=200, c=20000)
-    out = apply_noise(z, NoiseSpec(3.0, granularity="sample"), NoisePoint(), torch.Generator().manual_seed(2))
+    out = apply_noise(
+        z, NoiseSpec(3.0, granularity="sample"), NoisePoint(), torch.Generator().manual_seed(2)
+    )
     per_sample = 10 * torch.log10(z.square().mean(1) / (out - z).square().mean(1))
     assert (per_sample - 3.0).abs().max() < 0.2
     z = _signal(n=20000, c=50)
-    out = apply_noise(z, NoiseSpec(3.0, granularity="output"), NoisePoint(), torch.Generator().manual_seed(3))
+    out = apply_noise(
+        z, NoiseSpec(3.0, granularity="output"), NoisePoint(), torch.Generator().manual_seed(3)
+    )
     per_out = 10 * torch.log10(z.square().mean(0) / (out - z).square().mean(0))
     assert (per_out - 3.0).abs().max() < 0.2
     # channel dim 1 (conv layout)
@@ -63,7 +69,9 @@ def test_relative_sample_and_output_granularity_per_unit():
 @pytest.mark.parametrize("snr", [0.0, 12.0])
 def test_fullscale_snr_against_peak(snr):
     z = _signal()
-    out = apply_noise(z, NoiseSpec(snr, mode="fullscale"), NoisePoint(), torch.Generator().manual_seed(4))
+    out = apply_noise(
+        z, NoiseSpec(snr, mode="fullscale"), NoisePoint(), torch.Generator().manual_seed(4)
+    )
     peak_power = float(z.abs().max()) ** 2
     assert abs(_db(peak_power / (out - z).square().mean()) - snr) < 0.2
     # mean-power SNR is below the nominal by the crest factor
@@ -73,7 +81,9 @@ def test_fullscale_snr_against_peak(snr):
 def test_groups_measure_power_per_replica():
     z = _signal(n=1000, c=200)
     both = torch.cat([z, 10 * z])
-    out = apply_noise(both, NoiseSpec(0.0), NoisePoint(), torch.Generator().manual_seed(5), groups=2)
+    out = apply_noise(
+        both, NoiseSpec(0.0), NoisePoint(), torch.Generator().manual_seed(5), groups=2
+    )
     n1, n2 = (out - both)[:1000], (out - both)[1000:]
     assert abs(_db(n2.square().mean() / n1.square().mean()) - 20.0) < 0.2
     with pytest.raises(ParameterError, match="groups"):

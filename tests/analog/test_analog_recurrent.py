@@ -45,7 +45,10 @@ def test_noise_off_equals_torch(cell, cfg):
     assert _close(out_r, out_n)
     if cell == "lstm":
         assert _close(st_r[0], st_n[0]) and _close(st_r[1], st_n[1])
-        hx = (torch.randn(cfg["num_layers"] * dirs, 5, 11), torch.randn(cfg["num_layers"] * dirs, 5, 11))
+        hx = (
+            torch.randn(cfg["num_layers"] * dirs, 5, 11),
+            torch.randn(cfg["num_layers"] * dirs, 5, 11),
+        )
     else:
         assert _close(st_r, st_n)
         hx = torch.randn(cfg["num_layers"] * dirs, 5, 11)
@@ -62,7 +65,9 @@ def test_noise_off_equals_torch(cell, cfg):
         assert torch.allclose(g, p.grad, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("cls,torch_cls", [(NoisyRNN, nn.RNN), (NoisyLSTM, nn.LSTM), (NoisyGRU, nn.GRU)])
+@pytest.mark.parametrize(
+    "cls,torch_cls", [(NoisyRNN, nn.RNN), (NoisyLSTM, nn.LSTM), (NoisyGRU, nn.GRU)]
+)
 def test_state_dicts_load_both_ways_and_unbatched(cls, torch_cls):
     torch.manual_seed(1)
     ref = torch_cls(4, 6, num_layers=2)

@@ -102,7 +102,13 @@ def test_noise_training_callback_curriculum_and_range():
     with pytest.raises(ParameterError):
         NoiseTraining(NoiseSpec(0.0), snr_range=(3.0, 1.0))
     with pytest.raises(ParameterError, match="calibration"):
-        fit(_mlp(), train, None, TrainConfig(epochs=1), callbacks=[NoiseTraining(NoiseSpec(0.0, mode="fixed"))])
+        fit(
+            _mlp(),
+            train,
+            None,
+            TrainConfig(epochs=1),
+            callbacks=[NoiseTraining(NoiseSpec(0.0, mode="fixed"))],
+        )
 
 
 class _Crash(NoiseTraining):
@@ -122,7 +128,13 @@ def test_noise_training_fixed_mode_and_resume(tmp_path):
     train = data.load("digits", "train").subset(200)
     cfg = TrainConfig(epochs=3, batch_size=50, seed=0)
     model = _mlp()
-    fit(model, train, None, cfg, callbacks=[NoiseTraining(NoiseSpec(0.0, mode="fixed"), calibration=train)])
+    fit(
+        model,
+        train,
+        None,
+        cfg,
+        callbacks=[NoiseTraining(NoiseSpec(0.0, mode="fixed"), calibration=train)],
+    )
     assert all(p.ref for p in get_noise(model).points.values())
     # resume after a kill draws the same SNRs and the same noise: equal to an uninterrupted run
     ref = _mlp()
@@ -176,12 +188,16 @@ def test_substitute_learns_target_labels_not_true_labels():
 
 def test_transfer_attack_and_adversarial_training():
     target, train, test = _trained_digits(0)
-    sub = train_substitute(target, train.subset(600, seed=3), _mlp(7), TrainConfig(epochs=10, batch_size=64, lr=3e-3))
+    sub = train_substitute(
+        target, train.subset(600, seed=3), _mlp(7), TrainConfig(epochs=10, batch_size=64, lr=3e-3)
+    )
     _, res = transfer_attack(target, sub, test, "fgsm", 0.15)
     assert res.adv_acc < res.clean_acc - 0.1 and 0 < res.transfer_rate <= 1
     adv_model = _mlp(0)
     loss = AdversarialLoss(adv_model, "fgsm", 0.15)
-    fit(adv_model, train, test, TrainConfig(epochs=10, batch_size=64, lr=3e-3, seed=0), loss_fn=loss)
+    fit(
+        adv_model, train, test, TrainConfig(epochs=10, batch_size=64, lr=3e-3, seed=0), loss_fn=loss
+    )
     loss.close()
     _, res_adv = transfer_attack(adv_model.eval(), sub, test, "fgsm", 0.15)
     assert res_adv.adv_acc > res.adv_acc

@@ -6,21 +6,51 @@ import json
 
 from noisyhw.cli import main
 
-PROSE = ("It was the best of times, it was the worst of times; it was the age of wisdom, it was "
-         "the age of foolishness. We had everything before us, we had nothing before us. ") * 40
+PROSE = (
+    "It was the best of times, it was the worst of times; it was the age of wisdom, it was "
+    "the age of foolishness. We had everything before us, we had nothing before us. "
+) * 40
 
 
 def test_polar_text_cli(tmp_path):
     corpus = tmp_path / "prose.txt"
     corpus.write_text(PROSE)
     words = tmp_path / "words.txt"
-    words.write_text("\n".join(sorted(set(PROSE.lower().replace(",", " ").replace(";", " ")
-                                          .replace(".", " ").split()))))
+    words.write_text(
+        "\n".join(
+            sorted(set(PROSE.lower().replace(",", " ").replace(";", " ").replace(".", " ").split()))
+        )
+    )
     out = tmp_path / "run"
-    args = ["polar", "text-study", "--corpus", str(corpus), "--dictionary", str(words), "--ebn0",
-            "0,3", "--list", "4", "--n", "64", "--k", "30", "--crc", "crc6", "--schemes",
-            "cascl,joint,adaptive", "--streams", "4", "--blocks", "3", "--chunks", "1",
-            "--out", str(out), "--quiet"]
+    args = [
+        "polar",
+        "text-study",
+        "--corpus",
+        str(corpus),
+        "--dictionary",
+        str(words),
+        "--ebn0",
+        "0,3",
+        "--list",
+        "4",
+        "--n",
+        "64",
+        "--k",
+        "30",
+        "--crc",
+        "crc6",
+        "--schemes",
+        "cascl,joint,adaptive",
+        "--streams",
+        "4",
+        "--blocks",
+        "3",
+        "--chunks",
+        "1",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     res = json.loads((out / "results.json").read_text())
     assert {r["scheme"] for r in res["rows"]} == {"cascl", "joint", "adaptive"}
@@ -34,6 +64,11 @@ def test_polar_text_cli_bad_input(tmp_path):
     corpus = tmp_path / "prose.txt"
     corpus.write_text(PROSE)
     base = ["polar", "text-study", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
-    for extra in (["--k", "31"], ["--schemes", "nope"], ["--list", "0"],
-                  ["--dictionary", str(tmp_path / "missing.txt")], ["--ebn0", "x"]):
+    for extra in (
+        ["--k", "31"],
+        ["--schemes", "nope"],
+        ["--list", "0"],
+        ["--dictionary", str(tmp_path / "missing.txt")],
+        ["--ebn0", "x"],
+    ):
         assert main([*base, *extra, "--out", str(tmp_path / "o")]) == 2, extra

@@ -12,14 +12,16 @@ from noisyhw.codes.text import ALPHABETS, Trie
 from noisyhw.errors import ParameterError
 
 A27 = ALPHABETS["a27"]
-TEXT = ("the quick brown fox jumps over the lazy dog and then the dog sleeps while the fox "
-        "runs into the green forest where many other animals live in peace under tall trees ")
+TEXT = (
+    "the quick brown fox jumps over the lazy dog and then the dog sleeps while the fox "
+    "runs into the green forest where many other animals live in peace under tall trees "
+)
 
 
 def _streams(text: str, S: int, B: int, k: int) -> np.ndarray:
     bits = A27.text_to_bits(text * 20)
     span = B * k
-    return np.stack([bits[s * span:(s + 1) * span] for s in range(S)]).reshape(S, B, k)
+    return np.stack([bits[s * span : (s + 1) * span] for s in range(S)]).reshape(S, B, k)
 
 
 def _valid_stream(trie: Trie, bits: np.ndarray) -> bool:

@@ -9,8 +9,12 @@ from noisyhw.cli import main
 
 def test_energy_command_writes_table_and_plots(tmp_path):
     out = tmp_path / "e"
-    assert main(["nvm", "energy", "--hidden", "32", "--sweep-bits", "2,4", "--out", str(out),
-                 "--quiet"]) == 0
+    assert (
+        main(
+            ["nvm", "energy", "--hidden", "32", "--sweep-bits", "2,4", "--out", str(out), "--quiet"]
+        )
+        == 0
+    )
     res = json.loads((out / "results.json").read_text())
     kinds = {r["kind"] for r in res["rows"]}
     assert {"NVM", "GPU", "FPGA", "ASIC"} <= kinds
@@ -23,8 +27,24 @@ def test_energy_with_custom_parameter_file(tmp_path):
     p = tmp_path / "p.toml"
     p.write_text("[array]\nrows = 64\ncols = 64\n")
     out = tmp_path / "e"
-    assert main(["nvm", "energy", "--params", str(p), "--hidden", "16", "--sweep-bits", "4",
-                 "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "nvm",
+                "energy",
+                "--params",
+                str(p),
+                "--hidden",
+                "16",
+                "--sweep-bits",
+                "4",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     layers = json.loads((out / "results.json").read_text())["layers"]
     assert all(lyr["arrays"] >= 1 for lyr in layers)
 
@@ -57,17 +77,45 @@ def test_tiny_sweep_on_digits_runs_and_resumes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(D, "locate", no_fashion)
     out = tmp_path / "s"
-    args = ["nvm", "sweep", "--bits", "2,4", "--hidden", "16", "--n-train", "1000",
-            "--n-test", "200", "--epochs", "6", "--batch-size", "32", "--lr", "1e-2",
-            "--qat-epochs", "1", "--prog-noise", "0,0.2",
-            "--read-noise", "", "--adc-noise", "1", "--repeats", "2", "--out", str(out),
-            "--quiet"]
+    args = [
+        "nvm",
+        "sweep",
+        "--bits",
+        "2,4",
+        "--hidden",
+        "16",
+        "--n-train",
+        "1000",
+        "--n-test",
+        "200",
+        "--epochs",
+        "6",
+        "--batch-size",
+        "32",
+        "--lr",
+        "1e-2",
+        "--qat-epochs",
+        "1",
+        "--prog-noise",
+        "0,0.2",
+        "--read-noise",
+        "",
+        "--adc-noise",
+        "1",
+        "--repeats",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main(args) == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     stages = [r["stage"] for r in rows]
     assert stages.count("float") == 1 and stages.count("bits") == 4 and stages.count("noise") == 6
     flt = next(r for r in rows if r["stage"] == "float")["accuracy"]
     assert flt > 0.5  # the float LSTM learned digits
-    assert (out / "accuracy_vs_bits.png").is_file() and (out / "accuracy_vs_prog_noise.png").is_file()
+    assert (out / "accuracy_vs_bits.png").is_file() and (
+        out / "accuracy_vs_prog_noise.png"
+    ).is_file()
     assert main(args) == 0  # resume: nothing left to run, same rows
     assert json.loads((out / "results.json").read_text())["rows"] == rows

@@ -71,8 +71,14 @@ def test_weight_only_quantization_matches_an_independent_computation():
 def test_dac_and_adc_quantize_inputs_and_outputs():
     torch.manual_seed(3)
     lin = nn.Linear(16, 5)
-    spec = QuantSpec(weight_bits=None, dac_bits=3, adc_bits=2, adc_granularity="layer",
-                     adc_percentile=100.0, dac_percentile=100.0)
+    spec = QuantSpec(
+        weight_bits=None,
+        dac_bits=3,
+        adc_bits=2,
+        adc_granularity="layer",
+        adc_percentile=100.0,
+        dac_percentile=100.0,
+    )
     xl = CrossbarLinear.from_float(lin, spec)
     x = torch.randn(400, 16)
     calibrate(xl, x)
@@ -128,8 +134,14 @@ def test_programming_noise_statistics():
 def test_read_noise_output_std_matches_device_model(ratio):
     # Monte Carlo over devices: each device reads G (1 + read_noise * N(0, 1)).
     torch.manual_seed(5)
-    spec = QuantSpec(weight_bits=3, dac_bits=None, adc_bits=None, read_noise=0.1,
-                     on_off_ratio=ratio, weight_granularity="layer")
+    spec = QuantSpec(
+        weight_bits=3,
+        dac_bits=None,
+        adc_bits=None,
+        read_noise=0.1,
+        on_off_ratio=ratio,
+        weight_granularity="layer",
+    )
     w = torch.randn(3, 6)
     x = torch.randn(1, 6)
     xl = CrossbarLinear(6, 3, bias=False, spec=spec).eval()
@@ -143,7 +155,9 @@ def test_read_noise_output_std_matches_device_model(ratio):
     draws = torch.randn(4000, 2, 3, 6)
     wn = gp * (1 + 0.1 * draws[:, 0]) - gn * (1 + 0.1 * draws[:, 1])
     mc = (wn @ x[0]).std(dim=0)
-    assert torch.allclose(ys.mean(0), x[0] @ wq.t(), atol=4 * float(mc.max()) / math.sqrt(20000) + 1e-6)
+    assert torch.allclose(
+        ys.mean(0), x[0] @ wq.t(), atol=4 * float(mc.max()) / math.sqrt(20000) + 1e-6
+    )
     # std estimates from 20000 / 4000 samples agree within ~5 sigma (~6%)
     assert torch.allclose(ys.std(0), mc, rtol=0.06)
 

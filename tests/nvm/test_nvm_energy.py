@@ -116,8 +116,10 @@ def test_reference_table_and_custom_file(tmp_path):
     rows = reference_table(estimate([LayerShape("l", 64, 64, 1)]))
     assert rows[0]["kind"] == "NVM" and all("nvm_energy_gain" in r for r in rows[1:])
     f = tmp_path / "refs.toml"
-    f.write_text('[[device]]\nname="X"\nkind="GPU"\nops_per_s=2e12\npower_w=4.0\narea_mm2=100.0\n'
-                 'source="made up"\n')
+    f.write_text(
+        '[[device]]\nname="X"\nkind="GPU"\nops_per_s=2e12\npower_w=4.0\narea_mm2=100.0\n'
+        'source="made up"\n'
+    )
     (row,) = reference_table(path=f)
     assert math.isclose(row["ops_per_j"], 5e11) and math.isclose(row["ops_per_s_per_mm2"], 2e10)
 

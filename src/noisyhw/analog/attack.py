@@ -101,7 +101,12 @@ class AdversarialLoss:
     """
 
     def __init__(
-        self, model: nn.Module, method: str = "fgsm", eps: float = 0.1, weight: float = 0.5, **kw: Any
+        self,
+        model: nn.Module,
+        method: str = "fgsm",
+        eps: float = 0.1,
+        weight: float = 0.5,
+        **kw: Any,
     ) -> None:
         self.model = model
         self.method = check_choice("method", method, ATTACKS)
@@ -158,7 +163,9 @@ def train_substitute(
     from ..data import ArrayDataset
 
     if not isinstance(pool, ArrayDataset):
-        raise ParameterError("pool", "must be an ArrayDataset of attacker inputs", type(pool).__name__)
+        raise ParameterError(
+            "pool", "must be an ArrayDataset of attacker inputs", type(pool).__name__
+        )
     labels = label_with(target, pool.x)
     ds = ArrayDataset(pool.x, labels, pool.classes)
     fit(substitute, ds, None, config or TrainConfig(epochs=3), description="substitute")
@@ -191,7 +198,9 @@ def transfer_attack(
     fraction of examples the target got right clean and wrong adversarially.
     """
     check_choice("method", method, ATTACKS)
-    advs = [perturb(substitute, x, y, method, eps, **kw) for x, y in iterate_batches(data, batch_size)]
+    advs = [
+        perturb(substitute, x, y, method, eps, **kw) for x, y in iterate_batches(data, batch_size)
+    ]
     x_adv = torch.cat(advs)
     clean_pred, adv_pred = label_with(target, data.x), label_with(target, x_adv)
     sub_pred = label_with(substitute, x_adv)
@@ -207,12 +216,22 @@ def transfer_attack(
 
 
 def robust_accuracy(
-    target: nn.Module, x: torch.Tensor, y: torch.Tensor, *, votes: int = 1, method: str = "mean",
+    target: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    votes: int = 1,
+    method: str = "mean",
     seed: int | None = 0,
 ) -> float:
     """Accuracy of ``target`` (noisy or not; ``votes`` noisy passes) on inputs ``x``."""
     from ..data import ArrayDataset
     from .vote import noisy_accuracy
 
-    return noisy_accuracy(target, ArrayDataset(x, y, [str(i) for i in range(int(y.max()) + 1)]),
-                          votes, method, seed=seed)
+    return noisy_accuracy(
+        target,
+        ArrayDataset(x, y, [str(i) for i in range(int(y.max()) + 1)]),
+        votes,
+        method,
+        seed=seed,
+    )

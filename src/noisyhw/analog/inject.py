@@ -97,7 +97,9 @@ class _LayerHook:
 
     def _on(self) -> bool:
         ctx = self.ctx
-        return self.point.calibrating or (ctx.enabled and ctx.spec.active and self.kind in ctx.spec.targets)
+        return self.point.calibrating or (
+            ctx.enabled and ctx.spec.active and self.kind in ctx.spec.targets
+        )
 
     def pre(self, module: nn.Module, args: tuple) -> tuple | None:
         spec = self.ctx.spec
@@ -105,8 +107,18 @@ class _LayerHook:
             return None
         x = args[0]
         gen = self.ctx.generator(x.device)
-        return (apply_noise(x, spec, self.point, gen, site="in", channel_dim=self._cdim(),
-                            groups=self.ctx.groups), *args[1:])
+        return (
+            apply_noise(
+                x,
+                spec,
+                self.point,
+                gen,
+                site="in",
+                channel_dim=self._cdim(),
+                groups=self.ctx.groups,
+            ),
+            *args[1:],
+        )
 
     def post(self, module: nn.Module, args: tuple, out: torch.Tensor) -> torch.Tensor | None:
         if not self._on():
@@ -121,7 +133,9 @@ class _LayerHook:
             dw = apply_noise(w, spec, self.point, gen, site="weight") - w
             if spec.weight_snr_db != math.inf:
                 x = args[0]
-                extra = F.linear(x, dw) if self.kind == "linear" else module._conv_forward(x, dw, None)
+                extra = (
+                    F.linear(x, dw) if self.kind == "linear" else module._conv_forward(x, dw, None)
+                )
                 out = out + extra
         return apply_noise(out, spec, self.point, gen, channel_dim=self._cdim(), groups=ctx.groups)
 
@@ -141,7 +155,9 @@ def _require(model: nn.Module) -> NoiseContext:
     return ctx
 
 
-def inject_noise(model: nn.Module, spec: NoiseSpec | None = None, *, seed: int | None = None) -> nn.Module:
+def inject_noise(
+    model: nn.Module, spec: NoiseSpec | None = None, *, seed: int | None = None
+) -> nn.Module:
     """Make every analog product of ``model`` noisy (in place); return ``model``.
 
     Targets ``spec.targets`` among: ``linear`` (nn.Linear), ``conv`` (nn.Conv1d/2d/3d) and
@@ -241,7 +257,9 @@ def _batches(data: Any, batch_size: int, max_batches: int | None) -> Iterator[to
         items: Iterable[Any] = data.split(batch_size)
     elif hasattr(data, "x") and isinstance(data.x, torch.Tensor):
         items = data.x.split(batch_size)
-    elif isinstance(data, torch.utils.data.Dataset) and not isinstance(data, torch.utils.data.IterableDataset):
+    elif isinstance(data, torch.utils.data.Dataset) and not isinstance(
+        data, torch.utils.data.IterableDataset
+    ):
         items = torch.utils.data.DataLoader(data, batch_size=batch_size)
     else:
         items = data
@@ -294,7 +312,9 @@ def calibrate(
 
 
 @torch.no_grad()
-def measure_snr(model: nn.Module, x: torch.Tensor, *, seed: int | None = None) -> list[dict[str, Any]]:
+def measure_snr(
+    model: nn.Module, x: torch.Tensor, *, seed: int | None = None
+) -> list[dict[str, Any]]:
     """Run one noisy forward of batch ``x``; return the effective SNR (dB) each point saw.
 
     One row per noise point (``layer``): ``snr_db`` of the product outputs

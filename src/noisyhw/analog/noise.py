@@ -97,7 +97,9 @@ class NoiseSpec:
         for name in ("snr_db", "input_snr_db", "weight_snr_db"):
             object.__setattr__(self, name, check_float(name, getattr(self, name), allow_inf=True))
             if getattr(self, name) == -math.inf:
-                raise ParameterError(name, "must be a finite number of dB or inf (no noise)", "-inf")
+                raise ParameterError(
+                    name, "must be a finite number of dB or inf (no noise)", "-inf"
+                )
         check_choice("mode", self.mode, MODES)
         check_choice("granularity", self.granularity, GRANULARITIES)
         if self.mode == "fixed" and self.granularity == "sample":
@@ -275,7 +277,9 @@ def apply_noise(
             ref = ref.to(device=z.device, dtype=z.dtype)
             if gran == "output" and ref.numel() != zt.shape[-1]:
                 raise ParameterError(
-                    "granularity", "calibration was done with another granularity; recalibrate", gran
+                    "granularity",
+                    "calibration was done with another granularity; recalibrate",
+                    gran,
                 )
             sigma = torch.sqrt(ref * 10.0 ** (-snr / 10.0)).reshape(1, 1, -1)
         elif spec.mode == "fullscale":

@@ -76,7 +76,10 @@ class NoisyRecurrent(nn.Module):
             width = input_size if layer == 0 else hidden_size * dirs
             for d in range(dirs):
                 sfx = self._suffix(layer, d)
-                shapes = {f"weight_ih{sfx}": (gates, width), f"weight_hh{sfx}": (gates, hidden_size)}
+                shapes = {
+                    f"weight_ih{sfx}": (gates, width),
+                    f"weight_hh{sfx}": (gates, hidden_size),
+                }
                 if bias:
                     shapes.update({f"bias_ih{sfx}": (gates,), f"bias_hh{sfx}": (gates,)})
                 for name, shape in shapes.items():
@@ -96,7 +99,9 @@ class NoisyRecurrent(nn.Module):
         """Wrap a torch ``nn.RNN``/``nn.LSTM``/``nn.GRU``, sharing its Parameter objects."""
         cell = _cell_of(module)
         if getattr(module, "proj_size", 0):
-            raise ParameterError("proj_size", "LSTM projections are not supported", module.proj_size)
+            raise ParameterError(
+                "proj_size", "LSTM projections are not supported", module.proj_size
+            )
         kw: dict[str, Any] = {}
         if cell == "rnn":
             kw["nonlinearity"] = module.nonlinearity
@@ -137,19 +142,31 @@ class NoisyRecurrent(nn.Module):
 
     # ------------------------------------------------------------------ forward
     def forward(
-        self, input: torch.Tensor, hx: torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None = None
+        self,
+        input: torch.Tensor,
+        hx: torch.Tensor | tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> tuple[torch.Tensor, Any]:
         if not isinstance(input, torch.Tensor):
-            raise ParameterError("input", "packed sequences are not supported; pass a padded tensor")
+            raise ParameterError(
+                "input", "packed sequences are not supported; pass a padded tensor"
+            )
         if input.dim() not in (2, 3):
-            raise ParameterError("input", "must be (T, F), (T, N, F) or batch_first (N, T, F)", tuple(input.shape))
+            raise ParameterError(
+                "input", "must be (T, F), (T, N, F) or batch_first (N, T, F)", tuple(input.shape)
+            )
         unbatched = input.dim() == 2
-        x = input.unsqueeze(0) if unbatched else (input if self.batch_first else input.transpose(0, 1))
+        x = (
+            input.unsqueeze(0)
+            if unbatched
+            else (input if self.batch_first else input.transpose(0, 1))
+        )
         n = x.shape[0]
         dirs = 2 if self.bidirectional else 1
         h0, c0 = self._initial(hx, n, dirs, unbatched, x)
         ctx = self.noise_ctx
-        noisy = ctx is not None and ctx.enabled and ctx.spec.active and "recurrent" in ctx.spec.targets
+        noisy = (
+            ctx is not None and ctx.enabled and ctx.spec.active and "recurrent" in ctx.spec.targets
+        )
         calibrating = ctx is not None and any(p.calibrating for p in self.points.values())
         hn, cn = [], []
         layer_in = x
@@ -159,7 +176,11 @@ class NoisyRecurrent(nn.Module):
                 idx = layer * dirs + d
                 sfx = self._suffix(layer, d)
                 out, h, c = self._run_direction(
-                    layer_in, sfx, h0[idx], None if c0 is None else c0[idx], reverse=bool(d),
+                    layer_in,
+                    sfx,
+                    h0[idx],
+                    None if c0 is None else c0[idx],
+                    reverse=bool(d),
                     ctx=ctx if (noisy or calibrating) else None,
                 )
                 outs.append(out)
@@ -231,7 +252,9 @@ class NoisyRecurrent(nn.Module):
         hh = self.hidden_size
         for t in steps:
             if dac:
-                gi = F.linear(apply_noise(x[:, t], spec, p_ih, gen, site="in", groups=groups), w_ih, b_ih)
+                gi = F.linear(
+                    apply_noise(x[:, t], spec, p_ih, gen, site="in", groups=groups), w_ih, b_ih
+                )
                 hin = apply_noise(h, spec, p_hh, gen, site="in", groups=groups)
             else:
                 gi, hin = xw[:, t], h

@@ -99,7 +99,8 @@ class NoiseTraining(Callback):
         if self.spec.mode == "fixed" and any(not p.ref for p in ctx.points.values()):
             if self.calibration is None:
                 raise ParameterError(
-                    "calibration", "fixed-mode training needs calibration data (or a calibrated model)"
+                    "calibration",
+                    "fixed-mode training needs calibration data (or a calibrated model)",
                 )
             calibrate(model, self.calibration)
         if self._gen_state is not None:
@@ -114,7 +115,9 @@ class NoiseTraining(Callback):
             set_noise(model, snr_db=self._next_snr())
 
     def on_epoch_end(self, epoch: int, model: nn.Module, metrics: dict[str, float]) -> None:
-        metrics["train_snr_db"] = float(get_noise(model).spec.snr_db) if get_noise(model) else math.inf
+        metrics["train_snr_db"] = (
+            float(get_noise(model).spec.snr_db) if get_noise(model) else math.inf
+        )
         self.epoch = epoch
         if self.curriculum is not None:
             set_noise(model, snr_db=self.snr_for_epoch(epoch))

@@ -135,6 +135,8 @@ def noisy_accuracy(
         ctx.reseed(seed)
     correct = 0
     for s in range(0, len(data.y), batch_size):
-        res = vote(model, data.x[s : s + batch_size], votes, method, max_rows=max(max_rows, batch_size))
+        res = vote(
+            model, data.x[s : s + batch_size], votes, method, max_rows=max(max_rows, batch_size)
+        )
         correct += int((res.pred == data.y[s : s + batch_size]).sum())
     return correct / max(len(data.y), 1)

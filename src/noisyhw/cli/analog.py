@@ -28,18 +28,32 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatasetOpt = Annotated[str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10 ...")]
-ModelOpt = Annotated[str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")]
-NTrainOpt = Annotated[int | None, typer.Option("--n-train", help="Random subset of the training set.")]
+DatasetOpt = Annotated[
+    str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10 ...")
+]
+ModelOpt = Annotated[
+    str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
+]
+NTrainOpt = Annotated[
+    int | None, typer.Option("--n-train", help="Random subset of the training set.")
+]
 NTestOpt = Annotated[int | None, typer.Option("--n-test", help="Random subset of the test set.")]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Epochs of clean training.")]
-FinetuneOpt = Annotated[int, typer.Option("--finetune-epochs", help="Epochs of noise-injected fine-tuning.")]
+FinetuneOpt = Annotated[
+    int, typer.Option("--finetune-epochs", help="Epochs of noise-injected fine-tuning.")
+]
 BatchOpt = Annotated[int, typer.Option("--batch-size")]
 LrOpt = Annotated[float, typer.Option("--lr")]
-GranOpt = Annotated[str, typer.Option("--granularity", help="Signal power per layer, sample or output.")]
-TestSnrOpt = Annotated[str, typer.Option("--test-snrs", help="Test SNRs in dB: list or start:stop:step.")]
+GranOpt = Annotated[
+    str, typer.Option("--granularity", help="Signal power per layer, sample or output.")
+]
+TestSnrOpt = Annotated[
+    str, typer.Option("--test-snrs", help="Test SNRs in dB: list or start:stop:step.")
+]
 VotesOpt = Annotated[str, typer.Option("--votes", help="Vote counts K, e.g. 1,15.")]
-HiddenOpt = Annotated[int | None, typer.Option("--hidden", help="Hidden size of rnn/lstm/gru models.")]
+HiddenOpt = Annotated[
+    int | None, typer.Option("--hidden", help="Hidden size of rnn/lstm/gru models.")
+]
 
 
 def _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden):
@@ -47,11 +61,15 @@ def _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, 
     from ..train import TrainConfig
 
     if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError("--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model)
+        raise ParameterError(
+            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
+        )
     for name, v in (("--n-train", n_train), ("--n-test", n_test), ("--hidden", hidden)):
         if v is not None:
             check_int(name, v, 1)
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=resolve_device(device))
+    cfg = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=resolve_device(device)
+    )
     kw = {"hidden": hidden} if hidden is not None and model in ("rnn", "lstm", "gru") else {}
     ds = default_dataset() if dataset == "auto" else dataset
     job = ClassifierJob(ds, model, n_train, n_test, model_kwargs=kw, config=cfg)
@@ -78,7 +96,9 @@ def _parse_train_snrs(text: str) -> list[Any]:
                 "--train-snrs", "comma-separated dB values, ranges lo..hi or curricula a>b>c", text
             ) from None
         if any(isinstance(v, float) and not math.isfinite(v) for v in _flat(out[-1])):
-            raise ParameterError("--train-snrs", "finite dB values (the clean model is always included)", text)
+            raise ParameterError(
+                "--train-snrs", "finite dB values (the clean model is always included)", text
+            )
     if not out:
         raise ParameterError("--train-snrs", "needs at least one training SNR", text)
     return out
@@ -99,14 +119,21 @@ def sweep(
     batch_size: BatchOpt = 128,
     lr: LrOpt = 1e-3,
     hidden: HiddenOpt = None,
-    modes: Annotated[str, typer.Option("--modes", help="relative, fixed, fullscale (comma list).")] = "fixed,relative",
+    modes: Annotated[
+        str, typer.Option("--modes", help="relative, fixed, fullscale (comma list).")
+    ] = "fixed,relative",
     granularity: GranOpt = "layer",
     train_snrs: Annotated[
-        str, typer.Option("--train-snrs", help="Training SNRs: 0,10; a range -2..4; a curriculum 20>10>0.")
+        str,
+        typer.Option(
+            "--train-snrs", help="Training SNRs: 0,10; a range -2..4; a curriculum 20>10>0."
+        ),
     ] = "0",
     test_snrs: TestSnrOpt = "-5:20:5",
     votes: VotesOpt = "1,15",
-    methods: Annotated[str, typer.Option("--methods", help="mean, majority (comma list).")] = "mean",
+    methods: Annotated[
+        str, typer.Option("--methods", help="mean, majority (comma list).")
+    ] = "mean",
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
@@ -126,28 +153,64 @@ def sweep(
     trains = _parse_train_snrs(train_snrs)
     tests = parse_floats("--test-snrs", test_snrs)
     if any(not math.isfinite(t) for t in tests):
-        raise ParameterError("--test-snrs", "finite dB values (the clean accuracy is drawn as a line)", test_snrs)
+        raise ParameterError(
+            "--test-snrs", "finite dB values (the clean accuracy is drawn as a line)", test_snrs
+        )
     vote_list = parse_ints("--votes", votes, lo=1)
     method_list = parse_strs("--methods", methods, ("mean", "majority"))
     check_int("--finetune-epochs", finetune_epochs, 1)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden)
-    njob = NoiseJob(job, tuple(mode_list), tuple(tuple(t) if isinstance(t, tuple) else t for t in trains),
-                    granularity, finetune_epochs)
+    njob = NoiseJob(
+        job,
+        tuple(mode_list),
+        tuple(tuple(t) if isinstance(t, tuple) else t for t in trains),
+        granularity,
+        finetune_epochs,
+    )
     config = {
-        "dataset": job.dataset, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
-        "finetune_epochs": finetune_epochs, "batch_size": batch_size, "lr": lr, "hidden": hidden,
-        "modes": mode_list, "granularity": granularity, "train_snrs": [snr_label(t) for t in trains],
-        "test_snrs": tests, "votes": vote_list, "methods": method_list, "device": device,
+        "dataset": job.dataset,
+        "model": model,
+        "n_train": n_train,
+        "n_test": n_test,
+        "epochs": epochs,
+        "finetune_epochs": finetune_epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "hidden": hidden,
+        "modes": mode_list,
+        "granularity": granularity,
+        "train_snrs": [snr_label(t) for t in trains],
+        "test_snrs": tests,
+        "votes": vote_list,
+        "methods": method_list,
+        "device": device,
     }
-    run = Run("noise sweep", config, out=out, seed=seed, title=f"noisyhw noise sweep: {model} on {job.dataset}")
+    run = Run(
+        "noise sweep",
+        config,
+        out=out,
+        seed=seed,
+        title=f"noisyhw noise sweep: {model} on {job.dataset}",
+    )
     ctx = prepare_models(njob, run.dir / "models")
-    trials = grid(mode=mode_list, train=["clean", *[snr_label(t) for t in trains]], test_snr_db=tests,
-                  votes=vote_list, method=method_list)
+    trials = grid(
+        mode=mode_list,
+        train=["clean", *[snr_label(t) for t in trains]],
+        test_snr_db=tests,
+        votes=vote_list,
+        method=method_list,
+    )
     rows = run.sweep(eval_trial, trials, context=ctx, workers=workers, description="noise sweep")
     _, eff = report_sweep(run, rows, ctx, f"{model} on {job.dataset}")
-    finish(run, rows, ["mode", "train", "test_snr_db", "votes", "method", "accuracy", "eff_snr_db"],
-           title=f"clean accuracy {ctx['clean_acc']:.4f}", clean_accuracy=ctx["clean_acc"],
-           effective_snr=eff, histories=ctx["histories"])
+    finish(
+        run,
+        rows,
+        ["mode", "train", "test_snr_db", "votes", "method", "accuracy", "eff_snr_db"],
+        title=f"clean accuracy {ctx['clean_acc']:.4f}",
+        clean_accuracy=ctx["clean_acc"],
+        effective_snr=eff,
+        histories=ctx["histories"],
+    )
 
 
 @app.command()
@@ -164,7 +227,10 @@ def train(
     mode: Annotated[str, typer.Option("--mode", help="relative, fixed or fullscale.")] = "fixed",
     granularity: GranOpt = "layer",
     snr: Annotated[
-        str, typer.Option("--snr", help="Training SNR in dB, a range lo..hi (per batch) or a curriculum a>b>c.")
+        str,
+        typer.Option(
+            "--snr", help="Training SNR in dB, a range lo..hi (per batch) or a curriculum a>b>c."
+        ),
     ] = "0",
     test_snrs: TestSnrOpt = "-5:20:5",
     votes: Annotated[int, typer.Option("--votes", help="Votes for the voted curve.")] = 15,
@@ -187,25 +253,54 @@ def train(
     NoiseSpec(0.0, mode=mode, granularity=granularity)  # e.g. fixed + sample is refused here
     (train_snr,) = _parse_train_snrs(snr) if "," not in snr else (None,)
     if train_snr is None:
-        raise ParameterError("--snr", "one SNR, range or curriculum (use `noise sweep` for several)", snr)
+        raise ParameterError(
+            "--snr", "one SNR, range or curriculum (use `noise sweep` for several)", snr
+        )
     check_int("--votes", votes, 1)
     check_int("--finetune-epochs", finetune_epochs, 1)
     tests = parse_floats("--test-snrs", test_snrs)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden)
     label = snr_label(train_snr)
     njob = NoiseJob(job, (mode,), (train_snr,), granularity, finetune_epochs)
-    config = {"dataset": job.dataset, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
-              "finetune_epochs": finetune_epochs, "mode": mode, "granularity": granularity, "snr": label,
-              "test_snrs": tests, "votes": votes, "device": device, "batch_size": batch_size, "lr": lr}
-    run = Run("noise train", config, out=out, seed=seed, title=f"noisyhw noise train: {model} at {label}")
+    config = {
+        "dataset": job.dataset,
+        "model": model,
+        "n_train": n_train,
+        "n_test": n_test,
+        "epochs": epochs,
+        "finetune_epochs": finetune_epochs,
+        "mode": mode,
+        "granularity": granularity,
+        "snr": label,
+        "test_snrs": tests,
+        "votes": votes,
+        "device": device,
+        "batch_size": batch_size,
+        "lr": lr,
+    }
+    run = Run(
+        "noise train", config, out=out, seed=seed, title=f"noisyhw noise train: {model} at {label}"
+    )
     ctx = prepare_models(njob, run.dir / "models")
     key = f"{mode}:{label}"
-    save_checkpoint(run.dir / "noisy.pt", {
-        "model_name": model, "model_kwargs": job.model_kwargs, "input_shape": ctx["meta"]["input_shape"],
-        "num_classes": ctx["meta"]["num_classes"], "dataset": job.dataset, "sequence": job.sequence,
-        "state_dict": ctx["states"][key], "noise": {"mode": mode, "granularity": granularity,
-                                                     "train_snr": label, "refs": ctx["refs"]},
-    })
+    save_checkpoint(
+        run.dir / "noisy.pt",
+        {
+            "model_name": model,
+            "model_kwargs": job.model_kwargs,
+            "input_shape": ctx["meta"]["input_shape"],
+            "num_classes": ctx["meta"]["num_classes"],
+            "dataset": job.dataset,
+            "sequence": job.sequence,
+            "state_dict": ctx["states"][key],
+            "noise": {
+                "mode": mode,
+                "granularity": granularity,
+                "train_snr": label,
+                "refs": ctx["refs"],
+            },
+        },
+    )
     rows = []
     for t in ("clean", label):
         for s in tests:
@@ -215,15 +310,36 @@ def train(
     sec = run.section(f"{model} on {job.dataset}, noise-trained at {label} ({mode} SNR)")
     hist = ctx["histories"][key]
     if hist:
-        sec.image(line_plot(hist, "epoch", "train_acc", run.plot_path("finetune.png"),
-                            title="noise-injected fine-tuning (noisy training accuracy)"))
-    sec.image(line_plot(rows, "test_snr_db", "accuracy", run.plot_path("accuracy_vs_snr.png"),
-                        hue=("train", "votes"), xlabel="test SNR (dB)", hlines={"clean": ctx["clean_acc"]},
-                        title=f"{mode} SNR"))
+        sec.image(
+            line_plot(
+                hist,
+                "epoch",
+                "train_acc",
+                run.plot_path("finetune.png"),
+                title="noise-injected fine-tuning (noisy training accuracy)",
+            )
+        )
+    sec.image(
+        line_plot(
+            rows,
+            "test_snr_db",
+            "accuracy",
+            run.plot_path("accuracy_vs_snr.png"),
+            hue=("train", "votes"),
+            xlabel="test SNR (dB)",
+            hlines={"clean": ctx["clean_acc"]},
+            title=f"{mode} SNR",
+        )
+    )
     sec.table(rows, ["train", "test_snr_db", "votes", "accuracy", "eff_snr_db"])
-    finish(run, rows, ["train", "test_snr_db", "votes", "accuracy", "eff_snr_db"],
-           title=f"clean accuracy {ctx['clean_acc']:.4f}; model: {run.dir / 'noisy.pt'}",
-           clean_accuracy=ctx["clean_acc"], histories=ctx["histories"])
+    finish(
+        run,
+        rows,
+        ["train", "test_snr_db", "votes", "accuracy", "eff_snr_db"],
+        title=f"clean accuracy {ctx['clean_acc']:.4f}; model: {run.dir / 'noisy.pt'}",
+        clean_accuracy=ctx["clean_acc"],
+        histories=ctx["histories"],
+    )
 
 
 @app.command()
@@ -236,13 +352,19 @@ def attack(
     batch_size: BatchOpt = 128,
     lr: LrOpt = 1e-3,
     substitute: Annotated[str, typer.Option("--substitute", help="Substitute model name.")] = "mlp",
-    pool_size: Annotated[int, typer.Option("--pool-size", help="Attacker inputs (taken from the test split).")] = 2000,
+    pool_size: Annotated[
+        int, typer.Option("--pool-size", help="Attacker inputs (taken from the test split).")
+    ] = 2000,
     substitute_epochs: Annotated[int, typer.Option("--substitute-epochs")] = 5,
     attacks: Annotated[str, typer.Option("--attacks", help="fgsm, pgd (comma list).")] = "fgsm,pgd",
     eps: Annotated[str, typer.Option("--eps", help="L-inf budgets on [0,1] inputs.")] = "0.1",
-    adv_eps: Annotated[float, typer.Option("--adv-eps", help="FGSM budget of adversarial training.")] = 0.1,
+    adv_eps: Annotated[
+        float, typer.Option("--adv-eps", help="FGSM budget of adversarial training.")
+    ] = 0.1,
     pgd_steps: Annotated[int, typer.Option("--pgd-steps")] = 10,
-    test_snrs: Annotated[str, typer.Option("--test-snrs", help="Inference SNRs (dB; inf = no noise).")] = "inf,20,10,5",
+    test_snrs: Annotated[
+        str, typer.Option("--test-snrs", help="Inference SNRs (dB; inf = no noise).")
+    ] = "inf,20,10,5",
     votes: VotesOpt = "1,9",
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
@@ -267,35 +389,88 @@ def attack(
     snrs = parse_floats("--test-snrs", test_snrs)
     vote_list = parse_ints("--votes", votes, lo=1)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, None)
-    ajob = AttackJob(job, substitute, pool_size, substitute_epochs, adv_eps, "fgsm", tuple(attack_list),
-                     tuple(eps_list), pgd_steps)
-    config = {"dataset": job.dataset, "model": model, "n_train": n_train, "n_test": n_test, "epochs": epochs,
-              "substitute": substitute, "pool_size": pool_size, "substitute_epochs": substitute_epochs,
-              "attacks": attack_list, "eps": eps_list, "adv_eps": adv_eps, "pgd_steps": pgd_steps,
-              "test_snrs": [str(s) for s in snrs], "votes": vote_list, "device": device,
-              "batch_size": batch_size, "lr": lr}
-    run = Run("noise attack", config, out=out, seed=seed, title=f"noisyhw noise attack: {model} on {job.dataset}")
+    ajob = AttackJob(
+        job,
+        substitute,
+        pool_size,
+        substitute_epochs,
+        adv_eps,
+        "fgsm",
+        tuple(attack_list),
+        tuple(eps_list),
+        pgd_steps,
+    )
+    config = {
+        "dataset": job.dataset,
+        "model": model,
+        "n_train": n_train,
+        "n_test": n_test,
+        "epochs": epochs,
+        "substitute": substitute,
+        "pool_size": pool_size,
+        "substitute_epochs": substitute_epochs,
+        "attacks": attack_list,
+        "eps": eps_list,
+        "adv_eps": adv_eps,
+        "pgd_steps": pgd_steps,
+        "test_snrs": [str(s) for s in snrs],
+        "votes": vote_list,
+        "device": device,
+        "batch_size": batch_size,
+        "lr": lr,
+    }
+    run = Run(
+        "noise attack",
+        config,
+        out=out,
+        seed=seed,
+        title=f"noisyhw noise attack: {model} on {job.dataset}",
+    )
     ctx = prepare_attack(ajob, run.dir / "models")
-    trials = grid(target=["standard", "adversarial"], attack=attack_list, eps=eps_list,
-                  test_snr_db=[str(s) for s in snrs], votes=vote_list)
+    trials = grid(
+        target=["standard", "adversarial"],
+        attack=attack_list,
+        eps=eps_list,
+        test_snr_db=[str(s) for s in snrs],
+        votes=vote_list,
+    )
     rows = run.sweep(attack_trial, trials, context=ctx, workers=workers, description="attack")
     for r in rows:
         r["snr_x"] = 40.0 if r["test_snr_db"] == "inf" else float(r["test_snr_db"])
     sec = run.section(f"Black-box transfer attack on {model} ({job.dataset})")
-    sec.text("Substitute trained on each target's labels for the attacker's pool; adversarial examples "
-             "crafted on the substitute. Inference noise: relative SNR per layer; 'no noise' is drawn at 40 dB. "
-             + "; ".join(f"{k}: clean acc {v['clean_acc']:.4f}, substitute agreement "
-                         f"{v['substitute_agreement']:.3f}" for k, v in ctx["info"].items()))
+    sec.text(
+        "Substitute trained on each target's labels for the attacker's pool; adversarial examples "
+        "crafted on the substitute. Inference noise: relative SNR per layer; 'no noise' is drawn at 40 dB. "
+        + "; ".join(
+            f"{k}: clean acc {v['clean_acc']:.4f}, substitute agreement "
+            f"{v['substitute_agreement']:.3f}"
+            for k, v in ctx["info"].items()
+        )
+    )
     for a in attack_list:
         sub = [r for r in rows if r["attack"] == a]
-        sec.image(line_plot(sub, "snr_x", "adv_acc", run.plot_path(f"adv_acc_{a}.png"),
-                            hue=("target", "eps", "votes"), xlabel="inference SNR (dB; 40 = no noise)",
-                            ylabel="accuracy on transferred adversarial inputs", title=f"{a.upper()} transfer"),
-                  f"{a}: target accuracy on adversarial inputs vs inference SNR")
+        sec.image(
+            line_plot(
+                sub,
+                "snr_x",
+                "adv_acc",
+                run.plot_path(f"adv_acc_{a}.png"),
+                hue=("target", "eps", "votes"),
+                xlabel="inference SNR (dB; 40 = no noise)",
+                ylabel="accuracy on transferred adversarial inputs",
+                title=f"{a.upper()} transfer",
+            ),
+            f"{a}: target accuracy on adversarial inputs vs inference SNR",
+        )
     for r in rows:
         r.pop("snr_x")
-    finish(run, rows, ["target", "attack", "eps", "test_snr_db", "votes", "clean_acc", "adv_acc"],
-           title="black-box transfer attack", targets=ctx["info"])
+    finish(
+        run,
+        rows,
+        ["target", "attack", "eps", "test_snr_db", "votes", "clean_acc", "adv_acc"],
+        title="black-box transfer attack",
+        targets=ctx["info"],
+    )
 
 
 __all__ = ["app"]

@@ -23,16 +23,23 @@ from .common import (
     resolve_device,
 )
 
-app = typer.Typer(help="NVM crossbar inference: quantized LSTM/GRU, QAT, device noise, energy.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="NVM crossbar inference: quantized LSTM/GRU, QAT, device noise, energy.",
+    no_args_is_help=True,
+)
 
-TaskOpt = Annotated[str, typer.Option("--task", help="fmnist (row-sequential Fashion-MNIST "
-                                      "LSTM) or charlm (character LSTM LM).")]
+TaskOpt = Annotated[
+    str,
+    typer.Option(
+        "--task", help="fmnist (row-sequential Fashion-MNIST LSTM) or charlm (character LSTM LM)."
+    ),
+]
 HiddenOpt = Annotated[int, typer.Option("--hidden", help="LSTM hidden size.")]
 NTrainOpt = Annotated[int, typer.Option("--n-train", help="Training images (fmnist).")]
 NTestOpt = Annotated[int, typer.Option("--n-test", help="Test images (fmnist).")]
-CorpusOpt = Annotated[str, typer.Option("--corpus", help="charlm text: fortunes, licenses "
-                                        "or a file path.")]
+CorpusOpt = Annotated[
+    str, typer.Option("--corpus", help="charlm text: fortunes, licenses or a file path.")
+]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Float training epochs.")]
 QatEpochsOpt = Annotated[int, typer.Option("--qat-epochs", help="QAT fine-tuning epochs.")]
 LrOpt = Annotated[float, typer.Option("--lr", help="Float training learning rate.")]
@@ -41,22 +48,35 @@ BatchOpt = Annotated[int, typer.Option("--batch-size", help="Training batch size
 GranOpt = Annotated[str, typer.Option("--weight-granularity", help="channel or layer.")]
 OnOffOpt = Annotated[float, typer.Option("--on-off", help="Device on/off conductance ratio.")]
 DacRangeOpt = Annotated[str, typer.Option("--dac-range", help="calibrated or learned.")]
-AdcPctOpt = Annotated[float, typer.Option("--adc-percentile",
-                                          help="ADC range: this percentile of calibration outputs.")]
+AdcPctOpt = Annotated[
+    float,
+    typer.Option("--adc-percentile", help="ADC range: this percentile of calibration outputs."),
+]
 
 
 def _task(task: str, hidden: int, n_train: int, n_test: int, corpus: str, root: Path | None):
     from ..experiments.nvm import NVMTask
 
-    return NVMTask(task, n_train=n_train, n_test=n_test, hidden=hidden, corpus=corpus,
-                   root=str(root) if root else None)
+    return NVMTask(
+        task,
+        n_train=n_train,
+        n_test=n_test,
+        hidden=hidden,
+        corpus=corpus,
+        root=str(root) if root else None,
+    )
 
 
 def _base_spec(granularity: str, on_off: float, dac_range: str, adc_pct: float, seed: int):
     from ..analog.nvm import QuantSpec
 
-    return QuantSpec(weight_granularity=granularity, on_off_ratio=on_off, dac_range=dac_range,
-                     adc_percentile=adc_pct, seed=seed)
+    return QuantSpec(
+        weight_granularity=granularity,
+        on_off_ratio=on_off,
+        dac_range=dac_range,
+        adc_percentile=adc_pct,
+        seed=seed,
+    )
 
 
 def _configs(epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128):
@@ -67,8 +87,9 @@ def _configs(epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128):
     check_int("--qat-epochs", qat_epochs, 1)
     check_float("--lr", lr, 0.0, lo_open=True)
     check_float("--qat-lr", qat_lr, 0.0, lo_open=True)
-    f = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device,
-                    grad_clip=1.0)
+    f = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, grad_clip=1.0
+    )
     return f, replace(f, epochs=qat_epochs, lr=qat_lr)
 
 
@@ -115,11 +136,17 @@ def train(
     dev = resolve_device(device)
     t = _task(task, hidden, n_train, n_test, corpus, root)
     base = _base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed)
-    spec = base.with_(weight_bits=weight_bits or bits, dac_bits=dac_bits or bits,
-                      adc_bits=adc_bits or bits)
+    spec = base.with_(
+        weight_bits=weight_bits or bits, dac_bits=dac_bits or bits, adc_bits=adc_bits or bits
+    )
     fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
-    config = {"task": asdict(t), "spec": spec.to_dict(), "float": asdict(fcfg), "qat": asdict(qcfg),
-              "device": dev}
+    config = {
+        "task": asdict(t),
+        "spec": spec.to_dict(),
+        "float": asdict(fcfg),
+        "qat": asdict(qcfg),
+        "device": dev,
+    }
     run = Run("nvm train", config, out=out, seed=seed)
     train_ds, test, info = load_task(t, seed)
     fm, fh = train_float(t, fcfg, run.dir / "float_ckpt.pt")
@@ -127,18 +154,29 @@ def train(
     ptq = quantize(fm, spec)
     calibrate(ptq, calib_inputs(train_ds, t.calib_samples))
     q, qh = train_qat(fm, spec, t, qcfg)
-    save_checkpoint(run.dir / "qat.pt", {"state_dict": q.state_dict(), "task": asdict(t),
-                                        "spec": spec.to_dict()})
+    save_checkpoint(
+        run.dir / "qat.pt",
+        {"state_dict": q.state_dict(), "task": asdict(t), "spec": spec.to_dict()},
+    )
     rows = []
     for name, m in (("float", fm), ("ptq", ptq), ("qat", q)):
-        rows.append({"model": name, "weight_bits": None if name == "float" else spec.weight_bits,
-                     "dac_bits": None if name == "float" else spec.dac_bits,
-                     "adc_bits": None if name == "float" else spec.adc_bits,
-                     **metrics(m, test, dev)})
-    sec = run.section(f"NVM {t.task}: float vs {spec.weight_bits}/{spec.dac_bits}/"
-                      f"{spec.adc_bits}-bit weights/DAC/ADC")
-    sec.text(f"Data: {info['dataset']}; hidden {t.hidden}; {epochs} float epochs, "
-             f"{qat_epochs} QAT epoch(s).")
+        rows.append(
+            {
+                "model": name,
+                "weight_bits": None if name == "float" else spec.weight_bits,
+                "dac_bits": None if name == "float" else spec.dac_bits,
+                "adc_bits": None if name == "float" else spec.adc_bits,
+                **metrics(m, test, dev),
+            }
+        )
+    sec = run.section(
+        f"NVM {t.task}: float vs {spec.weight_bits}/{spec.dac_bits}/"
+        f"{spec.adc_bits}-bit weights/DAC/ADC"
+    )
+    sec.text(
+        f"Data: {info['dataset']}; hidden {t.hidden}; {epochs} float epochs, "
+        f"{qat_epochs} QAT epoch(s)."
+    )
     key = "val_perplexity" if t.task == "charlm" else "val_acc"
     p = line_plot(fh, "epoch", key, run.plot_path("float_curve.png"), title="float training")
     sec.image(p, "float training")
@@ -151,18 +189,31 @@ def train(
 def sweep(
     task: TaskOpt = "fmnist",
     bits: Annotated[str, typer.Option("--bits", help="Bit widths to sweep.")] = "2,3,4,5,6,8",
-    vary: Annotated[str, typer.Option("--vary", help="all (weight = DAC = ADC), weight, dac "
-                                      "or adc (the others stay at --fixed-bits).")] = "all",
-    fixed_bits: Annotated[int | None, typer.Option("--fixed-bits", help="Bits of the converters "
-                                                   "not swept (default: float).")] = None,
+    vary: Annotated[
+        str,
+        typer.Option(
+            "--vary",
+            help="all (weight = DAC = ADC), weight, dac or adc (the others stay at --fixed-bits).",
+        ),
+    ] = "all",
+    fixed_bits: Annotated[
+        int | None,
+        typer.Option("--fixed-bits", help="Bits of the converters not swept (default: float)."),
+    ] = None,
     qat: Annotated[str, typer.Option("--qat", help="Which of ptq,qat to run.")] = "ptq,qat",
     base_bits: Annotated[int, typer.Option("--base-bits", help="Bits of the noise sweep.")] = 4,
-    prog_noise: Annotated[str, typer.Option("--prog-noise", help="Programming noise std, "
-                                            "x conductance range ('' = none).")] = "0,0.02,0.05,0.1",
-    read_noise: Annotated[str, typer.Option("--read-noise", help="Read noise std, x G.")]
-    = "0,0.02,0.05,0.1",
-    adc_noise: Annotated[str, typer.Option("--adc-noise", help="ADC noise std in LSB.")]
-    = "0,0.5,1,2",
+    prog_noise: Annotated[
+        str,
+        typer.Option(
+            "--prog-noise", help="Programming noise std, x conductance range ('' = none)."
+        ),
+    ] = "0,0.02,0.05,0.1",
+    read_noise: Annotated[
+        str, typer.Option("--read-noise", help="Read noise std, x G.")
+    ] = "0,0.02,0.05,0.1",
+    adc_noise: Annotated[
+        str, typer.Option("--adc-noise", help="ADC noise std in LSB.")
+    ] = "0,0.5,1,2",
     repeats: Annotated[int, typer.Option("--repeats", help="Programmings per noise level.")] = 3,
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
@@ -200,15 +251,33 @@ def sweep(
                 raise ParameterError(f"--{kind}-noise", "levels must be >= 0", text)
     fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
     cfg = StudyConfig(
-        bits=tuple(parse_ints("--bits", bits, 1)), qat=tuple(m == "qat" for m in modes),
-        vary=vary, fixed_bits=fixed_bits, base_bits=base_bits, noise=noise,
-        noise_models=tuple(modes), repeats=repeats, float_config=fcfg, qat_config=qcfg,
+        bits=tuple(parse_ints("--bits", bits, 1)),
+        qat=tuple(m == "qat" for m in modes),
+        vary=vary,
+        fixed_bits=fixed_bits,
+        base_bits=base_bits,
+        noise=noise,
+        noise_models=tuple(modes),
+        repeats=repeats,
+        float_config=fcfg,
+        qat_config=qcfg,
         base_spec=_base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed),
     )
-    config = {"task": asdict(t), "bits": list(cfg.bits), "vary": vary, "fixed_bits": fixed_bits,
-              "qat": modes, "base_bits": base_bits, "noise": {k: list(v) for k, v in noise.items()},
-              "repeats": repeats, "float": asdict(fcfg), "qat_config": asdict(qcfg),
-              "spec": cfg.base_spec.to_dict(), "device": dev, "workers": workers}
+    config = {
+        "task": asdict(t),
+        "bits": list(cfg.bits),
+        "vary": vary,
+        "fixed_bits": fixed_bits,
+        "qat": modes,
+        "base_bits": base_bits,
+        "noise": {k: list(v) for k, v in noise.items()},
+        "repeats": repeats,
+        "float": asdict(fcfg),
+        "qat_config": asdict(qcfg),
+        "spec": cfg.base_spec.to_dict(),
+        "device": dev,
+        "workers": workers,
+    }
     run = Run("nvm sweep", config, out=out, seed=seed)
     sec = run.section(f"NVM crossbar study: {t.task}")
     rows = run_study(run, t, cfg, sec, device=dev, workers=workers, prefix="")
@@ -226,14 +295,20 @@ def energy(
     adc_bits: Annotated[int | None, typer.Option("--adc-bits")] = None,
     hidden: HiddenOpt = 128,
     corpus: CorpusOpt = "fortunes",
-    seq_len: Annotated[int, typer.Option("--seq-len", help="charlm characters per inference.")]
-    = 64,
-    params: Annotated[Path | None, typer.Option("--params", help="Accelerator TOML "
-                                                "(default: packaged nvm_energy.toml).")] = None,
-    references: Annotated[Path | None, typer.Option("--references", help="Reference TOML "
-                                                    "(default: nvm_reference.toml).")] = None,
-    sweep_bits: Annotated[str, typer.Option("--sweep-bits", help="Also tabulate these bits.")]
-    = "2,3,4,5,6,8",
+    seq_len: Annotated[
+        int, typer.Option("--seq-len", help="charlm characters per inference.")
+    ] = 64,
+    params: Annotated[
+        Path | None,
+        typer.Option("--params", help="Accelerator TOML (default: packaged nvm_energy.toml)."),
+    ] = None,
+    references: Annotated[
+        Path | None,
+        typer.Option("--references", help="Reference TOML (default: nvm_reference.toml)."),
+    ] = None,
+    sweep_bits: Annotated[
+        str, typer.Option("--sweep-bits", help="Also tabulate these bits.")
+    ] = "2,3,4,5,6,8",
     seed: SeedOpt = 0,
     out: OutOpt = None,
     quiet: QuietOpt = False,
@@ -259,30 +334,65 @@ def energy(
         example = torch.zeros(2, seq_len, dtype=torch.long)
     model = build_model(t, info, seed)
     wb, db, ab = weight_bits or bits, dac_bits or bits, adc_bits or bits
-    layers, refs, summ = efficiency_rows(model, example, (wb, db, ab), p, references,
-                                         name=f"{task} LSTM-{hidden}")
-    config = {"task": task, "hidden": hidden, "bits": [wb, db, ab], "seq_len": seq_len,
-              "params": str(params) if params else "nvm_energy.toml",
-              "references": str(references) if references else "nvm_reference.toml"}
+    layers, refs, summ = efficiency_rows(
+        model, example, (wb, db, ab), p, references, name=f"{task} LSTM-{hidden}"
+    )
+    config = {
+        "task": task,
+        "hidden": hidden,
+        "bits": [wb, db, ab],
+        "seq_len": seq_len,
+        "params": str(params) if params else "nvm_energy.toml",
+        "references": str(references) if references else "nvm_reference.toml",
+    }
     run = Run("nvm energy", config, out=out, seed=seed)
     sec = run.section(f"Efficiency of the {task} LSTM (hidden {hidden}) at {wb}/{db}/{ab} bits")
     sec.table(layers, title="per crossbar layer (per MVM)")
     sec.table([summ], title="per inference")
-    sec.table(refs, ["name", "kind", "precision", "ops_per_j", "ops_per_s_per_mm2",
-                     "nvm_energy_gain", "nvm_area_gain", "source"], title="vs references")
+    sec.table(
+        refs,
+        [
+            "name",
+            "kind",
+            "precision",
+            "ops_per_j",
+            "ops_per_s_per_mm2",
+            "nvm_energy_gain",
+            "nvm_area_gain",
+            "source",
+        ],
+        title="vs references",
+    )
     sweep_rows = []
     for b in parse_ints("--sweep-bits", sweep_bits, 1):
         _, _, s = efficiency_rows(model, example, b, p, references)
         sweep_rows.append({"bits": b, **s})
     if sweep_rows:
-        pth = line_plot(sweep_rows, "bits", "ops_per_j", run.plot_path("ops_per_j_vs_bits.png"),
-                        logy=True, title="energy efficiency vs bits (weight = DAC = ADC)")
+        pth = line_plot(
+            sweep_rows,
+            "bits",
+            "ops_per_j",
+            run.plot_path("ops_per_j_vs_bits.png"),
+            logy=True,
+            title="energy efficiency vs bits (weight = DAC = ADC)",
+        )
         sec.image(pth, "ops/J vs bits")
         sec.table(sweep_rows, title="vs bits")
     named = [r for r in refs if r["ops_per_j"]]
-    pth = bar_plot([r["name"] for r in named], [r["ops_per_j"] for r in named],
-                   run.plot_path("ops_per_j.png"), title="ops/J", ylabel="ops/J")
+    pth = bar_plot(
+        [r["name"] for r in named],
+        [r["ops_per_j"] for r in named],
+        run.plot_path("ops_per_j.png"),
+        title="ops/J",
+        ylabel="ops/J",
+    )
     sec.image(pth, "energy efficiency vs references")
-    finish(run, refs, ["name", "kind", "ops_per_j", "ops_per_s_per_mm2", "nvm_energy_gain",
-                       "nvm_area_gain"], title="nvm energy", layers=layers, summary=summ,
-           bits_sweep=sweep_rows)
+    finish(
+        run,
+        refs,
+        ["name", "kind", "ops_per_j", "ops_per_s_per_mm2", "nvm_energy_gain", "nvm_area_gain"],
+        title="nvm energy",
+        layers=layers,
+        summary=summ,
+        bits_sweep=sweep_rows,
+    )

@@ -10,30 +10,36 @@ from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, 
 
 
 def text(
-    corpus: Annotated[str, typer.Option(help="fortunes, licenses or a text file path "
-                                             "(train = first 90%, test = last 10%).")
-                      ] = "fortunes",
-    dictionary: Annotated[str, typer.Option(
-        help="wamerican, in-domain (words of the training split) or a word-list path.")
+    corpus: Annotated[
+        str,
+        typer.Option(
+            help="fortunes, licenses or a text file path (train = first 90%, test = last 10%)."
+        ),
+    ] = "fortunes",
+    dictionary: Annotated[
+        str,
+        typer.Option(
+            help="wamerican, in-domain (words of the training split) or a word-list path."
+        ),
     ] = "in-domain",
-    ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 per text bit (dB).")
-                    ] = "1.0,1.5,2.0,2.5",
-    list_size: Annotated[int, typer.Option("--list", help="List size L (max L for adaptive).")
-                         ] = 8,
-    schemes: Annotated[str, typer.Option(
-        help="Comma list of scl, cascl, joint, joint-prune, joint-prior, joint-crc, "
-             "adaptive.")
+    ebn0: Annotated[
+        str, typer.Option("--ebn0", help="Eb/N0 per text bit (dB).")
+    ] = "1.0,1.5,2.0,2.5",
+    list_size: Annotated[int, typer.Option("--list", help="List size L (max L for adaptive).")] = 8,
+    schemes: Annotated[
+        str,
+        typer.Option(
+            help="Comma list of scl, cascl, joint, joint-prune, joint-prior, joint-crc, adaptive."
+        ),
     ] = "scl,cascl,joint,joint-prune,joint-crc,adaptive",
     n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
     k: Annotated[int, typer.Option("--k", help="Text bits per block (multiple of 5).")] = 120,
     crc: Annotated[str, typer.Option(help="CRC of the CRC schemes (on top of k).")] = "crc8",
     penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 8.0,
-    streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")
-                       ] = 64,
+    streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")] = 64,
     blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,
     chunks: Annotated[int, typer.Option(help="Chunks (trials) per scheme and point.")] = 2,
-    target_fer: Annotated[float, typer.Option(help="FER at which the gain is reported.")
-                          ] = 0.05,
+    target_fer: Annotated[float, typer.Option(help="FER at which the gain is reported.")] = 0.05,
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
@@ -57,15 +63,44 @@ def text(
     train = load_text(corpus, "train")
     test = load_text(corpus, "test")
     trie = build_dictionary(dictionary, train)
-    study = TextStudy(ALPHABETS["a27"].text_to_bits(test), trie, n=n, k=k, crc=crc,
-                      list_size=list_size, streams=streams, blocks=blocks, penalty=penalty,
-                      seed=seed)
+    study = TextStudy(
+        ALPHABETS["a27"].text_to_bits(test),
+        trie,
+        n=n,
+        k=k,
+        crc=crc,
+        list_size=list_size,
+        streams=streams,
+        blocks=blocks,
+        penalty=penalty,
+        seed=seed,
+    )
     study.decoder(names[0] if names else "scl")  # validates n, k, crc before any trial
-    config = {"corpus": corpus, "dictionary": dictionary, "points": points, "list": list_size,
-              "schemes": names, "n": n, "k": k, "crc": crc, "penalty": penalty,
-              "streams": streams, "blocks": blocks, "chunks": chunks, "workers": workers}
+    config = {
+        "corpus": corpus,
+        "dictionary": dictionary,
+        "points": points,
+        "list": list_size,
+        "schemes": names,
+        "n": n,
+        "k": k,
+        "crc": crc,
+        "penalty": penalty,
+        "streams": streams,
+        "blocks": blocks,
+        "chunks": chunks,
+        "workers": workers,
+    }
     run = Run("polar text", config, out=out, seed=seed)
-    rows, gains = run_study(run, study, names, points, chunks, workers=workers,
-                            title=f"{corpus}, {dictionary} dictionary", target_fer=target_fer)
+    rows, gains = run_study(
+        run,
+        study,
+        names,
+        points,
+        chunks,
+        workers=workers,
+        title=f"{corpus}, {dictionary} dictionary",
+        target_fer=target_fer,
+    )
     typer.echo(f"gains over CA-SCL: {gains}")
     finish(run, rows, COLUMNS, title=f"polar text ({corpus}, {dictionary})", gains=gains)

@@ -192,20 +192,33 @@ class JointSCLDecoder:
 
     name = "joint"
 
-    def __init__(self, code: PolarCode, source: SourceModel | Trie | None, list_size: int = 8,
-                 metric: str = "approx", *, mode: str = "prune", penalty: float = 20.0,
-                 adaptive: bool = False) -> None:
+    def __init__(
+        self,
+        code: PolarCode,
+        source: SourceModel | Trie | None,
+        list_size: int = 8,
+        metric: str = "approx",
+        *,
+        mode: str = "prune",
+        penalty: float = 20.0,
+        adaptive: bool = False,
+    ) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
         if isinstance(source, Trie):
             if code.k % source.alphabet.bits:
-                raise ParameterError("k", f"a multiple of {source.alphabet.bits} (whole "
-                                     "symbols)", code.k)
+                raise ParameterError(
+                    "k", f"a multiple of {source.alphabet.bits} (whole symbols)", code.k
+                )
             source = trie_source(source, mode, penalty=penalty)
         self.adaptive = bool(adaptive) or type(self).name == "adaptive"
         if self.adaptive and code.crc is None:
-            raise ParameterError("adaptive", "the adaptive joint decoder needs a CRC to know "
-                                 "when to stop (a pruned list is nearly always valid)", None)
+            raise ParameterError(
+                "adaptive",
+                "the adaptive joint decoder needs a CRC to know "
+                "when to stop (a pruned list is nearly always valid)",
+                None,
+            )
         if source is not None:
             if not isinstance(source, SourceModel):
                 raise ParameterError("source", "must be a SourceModel", type(source).__name__)
@@ -238,8 +251,9 @@ class JointSCLDecoder:
         r = np.arange(F)
         return out.payload[r, pick], out.state[r, pick], valid[r, pick], crc[r, pick]
 
-    def decode_block(self, llr: np.ndarray, state0: np.ndarray | None = None,
-                     list_size: int | None = None):
+    def decode_block(
+        self, llr: np.ndarray, state0: np.ndarray | None = None, list_size: int | None = None
+    ):
         """One block per frame: LLRs (F, n), start states (F,) -> ``select``'s tuple."""
         if self.adaptive:
             return AdaptiveJointDecoder.decode_block(self, llr, state0, list_size)
@@ -258,8 +272,9 @@ class JointSCLDecoder:
         return msg[0] if squeeze else msg
 
     # ---------------------------------------------------------------- streams
-    def decode_stream(self, llr: np.ndarray, state0: np.ndarray | int | None = None
-                      ) -> StreamOutput:
+    def decode_stream(
+        self, llr: np.ndarray, state0: np.ndarray | int | None = None
+    ) -> StreamOutput:
         """Decode S streams of B consecutive blocks: LLRs (S, B, n) -> :class:`StreamOutput`.
 
         Block ``b`` of all streams is one batch; each stream's next block starts in the trie
@@ -273,22 +288,21 @@ class JointSCLDecoder:
             raise ParameterError("llr", f"shape (streams, blocks, {self.code.n})", a.shape)
         S, B, _ = a.shape
         k = self.code.k
-        st = np.broadcast_to(np.asarray(self.resync_state if state0 is None else state0,
-                                        dtype=np.int32), (S,)).copy()
+        st = np.broadcast_to(
+            np.asarray(self.resync_state if state0 is None else state0, dtype=np.int32), (S,)
+        ).copy()
         payload = np.empty((S, B, self.code.K), dtype=np.uint8)
         valid = np.empty((S, B), dtype=bool)
         crc_ok = np.empty((S, B), dtype=bool)
         lsz = np.empty((S, B), dtype=np.int64)
         t0 = time.perf_counter()
         for b in range(B):
-            pay, s_end, ok, crc, used = self._decode_block_stream(
-                np.ascontiguousarray(a[:, b]), st)
+            pay, s_end, ok, crc, used = self._decode_block_stream(np.ascontiguousarray(a[:, b]), st)
             payload[:, b], valid[:, b], crc_ok[:, b], lsz[:, b] = pay, ok, crc, used
             if self.source is not None:
                 st = np.where(s_end >= 0, s_end, self.resync_state).astype(np.int32)
         self._last_state = st
-        return StreamOutput(payload[..., :k], payload, valid, crc_ok, lsz,
-                            time.perf_counter() - t0)
+        return StreamOutput(payload[..., :k], payload, valid, crc_ok, lsz, time.perf_counter() - t0)
 
     def decode(self, llr: np.ndarray, state0: np.ndarray | None = None) -> JointDecodeResult:
         """Block-major form: LLRs (T blocks, S streams, n) -> :class:`JointDecodeResult`; streams
@@ -298,8 +312,9 @@ class JointSCLDecoder:
             raise ParameterError("llr", f"must have shape (T, S, {self.code.n})", a.shape)
         st0 = np.zeros(a.shape[1], np.int32) if state0 is None else state0
         out = self.decode_stream(a.transpose(1, 0, 2), st0)
-        return JointDecodeResult(out.payload.transpose(1, 0, 2), out.list_size.T, out.valid.T,
-                                 self._last_state)
+        return JointDecodeResult(
+            out.payload.transpose(1, 0, 2), out.list_size.T, out.valid.T, self._last_state
+        )
 
 
 class AdaptiveJointDecoder(JointSCLDecoder):
@@ -313,12 +328,16 @@ class AdaptiveJointDecoder(JointSCLDecoder):
 
     name = "adaptive"
 
-    def decode_block(self, llr: np.ndarray, state0: np.ndarray | None = None,
-                     list_size: int | None = None):
+    def decode_block(
+        self, llr: np.ndarray, state0: np.ndarray | None = None, list_size: int | None = None
+    ):
         a, _ = self.code.check_llr(llr)
         F, K = a.shape[0], self.code.K
-        s0 = np.zeros(F, np.int32) if state0 is None else np.broadcast_to(
-            np.asarray(state0, np.int32), (F,))
+        s0 = (
+            np.zeros(F, np.int32)
+            if state0 is None
+            else np.broadcast_to(np.asarray(state0, np.int32), (F,))
+        )
         pay = np.empty((F, K), dtype=np.uint8)
         st = np.empty(F, dtype=np.int32)
         ok = np.zeros(F, dtype=bool)
@@ -332,18 +351,17 @@ class AdaptiveJointDecoder(JointSCLDecoder):
             p, s, v, c = self.select(out)
             done = (v & c) | (Lmax <= L)
             idx = todo[done]
-            pay[idx], st[idx], ok[idx], crc[idx], used[idx] = p[done], s[done], v[done], \
-                c[done], L
+            pay[idx], st[idx], ok[idx], crc[idx], used[idx] = p[done], s[done], v[done], c[done], L
             todo = todo[~done]
             L = min(2 * L, Lmax)
         self.last_list_sizes = used
         return pay, st, ok, crc
 
 
-
 # ------------------------------------------------------------------------------- metrics
-def text_metrics(ref_bits: np.ndarray, dec_bits: np.ndarray, alphabet: Alphabet | str = "a27"
-                 ) -> dict[str, float]:
+def text_metrics(
+    ref_bits: np.ndarray, dec_bits: np.ndarray, alphabet: Alphabet | str = "a27"
+) -> dict[str, float]:
     """Error counts of decoded streams against the sent ones, both (S, B, k) bits.
 
     Returns ``frames``, ``frame_errors``, ``bits``, ``bit_errors``, ``chars``, ``char_errors``
@@ -370,8 +388,16 @@ def text_metrics(ref_bits: np.ndarray, dec_bits: np.ndarray, alphabet: Alphabet 
             word_err += round(word_error_rate(ref, dec) * max(n_words, 1))
     frames, bits = int(r.shape[0] * r.shape[1]), int(r.size)
     return {
-        "frames": frames, "frame_errors": fe, "bits": bits, "bit_errors": int(bit_err.sum()),
-        "chars": chars, "char_errors": char_err, "words": words, "word_errors": word_err,
-        "fer": fe / frames, "ber": int(bit_err.sum()) / bits,
-        "cer": char_err / max(chars, 1), "wer": word_err / max(words, 1),
+        "frames": frames,
+        "frame_errors": fe,
+        "bits": bits,
+        "bit_errors": int(bit_err.sum()),
+        "chars": chars,
+        "char_errors": char_err,
+        "words": words,
+        "word_errors": word_err,
+        "fer": fe / frames,
+        "ber": int(bit_err.sum()) / bits,
+        "cer": char_err / max(chars, 1),
+        "wer": word_err / max(words, 1),
     }

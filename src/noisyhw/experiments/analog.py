@@ -96,19 +96,34 @@ def _model_meta(job: ClassifierJob, train: D.ArrayDataset) -> dict[str, Any]:
 def build_model(meta: dict[str, Any]) -> nn.Module:
     from .. import models as M
 
-    return M.create(meta["model"], tuple(meta["input_shape"]), meta["num_classes"], **meta["model_kwargs"])
+    return M.create(
+        meta["model"], tuple(meta["input_shape"]), meta["num_classes"], **meta["model_kwargs"]
+    )
 
 
 def _train_or_load(
-    path: Path, model: nn.Module, train: D.ArrayDataset, cfg: TrainConfig, callbacks: list, desc: str,
+    path: Path,
+    model: nn.Module,
+    train: D.ArrayDataset,
+    cfg: TrainConfig,
+    callbacks: list,
+    desc: str,
     loss_fn: Any = None,
 ) -> list[dict[str, float]]:
     if path.is_file():
         state = load_checkpoint(path)
         model.load_state_dict(state["state_dict"])
         return list(state.get("history", []))
-    hist = fit(model, train, None, cfg, callbacks=callbacks, checkpoint=path.with_suffix(".ckpt"),
-               description=desc, loss_fn=loss_fn)
+    hist = fit(
+        model,
+        train,
+        None,
+        cfg,
+        callbacks=callbacks,
+        checkpoint=path.with_suffix(".ckpt"),
+        description=desc,
+        loss_fn=loss_fn,
+    )
     save_checkpoint(path, {"state_dict": model.state_dict(), "history": hist})
     path.with_suffix(".ckpt").unlink(missing_ok=True)
     return hist
@@ -143,11 +158,18 @@ def prepare_models(job: NoiseJob, folder: Path) -> dict[str, Any]:
             inject_noise(model, job.spec(mode, nominal), seed=job.base.config.seed)
             if mode == "fixed":
                 load_noise_state_dict(model, refs)
-            cb = NoiseTraining(job.spec(mode, nominal), snr_range=rng, curriculum=cur,
-                               seed=job.base.config.seed)
+            cb = NoiseTraining(
+                job.spec(mode, nominal), snr_range=rng, curriculum=cur, seed=job.base.config.seed
+            )
             fname = label.replace(">", "_").replace("..", "to")
-            hist = _train_or_load(folder / f"noisy-{mode}-{fname}.pt", model, train, cfg, [cb],
-                                  f"noise-train {mode} {label}")
+            hist = _train_or_load(
+                folder / f"noisy-{mode}-{fname}.pt",
+                model,
+                train,
+                cfg,
+                [cb],
+                f"noise-train {mode} {label}",
+            )
             histories[f"{mode}:{label}"] = hist
             states[f"{mode}:{label}"] = copy.deepcopy(model.state_dict())
     return {
@@ -191,7 +213,9 @@ def eval_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def effective_snr_table(ctx: dict[str, Any], modes: Sequence[str], test_snr: float) -> list[dict[str, Any]]:
+def effective_snr_table(
+    ctx: dict[str, Any], modes: Sequence[str], test_snr: float
+) -> list[dict[str, Any]]:
     """Per-layer effective SNR of every model of a sweep at one nominal test SNR."""
     rows = []
     for key in ctx["states"]:
@@ -200,35 +224,54 @@ def effective_snr_table(ctx: dict[str, Any], modes: Sequence[str], test_snr: flo
                 continue
             model = _noisy_model(ctx, key, mode, test_snr)
             for r in measure_snr(model, ctx["x"][:256], seed=ctx["seed"]):
-                rows.append({"mode": mode, "train": key.split(":")[-1], "test_snr_db": test_snr,
-                             "layer": r["layer"], "eff_snr_db": round(r["snr_db"], 2)})
+                rows.append(
+                    {
+                        "mode": mode,
+                        "train": key.split(":")[-1],
+                        "test_snr_db": test_snr,
+                        "layer": r["layer"],
+                        "eff_snr_db": round(r["snr_db"], 2),
+                    }
+                )
     return rows
 
 
-def report_sweep(run: Run, rows: list[dict[str, Any]], ctx: dict[str, Any], title: str,
-                 prefix: str = "") -> list:
+def report_sweep(
+    run: Run, rows: list[dict[str, Any]], ctx: dict[str, Any], title: str, prefix: str = ""
+) -> list:
     """Accuracy-vs-test-SNR plots (one per mode and method: one curve per training SNR and
     vote count) and the effective-SNR table into one report section; returns the section."""
     sec = run.section(title)
-    sec.text(f"Clean model, no noise: accuracy {ctx['clean_acc']:.4f} on {len(ctx['y'])} test "
-             f"examples. Signal power per {ctx['granularity']}; noise on {', '.join(ctx['targets'])}.")
+    sec.text(
+        f"Clean model, no noise: accuracy {ctx['clean_acc']:.4f} on {len(ctx['y'])} test "
+        f"examples. Signal power per {ctx['granularity']}; noise on {', '.join(ctx['targets'])}."
+    )
     modes = sorted({r["mode"] for r in rows})
     methods = sorted({r["method"] for r in rows})
     for mode in modes:
         for method in methods:
             sub = [r for r in rows if r["mode"] == mode and r["method"] == method]
             png = line_plot(
-                sub, "test_snr_db", "accuracy", run.plot_path(f"{prefix}acc_{mode}_{method}.png"),
-                hue=("train", "votes"), title=f"{mode} mode, {method} voting",
-                xlabel="test SNR (dB)", ylabel="accuracy", hlines={"clean": ctx["clean_acc"]},
+                sub,
+                "test_snr_db",
+                "accuracy",
+                run.plot_path(f"{prefix}acc_{mode}_{method}.png"),
+                hue=("train", "votes"),
+                title=f"{mode} mode, {method} voting",
+                xlabel="test SNR (dB)",
+                ylabel="accuracy",
+                hlines={"clean": ctx["clean_acc"]},
             )
             sec.image(png, f"{mode} SNR: accuracy vs test SNR per training SNR and vote count")
     test_snrs = sorted({r["test_snr_db"] for r in rows})
     at = 0.0 if 0.0 in test_snrs else test_snrs[0]
     eff = effective_snr_table(ctx, modes, at)
     sec.table(eff, title=f"effective per-layer SNR (dB) at nominal test SNR {at:g} dB")
-    sec.table(rows, ["mode", "train", "test_snr_db", "votes", "method", "accuracy", "eff_snr_db"],
-              title="all points")
+    sec.table(
+        rows,
+        ["mode", "train", "test_snr_db", "votes", "method", "accuracy", "eff_snr_db"],
+        title="all points",
+    )
     return [sec, eff]
 
 
@@ -262,9 +305,18 @@ def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
     states, advs, info = {}, {}, {}
     for kind in ("standard", "adversarial"):
         model = job.base.build(train.input_shape, train.num_classes)
-        loss = AdversarialLoss(model, job.adv_method, job.adv_eps) if kind == "adversarial" else None
-        _train_or_load(folder / f"target-{kind}.pt", model, train, job.base.config, [],
-                       f"target {kind}", loss_fn=loss)
+        loss = (
+            AdversarialLoss(model, job.adv_method, job.adv_eps) if kind == "adversarial" else None
+        )
+        _train_or_load(
+            folder / f"target-{kind}.pt",
+            model,
+            train,
+            job.base.config,
+            [],
+            f"target {kind}",
+            loss_fn=loss,
+        )
         if loss is not None:
             loss.close()
         model.eval()
@@ -279,17 +331,36 @@ def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
             train_substitute(model, pool, sub, cfg)
             save_checkpoint(sub_path, {"state_dict": sub.state_dict()})
         sub.eval()
-        info[kind] = {"clean_acc": evaluate(model, evalset)["accuracy"],
-                      "substitute_agreement": float(
-                          (sub(pool.x).argmax(-1) == model(pool.x).argmax(-1)).float().mean())}
+        info[kind] = {
+            "clean_acc": evaluate(model, evalset)["accuracy"],
+            "substitute_agreement": float(
+                (sub(pool.x).argmax(-1) == model(pool.x).argmax(-1)).float().mean()
+            ),
+        }
         for attack in job.attacks:
             for eps in job.eps:
-                kw = {"steps": job.pgd_steps, "seed": job.base.config.seed} if attack == "pgd" else {}
-                xa = torch.cat([perturb(sub, x, y, attack, eps, **kw)
-                                for x, y in zip(evalset.x.split(500), evalset.y.split(500), strict=True)])
+                kw = (
+                    {"steps": job.pgd_steps, "seed": job.base.config.seed}
+                    if attack == "pgd"
+                    else {}
+                )
+                xa = torch.cat(
+                    [
+                        perturb(sub, x, y, attack, eps, **kw)
+                        for x, y in zip(evalset.x.split(500), evalset.y.split(500), strict=True)
+                    ]
+                )
                 advs[f"{kind}:{attack}:{eps:g}"] = xa
-    return {"meta": meta, "states": states, "advs": advs, "x": evalset.x, "y": evalset.y,
-            "classes": test.classes, "seed": job.base.config.seed, "info": info}
+    return {
+        "meta": meta,
+        "states": states,
+        "advs": advs,
+        "x": evalset.x,
+        "y": evalset.y,
+        "classes": test.classes,
+        "seed": job.base.config.seed,
+        "info": info,
+    }
 
 
 def attack_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
@@ -302,10 +373,20 @@ def attack_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     inject_noise(model, NoiseSpec(snr), seed=ctx["seed"])
     key = f"{params['target']}:{params['attack']}:{params['eps']:g}"
     classes = ctx["classes"]
-    clean = noisy_accuracy(model, D.ArrayDataset(ctx["x"], ctx["y"], classes), params["votes"], "mean",
-                           seed=ctx["seed"])
-    adv = noisy_accuracy(model, D.ArrayDataset(ctx["advs"][key], ctx["y"], classes), params["votes"],
-                         "mean", seed=ctx["seed"])
+    clean = noisy_accuracy(
+        model,
+        D.ArrayDataset(ctx["x"], ctx["y"], classes),
+        params["votes"],
+        "mean",
+        seed=ctx["seed"],
+    )
+    adv = noisy_accuracy(
+        model,
+        D.ArrayDataset(ctx["advs"][key], ctx["y"], classes),
+        params["votes"],
+        "mean",
+        seed=ctx["seed"],
+    )
     return {"clean_acc": clean, "adv_acc": adv}
 
 
@@ -318,18 +399,33 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     folder = ctx.run.dir / "analog"
     test_snrs = [-5.0, 0.0, 5.0, 10.0, 20.0]
     cfg = TrainConfig(epochs=15 if not ctx.fast else 8, batch_size=64, lr=3e-3, seed=ctx.seed)
-    mlp = NoiseJob(ClassifierJob("digits", "mlp", config=cfg), modes=("fixed", "relative"),
-                   train_snrs=(0.0,), finetune_epochs=8 if not ctx.fast else 4)
+    mlp = NoiseJob(
+        ClassifierJob("digits", "mlp", config=cfg),
+        modes=("fixed", "relative"),
+        train_snrs=(0.0,),
+        finetune_epochs=8 if not ctx.fast else 4,
+    )
     rows = _demo_study(ctx, sec, mlp, folder / "mlp", test_snrs, "mlp_", votes=(1, 15))
     seq_cfg = replace(cfg, epochs=12 if not ctx.fast else 6)
-    lstm = NoiseJob(ClassifierJob("digits", "lstm", model_kwargs={"hidden": 48}, config=seq_cfg),
-                    modes=("fixed",), train_snrs=(0.0,), finetune_epochs=5 if not ctx.fast else 3)
+    lstm = NoiseJob(
+        ClassifierJob("digits", "lstm", model_kwargs={"hidden": 48}, config=seq_cfg),
+        modes=("fixed",),
+        train_snrs=(0.0,),
+        finetune_epochs=5 if not ctx.fast else 3,
+    )
     rows += _demo_study(ctx, sec, lstm, folder / "lstm", test_snrs, "lstm_", votes=(1, 9))
     return rows
 
 
-def _demo_study(ctx: Any, sec: Any, job: NoiseJob, folder: Path, test_snrs: list[float],
-                prefix: str, votes: Sequence[int]) -> list[dict[str, Any]]:
+def _demo_study(
+    ctx: Any,
+    sec: Any,
+    job: NoiseJob,
+    folder: Path,
+    test_snrs: list[float],
+    prefix: str,
+    votes: Sequence[int],
+) -> list[dict[str, Any]]:
     tctx = prepare_models(job, folder)
     trains = ["clean", *[snr_label(s) for s in job.train_snrs]]
     rows = []
@@ -337,16 +433,32 @@ def _demo_study(ctx: Any, sec: Any, job: NoiseJob, folder: Path, test_snrs: list
         for train in trains:
             for snr in test_snrs:
                 for k in votes:
-                    p = {"mode": mode, "train": train, "test_snr_db": snr, "votes": k, "method": "mean"}
+                    p = {
+                        "mode": mode,
+                        "train": train,
+                        "test_snr_db": snr,
+                        "votes": k,
+                        "method": "mean",
+                    }
                     rows.append({**p, **eval_trial(p, tctx)})
     name = f"{job.base.model} on {job.base.dataset}" + (" rows" if job.base.sequence else "")
-    sec.text(f"{name}: clean accuracy {tctx['clean_acc']:.4f}. Noise on every matrix-product "
-             "output (every time step for the LSTM), mean-softmax voting.")
+    sec.text(
+        f"{name}: clean accuracy {tctx['clean_acc']:.4f}. Noise on every matrix-product "
+        "output (every time step for the LSTM), mean-softmax voting."
+    )
     for mode in job.modes:
         sub = [r for r in rows if r["mode"] == mode]
-        png = line_plot(sub, "test_snr_db", "accuracy", ctx.path(f"analog_{prefix}{mode}.png"),
-                        hue=("train", "votes"), title=f"{name}, {mode} SNR",
-                        xlabel="test SNR (dB)", ylabel="accuracy", hlines={"clean": tctx["clean_acc"]})
+        png = line_plot(
+            sub,
+            "test_snr_db",
+            "accuracy",
+            ctx.path(f"analog_{prefix}{mode}.png"),
+            hue=("train", "votes"),
+            title=f"{name}, {mode} SNR",
+            xlabel="test SNR (dB)",
+            ylabel="accuracy",
+            hlines={"clean": tctx["clean_acc"]},
+        )
         sec.image(png, f"{name}: accuracy vs test SNR ({mode} mode)")
     at0 = [r for r in rows if r["test_snr_db"] == 0.0]
     sec.table(at0, ["mode", "train", "votes", "accuracy", "eff_snr_db"], title=f"{name} at 0 dB")

@@ -31,8 +31,15 @@ from ..codes.text import ALPHABETS, Trie, load_word_list
 from ..errors import ParameterError, check_choice, check_int
 from ..sweep import Run, line_plot
 
-__all__ = ["SCHEMES", "TextStudy", "build_dictionary", "demo_section", "fer_gain_db",
-           "load_text", "run_study"]
+__all__ = [
+    "SCHEMES",
+    "TextStudy",
+    "build_dictionary",
+    "demo_section",
+    "fer_gain_db",
+    "load_text",
+    "run_study",
+]
 
 #: scheme -> (crc?, source mode or None, adaptive?)
 SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
@@ -44,9 +51,20 @@ SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
     "joint-crc": (True, "penalty", False),
     "adaptive": (True, "penalty", True),
 }
-COLUMNS = ["scheme", "ebn0_db", "frames", "frame_errors", "fer", "fer_ci_low", "fer_ci_high",
-           "ber", "cer", "wer",
-           "avg_list", "seconds"]
+COLUMNS = [
+    "scheme",
+    "ebn0_db",
+    "frames",
+    "frame_errors",
+    "fer",
+    "fer_ci_low",
+    "fer_ci_high",
+    "ber",
+    "cer",
+    "wer",
+    "avg_list",
+    "seconds",
+]
 
 
 def normalize(text: str) -> str:
@@ -122,8 +140,9 @@ class TextStudy:
         key = f"src:{mode}"
         if key not in self._cache:
             base, _, extra = mode.partition("+")
-            self._cache[key] = trie_source(self.trie, base, penalty=self.penalty,
-                                           prior=extra == "prior")
+            self._cache[key] = trie_source(
+                self.trie, base, penalty=self.penalty, prior=extra == "prior"
+            )
         return self._cache[key]
 
     def chunk_bits(self, chunk: int) -> np.ndarray:
@@ -146,19 +165,30 @@ def _trial(params: dict[str, Any], study: TextStudy) -> dict[str, Any]:
     llr = bpsk_awgn(x, params["ebn0_db"], code.rate, rng=rng).reshape(S, B, code.n)
     out = dec.decode_stream(llr)
     m = text_metrics(ref, out.bits)
-    m.update(list_sum=int(out.list_size.sum()), seconds=out.seconds,
-             valid=int(out.valid.sum()))
+    m.update(list_sum=int(out.list_size.sum()), seconds=out.seconds, valid=int(out.valid.sum()))
     return m
 
 
 def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     acc: dict[tuple, dict[str, Any]] = {}
-    keys = ("frames", "frame_errors", "bits", "bit_errors", "chars", "char_errors", "words",
-            "word_errors", "list_sum", "seconds", "valid")
+    keys = (
+        "frames",
+        "frame_errors",
+        "bits",
+        "bit_errors",
+        "chars",
+        "char_errors",
+        "words",
+        "word_errors",
+        "list_sum",
+        "seconds",
+        "valid",
+    )
     for r in rows:
-        a = acc.setdefault((r["scheme"], r["ebn0_db"]), {"scheme": r["scheme"],
-                                                         "ebn0_db": r["ebn0_db"],
-                                                         **dict.fromkeys(keys, 0)})
+        a = acc.setdefault(
+            (r["scheme"], r["ebn0_db"]),
+            {"scheme": r["scheme"], "ebn0_db": r["ebn0_db"], **dict.fromkeys(keys, 0)},
+        )
         for key in keys:
             a[key] += r[key]
     out = []
@@ -174,11 +204,13 @@ def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (list(SCHEMES).index(r["scheme"]), r["ebn0_db"]))
 
 
-def fer_gain_db(rows: Sequence[dict[str, Any]], scheme: str, baseline: str,
-                target: float, metric: str = "fer") -> float | None:
+def fer_gain_db(
+    rows: Sequence[dict[str, Any]], scheme: str, baseline: str, target: float, metric: str = "fer"
+) -> float | None:
     """Eb/N0 gain (dB) of ``scheme`` over ``baseline`` at ``metric = target``, interpolating
     log10(metric) linearly in Eb/N0 between measured points (None when a curve does not cross
     the target)."""
+
     def at(name: str) -> float | None:
         pts = sorted((r["ebn0_db"], r[metric]) for r in rows if r["scheme"] == name)
         for (x0, y0), (x1, y1) in itertools.pairwise(pts):
@@ -186,38 +218,81 @@ def fer_gain_db(rows: Sequence[dict[str, Any]], scheme: str, baseline: str,
                 t = (np.log10(y0) - np.log10(target)) / (np.log10(y0) - np.log10(y1))
                 return x0 + t * (x1 - x0)
         return None
+
     a, b = at(scheme), at(baseline)
     return None if a is None or b is None else round(float(b - a), 3)
 
 
-def run_study(run: Run, study: TextStudy, schemes: Sequence[str], points: Sequence[float],
-              chunks: int, *, title: str, workers: int = 1, prefix: str = "jscc_",
-              target_fer: float = 1e-2, section: Any = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run_study(
+    run: Run,
+    study: TextStudy,
+    schemes: Sequence[str],
+    points: Sequence[float],
+    chunks: int,
+    *,
+    title: str,
+    workers: int = 1,
+    prefix: str = "jscc_",
+    target_fer: float = 1e-2,
+    section: Any = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Trials (scheme x Eb/N0 x chunk) through the sweep pipeline, plots, a report section."""
     for s in schemes:
         check_choice("scheme", s, tuple(SCHEMES))
-    trials = [{"scheme": s, "ebn0_db": float(p), "chunk": c}
-              for s in schemes for p in points for c in range(chunks)]
-    rows = _aggregate(run.sweep(_trial, trials, context=study, workers=workers,
-                                description="polar text"))
+    trials = [
+        {"scheme": s, "ebn0_db": float(p), "chunk": c}
+        for s in schemes
+        for p in points
+        for c in range(chunks)
+    ]
+    rows = _aggregate(
+        run.sweep(_trial, trials, context=study, workers=workers, description="polar text")
+    )
     d = Path(run.dir)
     fer_rows = [r for r in rows if r["frame_errors"] > 0]
     wer_rows = [r for r in rows if r["word_errors"] > 0]
-    fer = line_plot(fer_rows, "ebn0_db", "fer", d / f"{prefix}fer.png", hue="scheme", logy=True,
-                    band=("fer_ci_low", "fer_ci_high"),
-                    title=f"FER, {title}", xlabel="Eb/N0 (dB, per text bit)", ylabel="FER")
-    wer = line_plot(wer_rows, "ebn0_db", "wer", d / f"{prefix}wer.png", hue="scheme", logy=True,
-                    title=f"WER, {title}", xlabel="Eb/N0 (dB, per text bit)", ylabel="WER")
-    lst = line_plot([r for r in rows if r["scheme"] == "adaptive"] or rows, "ebn0_db",
-                    "avg_list", d / f"{prefix}list.png", hue="scheme",
-                    title="Average list size used", xlabel="Eb/N0 (dB)", ylabel="L")
+    fer = line_plot(
+        fer_rows,
+        "ebn0_db",
+        "fer",
+        d / f"{prefix}fer.png",
+        hue="scheme",
+        logy=True,
+        band=("fer_ci_low", "fer_ci_high"),
+        title=f"FER, {title}",
+        xlabel="Eb/N0 (dB, per text bit)",
+        ylabel="FER",
+    )
+    wer = line_plot(
+        wer_rows,
+        "ebn0_db",
+        "wer",
+        d / f"{prefix}wer.png",
+        hue="scheme",
+        logy=True,
+        title=f"WER, {title}",
+        xlabel="Eb/N0 (dB, per text bit)",
+        ylabel="WER",
+    )
+    lst = line_plot(
+        [r for r in rows if r["scheme"] == "adaptive"] or rows,
+        "ebn0_db",
+        "avg_list",
+        d / f"{prefix}list.png",
+        hue="scheme",
+        title="Average list size used",
+        xlabel="Eb/N0 (dB)",
+        ylabel="L",
+    )
     gains = {}
     for s in ("joint", "joint-crc", "adaptive"):
         if s in schemes and "cascl" in schemes:
-            gains[f"{s}_vs_cascl_db@fer={target_fer:g}"] = fer_gain_db(rows, s, "cascl",
-                                                                       target_fer)
-    sec = section if section is not None else run.section(
-        f"Joint source-channel polar decoding: {title}")
+            gains[f"{s}_vs_cascl_db@fer={target_fer:g}"] = fer_gain_db(rows, s, "cascl", target_fer)
+    sec = (
+        section
+        if section is not None
+        else run.section(f"Joint source-channel polar decoding: {title}")
+    )
     sec.text(
         f"Polar N={study.n}, k={study.k} text bits per block (24 a27 characters at k=120), 5G "
         f"construction; CRC schemes add {study.crc} on top (same rate k/n). List size "
@@ -239,14 +314,25 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     train = load_text("fortunes", "train")
     test = load_text("fortunes", "test")
     trie = build_dictionary("in-domain", train)
-    study = TextStudy(ALPHABETS["a27"].text_to_bits(test), trie, streams=32, blocks=6,
-                      seed=int(ctx.seed))
+    study = TextStudy(
+        ALPHABETS["a27"].text_to_bits(test), trie, streams=32, blocks=6, seed=int(ctx.seed)
+    )
     points = [1.5, 2.0, 2.5]
     schemes = ["scl", "cascl", "joint", "adaptive"]
-    rows, _ = run_study(ctx.run, study, schemes, points, chunks=1,
-                            title="fortunes, in-domain dictionary", prefix="demo_jscc_",
-                            target_fer=0.05, section=ctx.section)
+    rows, _ = run_study(
+        ctx.run,
+        study,
+        schemes,
+        points,
+        chunks=1,
+        title="fortunes, in-domain dictionary",
+        prefix="demo_jscc_",
+        target_fer=0.05,
+        section=ctx.section,
+    )
     ctx.section.title = "Joint source-channel polar decoding of English text"
-    ctx.section.text("192 frames per point (small: FER below ~1e-2 is not resolved). See "
-                     "docs/jscc.md and `noisyhw polar text-study` for the full study.")
+    ctx.section.text(
+        "192 frames per point (small: FER below ~1e-2 is not resolved). See "
+        "docs/jscc.md and `noisyhw polar text-study` for the full study."
+    )
     return [{k: r[k] for k in ("scheme", "ebn0_db", "frames", "fer", "wer")} for r in rows]

@@ -91,7 +91,9 @@ class NVMTask:
 _DATA: dict[tuple, tuple[Any, ...]] = {}
 
 
-def load_task(task: NVMTask, seed: int = 0) -> tuple[D.ArrayDataset, D.ArrayDataset, dict[str, Any]]:
+def load_task(
+    task: NVMTask, seed: int = 0
+) -> tuple[D.ArrayDataset, D.ArrayDataset, dict[str, Any]]:
     """``(train, test, info)``; info has ``dataset`` / ``corpus``, ``vocab`` size, input shape."""
     k = (task.key(), seed)
     if k in _DATA:
@@ -106,13 +108,20 @@ def load_task(task: NVMTask, seed: int = 0) -> tuple[D.ArrayDataset, D.ArrayData
         test = D.load(name, "test", task.root).subset(task.n_test, seed=seed + 1)
         if task.pool > 1:  # average-pool the images: fewer, shorter rows (quick demos)
             train, test = (
-                D.ArrayDataset(nn.functional.avg_pool2d(d.x, task.pool), d.y, d.classes,
-                               f"{d.name}/pool{task.pool}")
+                D.ArrayDataset(
+                    nn.functional.avg_pool2d(d.x, task.pool),
+                    d.y,
+                    d.classes,
+                    f"{d.name}/pool{task.pool}",
+                )
                 for d in (train, test)
             )
         train, test = D.sequence_view(train), D.sequence_view(test)
-        info = {"dataset": name, "input_shape": tuple(train.x.shape[1:]),
-                "num_classes": train.num_classes}
+        info = {
+            "dataset": name,
+            "input_shape": tuple(train.x.shape[1:]),
+            "num_classes": train.num_classes,
+        }
     else:
         corpus = task.corpus
         try:
@@ -127,9 +136,15 @@ def load_task(task: NVMTask, seed: int = 0) -> tuple[D.ArrayDataset, D.ArrayData
         vocab = D.text.CharVocab.from_text(text[:cut], max_size=96)
         train = D.text.char_windows(vocab.encode(text[:cut]), task.seq_len, vocab_size=len(vocab))
         test = D.text.char_windows(vocab.encode(text[cut:]), task.seq_len, vocab_size=len(vocab))
-        info = {"dataset": f"{corpus} corpus", "corpus": corpus, "vocab": len(vocab),
-                "input_shape": (task.seq_len,), "num_classes": len(vocab),
-                "train_chars": cut, "test_chars": len(text) - cut}
+        info = {
+            "dataset": f"{corpus} corpus",
+            "corpus": corpus,
+            "vocab": len(vocab),
+            "input_shape": (task.seq_len,),
+            "num_classes": len(vocab),
+            "train_chars": cut,
+            "test_chars": len(text) - cut,
+        }
     _DATA[k] = (train, test, info)
     return _DATA[k]
 
@@ -138,23 +153,34 @@ def build_model(task: NVMTask, info: dict[str, Any], seed: int = 0) -> nn.Module
     torch.manual_seed(seed)
     if task.task == "fmnist":
         return M.create("lstm", info["input_shape"], info["num_classes"], hidden=task.hidden)
-    return M.create("char_lstm", info["input_shape"], info["num_classes"], embed=32,
-                    hidden=task.hidden, layers=1)
+    return M.create(
+        "char_lstm",
+        info["input_shape"],
+        info["num_classes"],
+        embed=32,
+        hidden=task.hidden,
+        layers=1,
+    )
 
 
 def calib_inputs(train: D.ArrayDataset, n: int) -> torch.Tensor:
     return train.x[: min(n, len(train))]
 
 
-def make_spec(bits: int | None, vary: str = "all", base: QuantSpec | None = None,
-              fixed_bits: int | None = None) -> QuantSpec:
+def make_spec(
+    bits: int | None,
+    vary: str = "all",
+    base: QuantSpec | None = None,
+    fixed_bits: int | None = None,
+) -> QuantSpec:
     """The spec of a sweep point: ``bits`` for the converters named by ``vary`` (``all``: weights,
     DAC and ADC), ``fixed_bits`` (None = float) for the others. ``bits=None``: all float."""
     check_choice("vary", vary, VARY)
     base = base or QuantSpec()
     if bits is None:
-        return base.with_(weight_bits=None, dac_bits=None, adc_bits=None, adc_noise=0.0,
-                          dac_range="calibrated")
+        return base.with_(
+            weight_bits=None, dac_bits=None, adc_bits=None, adc_noise=0.0, dac_range="calibrated"
+        )
     names = {"weight": "weight_bits", "dac": "dac_bits", "adc": "adc_bits"}
     kw = {f: (bits if vary in ("all", k) else fixed_bits) for k, f in names.items()}
     return base.with_(**kw)
@@ -168,16 +194,22 @@ def metrics(model: nn.Module, test: D.ArrayDataset, device: str) -> dict[str, fl
     return out
 
 
-def train_float(task: NVMTask, cfg: TrainConfig, checkpoint: Path | None = None,
-                description: str = "float LSTM") -> tuple[nn.Module, list[dict[str, float]]]:
+def train_float(
+    task: NVMTask, cfg: TrainConfig, checkpoint: Path | None = None, description: str = "float LSTM"
+) -> tuple[nn.Module, list[dict[str, float]]]:
     train, test, info = load_task(task, cfg.seed)
     model = build_model(task, info, cfg.seed)
     history = fit(model, train, test, cfg, checkpoint=checkpoint, description=description)
     return model, history
 
 
-def train_qat(float_model: nn.Module, spec: QuantSpec, task: NVMTask, cfg: TrainConfig,
-              description: str = "QAT") -> tuple[nn.Module, list[dict[str, float]]]:
+def train_qat(
+    float_model: nn.Module,
+    spec: QuantSpec,
+    task: NVMTask,
+    cfg: TrainConfig,
+    description: str = "QAT",
+) -> tuple[nn.Module, list[dict[str, float]]]:
     """Quantize a trained float model, calibrate, fine-tune through the shared loop (ranges
     recalibrated after every epoch), recalibrate once more."""
     train, _test, _ = load_task(task, cfg.seed)
@@ -205,15 +237,18 @@ def bits_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     task: NVMTask = ctx["task"]
     train, test, _ = load_task(task, ctx["seed"])
     fm = _context_model(ctx, "float_state")
-    spec = make_spec(params["bits"], params.get("vary", "all"), ctx["base_spec"],
-                     ctx.get("fixed_bits"))
+    spec = make_spec(
+        params["bits"], params.get("vary", "all"), ctx["base_spec"], ctx.get("fixed_bits")
+    )
     if params["qat"]:
         cfg = TrainConfig(**ctx["qat_config"])
         q, _hist = train_qat(fm, spec, task, cfg, description=f"QAT {params['bits']} bit")
         base = params["bits"] == ctx["base_bits"] and params.get("vary", "all") == "all"
         if ctx.get("save_dir") and base:
-            save_checkpoint(Path(ctx["save_dir"]) / f"qat_{params['bits']}bit.pt",
-                            {"state_dict": q.state_dict()})
+            save_checkpoint(
+                Path(ctx["save_dir"]) / f"qat_{params['bits']}bit.pt",
+                {"state_dict": q.state_dict()},
+            )
     else:
         q = quantize(fm, spec)
         calibrate(q, calib_inputs(train, task.calib_samples))
@@ -260,8 +295,13 @@ class StudyConfig:
     vary: str = "all"
     fixed_bits: int | None = None
     base_bits: int = 4
-    noise: dict[str, tuple[float, ...]] = field(default_factory=lambda: {
-        "prog": (0.0, 0.02, 0.05, 0.1), "read": (0.0, 0.02, 0.05, 0.1), "adc": (0.0, 0.5, 1.0, 2.0)})
+    noise: dict[str, tuple[float, ...]] = field(
+        default_factory=lambda: {
+            "prog": (0.0, 0.02, 0.05, 0.1),
+            "read": (0.0, 0.02, 0.05, 0.1),
+            "adc": (0.0, 0.5, 1.0, 2.0),
+        }
+    )
     noise_models: tuple[str, ...] = ("ptq", "qat")
     repeats: int = 3
     float_config: TrainConfig = field(default_factory=TrainConfig)
@@ -286,8 +326,16 @@ class StudyConfig:
             )
 
 
-def run_study(run: Run, task: NVMTask, cfg: StudyConfig, section: Section,
-              *, device: str = "cpu", workers: int = 1, prefix: str = "nvm_") -> list[dict[str, Any]]:
+def run_study(
+    run: Run,
+    task: NVMTask,
+    cfg: StudyConfig,
+    section: Section,
+    *,
+    device: str = "cpu",
+    workers: int = 1,
+    prefix: str = "nvm_",
+) -> list[dict[str, Any]]:
     """Float baseline, bits sweep (PTQ / QAT), noise sweep; plots and tables into ``section``."""
     seed = cfg.float_config.seed
     _, test, info = load_task(task, seed)
@@ -295,16 +343,29 @@ def run_study(run: Run, task: NVMTask, cfg: StudyConfig, section: Section,
     ref = metrics(fm, test, device)
     metric = task.metric
     ctx = {
-        "task": task, "seed": seed, "device": device,
+        "task": task,
+        "seed": seed,
+        "device": device,
         "float_state": {k: v.cpu() for k, v in fm.state_dict().items()},
-        "base_spec": cfg.base_spec, "base_bits": cfg.base_bits, "fixed_bits": cfg.fixed_bits,
-        "qat_config": asdict(cfg.qat_config), "save_dir": str(run.dir), "repeats": cfg.repeats,
+        "base_spec": cfg.base_spec,
+        "base_bits": cfg.base_bits,
+        "fixed_bits": cfg.fixed_bits,
+        "qat_config": asdict(cfg.qat_config),
+        "save_dir": str(run.dir),
+        "repeats": cfg.repeats,
     }
-    trials = [{"stage": "bits", "bits": b, "qat": q, "vary": cfg.vary}
-              for q in cfg.qat for b in cfg.bits
-              if not (q and cfg.qat_bits is not None and b not in cfg.qat_bits)]
-    ntrials = [{"stage": "noise", "kind": k, "level": lv, "model": m}
-               for k, levels in cfg.noise.items() for lv in levels for m in cfg.noise_models]
+    trials = [
+        {"stage": "bits", "bits": b, "qat": q, "vary": cfg.vary}
+        for q in cfg.qat
+        for b in cfg.bits
+        if not (q and cfg.qat_bits is not None and b not in cfg.qat_bits)
+    ]
+    ntrials = [
+        {"stage": "noise", "kind": k, "level": lv, "model": m}
+        for k, levels in cfg.noise.items()
+        for lv in levels
+        for m in cfg.noise_models
+    ]
     done = run.store.done_keys()  # on resume, finished noise trials belong to this grid too
     first = trials + [t for t in ntrials if trial_key(t) in done]
     rows = run.sweep(_dispatch, first, context=ctx, workers=workers, description="nvm bits")
@@ -314,8 +375,9 @@ def run_study(run: Run, task: NVMTask, cfg: StudyConfig, section: Section,
     if ntrials:
         if "qat" in cfg.noise_models:
             ctx["qat_state"] = load_checkpoint(qat_file)["state_dict"]
-        rows = run.sweep(_dispatch, trials + ntrials, context=ctx, workers=workers,
-                         description="nvm noise")
+        rows = run.sweep(
+            _dispatch, trials + ntrials, context=ctx, workers=workers, description="nvm noise"
+        )
         noise_rows = [r for r in rows if r.get("stage") == "noise"]
     _report(run, section, task, info, cfg, ref, hist, bit_rows, noise_rows, prefix)
     float_row = {"stage": "float", "bits": None, "qat": False, **ref}
@@ -330,12 +392,24 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}" if v < 10 else f"{v:.2f}"
 
 
-def _report(run: Run, section: Section, task: NVMTask, info: dict[str, Any], cfg: StudyConfig,
-            ref: dict[str, float], hist: list[dict[str, float]], bit_rows: list[dict[str, Any]],
-            noise_rows: list[dict[str, Any]], prefix: str) -> None:
+def _report(
+    run: Run,
+    section: Section,
+    task: NVMTask,
+    info: dict[str, Any],
+    cfg: StudyConfig,
+    ref: dict[str, float],
+    hist: list[dict[str, float]],
+    bit_rows: list[dict[str, Any]],
+    noise_rows: list[dict[str, Any]],
+    prefix: str,
+) -> None:
     metric = task.metric
-    what = ("LSTM classifier on row-sequential " + info["dataset"] if task.task == "fmnist"
-            else f"character LSTM language model on the {info['dataset']}")
+    what = (
+        "LSTM classifier on row-sequential " + info["dataset"]
+        if task.task == "fmnist"
+        else f"character LSTM language model on the {info['dataset']}"
+    )
     section.text(
         f"{what}: hidden {task.hidden}, float baseline {metric} {_fmt(ref[metric])} after "
         f"{len(hist)} epochs. Each point maps every Linear/LSTM weight onto differential NVM "
@@ -345,22 +419,39 @@ def _report(run: Run, section: Section, task: NVMTask, info: dict[str, Any], cfg
         f"{cfg.qat_config.epochs} epoch(s) of straight-through fine-tuning from the float weights."
     )
     hl = {f"float {metric}": ref[metric]}
-    p = line_plot(bit_rows, "bits", metric, run.plot_path(f"{prefix}{metric}_vs_bits.png"),
-                  hue="qat", title=f"{metric} vs bits ({cfg.vary})", hlines=hl,
-                  xlabel="bits (weight = DAC = ADC)" if cfg.vary == "all" else f"{cfg.vary} bits")
+    p = line_plot(
+        bit_rows,
+        "bits",
+        metric,
+        run.plot_path(f"{prefix}{metric}_vs_bits.png"),
+        hue="qat",
+        title=f"{metric} vs bits ({cfg.vary})",
+        hlines=hl,
+        xlabel="bits (weight = DAC = ADC)" if cfg.vary == "all" else f"{cfg.vary} bits",
+    )
     section.image(p, f"{metric} vs bits, with and without QAT")
     cols = ["bits", "qat", metric] + (["accuracy"] if metric == "perplexity" else [])
     section.table([{c: r.get(c) for c in cols} for r in bit_rows], cols, title="bits sweep")
     if noise_rows:
         for kind in dict.fromkeys(r["kind"] for r in noise_rows):
-            rs = [dict(r, lo=r[metric] - r[f"{metric}_std"], hi=r[metric] + r[f"{metric}_std"])
-                  for r in noise_rows if r["kind"] == kind]
+            rs = [
+                dict(r, lo=r[metric] - r[f"{metric}_std"], hi=r[metric] + r[f"{metric}_std"])
+                for r in noise_rows
+                if r["kind"] == kind
+            ]
             unit = {"prog": "x conductance range", "read": "x G", "adc": "ADC LSB"}[kind]
-            p = line_plot(rs, "level", metric, run.plot_path(f"{prefix}{metric}_vs_{kind}_noise.png"),
-                          hue="model", band=("lo", "hi"), hlines=hl,
-                          title=f"{metric} vs {kind} noise at {cfg.base_bits} bits "
-                                f"(mean ± std, {cfg.repeats} programmings)",
-                          xlabel=f"{kind} noise std ({unit})")
+            p = line_plot(
+                rs,
+                "level",
+                metric,
+                run.plot_path(f"{prefix}{metric}_vs_{kind}_noise.png"),
+                hue="model",
+                band=("lo", "hi"),
+                hlines=hl,
+                title=f"{metric} vs {kind} noise at {cfg.base_bits} bits "
+                f"(mean ± std, {cfg.repeats} programmings)",
+                xlabel=f"{kind} noise std ({unit})",
+            )
             section.image(p, f"{metric} vs {kind} noise")
         cols = ["kind", "level", "model", metric, f"{metric}_std"]
         section.table([{c: r.get(c) for c in cols} for r in noise_rows], cols, title="noise sweep")
@@ -368,8 +459,11 @@ def _report(run: Run, section: Section, task: NVMTask, info: dict[str, Any], cfg
 
 # --------------------------------------------------------------------------- efficiency
 def efficiency_rows(
-    model: nn.Module, example: torch.Tensor, bits: int | tuple[int, int, int] = 4,
-    params: EnergyParams | None = None, references: str | Path | None = None,
+    model: nn.Module,
+    example: torch.Tensor,
+    bits: int | tuple[int, int, int] = 4,
+    params: EnergyParams | None = None,
+    references: str | Path | None = None,
     name: str = "model",
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, float]]:
     """Per-layer costs, the reference table and the summary of ``model`` (float or quantized)
@@ -379,11 +473,23 @@ def efficiency_rows(
     shapes = layer_shapes(q, example)
     rep = estimate(shapes, params, weight_bits=wb, dac_bits=db, adc_bits=ab)
     layers = [
-        {"layer": c.name, "rows": c.rows, "cols": c.cols, "mvms": c.mvms, "arrays": c.arrays,
-         "slices": c.slices, "utilisation": c.utilisation, "pJ_per_mvm": c.energy_pj_per_mvm,
-         "pJ_dac": c.e_dac_pj, "pJ_cells": c.e_cell_pj, "pJ_adc": c.e_adc_pj,
-         "pJ_digital": c.e_digital_pj, "pJ_periphery": c.e_periphery_pj,
-         "ns_per_mvm": c.latency_ns, "area_mm2": c.area_mm2}
+        {
+            "layer": c.name,
+            "rows": c.rows,
+            "cols": c.cols,
+            "mvms": c.mvms,
+            "arrays": c.arrays,
+            "slices": c.slices,
+            "utilisation": c.utilisation,
+            "pJ_per_mvm": c.energy_pj_per_mvm,
+            "pJ_dac": c.e_dac_pj,
+            "pJ_cells": c.e_cell_pj,
+            "pJ_adc": c.e_adc_pj,
+            "pJ_digital": c.e_digital_pj,
+            "pJ_periphery": c.e_periphery_pj,
+            "ns_per_mvm": c.latency_ns,
+            "area_mm2": c.area_mm2,
+        }
         for c in rep.layers
     ]
     refs = reference_table(rep, f"{name} on NVM ({wb}/{db}/{ab} bit)", references)
@@ -406,14 +512,24 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     """~30 s on 2 idle cores: a small row-LSTM (hidden 32) on 14x14 (2x2-pooled) Fashion-MNIST,
     float vs 2/4/8-bit PTQ and 4-bit QAT, one programming-noise point, the efficiency table."""
     fast = bool(getattr(ctx, "fast", False))
-    task = NVMTask("fmnist", n_train=1000 if fast else 2000, n_test=500, hidden=32,
-                   calib_samples=256, pool=2)
-    fcfg = TrainConfig(epochs=3, batch_size=100, lr=1e-2, seed=ctx.seed, device=ctx.device,
-                       grad_clip=1.0)
+    task = NVMTask(
+        "fmnist", n_train=1000 if fast else 2000, n_test=500, hidden=32, calib_samples=256, pool=2
+    )
+    fcfg = TrainConfig(
+        epochs=3, batch_size=100, lr=1e-2, seed=ctx.seed, device=ctx.device, grad_clip=1.0
+    )
     qcfg = replace(fcfg, epochs=1, lr=2e-3, max_batches=10 if fast else 15)
-    cfg = StudyConfig(bits=(2, 4) if fast else (2, 4, 8), qat=(False, True), qat_bits=(4,),
-                      base_bits=4, noise={"prog": (0.0, 0.1)}, noise_models=("ptq", "qat"),
-                      repeats=2, float_config=fcfg, qat_config=qcfg)
+    cfg = StudyConfig(
+        bits=(2, 4) if fast else (2, 4, 8),
+        qat=(False, True),
+        qat_bits=(4,),
+        base_bits=4,
+        noise={"prog": (0.0, 0.1)},
+        noise_models=("ptq", "qat"),
+        repeats=2,
+        float_config=fcfg,
+        qat_config=qcfg,
+    )
     ctx.section.title = "NVM crossbar LSTM: n-bit weights, DAC and ADC"
     sub = Run("nvm demo", {"fast": fast, "seed": ctx.seed}, out=ctx.run.dir / "nvm", seed=ctx.seed)
     try:
@@ -430,15 +546,27 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     )
     ctx.section.table(
         [{k: r[k] for k in ("name", "kind", "ops_per_j", "ops_per_s_per_mm2")} for r in refs],
-        ["name", "kind", "ops_per_j", "ops_per_s_per_mm2"], title="efficiency vs references",
+        ["name", "kind", "ops_per_j", "ops_per_s_per_mm2"],
+        title="efficiency vs references",
     )
     out = []
     for r in rows:
         if r["stage"] in ("float", "bits"):
-            out.append({"stage": r["stage"], "bits": r.get("bits"), "qat": r.get("qat"),
-                        "accuracy": round(r["accuracy"], 4)})
-    out.append({"stage": "energy", "ops_per_j": summ["ops_per_j"],
-                "ops_per_s_per_mm2": summ["ops_per_s_per_mm2"]})
+            out.append(
+                {
+                    "stage": r["stage"],
+                    "bits": r.get("bits"),
+                    "qat": r.get("qat"),
+                    "accuracy": round(r["accuracy"], 4),
+                }
+            )
+    out.append(
+        {
+            "stage": "energy",
+            "ops_per_j": summ["ops_per_j"],
+            "ops_per_s_per_mm2": summ["ops_per_s_per_mm2"],
+        }
+    )
     return out
 
 

@@ -221,7 +221,10 @@ class Crossbar(nn.Module):
         return (self.spec.read_noise**2 * var).t().contiguous()
 
     def read_noise_std(
-        self, v: torch.Tensor, wq: torch.Tensor, w_fs: torch.Tensor,
+        self,
+        v: torch.Tensor,
+        wq: torch.Tensor,
+        w_fs: torch.Tensor,
         var_t: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Std of each column output (..., out) caused by device read noise for inputs ``v``."""
@@ -276,8 +279,13 @@ class CrossbarLinear(nn.Module):
     ``y = ADC(DAC(x) W^T) + b`` (bias added digitally). Input (..., in) -> (..., out)."""
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, *,
-        spec: QuantSpec | None = None, index: int = 0,
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        spec: QuantSpec | None = None,
+        index: int = 0,
     ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
@@ -288,8 +296,9 @@ class CrossbarLinear(nn.Module):
 
     @classmethod
     def from_float(cls, linear: nn.Linear, spec: QuantSpec, index: int = 0) -> CrossbarLinear:
-        m = cls(linear.in_features, linear.out_features, linear.bias is not None,
-                spec=spec, index=index)
+        m = cls(
+            linear.in_features, linear.out_features, linear.bias is not None, spec=spec, index=index
+        )
         m.to(device=linear.weight.device, dtype=linear.weight.dtype)
         with torch.no_grad():
             m.weight.copy_(linear.weight)

@@ -91,10 +91,16 @@ class ConverterCost:
             check_float(k, v, 0.0)
 
     def energy_fj(self, bits: int) -> float:
-        return self.energy_fj_per_level * 2**bits + self.energy_fj_per_bit * bits + self.energy_fj_fixed
+        return (
+            self.energy_fj_per_level * 2**bits
+            + self.energy_fj_per_bit * bits
+            + self.energy_fj_fixed
+        )
 
     def area_um2(self, bits: int) -> float:
-        return self.area_um2_per_level * 2**bits + self.area_um2_per_bit * bits + self.area_um2_fixed
+        return (
+            self.area_um2_per_level * 2**bits + self.area_um2_per_bit * bits + self.area_um2_fixed
+        )
 
 
 @dataclass(frozen=True)
@@ -127,9 +133,17 @@ class EnergyParams:
             raise ParameterError("array.cols", "must hold at least one weight column", self.cols)
         check_int("array.max_device_levels", self.max_device_levels, 2)
         check_int("adc.adcs_per_array", self.adcs_per_array, 1)
-        for k in ("read_time_ns", "cell_read_energy_fj", "array_area_um2",
-                  "adc_conversion_time_ns", "add_energy_fj", "periphery_area_um2",
-                  "periphery_energy_pj", "energy_overhead", "area_overhead"):
+        for k in (
+            "read_time_ns",
+            "cell_read_energy_fj",
+            "array_area_um2",
+            "adc_conversion_time_ns",
+            "add_energy_fj",
+            "periphery_area_um2",
+            "periphery_energy_pj",
+            "energy_overhead",
+            "area_overhead",
+        ):
             check_float(k, getattr(self, k), 0.0)
 
     @classmethod
@@ -155,7 +169,9 @@ class EnergyParams:
                 area_overhead=ovh.get("area_fraction", 0.0),
             )
         except TypeError as exc:
-            raise ParameterError("params", f"unknown or missing key in energy parameters ({exc})") from None
+            raise ParameterError(
+                "params", f"unknown or missing key in energy parameters ({exc})"
+            ) from None
 
     @classmethod
     def from_toml(cls, path: str | Path | None = None) -> EnergyParams:
@@ -258,8 +274,12 @@ def estimate(
         raise ParameterError("shapes", "needs at least one crossbar layer")
     kw = p.cols // p.devices_per_weight
     e_dac, e_adc = p.dac.energy_fj(dac_bits), p.adc.energy_fj(adc_bits)
-    tile_area = (p.array_area_um2 + p.adcs_per_array * p.adc.area_um2(adc_bits)
-                 + p.rows * p.dac.area_um2(dac_bits) + p.periphery_area_um2)
+    tile_area = (
+        p.array_area_um2
+        + p.adcs_per_array * p.adc.area_um2(adc_bits)
+        + p.rows * p.dac.area_um2(dac_bits)
+        + p.periphery_area_um2
+    )
     s = p.weight_slices(weight_bits)
     layers = []
     for sh in shapes:
@@ -275,15 +295,29 @@ def estimate(
             "per": cycles * arrays * p.periphery_energy_pj * 1e3,
         }
         total_pj = sum(fj.values()) * (1 + p.energy_overhead) / 1e3
-        lat = cycles * (p.read_time_ns + math.ceil(min(kw, k * s) / p.adcs_per_array)
-                        * p.adc_conversion_time_ns)
-        layers.append(LayerCost(
-            sh.name, m, k, sh.mvms, s, arrays,
-            m * k * s * p.devices_per_weight / (arrays * p.rows * p.cols),
-            2 * m * k,
-            fj["dac"] / 1e3, fj["cell"] / 1e3, fj["adc"] / 1e3, fj["dig"] / 1e3, fj["per"] / 1e3,
-            total_pj, lat, arrays * tile_area * (1 + p.area_overhead) / 1e6,
-        ))
+        lat = cycles * (
+            p.read_time_ns + math.ceil(min(kw, k * s) / p.adcs_per_array) * p.adc_conversion_time_ns
+        )
+        layers.append(
+            LayerCost(
+                sh.name,
+                m,
+                k,
+                sh.mvms,
+                s,
+                arrays,
+                m * k * s * p.devices_per_weight / (arrays * p.rows * p.cols),
+                2 * m * k,
+                fj["dac"] / 1e3,
+                fj["cell"] / 1e3,
+                fj["adc"] / 1e3,
+                fj["dig"] / 1e3,
+                fj["per"] / 1e3,
+                total_pj,
+                lat,
+                arrays * tile_area * (1 + p.area_overhead) / 1e6,
+            )
+        )
     ops = float(sum(c.mvms * c.ops_per_mvm for c in layers))
     energy = sum(c.mvms * c.energy_pj_per_mvm for c in layers) * 1e-12
     busy = max(c.mvms * c.latency_ns for c in layers) * 1e-9
@@ -307,26 +341,39 @@ def load_references(path: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 def reference_table(
-    report: EnergyReport | None = None, name: str = "this model on NVM crossbars",
+    report: EnergyReport | None = None,
+    name: str = "this model on NVM crossbars",
     path: str | Path | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of ops/J and ops/s/mm^2 for the references (+ ``report`` first, with ratios)."""
     rows = []
     for d in load_references(path):
         area = d.get("area_mm2")
-        rows.append({
-            "name": d["name"], "kind": d["kind"], "precision": d.get("precision", ""),
-            "ops_per_j": d["ops_per_s"] / d["power_w"],
-            "ops_per_s_per_mm2": d["ops_per_s"] / area if area else None,
-            "source": d["source"],
-        })
+        rows.append(
+            {
+                "name": d["name"],
+                "kind": d["kind"],
+                "precision": d.get("precision", ""),
+                "ops_per_j": d["ops_per_s"] / d["power_w"],
+                "ops_per_s_per_mm2": d["ops_per_s"] / area if area else None,
+                "source": d["source"],
+            }
+        )
     if report is not None:
-        ours = {"name": name, "kind": "NVM", "precision": "see spec",
-                "ops_per_j": report.ops_per_j, "ops_per_s_per_mm2": report.ops_per_s_per_mm2,
-                "source": "noisyhw energy model (nvm_energy.toml)"}
+        ours = {
+            "name": name,
+            "kind": "NVM",
+            "precision": "see spec",
+            "ops_per_j": report.ops_per_j,
+            "ops_per_s_per_mm2": report.ops_per_s_per_mm2,
+            "source": "noisyhw energy model (nvm_energy.toml)",
+        }
         for r in rows:
             r["nvm_energy_gain"] = ours["ops_per_j"] / r["ops_per_j"]
-            r["nvm_area_gain"] = (ours["ops_per_s_per_mm2"] / r["ops_per_s_per_mm2"]
-                                  if r["ops_per_s_per_mm2"] else None)
+            r["nvm_area_gain"] = (
+                ours["ops_per_s_per_mm2"] / r["ops_per_s_per_mm2"]
+                if r["ops_per_s_per_mm2"]
+                else None
+            )
         rows.insert(0, ours)
     return rows

@@ -52,7 +52,9 @@ class _CrossbarRNNBase(nn.Module):
         for layer in range(num_layers):
             rows = input_size if layer == 0 else hidden_size
             self.register_parameter(f"weight_ih_l{layer}", nn.Parameter(torch.empty(g, rows)))
-            self.register_parameter(f"weight_hh_l{layer}", nn.Parameter(torch.empty(g, hidden_size)))
+            self.register_parameter(
+                f"weight_hh_l{layer}", nn.Parameter(torch.empty(g, hidden_size))
+            )
             if bias:
                 self.register_parameter(f"bias_ih_l{layer}", nn.Parameter(torch.empty(g)))
                 self.register_parameter(f"bias_hh_l{layer}", nn.Parameter(torch.empty(g)))
@@ -68,8 +70,16 @@ class _CrossbarRNNBase(nn.Module):
     def from_float(cls, rnn: nn.LSTM | nn.GRU, spec: QuantSpec, index: int = 0):
         if rnn.bidirectional or getattr(rnn, "proj_size", 0):
             raise ParameterError("model", "bidirectional / projected RNNs are not supported", rnn)
-        m = cls(rnn.input_size, rnn.hidden_size, rnn.num_layers, rnn.bias, rnn.batch_first,
-                rnn.dropout, spec=spec, index=index)
+        m = cls(
+            rnn.input_size,
+            rnn.hidden_size,
+            rnn.num_layers,
+            rnn.bias,
+            rnn.batch_first,
+            rnn.dropout,
+            spec=spec,
+            index=index,
+        )
         p0 = next(rnn.parameters())
         m.to(device=p0.device, dtype=p0.dtype)
         m.load_state_dict(rnn.state_dict(), strict=False)
@@ -109,7 +119,8 @@ class _CrossbarRNNBase(nn.Module):
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ParameterError(
-                "input", f"must be (N, T, {self.input_size}) / (T, N, {self.input_size})",
+                "input",
+                f"must be (N, T, {self.input_size}) / (T, N, {self.input_size})",
                 tuple(x.shape),
             )
         return x.transpose(0, 1) if self.batch_first else x
@@ -118,8 +129,10 @@ class _CrossbarRNNBase(nn.Module):
         return y.transpose(0, 1) if self.batch_first else y
 
     def extra_repr(self) -> str:
-        return (f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
-                f"batch_first={self.batch_first}")
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"batch_first={self.batch_first}"
+        )
 
 
 class CrossbarLSTM(_CrossbarRNNBase):

@@ -93,8 +93,15 @@ def set_spec(model: nn.Module, spec: QuantSpec) -> nn.Module:
     """
     for _, xb in crossbars(model):
         old = xb.spec
-        fixed = ("weight_bits", "dac_bits", "adc_bits", "weight_granularity", "weight_scheme",
-                 "dac_range", "adc_granularity")
+        fixed = (
+            "weight_bits",
+            "dac_bits",
+            "adc_bits",
+            "weight_granularity",
+            "weight_scheme",
+            "dac_range",
+            "adc_granularity",
+        )
         for f in fixed:
             if getattr(old, f) != getattr(spec, f):
                 raise ParameterError("spec", f"{f} cannot change after quantize(); quantize again")
@@ -219,8 +226,7 @@ class Recalibrate(Callback):
     def _run(self, model: nn.Module) -> None:
         learned = any(xb.dac.learned for _, xb in crossbars(model))
         phases = ("adc",) if learned else ("dac", "adc")
-        calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size,
-                  phases=phases)
+        calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size, phases=phases)
 
     def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         convs = [c for _, xb in crossbars(model) for c in (xb.dac, xb.adc) if c.bits is not None]
