@@ -51,6 +51,11 @@ class DemoContext:
         """Where to save a plot or file of this section."""
         return self.run.plot_path(name)
 
+    def subrun(self, name: str, config: dict[str, Any] | None = None) -> Run:
+        """A run of its own in ``<demo dir>/<name>`` for a section that sweeps trials (the
+        demo's own trial store holds one trial per section)."""
+        return Run(f"demo {name}", config or {}, out=self.run.dir / name, seed=self.seed)
+
 
 def _serialise(section: Section) -> list[list[Any]]:
     out = []

@@ -320,7 +320,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     points = [1.5, 2.0, 2.5]
     schemes = ["scl", "cascl", "joint", "adaptive"]
     rows, _ = run_study(
-        ctx.run,
+        ctx.subrun("jscc", {"points": points, "schemes": schemes}),
         study,
         schemes,
         points,
