@@ -396,6 +396,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     LSTM on digit rows with deep noise injection: accuracy from -5 to 20 dB."""
     torch.set_num_threads(1)
     sec = ctx.section
+    sec.title = "Noisy analog inference: SNR modes, noise-injected training, voting"
     folder = ctx.run.dir / "analog"
     test_snrs = [-5.0, 0.0, 5.0, 10.0, 20.0]
     cfg = TrainConfig(epochs=15 if not ctx.fast else 8, batch_size=64, lr=3e-3, seed=ctx.seed)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..errors import NoisyhwError, ParameterError
 from ..sweep import Run, Section
 
@@ -89,6 +91,7 @@ def _section_trial(params: dict[str, Any], ctx_fields: dict[str, Any]) -> dict[s
         ctx_fields["fast"],
     )
     t0 = time.perf_counter()
+    threads = torch.get_num_threads()  # a section may pin threads; the next one gets them back
     try:
         rows = getattr(importlib.import_module(module), func)(ctx) or []
         status = "ok"
@@ -98,6 +101,8 @@ def _section_trial(params: dict[str, Any], ctx_fields: dict[str, Any]) -> dict[s
         else:
             section.code(traceback.format_exc())
         rows, status = [], f"failed: {exc.__class__.__name__}: {exc}"
+    finally:
+        torch.set_num_threads(threads)
     return {
         "status": status,
         "elapsed_s": round(time.perf_counter() - t0, 2),

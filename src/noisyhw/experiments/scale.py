@@ -70,6 +70,7 @@ def bpsk_reference_sweep(
 
 def demo_section(ctx: DemoContext) -> list[dict[str, Any]]:
     """The same seeded Monte-Carlo on 1 and 2 worker processes: identical numbers, vs theory."""
+    ctx.section.title = "Scale: one seeded Monte-Carlo on 1 and 2 workers"
     points = [0.0, 2.0, 4.0] if ctx.fast else [0.0, 2.0, 4.0, 6.0]
     rule = StopRule(chunk_size=5_000, min_errors=200, max_frames=400_000)
     rows, same = [], True
