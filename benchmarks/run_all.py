@@ -79,12 +79,24 @@ def main(argv: list[str]) -> int:
         result["elapsed_s"] = round(time.perf_counter() - t0, 1)
         result["machine"] = info
         (HERE / "results" / f"{area}.json").write_text(json.dumps(result, indent=2, default=str))
-        for fig in result.get("figures", []):
+        for fig in _figures(result):
             print(
                 f"  {fig.get('name')}: {fmt(fig.get('value'))} {fig.get('unit', '')} ratio {fmt(fig.get('ratio'))}"
             )
     write_table()
     return 1 if failed else 0
+
+
+def _figures(res: dict) -> list[dict]:
+    """A benchmark's figures: its ``figures`` list, or its flat scalar entries."""
+    if res.get("figures"):
+        return res["figures"]
+    skip = {"status", "elapsed_s", "machine"}
+    return [
+        {"name": k, "value": v}
+        for k, v in res.items()
+        if k not in skip and isinstance(v, int | float)
+    ]
 
 
 def write_table() -> None:
@@ -109,7 +121,7 @@ def write_table() -> None:
             "| figure | value | unit | baseline | ratio | target | note |",
             "|---|---|---|---|---|---|---|",
         ]
-        for fig in res.get("figures", []):
+        for fig in _figures(res):
             lines.append(
                 "| "
                 + " | ".join(
