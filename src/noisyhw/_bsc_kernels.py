@@ -45,3 +45,14 @@ def flip_geometric_chunk(words, positions, rate, keep0, keep1, u, start):  # pra
         words[e] = np.uint64(words[e]) ^ (np.uint64(1) << b)
         flips += 1
     return i, flips, False
+
+
+@njit(cache=True)
+def xor_exposed_bits(words, positions, flat):  # pragma: no cover
+    """XOR bit ``positions[i % len(positions)]`` of ``words[i // len(positions)]`` for each
+    exposed-bit index ``i`` in ``flat`` (distinct indices)."""
+    npos = positions.size
+    for k in range(flat.size):
+        i = flat[k]
+        e = i // npos
+        words[e] = np.uint64(words[e]) ^ (np.uint64(1) << np.uint64(positions[i - e * npos]))

@@ -284,11 +284,24 @@ def _flip_geometric(
     g: np.random.Generator,
 ) -> int:
     """Flip Bernoulli(rate) exposed bits (thinned by keep0/keep1); uniforms drawn in bulk."""
-    from ._bsc_kernels import flip_geometric_chunk
+    from ._bsc_kernels import flip_geometric_chunk, xor_exposed_bits
 
     n = words.size * positions.size
     per = 2 if (keep0 < 1.0 or keep1 < 1.0) else 1
     start, flips = -1, 0
+    if per == 1:  # no thinning: the same gaps, computed in bulk, then one compiled XOR pass
+        logq = math.log1p(-rate)
+        while True:
+            expected = (n - 1 - start) * rate
+            u = g.random(int(expected + 6.0 * math.sqrt(expected) + 64))
+            gaps = np.minimum(np.log(1.0 - u) / logq, float(n)) if logq < 0.0 else np.zeros_like(u)
+            flat = start + np.cumsum(gaps.astype(np.int64) + 1)
+            inside = flat[flat <= n - 1]
+            xor_exposed_bits(words, positions, inside)
+            flips += int(inside.size)
+            if inside.size < flat.size:
+                return flips
+            start = int(flat[-1])
     while True:
         expected = (n - 1 - start) * rate
         size = per * int(expected + 6.0 * math.sqrt(expected) + 64)
