@@ -42,9 +42,9 @@ def demo(
     )
     for r in rows:
         if r["rows"]:
-            # one readable table per section: the columns every row has, at most seven
-            common = [k for k in r["rows"][0] if all(k in x for x in r["rows"])][:7]
-            print_table(r["rows"], common, title=r["section"])
+            # one readable table per section: its first seven columns
+            columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
+            print_table(r["rows"], columns, title=r["section"])
     typer.echo(f"results: {path}")
     typer.echo(f"report:  {run.dir / 'report.html'}")
     if any(r["status"] != "ok" for r in rows):
