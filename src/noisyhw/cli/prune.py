@@ -80,7 +80,7 @@ def sweep(
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
     from ..compress.prune import METHODS, STRUCTURES, PruneSpec
     from ..experiments.classify import default_dataset
-    from ..experiments.prune import prune_trial, report_sweep, trial_context
+    from ..experiments.prune import SWEEP_COLUMNS, prune_trial, report_sweep, trial_context
     from ..models import MODELS
     from ..sweep import Run, grid
 
@@ -146,17 +146,7 @@ def sweep(
         "same epochs (first half: penalty or ramp, then hard prune and masked retraining)."
     )
     report_sweep(run, sec, rows)
-    cols = [
-        "structure",
-        "method",
-        "sparsity",
-        "achieved_sparsity",
-        "accuracy",
-        "pruned_energy",
-        "hyperparameters",
-        "compression",
-        "speedup",
-    ]
+    cols = SWEEP_COLUMNS
     finish(
         run,
         [{c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows],

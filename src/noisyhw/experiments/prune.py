@@ -48,6 +48,20 @@ DEFAULT_LAM = {
 PROXIMAL_LAM = {"reweighted": 4.0, "group_lasso": 0.05}
 
 
+#: columns of a pruning sweep's table, in display order
+SWEEP_COLUMNS = [
+    "structure",
+    "method",
+    "sparsity",
+    "achieved_sparsity",
+    "accuracy",
+    "pruned_energy",
+    "hyperparameters",
+    "compression",
+    "speedup",
+]
+
+
 def measure_latency(
     model: nn.Module, input_shape: Sequence[int], batch: int = 64, repeats: int = 20
 ) -> float:
@@ -190,17 +204,7 @@ def report_sweep(
         ylabel="fraction of zero weights",
     )
     section.image(png, "achieved sparsity per layer (counted from the weights)")
-    cols = [
-        "structure",
-        "method",
-        "sparsity",
-        "achieved_sparsity",
-        "accuracy",
-        "pruned_energy",
-        "hyperparameters",
-        "compression",
-        "speedup",
-    ]
+    cols = SWEEP_COLUMNS
     section.table([{c: r.get(c) for c in cols} for r in rows], cols)
 
 
@@ -247,17 +251,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         f"{sp['latency_exported_ms']:.2f} ms vs {sp['latency_dense_ms']:.2f} ms dense "
         f"({sp['speedup']:.2f}x)."
     )
-    cols = [
-        "structure",
-        "method",
-        "sparsity",
-        "achieved_sparsity",
-        "accuracy",
-        "pruned_energy",
-        "hyperparameters",
-        "compression",
-        "speedup",
-    ]
+    cols = SWEEP_COLUMNS
     sec.table([{c: r.get(c) for c in cols} for r in rows], cols)
     png = bar_plot(
         [f"{r['method']}\n{r['structure']}" for r in rows],
