@@ -20,6 +20,7 @@ from noisyhw.sweep.montecarlo import (
     clopper_pearson,
     point_stream,
     simulate,
+    simulate_all,
 )
 
 
@@ -200,3 +201,26 @@ def test_bad_input():
 
 def _bad_chunk(params, rng, n, context):
     return {"errors": "three"}
+
+
+def test_stream_keys_give_common_random_numbers():
+    """Points that differ only outside ``stream_keys`` see the same frames; others do not."""
+    rule = StopRule(chunk_size=500, min_errors=None, max_frames=3000)
+    pts = [{"p": 0.1, "tag": "a"}, {"p": 0.1, "tag": "b"}, {"p": 0.2, "tag": "a"}]
+    paired = simulate_all(st.coin_chunk, pts, seed=3, rule=rule, stream_keys=("p",))
+    assert paired[0] == paired[1] and paired[0] != paired[2]
+    unpaired = simulate_all(st.coin_chunk, pts, seed=3, rule=rule)
+    assert unpaired[0]["errors"] != unpaired[1]["errors"]
+    assert unpaired[0] == simulate(st.coin_chunk, pts[0], seed=3, rule=rule)
+    with pytest.raises(ParameterError, match="stream_keys"):
+        simulate_all(st.coin_chunk, pts, seed=3, rule=rule, stream_keys=("q",))
+
+
+def test_local_pool_prefetch_keeps_results_and_validates():
+    rule = StopRule(chunk_size=300, min_errors=20, max_frames=30_000)
+    one = simulate(st.coin_chunk, {"p": 0.01}, seed=2, rule=rule)
+    for prefetch in (0, 3):
+        ex = LocalExecutor(2, prefetch=prefetch)
+        assert simulate(st.coin_chunk, {"p": 0.01}, seed=2, rule=rule, executor=ex) == one
+    with pytest.raises(ParameterError, match="prefetch"):
+        LocalExecutor(2, prefetch=-1)

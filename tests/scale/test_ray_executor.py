@@ -91,6 +91,25 @@ def test_montecarlo_on_ray_equals_one_and_several_local_workers(cluster, tmp_pat
     assert [r["stopped"] for r in local] == ["min_errors"] * 3
 
 
+def test_polar_simulation_on_ray_equals_local_workers(cluster, tmp_path):
+    from noisyhw.codes.polar.simulate import SimulationConfig, parse_decoder_specs, simulate
+
+    cfg = SimulationConfig(n=128, k=64, crc="crc8", frames_per_chunk=200, seed=6)
+    specs = parse_decoder_specs("sc,cascl:4")
+    kw = {"min_errors": 25, "max_frames": 4000}
+    keys = ("decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "fer_ci_high")
+
+    def numbers(rows):
+        return [[r[k] for k in keys] for r in rows]
+
+    one = simulate(cfg, specs, [1.5, 2.5], **kw)
+    two = simulate(cfg, specs, [1.5, 2.5], workers=2, **kw)
+    run = Run("polar simulate", {}, out=tmp_path / "ray", seed=6)
+    on_ray = simulate(cfg, specs, [1.5, 2.5], run=run, executor=RayExecutor(), **kw)
+    assert numbers(on_ray) == numbers(one) == numbers(two)
+    assert all(r["frame_errors"] >= 25 or r["frames"] == 4000 for r in one)
+
+
 def test_failing_trial_stops_the_sweep_and_keeps_finished_ones(cluster, tmp_path):
     run = Run("t", {}, out=tmp_path)
     trials = [{"x": x, "boom": x == 3, "sleep": 0.0} for x in range(6)]

@@ -51,6 +51,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["sweep", "bpsk", "--min-errors", "0", "--out", str(tmp_path / "c")]) == 2
     assert not (tmp_path / "c").exists()  # refused before a run folder is made
     assert main(["sweep", "ls", str(tmp_path / "nope")]) == 2
+    polar = ["polar", "simulate", "--n", "64", "--k", "32", "--out", str(tmp_path / "d")]
+    assert main([*polar, "--executor", "dask"]) == 2
+    assert "--executor" in capsys.readouterr().err
+    assert main([*polar, "--address", "auto"]) == 2
+    assert "--address" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
 
 
 def test_executor_from_cli(monkeypatch):

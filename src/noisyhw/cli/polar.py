@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from ..errors import ParameterError, check_choice
-from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
+from .common import (
+    AddressOpt,
+    ExecutorOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    WorkersOpt,
+    apply_quiet,
+    finish,
+    make_executor_from_cli,
+    parse_floats,
+)
 
 app = typer.Typer(
     help="Polar codes: FER/BER of SC / SCL / CA-SCL / adaptive SCL; joint decoding of text.",
@@ -50,6 +61,8 @@ def simulate(
     min_errors: Annotated[int, typer.Option(help="Frame errors to collect per point.")] = 100,
     max_frames: Annotated[int, typer.Option(help="Frame budget per point.")] = 100_000,
     frames_per_chunk: Annotated[int, typer.Option(help="Frames per trial (seeded chunk).")] = 1000,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
@@ -87,6 +100,7 @@ def simulate(
         seed=seed,
     )
     code = cfg.code()  # validates n, k, crc, construction before anything runs
+    ex = make_executor_from_cli(executor, address, workers)
     if any(s.name in ("cascl", "ascl") for s in specs) and code.crc is None:
         raise ParameterError("--crc", "cascl and ascl need a CRC (e.g. --crc crc16)", crc)
     typer.echo(code.describe())
@@ -104,11 +118,13 @@ def simulate(
         "min_errors": min_errors,
         "max_frames": max_frames,
         "frames_per_chunk": cfg.frames_per_chunk,
+        "executor": executor,
+        "address": address,
         "workers": workers,
     }
     run = Run("polar simulate", config, out=out, seed=seed)
     rows = run_simulation(
-        run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, workers=workers
+        run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
     )
     x = CHANNELS[channel]
     finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())

@@ -13,6 +13,7 @@ from ..codes.polar.simulate import (
     simulate,
 )
 from ..sweep import Run, line_plot
+from ..sweep.executors import Executor
 
 __all__ = ["COLUMNS", "demo_section", "plot_curves", "run_simulation"]
 
@@ -76,6 +77,7 @@ def run_simulation(
     min_errors: int,
     max_frames: int,
     workers: int = 1,
+    executor: Executor | None = None,
 ) -> list[dict[str, Any]]:
     """Simulate, plot and add a report section to ``run``; returns the rows."""
     rows = simulate(
@@ -86,6 +88,7 @@ def run_simulation(
         max_frames=max_frames,
         run=run,
         workers=workers,
+        executor=executor,
     )
     x = CHANNELS[config.channel]
     code = config.code()

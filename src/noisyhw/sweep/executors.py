@@ -76,11 +76,20 @@ def _mp_context() -> mp.context.BaseContext:
 class LocalExecutor:
     """Trials in this process (``workers=1``) or in a pool of worker processes (started from a
     fork server on Linux/macOS, spawned elsewhere); each worker sets torch to
-    ``threads_per_worker`` threads."""
+    ``threads_per_worker`` threads.
 
-    def __init__(self, workers: int = 1, threads_per_worker: int = 1) -> None:
+    ``prefetch`` trials beyond one per worker are kept queued in the pool (default: one more per
+    worker), so a worker that finishes starts its next trial at once instead of idling while the
+    driver stores the result and submits the next one; with a lazy ``items`` (Monte-Carlo
+    stopping rules) these are at most ``prefetch`` speculative trials.
+    """
+
+    def __init__(
+        self, workers: int = 1, threads_per_worker: int = 1, prefetch: int | None = None
+    ) -> None:
         self.workers = check_int("workers", workers, 1, 256)
         self.threads = check_int("threads_per_worker", threads_per_worker, 1, 256)
+        self.prefetch = self.workers if prefetch is None else check_int("prefetch", prefetch, 0)
 
     def run(
         self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
@@ -110,7 +119,8 @@ class LocalExecutor:
         failure: TrialError | None = None
         try:
             while not exhausted or running:
-                while not exhausted and failure is None and len(running) < self.workers:
+                cap = self.workers + self.prefetch
+                while not exhausted and failure is None and len(running) < cap:
                     nxt = next(pending, None)
                     if nxt is None:
                         exhausted = True

@@ -7,6 +7,10 @@ from the point's parameters. A chunk's result therefore depends only on ``(seed,
 on which worker ran it or when, so a point's result for a seed is identical on 1 worker, N local
 worker processes or a Ray cluster.
 
+Common random numbers: with ``stream_keys`` (e.g. ``("ebn0_db",)``) the stream is derived from
+those parameters only, so points that differ in other parameters (the decoder, the list size) see
+exactly the same frames and their comparison is paired.
+
 Stopping rule (``min_errors``), decided in chunk-index order
     Chunks may finish in any order, but a point stops at the **shortest prefix of chunks
     0, 1, ..., K-1 whose error total reaches min_errors** (or at ``max_frames``). Its result is
@@ -61,6 +65,7 @@ __all__ = [
     "clopper_pearson",
     "point_stream",
     "simulate",
+    "simulate_all",
     "simulate_points",
 ]
 
@@ -100,8 +105,14 @@ class StopRule:
         return min(self.chunk_size, self.max_frames - i * self.chunk_size)
 
 
-def point_stream(params: Mapping[str, Any]) -> int:
-    """A 64-bit stream id for a point, from its parameters (independent of its grid position)."""
+def point_stream(params: Mapping[str, Any], keys: Sequence[str] | None = None) -> int:
+    """A 64-bit stream id for a point, from its parameters (independent of its grid position);
+    with ``keys``, from those parameters only (common random numbers across the others)."""
+    if keys is not None:
+        missing = [k for k in keys if k not in params]
+        if missing:
+            raise ParameterError("stream_keys", f"must be parameters of every point {params}", keys)
+        params = {k: params[k] for k in keys}
     return int(trial_key(params), 16)
 
 
@@ -272,6 +283,7 @@ def _run_points(
     log: ChunkLog | None,
     on_point: Callable[[int, dict[str, Any], dict[str, Any]], None],
     description: str,
+    stream_keys: Sequence[str] | None = None,
 ) -> None:
     """Simulate ``points`` (``(index, params)``) through one executor run, in point order.
 
@@ -285,7 +297,7 @@ def _run_points(
         p = _Point(
             idx,
             dict(params),
-            point_stream(params),
+            point_stream(params, stream_keys),
             ChunkLog.point_key(params, seed, rule.chunk_size),
             rule,
         )
@@ -352,23 +364,49 @@ def simulate(
     rule: StopRule,
     context: Any = None,
     executor: Executor | None = None,
+    stream_keys: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Simulate one point; return the summed counts plus ``frames``, ``chunks``, ``stopped``
     (``min_errors`` / ``max_frames``), ``error_rate`` and a 95% Clopper-Pearson ``ci_low`` /
     ``ci_high`` (when ``error_key`` counts frames)."""
-    out: dict[str, Any] = {}
+    return simulate_all(
+        fn,
+        [params],
+        seed=seed,
+        rule=rule,
+        context=context,
+        executor=executor,
+        stream_keys=stream_keys,
+    )[0]
+
+
+def simulate_all(
+    fn: ChunkFn,
+    points: Sequence[Mapping[str, Any]],
+    *,
+    seed: int,
+    rule: StopRule,
+    context: Any = None,
+    executor: Executor | None = None,
+    stream_keys: Sequence[str] | None = None,
+    description: str = "monte-carlo",
+) -> list[dict[str, Any]]:
+    """Simulate several points through one executor run, nothing stored; one row per point (in
+    ``points`` order) as :func:`simulate` returns it."""
+    rows: dict[int, dict[str, Any]] = {}
     _run_points(
         fn,
-        [(0, params)],
+        list(enumerate(points)),
         seed=seed,
         rule=rule,
         context=context,
         executor=executor,
         log=None,
-        on_point=lambda _i, _p, row: out.update(row),
-        description="monte-carlo",
+        on_point=lambda i, _p, row: rows.__setitem__(i, row),
+        description=description,
+        stream_keys=stream_keys,
     )
-    return out
+    return [rows[i] for i in range(len(points))]
 
 
 def simulate_points(
@@ -381,6 +419,7 @@ def simulate_points(
     executor: Executor | None = None,
     workers: int = 1,
     description: str | None = None,
+    stream_keys: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Simulate every point not yet in ``run``'s store; return all rows (``{**params, **row}``).
 
@@ -403,6 +442,7 @@ def simulate_points(
                 log=log,
                 on_point=run.store.add,
                 description=description or run.command,
+                stream_keys=stream_keys,
             )
         finally:
             log.close()

@@ -146,9 +146,11 @@ class Run:
         executor: Executor | None = None,
         workers: int = 1,
         description: str | None = None,
+        stream_keys: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Seeded chunked Monte-Carlo over ``points`` (see :mod:`noisyhw.sweep.montecarlo`):
-        ``fn(params, rng, n, context) -> counts``, ``rule`` a ``StopRule``; seed ``self.seed``.
+        ``fn(params, rng, n, context) -> counts``, ``rule`` a ``StopRule``; seed ``self.seed``;
+        ``stream_keys``: the parameters that choose the random stream (common random numbers).
         Resumable chunk by chunk; rows as :meth:`sweep` returns them."""
         from .montecarlo import simulate_points
 
@@ -161,6 +163,7 @@ class Run:
             executor=executor,
             workers=workers,
             description=description,
+            stream_keys=stream_keys,
         )
 
     # ------------------------------------------------------------------ outputs

@@ -1,13 +1,12 @@
-"""Monte-Carlo FER/BER simulation of polar codes over the sweep pipeline.
+"""Monte-Carlo FER/BER simulation of polar codes on the shared Monte-Carlo engine.
 
-Each *trial* is one seeded chunk of ``frames_per_chunk`` frames of one decoder at one channel
-point: ``{"decoder", "list_size", <point key>, "chunk"}``. Chunk ``c`` at point ``x`` draws its
-messages and noise from ``SeedSequence([seed, c, x])``, so every decoder sees the same frames
-(common random numbers: comparisons are paired) and a result is identical for a seed whatever
-the number of workers. Chunks are planned in rounds from the errors counted so far (a pure
-function of earlier results, hence deterministic) until each point has ``min_errors`` frame
-errors or ``max_frames`` frames; with a :class:`~noisyhw.sweep.Run`, finished chunks are stored
-and a rerun resumes.
+Each (decoder, list size, channel point) is one point of :mod:`noisyhw.sweep.montecarlo`: seeded
+chunks of ``frames_per_chunk`` frames, submitted lazily to any executor (this process, worker
+processes, a Ray cluster) and stopped at the first chunk prefix with ``min_errors`` frame errors or
+at ``max_frames``. A chunk's frames depend only on (seed, channel point, chunk index): every decoder
+sees the same frames (common random numbers: comparisons are paired) and a result for a seed is
+identical whatever the executor and the number of workers. With a :class:`~noisyhw.sweep.Run`,
+finished chunks are logged and a rerun resumes.
 
 Channels (conventions of :mod:`noisyhw.channels`): ``awgn`` (BPSK, points are Eb/N0 in dB
 counting the ``k`` information bits only: Es/N0 = (k/n) Eb/N0), ``bsc`` (points are the
@@ -16,17 +15,17 @@ crossover probability) and ``bec`` (points are the erasure probability).
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from ...channels import bec, bpsk, bpsk_awgn, bsc_bits, llr_bsc
 from ...errors import ParameterError, check_choice, check_int
+from ...sweep.executors import Executor, LocalExecutor
+from ...sweep.montecarlo import StopRule, clopper_pearson, simulate_all
 from .code import PolarCode
 from .decoders import DECODERS, Decoder, make_decoder
 
@@ -36,23 +35,13 @@ __all__ = [
     "SimulationConfig",
     "channel_llr",
     "clopper_pearson",
+    "fer_chunk",
     "parse_decoder_specs",
     "simulate",
-    "simulate_chunk",
 ]
 
 CHANNELS = {"awgn": "ebn0_db", "bsc": "p", "bec": "p"}
 _BEC_LLR = 1e6  # LLR magnitude of a non-erased BEC output ("known bit")
-
-
-def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) confidence interval of a binomial proportion ``k / n``."""
-    if n <= 0:
-        return (0.0, 1.0)
-    a = (1.0 - confidence) / 2.0
-    lo = 0.0 if k == 0 else float(stats.beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(stats.beta.ppf(1.0 - a, k + 1, n - k))
-    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -139,42 +128,26 @@ def _decoder(cfg: SimulationConfig, spec: DecoderSpec) -> tuple[PolarCode, Decod
     return code, decs[spec]
 
 
-def _chunk_rng(seed: int, chunk: int, point: float) -> np.random.Generator:
-    return np.random.default_rng([seed, chunk, round(point * 1e6) + (1 << 40)])
-
-
-def simulate_chunk(params: dict[str, Any], cfg: SimulationConfig) -> dict[str, Any]:
-    """Trial function: one seeded chunk of frames -> frames, frame_errors, bit_errors, decode_s."""
-    key = CHANNELS[cfg.channel]
+def fer_chunk(
+    params: dict[str, Any], rng: np.random.Generator, n: int, cfg: SimulationConfig
+) -> dict[str, Any]:
+    """Monte-Carlo chunk: ``n`` frames of one decoder at one channel point -> frame_errors,
+    bit_errors, decode_s (decoder CPU time)."""
     spec = DecoderSpec(params["decoder"], int(params["list_size"]))
     code, dec = _decoder(cfg, spec)
-    rng = _chunk_rng(cfg.seed, int(params["chunk"]), float(params[key]))
-    msg = code.random_messages(cfg.frames_per_chunk, rng)
-    llr = channel_llr(code, code.encode(msg), cfg.channel, float(params[key]), rng)
+    msg = code.random_messages(n, rng)
+    llr = channel_llr(
+        code, code.encode(msg), cfg.channel, float(params[CHANNELS[cfg.channel]]), rng
+    )
     t0 = time.process_time()  # CPU time: the kernels are single-threaded (one core)
     dec_msg = dec(llr)
     dt = time.process_time() - t0
     err = dec_msg != msg
     return {
-        "frames": int(msg.shape[0]),
         "frame_errors": int(err.any(1).sum()),
         "bit_errors": int(err.sum()),
         "decode_s": float(dt),
     }
-
-
-class _Local:
-    """Stand-in for a Run when simulating without one (in-process, nothing stored)."""
-
-    def __init__(self) -> None:
-        self.done: dict[tuple, dict[str, Any]] = {}
-
-    def sweep(self, fn, trials, *, context=None, workers=1, description=None):
-        for t in trials:
-            key = tuple(sorted(t.items()))
-            if key not in self.done:
-                self.done[key] = {**t, **fn(dict(t), context)}
-        return list(self.done.values())
 
 
 def simulate(
@@ -186,9 +159,12 @@ def simulate(
     max_frames: int = 100_000,
     run: Any = None,
     workers: int = 1,
-    max_chunks_per_round: int = 64,
+    executor: Executor | None = None,
 ) -> list[dict[str, Any]]:
     """FER/BER for every decoder at every channel point; returns one row per (decoder, point).
+
+    ``run``: a :class:`~noisyhw.sweep.Run` (chunks logged, resumable; its seed is used) or None
+    (nothing stored; ``config.seed``). ``executor`` (default: ``workers`` local processes).
 
     Rows: decoder, list_size, <ebn0_db | p>, frames, frame_errors, bit_errors, fer, ber,
     fer_ci_low, fer_ci_high (95% Clopper-Pearson), info_throughput_mbps (decoded information
@@ -201,58 +177,41 @@ def simulate(
         raise ParameterError("points", "give at least one channel point")
     config.code()  # validate parameters before starting workers
     key = CHANNELS[config.channel]
-    chunk = config.frames_per_chunk
-    max_chunks = math.ceil(max_frames / chunk)
-    runner = run if run is not None else _Local()
-    series = [(d, float(x)) for d in decoders for x in points]
-    trials: list[dict[str, Any]] = []
-    planned = {s: 0 for s in series}
-
-    def ident(t: dict[str, Any]) -> tuple:
-        return (t["decoder"], int(t["list_size"]), float(t[key]), int(t["chunk"]))
-
-    # On resume the rounds are replayed exactly; chunks already stored are passed along (the
-    # sweep skips them) but only the replayed plan's chunks are counted.
-    store = getattr(runner, "store", None)
-    stored = (
-        [{k: r[k] for k in ("decoder", "list_size", key, "chunk")} for r in store.rows()]
-        if store is not None
-        else []
+    rule = StopRule(
+        chunk_size=min(config.frames_per_chunk, max_frames),
+        min_errors=min_errors,
+        max_frames=max_frames,
+        error_key="frame_errors",
     )
-    while True:
-        mine = {ident(t) for t in trials}
-        extra = [t for t in stored if ident(t) not in mine]
-        rows = (
-            runner.sweep(
-                simulate_chunk,
-                trials + extra,
-                context=config,
-                workers=workers,
-                description="polar simulate",
-            )
-            if trials
-            else []
+    series = [(d, float(x)) for d in decoders for x in points]
+    params = [{"decoder": d.name, "list_size": d.list_size, key: x} for d, x in series]
+    ex = executor or LocalExecutor(workers)
+    if run is not None:
+        done = run.montecarlo(
+            fer_chunk,
+            params,
+            rule=rule,
+            context=config,
+            executor=ex,
+            description="polar simulate",
+            stream_keys=(key,),
         )
-        agg = _aggregate([r for r in rows if ident(r) in mine], key)
-        new = []
-        for s in series:
-            d, x = s
-            fr, fe = agg.get((d.name, d.list_size, x), (0, 0, 0, 0.0))[:2]
-            if fe >= min_errors or planned[s] >= max_chunks:
-                continue
-            need = (min_errors - fe) * fr / fe if fe > 0 else max(fr, chunk)
-            add = max(
-                1, min(math.ceil(need / chunk), max_chunks - planned[s], max_chunks_per_round)
-            )
-            for c in range(planned[s], planned[s] + add):
-                new.append({"decoder": d.name, "list_size": d.list_size, key: x, "chunk": c})
-            planned[s] += add
-        if not new:
-            break
-        trials = trials + new
+        by_point = {(r["decoder"], int(r["list_size"]), float(r[key])): r for r in done}
+        rows = [by_point[(p["decoder"], p["list_size"], p[key])] for p in params]
+    else:
+        rows = simulate_all(
+            fer_chunk,
+            params,
+            seed=config.seed,
+            rule=rule,
+            context=config,
+            executor=ex,
+            stream_keys=(key,),
+            description="polar simulate",
+        )
     out = []
-    for d, x in series:
-        fr, fe, be, dt = agg.get((d.name, d.list_size, x), (0, 0, 0, 0.0))
+    for (d, x), r in zip(series, rows, strict=True):
+        fr, fe, be, dt = r["frames"], r["frame_errors"], r["bit_errors"], r["decode_s"]
         lo, hi = clopper_pearson(fe, fr)
         out.append(
             {
@@ -274,17 +233,6 @@ def simulate(
             }
         )
     return out
-
-
-def _aggregate(rows: Sequence[dict[str, Any]], key: str) -> dict[tuple, tuple]:
-    agg: dict[tuple, list] = {}
-    for r in rows:
-        a = agg.setdefault((r["decoder"], int(r["list_size"]), float(r[key])), [0, 0, 0, 0.0])
-        a[0] += r["frames"]
-        a[1] += r["frame_errors"]
-        a[2] += r["bit_errors"]
-        a[3] += r["decode_s"]
-    return {k: tuple(v) for k, v in agg.items()}
 
 
 def config_dict(config: SimulationConfig) -> dict[str, Any]:
