@@ -7,9 +7,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["atomic_write", "load_checkpoint", "save_checkpoint", "write_json"]
 
@@ -42,11 +43,15 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Atomically ``torch.save`` a dict of tensors and plain Python values."""
+    import torch  # here, not at import: plain JSON writes (every CLI start) need no torch
+
     return atomic_write(path, lambda fh: torch.save(state, fh))
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True`` (no arbitrary code from pickles)."""
+    import torch
+
     from .errors import DataError
 
     path = Path(path)

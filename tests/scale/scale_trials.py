@@ -26,3 +26,12 @@ def coin_chunk(params, rng, n, context):
         time.sleep(float(np.random.default_rng().uniform(0, params["jitter"])))
     errors = int((rng.random(n) < params["p"]).sum())
     return {"errors": errors, "weighted": errors * 0.5}
+
+
+def thread_info(params, context):
+    """The thread caps a worker process runs under (torch imported by the trial itself)."""
+    import os
+
+    import torch
+
+    return {"torch": torch.get_num_threads(), "omp": os.environ.get("OMP_NUM_THREADS")}

@@ -224,3 +224,9 @@ def test_local_pool_prefetch_keeps_results_and_validates():
         assert simulate(st.coin_chunk, {"p": 0.01}, seed=2, rule=rule, executor=ex) == one
     with pytest.raises(ParameterError, match="prefetch"):
         LocalExecutor(2, prefetch=-1)
+
+
+def test_worker_processes_cap_threads_for_libraries_imported_later():
+    ex = LocalExecutor(2, threads_per_worker=1)
+    out = dict(ex.run(st.thread_info, [(i, {}) for i in range(4)], None))
+    assert all(r == {"torch": 1, "omp": "1"} for r in out.values()), out

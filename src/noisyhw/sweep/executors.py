@@ -16,6 +16,8 @@ Backends: :class:`LocalExecutor` (this process or a pool of spawned processes) a
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -48,12 +50,19 @@ class Executor(Protocol):
 _CONTEXT: Any = None
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
 def _init_worker(context: Any, threads: int) -> None:
+    """Per worker process: keep the context; cap torch/BLAS/numba threads at ``threads`` (the
+    environment covers libraries the trials import later; torch already loaded is set directly)."""
     global _CONTEXT
     _CONTEXT = context
-    import torch
-
-    torch.set_num_threads(threads)
+    for var in _THREAD_VARS:
+        os.environ[var] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def _call(fn: TrialFn, params: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +77,9 @@ def _mp_context() -> mp.context.BaseContext:
         ctx = mp.get_context("forkserver")
         # Children still re-run the main script's imports (CPython's fork server does not
         # preload __main__), which then hit these modules already in memory.
-        ctx.set_forkserver_preload([__name__, "scipy.stats"])
+        # torch too when the driver uses it (its trials will): imported once, not per worker.
+        preload = [__name__, "scipy.stats"] + (["torch"] if "torch" in sys.modules else [])
+        ctx.set_forkserver_preload(preload)
         return ctx
     return mp.get_context("spawn")
 

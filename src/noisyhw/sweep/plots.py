@@ -7,13 +7,20 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["bar_plot", "heatmap", "line_plot"]
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported on the first plot (not at import: a CLI
+    start or a worker process that draws nothing should not pay for it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def line_plot(
@@ -40,6 +47,7 @@ def line_plot(
     groups: dict[tuple, list[Mapping[str, Any]]] = {}
     for r in rows:
         groups.setdefault(tuple(r.get(k) for k in hue_keys), []).append(r)
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for label, grp in groups.items():
         grp = sorted(grp, key=lambda r: r[x])
@@ -99,6 +107,7 @@ def heatmap(
 ) -> Path:
     """A 2-D colour map (e.g. a confusion matrix or an 8x8 frequency heat map)."""
     m = np.asarray(matrix, dtype=float)
+    plt = _pyplot()
     fig, ax = plt.subplots(
         figsize=(max(4.0, 0.45 * m.shape[1] + 2), max(3.5, 0.4 * m.shape[0] + 1.5))
     )
@@ -137,6 +146,7 @@ def bar_plot(
     ylabel: str = "",
 ) -> Path:
     """Vertical bars with category labels."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(5.0, 0.35 * len(labels) + 2), 3.8))
     ax.bar(range(len(values)), values)
     ax.set_xticks(range(len(labels)), list(labels), rotation=45, ha="right", fontsize=8)
@@ -152,6 +162,6 @@ def _save(fig: Any, path: str | Path) -> Path:
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=110)
-    plt.close(fig)
+    _pyplot().close(fig)
     tmp.replace(path)
     return path
