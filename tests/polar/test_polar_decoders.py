@@ -60,13 +60,19 @@ def test_scl_list1_is_sc_bit_for_bit() -> None:
     )
 
 
-def test_scl_node_shortcuts_are_exact_for_approx_metric() -> None:
+@pytest.mark.parametrize("L", [2, 8, 16])
+def test_scl_node_shortcuts_are_exact_for_approx_metric(L: int) -> None:
+    """Rate-0 / REP / Rate-1 (L-1 forks) / SPC (L forks) nodes: the same list, in the same
+    order, with the same metrics (float32 rounding aside) as the leaf-by-leaf schedule."""
     code = PolarCode(256, 100, crc="crc8")
     _, llr = _frames(code, 200, 1.0, 3)
-    a = SCLDecoder(code, 8).decode_list(llr)
-    b = SCLDecoder(code, 8, shortcuts=False).decode_list(llr)
-    assert np.array_equal(a.info, b.info)
-    np.testing.assert_allclose(a.pm, b.pm, rtol=1e-9)
+    leaf = SCLDecoder(code, L, shortcuts=False).decode_list(llr)
+    fast = SCLDecoder(code, L)
+    assert {2, 3, 4, 8} <= set(np.unique(fast._ops[:, 0]))  # R0, R1, REP, SPC in use
+    for dec in (fast, SCLDecoder(code, L, spc=False)):
+        a = dec.decode_list(llr)
+        assert np.array_equal(a.info, leaf.info)
+        np.testing.assert_allclose(a.pm, leaf.pm, rtol=1e-5)
 
 
 def _ml(code: PolarCode, llr: np.ndarray) -> np.ndarray:
