@@ -24,7 +24,7 @@ def test_polar_text_cli(tmp_path):
     out = tmp_path / "run"
     args = [
         "polar",
-        "text-study",
+        "text",
         "--corpus",
         str(corpus),
         "--dictionary",
@@ -63,7 +63,7 @@ def test_polar_text_cli(tmp_path):
 def test_polar_text_cli_bad_input(tmp_path):
     corpus = tmp_path / "prose.txt"
     corpus.write_text(PROSE)
-    base = ["polar", "text-study", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
+    base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
     for extra in (
         ["--k", "31"],
         ["--schemes", "nope"],

@@ -1,4 +1,4 @@
-"""``noisyhw polar text-study``: joint source-channel polar decoding of English text (issue 9)."""
+"""``noisyhw polar text``: joint source-channel polar decoding of English text (issue 9)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def text(
 ) -> None:
     """FER / BER / CER / WER of SCL, CA-SCL, joint and adaptive joint decoding of text.
 
-    Example: noisyhw polar text-study --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
+    Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
     from ..codes.text import ALPHABETS
     from ..errors import check_int

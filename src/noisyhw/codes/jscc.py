@@ -188,6 +188,11 @@ class JointSCLDecoder:
     mode, penalty, adaptive : only used when ``source`` is a :class:`Trie` (then the model is
         ``trie_source(trie, mode, penalty=penalty)``; ``adaptive=True`` behaves like
         :class:`AdaptiveJointDecoder` and needs a CRC).
+    source_nodes : decode Rate-1 / SPC nodes inside the text bits as whole nodes (``True``:
+        candidates chosen by the channel metric, then the dictionary costs of their bits added;
+        ``"wide"``: the dictionary chooses L among the last fork's 2L; fast) instead of bit by
+        bit (``False``, default: exact joint SCL, slower).
+        See :class:`~noisyhw.codes.polar.SCLDecoder` and docs/jscc.md for the difference.
     """
 
     name = "joint"
@@ -202,6 +207,7 @@ class JointSCLDecoder:
         mode: str = "prune",
         penalty: float = 20.0,
         adaptive: bool = False,
+        source_nodes: bool | str = False,
     ) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
@@ -227,7 +233,10 @@ class JointSCLDecoder:
         self.code = code
         self.source = source
         self.list_size = check_int("list_size", list_size, 1, 1024)
-        self._scl = SCLDecoder(code, self.list_size, metric, source=source)
+        self.source_nodes = source_nodes
+        self._scl = SCLDecoder(
+            code, self.list_size, metric, source=source, source_nodes=self.source_nodes
+        )
         #: the OOV state: "inside an unknown word", resynchronises at the next space
         self.resync_state = -1 if source is None else source.trans.shape[0] - 1
 

@@ -1,4 +1,4 @@
-"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text-study``
+"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text``
 and the demo section.
 
 Setup (the paper's, 1601.06184, is not known; this one is stated in every result): text in the
@@ -41,11 +41,15 @@ __all__ = [
     "run_study",
 ]
 
-#: scheme -> (crc?, source mode or None, adaptive?)
+#: scheme -> (crc?, source mode or None, adaptive?). Joint schemes decode Rate-1 / SPC nodes
+#: inside the text bits as whole nodes (``source_nodes=True``, the fast joint decoder) except
+#: ``joint-bitwise`` (exact bitwise joint SCL) and ``joint-prune`` (pruning needs bitwise
+#: decisions: a node whose candidates are all pruned would drop the dictionary).
 SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
     "scl": (False, None, False),
     "cascl": (True, None, False),
     "joint": (False, "penalty", False),
+    "joint-bitwise": (False, "penalty", False),
     "joint-prune": (False, "prune", False),
     "joint-prior": (False, "penalty+prior", False),
     "joint-crc": (True, "penalty", False),
@@ -133,7 +137,8 @@ class TextStudy:
             code = PolarCode(self.n, self.k, construction="5g", crc=self.crc if crc else None)
             src = None if mode is None else self._source(mode)
             cls = AdaptiveJointDecoder if adaptive else JointSCLDecoder
-            self._cache[scheme] = cls(code, src, self.list_size)
+            nodes = mode is not None and scheme not in ("joint-bitwise", "joint-prune")
+            self._cache[scheme] = cls(code, src, self.list_size, source_nodes=nodes)
         return self._cache[scheme]
 
     def _source(self, mode: str):
@@ -333,6 +338,6 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     ctx.section.title = "Joint source-channel polar decoding of English text"
     ctx.section.text(
         "192 frames per point (small: FER below ~1e-2 is not resolved). See "
-        "docs/jscc.md and `noisyhw polar text-study` for the full study."
+        "docs/jscc.md and `noisyhw polar text` for the full study."
     )
     return [{k: r[k] for k in ("scheme", "ebn0_db", "frames", "fer", "wer")} for r in rows]

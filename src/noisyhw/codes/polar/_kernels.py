@@ -343,6 +343,7 @@ def scl_decode(
     src_bits: int,
     n_src_bits: int,
     state0: np.ndarray,
+    src_wide: bool,
     out_info: np.ndarray,
     out_pm: np.ndarray,
     out_state: np.ndarray,
@@ -367,8 +368,9 @@ def scl_decode(
         frames' initial states; state -1 means "unconstrained". If every candidate of a decision
         would be pruned, the source is ignored from there on (states become -1). In a Rate-1 /
         SPC node the candidates are formed by the channel metric (Fast-SSCL fork rule) and the
-        source cost of each candidate's ``u`` bits is added before the final choice of L.
-        ``n_src_bits = 0``: plain decoding.
+        source cost of each candidate's ``u`` bits is added before the final choice of L
+        (``src_wide``: among the 2L candidates of the last fork, else among the L the channel
+        metric kept). ``n_src_bits = 0``: plain decoding.
     out_info : (F, L, K) uint8 decided information bits per surviving path, best path first.
     out_pm : (F, L) float64 path metrics (``inf`` where fewer than L paths survived).
     out_state : (F, L) int32 final source state per path.
@@ -537,10 +539,11 @@ def scl_decode(
                         cmask[nc] = 1
                     nc += 1
                 src_node = use_src and j_info < n_src_bits
+                wide = src_node and src_wide  # keep 2L candidates for the source to choose
                 for q in range(q0, nflip):
                     # a candidate's flip cost never decreases with q (positions are sorted by
                     # reliability): once a full list keeps no flipped child, none later will
-                    if nc == L and not src_node:
+                    if nc == L and not wide:
                         worst = cpm[0]
                         for c in range(1, nc):
                             worst = max(worst, cpm[c])
@@ -574,7 +577,7 @@ def scl_decode(
                         tpar[2 * c + 1] = p
                     nt = 2 * nc
                     # the last expansion keeps all 2L when source costs are still to come
-                    nkeep = nt if (src_node and q == nflip - 1) else min(L, nt)
+                    nkeep = nt if (wide and q == nflip - 1) else min(L, nt)
                     _argsort_small(tpm, nt, idx)
                     for r in range(nkeep):
                         c = idx[r]

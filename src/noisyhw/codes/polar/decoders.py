@@ -45,9 +45,9 @@ class SourceModel:
     ----------
     trans : (S, 2**bits) int32. ``trans[s, c]`` is the state after symbol ``c`` in state ``s``
         (-1: symbol ``c`` is not allowed in ``s``).
-    tree : (S, 2**(bits+1)) float64, the path-metric cost of every partial symbol: entry ``p``
-        is the binary-tree code of a prefix (1 = empty, children ``2p``/``2p+1``; the leaves
-        ``2**bits + c`` are full symbols). Deciding a bit costs ``tree[s, child] - tree[s, p]``;
+    tree : (S, 2**(bits+1)) float32 (built in float64, stored compactly), the path-metric cost
+        of every partial symbol: entry ``p`` is the binary-tree code of a prefix (1 = empty,
+        children ``2p``/``2p+1``; the leaves ``2**bits + c`` are full symbols). Deciding a bit costs ``tree[s, child] - tree[s, p]``;
         ``inf`` prunes. Build it with :meth:`from_symbols`.
     bits : bits per symbol (MSB first).
 
@@ -58,6 +58,11 @@ class SourceModel:
     trans: np.ndarray
     tree: np.ndarray
     bits: int
+
+    def __post_init__(self) -> None:
+        # the decoder reads only these two tables: keep them compact and contiguous
+        object.__setattr__(self, "trans", np.ascontiguousarray(self.trans, dtype=np.int32))
+        object.__setattr__(self, "tree", np.ascontiguousarray(self.tree, dtype=np.float32))
 
     @classmethod
     def from_symbols(
@@ -107,7 +112,7 @@ def _f32(a: np.ndarray) -> np.ndarray:
 _MAX_NODE_LIST = 63
 
 _NO_TRANS = np.zeros((1, 2), dtype=np.int32)
-_NO_TREE = np.zeros((1, 4))
+_NO_TREE = np.zeros((1, 4), dtype=np.float32)
 
 
 @dataclass
@@ -210,11 +215,13 @@ class SCLDecoder(Decoder):
         as SC (min-sum SC decodes an SPC node like Wagner's ML rule).
 
     source_nodes : with a source model, also use Rate-1 / SPC nodes inside the constrained
-        bits: a node's candidates are formed by the channel metric (the fork rule above), then
-        the source cost of each candidate's ``u`` bits is added and the best L kept. Faster, but
-        not bitwise joint SCL: the source cannot steer the choice of forks inside a node, and
-        when no candidate of a node is allowed the source is dropped for the rest of the block
-        (as when no bit candidate is). ``False`` (default) decides constrained bits one by one.
+        bits. ``True``: each node's candidates are formed by the channel metric (the fork rule
+        above, L kept), then the source cost of each candidate's ``u`` bits is added (paths it
+        prunes are dropped). ``"wide"``: the last fork keeps all 2L candidates and the source
+        costs choose the L kept (more work, closer to bitwise joint SCL). Either way not bitwise
+        joint SCL: the source cannot steer the forks inside a node, and when no candidate of a
+        node is allowed the source is dropped for the rest of the block (as when no candidate
+        of a single bit is). ``False`` (default) decides constrained bits one by one.
 
     Lists larger than 63 fall back to the bitwise schedule for Rate-1 / SPC nodes.
 
@@ -231,7 +238,7 @@ class SCLDecoder(Decoder):
         source: SourceModel | None = None,
         shortcuts: bool = True,
         spc: bool = True,
-        source_nodes: bool = False,
+        source_nodes: bool | str = False,
     ) -> None:
         super().__init__(code)
         self.list_size = check_int("list_size", list_size, 1, 1024)
@@ -246,7 +253,9 @@ class SCLDecoder(Decoder):
         #: schedule for L <= 63 (all node shortcuts) and for larger lists (no Rate-1 / SPC)
         self._ops = build(code.frozen, rate0=fast, rate1=fast, rep=fast, spc=self.spc)
         self._ops_big = build(code.frozen, rate0=fast, rate1=False, rep=fast)
-        self.source_nodes = bool(source_nodes)
+        if source_nodes not in (True, False, "wide"):
+            raise ParameterError("source_nodes", "True, False or 'wide'", source_nodes)
+        self.source_nodes = source_nodes
         self._ops_src: dict[int, np.ndarray] = {}  # schedules with bitwise source bits, by nsb
 
     def decode_list(
@@ -287,7 +296,8 @@ class SCLDecoder(Decoder):
         st = np.empty((F, L), dtype=np.int32)
         ops = self._schedule(L, nsb)
         _kernels.scl_decode(
-            _f32(a), ops, K, L, self.metric == "exact", trans, tree, bits, nsb, s0, info, pm, st
+            _f32(a), ops, K, L, self.metric == "exact", trans, tree, bits, nsb, s0,
+            self.source_nodes == "wide", info, pm, st,
         )
         payload = info
         if self.code.systematic:
@@ -327,7 +337,7 @@ class CASCLDecoder(SCLDecoder):
         source: SourceModel | None = None,
         shortcuts: bool = True,
         spc: bool = True,
-        source_nodes: bool = False,
+        source_nodes: bool | str = False,
     ) -> None:
         if isinstance(code, PolarCode) and code.crc is None:
             raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
