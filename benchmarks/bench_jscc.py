@@ -78,9 +78,7 @@ def run(quick: bool = False) -> dict:
             "joint_over_scl": round(secs["joint"] / secs["scl"], 3),
             "joint_prune_over_scl": round(secs["joint_prune"] / secs["scl"], 3),
             "joint_bitwise_over_scl": round(secs["joint_bitwise"] / secs["scl"], 3),
-            "joint_bitwise_over_scl_bitwise": round(
-                secs["joint_bitwise"] / secs["scl_bitwise"], 3
-            ),
+            "joint_bitwise_over_scl_bitwise": round(secs["joint_bitwise"] / secs["scl_bitwise"], 3),
             "scl_hook_over_scl": round(secs["scl_hook"] / secs["scl"], 3),
             "frames": frames,
             "list_size": L,

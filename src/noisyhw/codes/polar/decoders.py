@@ -47,8 +47,8 @@ class SourceModel:
         (-1: symbol ``c`` is not allowed in ``s``).
     tree : (S, 2**(bits+1)) float32 (built in float64, stored compactly), the path-metric cost
         of every partial symbol: entry ``p`` is the binary-tree code of a prefix (1 = empty,
-        children ``2p``/``2p+1``; the leaves ``2**bits + c`` are full symbols). Deciding a bit costs ``tree[s, child] - tree[s, p]``;
-        ``inf`` prunes. Build it with :meth:`from_symbols`.
+        children ``2p``/``2p+1``; the leaves ``2**bits + c`` are full symbols). Deciding a bit
+        costs ``tree[s, child] - tree[s, p]``; ``inf`` prunes. Build it with :meth:`from_symbols`.
     bits : bits per symbol (MSB first).
 
     The decoder applies the model to the first ``n_bits`` information bits of each codeword
@@ -296,8 +296,20 @@ class SCLDecoder(Decoder):
         st = np.empty((F, L), dtype=np.int32)
         ops = self._schedule(L, nsb)
         _kernels.scl_decode(
-            _f32(a), ops, K, L, self.metric == "exact", trans, tree, bits, nsb, s0,
-            self.source_nodes == "wide", info, pm, st,
+            _f32(a),
+            ops,
+            K,
+            L,
+            self.metric == "exact",
+            trans,
+            tree,
+            bits,
+            nsb,
+            s0,
+            self.source_nodes == "wide",
+            info,
+            pm,
+            st,
         )
         payload = info
         if self.code.systematic:
