@@ -375,7 +375,9 @@ def text_metrics(
 
     Returns ``frames``, ``frame_errors``, ``bits``, ``bit_errors``, ``chars``, ``char_errors``
     (substitutions: lengths are equal), ``words`` and ``word_errors`` (word-level edit distance
-    per stream, summed), plus ``fer``, ``ber``, ``cer``, ``wer``.
+    per stream, summed), plus ``fer``, ``ber``, ``cer``, ``wer``, and the per-stream counts
+    ``stream_chars``, ``stream_char_errors``, ``stream_words``, ``stream_word_errors`` (lists of
+    S ints: streams are the independent units for confidence intervals).
     """
     alpha = ALPHABETS[alphabet] if isinstance(alphabet, str) else alphabet
     r = np.asarray(ref_bits, dtype=np.uint8)
@@ -385,16 +387,17 @@ def text_metrics(
     S = r.shape[0]
     bit_err = r != d
     fe = int(bit_err.any(2).sum())
-    chars = words = char_err = word_err = 0
+    sc, sce, sw, swe = [0] * S, [0] * S, [0] * S, [0] * S
     for s in range(S):
         ref = alpha.bits_to_text(r[s].reshape(-1))
-        chars += len(ref)
+        sc[s] = len(ref)
         n_words = len(ref.split())
-        words += n_words
+        sw[s] = n_words
         if bit_err[s].any():
             dec = alpha.bits_to_text(d[s].reshape(-1))
-            char_err += round(character_error_rate(ref, dec) * len(ref))
-            word_err += round(word_error_rate(ref, dec) * max(n_words, 1))
+            sce[s] = round(character_error_rate(ref, dec) * len(ref))
+            swe[s] = round(word_error_rate(ref, dec) * max(n_words, 1))
+    chars, words, char_err, word_err = sum(sc), sum(sw), sum(sce), sum(swe)
     frames, bits = int(r.shape[0] * r.shape[1]), int(r.size)
     return {
         "frames": frames,
@@ -409,4 +412,8 @@ def text_metrics(
         "ber": int(bit_err.sum()) / bits,
         "cer": char_err / max(chars, 1),
         "wer": word_err / max(words, 1),
+        "stream_chars": sc,
+        "stream_char_errors": sce,
+        "stream_words": sw,
+        "stream_word_errors": swe,
     }
