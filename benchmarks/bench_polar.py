@@ -215,3 +215,5 @@ if __name__ == "__main__":
     res = run(quick="--quick" in sys.argv)
     for f in res["figures"]:
         print(f)
+    print("scaling with n (k = n/2, L = 8):", res["scaling_n"])
+    print("scaling with L ((1024, 512)):", res["scaling_list"])

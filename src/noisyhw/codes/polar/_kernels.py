@@ -46,8 +46,9 @@ def _fvec(dst: np.ndarray, src: np.ndarray, size: int) -> None:
 def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
     """Partial sums of a parent: dst = (left ^ right, right)."""
     for j in range(size):
-        dst[j] = left[j] ^ right[j]
-    dst[size : 2 * size] = right
+        r = right[j]
+        dst[j] = left[j] ^ r
+        dst[size + j] = r
 
 
 @numba.njit(**_JIT, inline="always")
@@ -409,8 +410,11 @@ def scl_decode(
     pm = np.zeros(L)
     st = np.zeros(L, dtype=np.int32)
     pf = np.ones(L, dtype=np.int32)
-    U = np.zeros((max(K, 1), L), dtype=np.uint8)
-    P = np.zeros((max(K, 1), L), dtype=np.int32)
+    # decisions per path (rows: contiguous writes): u bits, and the parent path at the first
+    # bit of every decision (a node's later bits stay on the same path: ``first`` marks them)
+    U = np.zeros((L, max(K, 1)), dtype=np.uint8)
+    P = np.zeros((L, max(K, 1)), dtype=np.int32)
+    first = np.zeros(max(K, 1), dtype=np.bool_)
     cand = np.empty(2 * L)
     cpen = np.empty(2 * L)
     idx = np.empty(2 * L, dtype=np.int64)
@@ -678,9 +682,9 @@ def scl_decode(
                         xb[j] = res[ell, size + j]
                     _butterfly(xb, size)
                     for tt in range(t0, size):
-                        U[j_info + tt - t0, ell] = xb[tt]
-                        P[j_info + tt - t0, ell] = ell
-                    P[j_info, ell] = p
+                        U[ell, j_info + tt - t0] = xb[tt]
+                    P[ell, j_info] = p
+                first[j_info] = True
                 j_info += size - t0
             else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
                 src_here = use_src and j_info < n_src_bits
@@ -749,16 +753,17 @@ def scl_decode(
                         pm[nw] = cand[2 * ell + 1]
                         st[nw] = st[ell]
                         pf[nw] = pf[ell]
-                        U[j_info, nw] = 1
-                        P[j_info, nw] = ell
+                        U[nw, j_info] = 1
+                        P[nw, j_info] = ell
                         ubit[nw] = 1
                         pm[ell] = cand[2 * ell]
                         ubit[ell] = 0
                     else:
                         ubit[ell] = 0 if k0 else 1
                         pm[ell] = cand[2 * ell + ubit[ell]]
-                    U[j_info, ell] = ubit[ell]
-                    P[j_info, ell] = ell
+                    U[ell, j_info] = ubit[ell]
+                    P[ell, j_info] = ell
+                first[j_info] = True
                 for ell in range(L):
                     if not active[ell]:
                         continue
@@ -796,5 +801,6 @@ def scl_decode(
             out_state[fr, r] = st[ell]
             e = ell
             for j in range(K - 1, -1, -1):
-                out_info[fr, r, j] = U[j, e]
-                e = P[j, e]
+                out_info[fr, r, j] = U[e, j]
+                if first[j]:
+                    e = P[e, j]
