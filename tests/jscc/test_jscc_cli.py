@@ -24,7 +24,7 @@ def test_polar_text_cli(tmp_path):
     out = tmp_path / "run"
     args = [
         "polar",
-        "text-study",
+        "text",
         "--corpus",
         str(corpus),
         "--dictionary",
@@ -58,12 +58,20 @@ def test_polar_text_cli(tmp_path):
     assert (out / "jscc_fer.png").exists() and (out / "jscc_wer.png").exists()
     assert (out / "jscc_list.png").exists() and "gains" in res
     assert main(args) == 0  # resumes from the trial store
+    # penalty chosen on the validation split, recorded in results.json
+    tuned = tmp_path / "tuned"
+    targs = [*args[: args.index("--out")], "--tune-penalty", "2,8", "--out", str(tuned), "--quiet"]
+    assert main(targs) == 0
+    res = json.loads((tuned / "results.json").read_text())
+    assert res["penalty"] in (2.0, 8.0) and len(res["tuning"]) == 2
+    assert (tuned / "tune" / "results.json").exists()
+    assert "wer_ci_low" in res["rows"][0]
 
 
 def test_polar_text_cli_bad_input(tmp_path):
     corpus = tmp_path / "prose.txt"
     corpus.write_text(PROSE)
-    base = ["polar", "text-study", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
+    base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
     for extra in (
         ["--k", "31"],
         ["--schemes", "nope"],

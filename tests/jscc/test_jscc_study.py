@@ -63,3 +63,54 @@ def test_rows_carry_fer_intervals(tmp_path):
     (r,) = rows
     assert r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"]
     assert r["fer_ci_low"] >= 0 and r["fer_ci_high"] <= 1
+
+
+def test_bootstrap_interval_covers_ratio_and_narrows():
+    from noisyhw.experiments.jscc import bootstrap_ratio_ci
+
+    rng = np.random.default_rng(0)
+    counts = rng.integers(50, 100, size=400)
+    errors = rng.binomial(counts, 0.1)
+    lo, hi = bootstrap_ratio_ci(errors, counts)
+    ratio = errors.sum() / counts.sum()
+    assert lo < ratio < hi and hi - lo < 0.02
+    lo4, hi4 = bootstrap_ratio_ci(errors[:40], counts[:40])
+    assert hi4 - lo4 > hi - lo  # ten times fewer streams: a wider interval
+    assert bootstrap_ratio_ci(errors, counts) == (lo, hi)  # seeded
+    assert bootstrap_ratio_ci([], []) == (0.0, 0.0)
+
+
+def test_rows_carry_wer_cer_intervals(tmp_path):
+    trie = build_dictionary("in-domain", TEXT)
+    bits = ALPHABETS["a27"].text_to_bits(TEXT)
+    study = TextStudy(bits, trie, n=64, k=30, crc="crc6", list_size=2, streams=6, blocks=3)
+    rows, _ = run_study(
+        Run("t", {}, out=tmp_path / "w", seed=1), study, ["scl"], [0.0], 1, title="t"
+    )
+    (r,) = rows
+    assert r["word_errors"] > 0
+    assert r["wer_ci_low"] <= r["wer"] <= r["wer_ci_high"] and r["wer_ci_high"] > r["wer_ci_low"]
+    assert r["cer_ci_low"] <= r["cer"] <= r["cer_ci_high"]
+
+
+def test_penalty_tuned_on_validation_split(tmp_path):
+    from noisyhw.experiments.jscc import load_text, tune_penalty
+
+    path = tmp_path / "prose.txt"
+    rng = np.random.default_rng(5)
+    words = ["".join(rng.choice(list("abcdefghij"), 6)) for _ in range(2000)]
+    path.write_text(" ".join(words))
+    fit, val, test = (load_text(str(path), s) for s in ("fit", "val", "test"))
+    train = load_text(str(path), "train")
+    # val = the last ninth of train, fit = the rest; test is disjoint from both
+    assert train.startswith(fit) and train.endswith(val)
+    assert abs(len(val) - len(train) / 9) < 10 and val[20:60] not in fit
+    assert test[20:60] not in train
+    best, table = tune_penalty(
+        tmp_path / "tune", str(path), "in-domain", [2.0, 8.0], [1.0], 1,
+        n=64, k=30, crc="crc6", list_size=2, streams=4, blocks=3,
+    )  # fmt: skip
+    assert best in (2.0, 8.0) and [t["penalty"] for t in table] == [2.0, 8.0]
+    assert all(t["frames"] == 12 for t in table)
+    with pytest.raises(ParameterError):
+        tune_penalty(tmp_path / "t2", str(path), "in-domain", [0.0], [1.0], 1)

@@ -60,13 +60,19 @@ def test_scl_list1_is_sc_bit_for_bit() -> None:
     )
 
 
-def test_scl_node_shortcuts_are_exact_for_approx_metric() -> None:
+@pytest.mark.parametrize("L", [2, 8, 16])
+def test_scl_node_shortcuts_are_exact_for_approx_metric(L: int) -> None:
+    """Rate-0 / REP / Rate-1 (L-1 forks) / SPC (L forks) nodes: the same list, in the same
+    order, with the same metrics (float32 rounding aside) as the leaf-by-leaf schedule."""
     code = PolarCode(256, 100, crc="crc8")
     _, llr = _frames(code, 200, 1.0, 3)
-    a = SCLDecoder(code, 8).decode_list(llr)
-    b = SCLDecoder(code, 8, shortcuts=False).decode_list(llr)
-    assert np.array_equal(a.info, b.info)
-    np.testing.assert_allclose(a.pm, b.pm, rtol=1e-9)
+    leaf = SCLDecoder(code, L, shortcuts=False).decode_list(llr)
+    fast = SCLDecoder(code, L)
+    assert {2, 3, 4, 8} <= set(np.unique(fast._ops[:, 0]))  # R0, R1, REP, SPC in use
+    for dec in (fast, SCLDecoder(code, L, spc=False)):
+        a = dec.decode_list(llr)
+        assert np.array_equal(a.info, leaf.info)
+        np.testing.assert_allclose(a.pm, leaf.pm, rtol=1e-5)
 
 
 def _ml(code: PolarCode, llr: np.ndarray) -> np.ndarray:
@@ -128,6 +134,10 @@ def test_source_hook_prunes_and_allow_all_changes_nothing() -> None:
     plain = SCLDecoder(code, 8).decode_list(llr)
     hooked = SCLDecoder(code, 8, source=allow).decode_list(llr)
     assert np.array_equal(plain.info, hooked.info)
+    for nodes in (True, "wide"):  # Rate-1 / SPC nodes inside the source bits: still identical
+        node = SCLDecoder(code, 8, source=allow, source_nodes=nodes)
+        assert (node._schedule(8, 64)[:, 0] == 8).any()  # SPC nodes in the source region
+        assert np.array_equal(plain.info, node.decode_list(llr).info)
     # a source whose symbols are all even (last bit 0): force the messages to obey it
     msg[:, bits - 1 :: bits] = 0
     rng = np.random.default_rng(7)
@@ -143,6 +153,11 @@ def test_source_hook_prunes_and_allow_all_changes_nothing() -> None:
     assert e_src < e_plain
     # states: one state (0) throughout; invalid paths never survive
     assert (out.state[np.isfinite(out.pm)] == 0).all()
+    # node mode: close to bitwise joint decoding (never worse than plain SCL by much)
+    e_node = (SCLDecoder(code, 8, source=even, source_nodes=True)(llr) != msg).any(1).sum()
+    assert e_node <= e_plain + 3 and e_node <= e_src + max(5, e_src)
+    with pytest.raises(ParameterError):
+        SCLDecoder(code, 8, source=even, source_nodes="sometimes")
 
 
 def test_source_model_prior_tree() -> None:
@@ -151,7 +166,7 @@ def test_source_model_prior_tree() -> None:
     sm = SourceModel.from_symbols(trans, 2, nlp)
     # root costs -log(total valid mass) = 0; prefix '0' has mass 0.75; leaf 2 is invalid
     np.testing.assert_allclose(sm.tree[0, 1], 0.0, atol=1e-12)
-    np.testing.assert_allclose(sm.tree[0, 2], -np.log(0.75))
+    np.testing.assert_allclose(sm.tree[0, 2], -np.log(0.75), rtol=1e-6)
     assert np.isinf(sm.tree[0, 6])
 
 

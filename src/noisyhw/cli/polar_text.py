@@ -1,4 +1,4 @@
-"""``noisyhw polar text-study``: joint source-channel polar decoding of English text (issue 9)."""
+"""``noisyhw polar text``: joint source-channel polar decoding of English text (issue 9)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def text(
     k: Annotated[int, typer.Option("--k", help="Text bits per block (multiple of 5).")] = 120,
     crc: Annotated[str, typer.Option(help="CRC of the CRC schemes (on top of k).")] = "crc8",
     penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 8.0,
+    tune_penalty: Annotated[
+        str,
+        typer.Option(
+            help="Comma list of penalties to choose from on the validation text (last ninth "
+            "of the training split, dictionary from the rest); overrides --penalty."
+        ),
+    ] = "",
     streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")] = 64,
     blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,
     chunks: Annotated[int, typer.Option(help="Chunks (trials) per scheme and point.")] = 2,
@@ -47,7 +54,7 @@ def text(
 ) -> None:
     """FER / BER / CER / WER of SCL, CA-SCL, joint and adaptive joint decoding of text.
 
-    Example: noisyhw polar text-study --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
+    Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
     from ..codes.text import ALPHABETS
     from ..errors import check_int
@@ -60,6 +67,32 @@ def text(
         check_int(name, v, 1)
     points = parse_floats("--ebn0", ebn0)
     names = [s.strip() for s in schemes.split(",") if s.strip()]
+    tuning = None
+    if tune_penalty:
+        from pathlib import Path
+
+        from ..experiments.jscc import tune_penalty as _tune
+
+        grid = parse_floats("--tune-penalty", tune_penalty)
+        tune_dir = Path(out) / "tune" if out is not None else None
+        penalty, tuning = _tune(
+            tune_dir if tune_dir is not None else Path("runs") / "polar_text_tune",
+            corpus,
+            dictionary,
+            grid,
+            points,
+            chunks,
+            seed=seed,
+            workers=workers,
+            target_fer=target_fer,
+            n=n,
+            k=k,
+            crc=crc,
+            list_size=list_size,
+            streams=streams,
+            blocks=blocks,
+        )
+        typer.echo(f"penalty chosen on the validation text: {penalty} ({tuning})")
     train = load_text(corpus, "train")
     test = load_text(corpus, "test")
     trie = build_dictionary(dictionary, train)
@@ -86,6 +119,7 @@ def text(
         "k": k,
         "crc": crc,
         "penalty": penalty,
+        "tune_penalty": tune_penalty,
         "streams": streams,
         "blocks": blocks,
         "chunks": chunks,
@@ -103,4 +137,12 @@ def text(
         target_fer=target_fer,
     )
     typer.echo(f"gains over CA-SCL: {gains}")
-    finish(run, rows, COLUMNS, title=f"polar text ({corpus}, {dictionary})", gains=gains)
+    finish(
+        run,
+        rows,
+        COLUMNS,
+        title=f"polar text ({corpus}, {dictionary})",
+        gains=gains,
+        penalty=penalty,
+        tuning=tuning,
+    )

@@ -188,6 +188,11 @@ class JointSCLDecoder:
     mode, penalty, adaptive : only used when ``source`` is a :class:`Trie` (then the model is
         ``trie_source(trie, mode, penalty=penalty)``; ``adaptive=True`` behaves like
         :class:`AdaptiveJointDecoder` and needs a CRC).
+    source_nodes : decode Rate-1 / SPC nodes inside the text bits as whole nodes (``True``:
+        candidates chosen by the channel metric, then the dictionary costs of their bits added;
+        ``"wide"``: the dictionary chooses L among the last fork's 2L; fast) instead of bit by
+        bit (``False``, default: exact joint SCL, slower).
+        See :class:`~noisyhw.codes.polar.SCLDecoder` and docs/jscc.md for the difference.
     """
 
     name = "joint"
@@ -202,6 +207,7 @@ class JointSCLDecoder:
         mode: str = "prune",
         penalty: float = 20.0,
         adaptive: bool = False,
+        source_nodes: bool | str = False,
     ) -> None:
         if not isinstance(code, PolarCode):
             raise ParameterError("code", "must be a PolarCode", type(code).__name__)
@@ -227,7 +233,10 @@ class JointSCLDecoder:
         self.code = code
         self.source = source
         self.list_size = check_int("list_size", list_size, 1, 1024)
-        self._scl = SCLDecoder(code, self.list_size, metric, source=source)
+        self.source_nodes = source_nodes
+        self._scl = SCLDecoder(
+            code, self.list_size, metric, source=source, source_nodes=self.source_nodes
+        )
         #: the OOV state: "inside an unknown word", resynchronises at the next space
         self.resync_state = -1 if source is None else source.trans.shape[0] - 1
 
@@ -366,7 +375,9 @@ def text_metrics(
 
     Returns ``frames``, ``frame_errors``, ``bits``, ``bit_errors``, ``chars``, ``char_errors``
     (substitutions: lengths are equal), ``words`` and ``word_errors`` (word-level edit distance
-    per stream, summed), plus ``fer``, ``ber``, ``cer``, ``wer``.
+    per stream, summed), plus ``fer``, ``ber``, ``cer``, ``wer``, and the per-stream counts
+    ``stream_chars``, ``stream_char_errors``, ``stream_words``, ``stream_word_errors`` (lists of
+    S ints: streams are the independent units for confidence intervals).
     """
     alpha = ALPHABETS[alphabet] if isinstance(alphabet, str) else alphabet
     r = np.asarray(ref_bits, dtype=np.uint8)
@@ -376,16 +387,17 @@ def text_metrics(
     S = r.shape[0]
     bit_err = r != d
     fe = int(bit_err.any(2).sum())
-    chars = words = char_err = word_err = 0
+    sc, sce, sw, swe = [0] * S, [0] * S, [0] * S, [0] * S
     for s in range(S):
         ref = alpha.bits_to_text(r[s].reshape(-1))
-        chars += len(ref)
+        sc[s] = len(ref)
         n_words = len(ref.split())
-        words += n_words
+        sw[s] = n_words
         if bit_err[s].any():
             dec = alpha.bits_to_text(d[s].reshape(-1))
-            char_err += round(character_error_rate(ref, dec) * len(ref))
-            word_err += round(word_error_rate(ref, dec) * max(n_words, 1))
+            sce[s] = round(character_error_rate(ref, dec) * len(ref))
+            swe[s] = round(word_error_rate(ref, dec) * max(n_words, 1))
+    chars, words, char_err, word_err = sum(sc), sum(sw), sum(sce), sum(swe)
     frames, bits = int(r.shape[0] * r.shape[1]), int(r.size)
     return {
         "frames": frames,
@@ -400,4 +412,8 @@ def text_metrics(
         "ber": int(bit_err.sum()) / bits,
         "cer": char_err / max(chars, 1),
         "wer": word_err / max(words, 1),
+        "stream_chars": sc,
+        "stream_char_errors": sce,
+        "stream_words": sw,
+        "stream_word_errors": swe,
     }

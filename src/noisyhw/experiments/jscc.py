@@ -1,4 +1,4 @@
-"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text-study``
+"""Joint source-channel polar decoding of English text: the study behind ``noisyhw polar text``
 and the demo section.
 
 Setup (the paper's, 1601.06184, is not known; this one is stated in every result): text in the
@@ -33,19 +33,26 @@ from ..sweep import Run, line_plot
 
 __all__ = [
     "SCHEMES",
+    "SPLITS",
     "TextStudy",
+    "bootstrap_ratio_ci",
     "build_dictionary",
     "demo_section",
     "fer_gain_db",
     "load_text",
     "run_study",
+    "tune_penalty",
 ]
 
-#: scheme -> (crc?, source mode or None, adaptive?)
+#: scheme -> (crc?, source mode or None, adaptive?). Joint schemes decode Rate-1 / SPC nodes
+#: inside the text bits as whole nodes (``source_nodes=True``, the fast joint decoder) except
+#: ``joint-bitwise`` (exact bitwise joint SCL) and ``joint-prune`` (pruning needs bitwise
+#: decisions: a node whose candidates are all pruned would drop the dictionary).
 SCHEMES: dict[str, tuple[bool, str | None, bool]] = {
     "scl": (False, None, False),
     "cascl": (True, None, False),
     "joint": (False, "penalty", False),
+    "joint-bitwise": (False, "penalty", False),
     "joint-prune": (False, "prune", False),
     "joint-prior": (False, "penalty+prior", False),
     "joint-crc": (True, "penalty", False),
@@ -61,10 +68,37 @@ COLUMNS = [
     "fer_ci_high",
     "ber",
     "cer",
+    "cer_ci_low",
+    "cer_ci_high",
     "wer",
+    "wer_ci_low",
+    "wer_ci_high",
     "avg_list",
     "seconds",
 ]
+
+SPLITS = ("train", "test", "fit", "val")
+
+#: bootstrap resamples for the CER / WER intervals
+BOOTSTRAP = 2000
+
+
+def bootstrap_ratio_ci(
+    errors: Sequence[int], counts: Sequence[int], level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``sum(errors) / sum(counts)`` resampling the units
+    (text streams: errors inside a stream are correlated, streams are independent).
+    Returns ``(0, 0)`` for no units or no counts."""
+    e = np.asarray(errors, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
+    if e.size == 0 or c.sum() == 0:
+        return 0.0, 0.0
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, e.size, size=(BOOTSTRAP, e.size))
+    den = c[idx].sum(1)
+    ratio = np.where(den > 0, e[idx].sum(1) / np.maximum(den, 1), 0.0)
+    lo, hi = np.quantile(ratio, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 def normalize(text: str) -> str:
@@ -74,17 +108,22 @@ def normalize(text: str) -> str:
 
 def load_text(corpus: str, split: str) -> str:
     """A corpus split, normalised: named corpora via ``noisyhw.data.load`` (train = first 90%,
-    test = last 10%), a file path split the same way."""
+    test = last 10%), a file path split the same way. ``"val"`` is the last ninth of the
+    training split (10% of the text) and ``"fit"`` the rest of it: hyper-parameters are chosen
+    on ``val`` with a dictionary built from ``fit``, never on the test text."""
     from ..data import load
     from ..data.text import CORPORA, load_corpus
 
-    check_choice("split", split, ("train", "test"))
+    check_choice("split", split, SPLITS)
     if corpus in CORPORA:
-        raw = load(corpus, split)
+        raw = load(corpus, "test" if split == "test" else "train")
     else:
         full = load_corpus(corpus)
         cut = int(len(full) * 0.9)
-        raw = full[:cut] if split == "train" else full[cut:]
+        raw = full[:cut] if split != "test" else full[cut:]
+    if split in ("fit", "val"):  # the training split's last ninth is the validation text
+        cut = int(len(raw) * 8 / 9)
+        raw = raw[:cut] if split == "fit" else raw[cut:]
     text = normalize(raw)
     if not text:
         raise ParameterError("--corpus", "a text with letters", corpus)
@@ -133,7 +172,8 @@ class TextStudy:
             code = PolarCode(self.n, self.k, construction="5g", crc=self.crc if crc else None)
             src = None if mode is None else self._source(mode)
             cls = AdaptiveJointDecoder if adaptive else JointSCLDecoder
-            self._cache[scheme] = cls(code, src, self.list_size)
+            nodes = mode is not None and scheme not in ("joint-bitwise", "joint-prune")
+            self._cache[scheme] = cls(code, src, self.list_size, source_nodes=nodes)
         return self._cache[scheme]
 
     def _source(self, mode: str):
@@ -184,6 +224,7 @@ def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         "seconds",
         "valid",
     )
+    per_stream = ("stream_chars", "stream_char_errors", "stream_words", "stream_word_errors")
     for r in rows:
         a = acc.setdefault(
             (r["scheme"], r["ebn0_db"]),
@@ -191,6 +232,8 @@ def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         )
         for key in keys:
             a[key] += r[key]
+        for key in per_stream:
+            a.setdefault(key, []).extend(r.get(key, []))
     out = []
     for a in acc.values():
         a["fer"] = a["frame_errors"] / a["frames"]
@@ -198,10 +241,91 @@ def _aggregate(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         a["ber"] = a["bit_errors"] / a["bits"]
         a["cer"] = a["char_errors"] / a["chars"]
         a["wer"] = a["word_errors"] / max(a["words"], 1)
+        a["cer_ci_low"], a["cer_ci_high"] = bootstrap_ratio_ci(
+            a.pop("stream_char_errors", []), a.pop("stream_chars", [])
+        )
+        a["wer_ci_low"], a["wer_ci_high"] = bootstrap_ratio_ci(
+            a.pop("stream_word_errors", []), a.pop("stream_words", [])
+        )
         a["avg_list"] = a["list_sum"] / a["frames"]
         a["seconds"] = round(a["seconds"], 3)
         out.append(a)
     return sorted(out, key=lambda r: (list(SCHEMES).index(r["scheme"]), r["ebn0_db"]))
+
+
+def _tune_trial(params: dict[str, Any], studies: dict[float, TextStudy]) -> dict[str, Any]:
+    return _trial(params, studies[params["penalty"]])
+
+
+def tune_penalty(
+    out: str | Path,
+    corpus: str,
+    dictionary: str,
+    penalties: Sequence[float],
+    points: Sequence[float],
+    chunks: int,
+    *,
+    seed: int = 0,
+    workers: int = 1,
+    target_fer: float = 3e-2,
+    **study_kw: Any,
+) -> tuple[float, list[dict[str, Any]]]:
+    """Choose the out-of-dictionary penalty on the **validation** text (``load_text(corpus,
+    "val")``) with the dictionary built from the rest of the training split (``"fit"``), never
+    on the test text. Runs CA-SCL once and ``joint`` per penalty at ``points`` (a resumable run
+    in ``out``) and picks the largest Eb/N0 gain over CA-SCL at ``target_fer`` (when every
+    penalty's curve crosses it; else the fewest joint frame errors over all points).
+
+    Returns ``(penalty, table)``, table rows: penalty, frames, frame_errors, gain_db.
+    """
+    if not penalties:
+        raise ParameterError("--tune-penalty", "one or more penalties")
+    for p in penalties:
+        if not p > 0:
+            raise ParameterError("--tune-penalty", "penalties > 0", p)
+    fit, val = load_text(corpus, "fit"), load_text(corpus, "val")
+    trie = build_dictionary(dictionary, fit)
+    bits = ALPHABETS["a27"].text_to_bits(val)
+    studies = {
+        float(p): TextStudy(bits, trie, penalty=float(p), seed=seed, **study_kw) for p in penalties
+    }
+    config = {
+        "corpus": corpus,
+        "dictionary": dictionary,
+        "penalties": [float(p) for p in penalties],
+    }
+    config.update(points=[float(x) for x in points], chunks=chunks, **study_kw)
+    run = Run("polar text tune", config, out=out, seed=seed)
+    p0 = float(penalties[0])
+    trials = [
+        {"scheme": "cascl", "penalty": p0, "ebn0_db": float(x), "chunk": c}
+        for x in points
+        for c in range(chunks)
+    ] + [
+        {"scheme": "joint", "penalty": float(p), "ebn0_db": float(x), "chunk": c}
+        for p in penalties
+        for x in points
+        for c in range(chunks)
+    ]
+    raw = run.sweep(_tune_trial, trials, context=studies, workers=workers, description="tune")
+    base = _aggregate([r for r in raw if r["scheme"] == "cascl"])
+    table = []
+    for p in penalties:
+        rows = _aggregate([r for r in raw if r["scheme"] == "joint" and r["penalty"] == p])
+        table.append(
+            {
+                "penalty": float(p),
+                "frames": sum(r["frames"] for r in rows),
+                "frame_errors": sum(r["frame_errors"] for r in rows),
+                "gain_db": fer_gain_db(rows + base, "joint", "cascl", target_fer),
+            }
+        )
+    if all(t["gain_db"] is not None for t in table):
+        best = max(table, key=lambda t: t["gain_db"])
+    else:
+        best = min(table, key=lambda t: t["frame_errors"])
+    run.finish(table, chosen_penalty=best["penalty"], target_fer=target_fer)
+    return best["penalty"], table
 
 
 def fer_gain_db(
@@ -270,6 +394,7 @@ def run_study(
         d / f"{prefix}wer.png",
         hue="scheme",
         logy=True,
+        band=("wer_ci_low", "wer_ci_high"),
         title=f"WER, {title}",
         xlabel="Eb/N0 (dB, per text bit)",
         ylabel="WER",
@@ -303,7 +428,7 @@ def run_study(
         f"{study.seed}. Eb/N0 per text bit. Gains (dB, interpolated on log-FER): {gains}."
     )
     sec.image(fer, "Frame error rate (shaded: 95% Clopper-Pearson interval)")
-    sec.image(wer, "Word error rate")
+    sec.image(wer, "Word error rate (shaded: 95% bootstrap interval over streams)")
     sec.image(lst, "Average list size of the adaptive decoder")
     sec.table(rows, COLUMNS)
     return rows, gains
@@ -333,6 +458,6 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     ctx.section.title = "Joint source-channel polar decoding of English text"
     ctx.section.text(
         "192 frames per point (small: FER below ~1e-2 is not resolved). See "
-        "docs/jscc.md and `noisyhw polar text-study` for the full study."
+        "docs/jscc.md and `noisyhw polar text` for the full study."
     )
     return [{k: r[k] for k in ("scheme", "ebn0_db", "frames", "fer", "wer")} for r in rows]

@@ -46,8 +46,9 @@ def _fvec(dst: np.ndarray, src: np.ndarray, size: int) -> None:
 def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
     """Partial sums of a parent: dst = (left ^ right, right)."""
     for j in range(size):
-        dst[j] = left[j] ^ right[j]
-    dst[size : 2 * size] = right
+        r = right[j]
+        dst[j] = left[j] ^ r
+        dst[size + j] = r
 
 
 @numba.njit(**_JIT, inline="always")
@@ -79,13 +80,13 @@ def _softplus(x: float) -> float:
 # ----------------------------------------------------------------------------------------- SC
 @numba.njit(**_JIT)
 def sc_decode(llr: np.ndarray, frozen: np.ndarray, out_u: np.ndarray) -> None:
-    """Successive cancellation, leaf by leaf. ``llr`` (F, N) f64, ``frozen`` (N,) uint8,
+    """Successive cancellation, leaf by leaf. ``llr`` (F, N) f32/f64, ``frozen`` (N,) uint8,
     ``out_u`` (F, N) uint8 receives the decided ``u`` (frozen positions are 0)."""
     F, N = llr.shape
     m = 0
     while (1 << m) < N:
         m += 1
-    alpha = np.empty(2 * N)
+    alpha = np.empty(2 * N, dtype=llr.dtype)
     bl = np.zeros(2 * N, dtype=np.uint8)
     cur = np.zeros(2 * N, dtype=np.uint8)
     for fr in range(F):
@@ -128,17 +129,29 @@ def sc_decode(llr: np.ndarray, frozen: np.ndarray, out_u: np.ndarray) -> None:
 # (rows of an int32 array: op, level, position). Leaves of the traversal are "nodes" whose
 # decision has a closed form; everything else is an f / g step, a save of a left child's partial
 # sums, or a combination of two children's partial sums.
-OP_F, OP_G, OP_R0, OP_R1, OP_REP, OP_INFO, OP_SAVE, OP_COMB = range(8)
+OP_F, OP_G, OP_R0, OP_R1, OP_REP, OP_INFO, OP_SAVE, OP_COMB, OP_SPC = range(9)
 
 
-def build_schedule(frozen: np.ndarray, *, rate1: bool, rep: bool, rate0: bool) -> np.ndarray:
+def build_schedule(
+    frozen: np.ndarray,
+    *,
+    rate1: bool,
+    rep: bool,
+    rate0: bool,
+    spc: bool = False,
+    bitwise: np.ndarray | None = None,
+) -> np.ndarray:
     """Operations (n_ops, 3) int32 for a frozen mask (n,) bool.
 
-    ``rate0`` / ``rate1`` / ``rep`` allow the node shortcuts (all frozen / no frozen / only the
-    last bit free) at levels above the leaves; a leaf is always R0 (frozen) or INFO.
+    ``rate0`` / ``rate1`` / ``rep`` / ``spc`` allow the node shortcuts (all frozen / no frozen /
+    only the last bit free / only the first bit frozen, size >= 4) at levels above the leaves; a
+    leaf is always R0 (frozen) or INFO. SPC nodes are for the list decoder only. ``bitwise``
+    (n,) bool marks positions that no Rate-1 / SPC node may cover (decided bit by bit, e.g.
+    the bits a source model constrains).
     """
     frozen = np.asarray(frozen, dtype=bool)
     n = frozen.size
+    no_node = np.zeros(n, bool) if bitwise is None else np.asarray(bitwise, dtype=bool)
     m = n.bit_length() - 1
     ops: list[tuple[int, int, int]] = []
 
@@ -152,11 +165,15 @@ def build_schedule(frozen: np.ndarray, *, rate1: bool, rep: bool, rate0: bool) -
         if nfree == 0 and rate0:
             ops.append((OP_R0, lam, start))
             return
-        if nfree == size and rate1:
+        multi = not no_node[start : start + size].any()  # Rate-1 / SPC allowed here
+        if nfree == size and rate1 and multi:
             ops.append((OP_R1, lam, start))
             return
         if rep and nfree == 1 and not seg[-1]:
             ops.append((OP_REP, lam, start + size - 1))
+            return
+        if spc and multi and lam >= 2 and nfree == size - 1 and seg[0]:
+            ops.append((OP_SPC, lam, start))
             return
         half = size // 2
         ops.append((OP_F, lam - 1, start))
@@ -176,7 +193,7 @@ def sc_decode_fast(
 ) -> None:
     """SC following a schedule with Rate-0 / Rate-1 / REP nodes (exact shortcuts of SC).
 
-    ``llr`` (F, N) f64; ``info_pos`` (K,) sorted information positions; ``out`` (F, K) uint8
+    ``llr`` (F, N) f32/f64; ``info_pos`` (K,) sorted information positions; ``out`` (F, K) uint8
     receives the payload: ``u`` at the information positions, or (``systematic``) the decided
     codeword ``x`` there."""
     F, N = llr.shape
@@ -234,6 +251,7 @@ def sc_decode_fast(
                 out[fr, j] = res[N + info_pos[j]]
 
 
+# ------------------------------------------------------------------------------ list decoder
 @numba.njit(**_JIT, inline="always")
 def _alloc(rc: np.ndarray, lam: int, L: int) -> int:
     for s in range(L):
@@ -255,6 +273,65 @@ def _writable(ptr: np.ndarray, rc: np.ndarray, lam: int, path: int, L: int) -> i
     return s
 
 
+@numba.njit(**_JIT, inline="always")
+def _kill(ell: int, m: int, aptr, arc, active) -> None:
+    """Drop path ``ell``: release its LLR arrays."""
+    active[ell] = False
+    for r in range(m):
+        arc[r, aptr[r, ell]] -= 1
+
+
+@numba.njit(**_JIT, inline="always")
+def _clone(src: int, m: int, aptr, arc, active, bl, blw, R: int, pos: int, lam0: int) -> int:
+    """A new path (first free slot) sharing every LLR array of path ``src`` (lazy copy), with a
+    copy of its *live* saved partial sums: after a node at level ``lam0`` covering position
+    ``pos``, only the levels where that position lies in a right half are read again.
+    ``bl`` (L * R,) uint8 rows of stride ``R`` (a multiple of 8) and ``blw`` its uint64 view."""
+    nw = 0
+    while active[nw]:
+        nw += 1
+    active[nw] = True
+    for r in range(m):
+        a = aptr[r, src]
+        aptr[r, nw] = a
+        arc[r, a] += 1
+    for lev in range(lam0, m):
+        if (pos >> lev) & 1:
+            size = 1 << lev
+            if lev >= 3:
+                ws = (src * R + size) >> 3
+                wd = (nw * R + size) >> 3
+                for j in range(size >> 3):
+                    blw[wd + j] = blw[ws + j]
+            else:
+                for j in range(size):
+                    bl[nw * R + size + j] = bl[src * R + size + j]
+    return nw
+
+
+@numba.njit(**_JIT, inline="always")
+def _argsort_small(val: np.ndarray, n: int, idx: np.ndarray) -> None:
+    """``idx[:n]`` = stable argsort of ``val[:n]`` (insertion sort: n <= 2L is small)."""
+    for c in range(n):
+        v = val[c]
+        q = c
+        while q > 0 and val[idx[q - 1]] > v:
+            idx[q] = idx[q - 1]
+            q -= 1
+        idx[q] = c
+
+
+@numba.njit(**_JIT, inline="always")
+def _butterfly(x: np.ndarray, size: int) -> None:
+    """In place: codeword bits of a node -> its ``u`` bits (the transform is an involution)."""
+    h = 1
+    while h < size:
+        for b0 in range(0, size, 2 * h):
+            for j in range(b0, b0 + h):
+                x[j] ^= x[j + h]
+        h *= 2
+
+
 @numba.njit(**_JIT)
 def scl_decode(
     llr: np.ndarray,
@@ -267,6 +344,7 @@ def scl_decode(
     src_bits: int,
     n_src_bits: int,
     state0: np.ndarray,
+    src_wide: bool,
     out_info: np.ndarray,
     out_pm: np.ndarray,
     out_state: np.ndarray,
@@ -275,11 +353,10 @@ def scl_decode(
 
     Parameters
     ----------
-    llr : (F, N) float64 channel LLRs.
-    ops : schedule from :func:`build_schedule`; Rate-0 / REP / Rate-1 nodes only with the
-        approximate metric, and Rate-1 only without a source model (it decides codeword bits,
-        not ``u`` bits in order).
-    K : number of information bits (INFO leaves + REP nodes + Rate-1 node sizes).
+    llr : (F, N) float32 (or float64) channel LLRs; the LLR tree uses the same dtype.
+    ops : schedule from :func:`build_schedule`. Rate-0 / REP / Rate-1 / SPC nodes only with the
+        approximate metric (and Rate-1 / SPC only for L <= 63: fork sets are 64-bit masks).
+    K : number of information bits (INFO leaves + REP nodes + Rate-1 sizes + SPC sizes - 1).
     L : list size >= 1.
     exact : path metric ``PM += log(1 + exp(-(1 - 2u) LLR))`` (True) or its hardware
         approximation ``PM += |LLR|`` when ``u`` disagrees with the LLR's sign (False).
@@ -289,12 +366,26 @@ def scl_decode(
         ``p`` of its partial symbol (1 = empty; child ``2p + b``). Deciding bit ``b`` adds
         ``src_tree[s, 2p+b] - src_tree[s, p]`` to the path metric (``+inf`` prunes the path);
         completing symbol ``c`` moves the state to ``src_trans[s, c]``. ``state0`` (F,) are the
-        frames' initial states; state -1 means "unconstrained". If every candidate of a bit would
-        be pruned, the source is ignored from that bit on (states become -1).
-        ``n_src_bits = 0``: plain decoding.
+        frames' initial states; state -1 means "unconstrained". If every candidate of a decision
+        would be pruned, the source is ignored from there on (states become -1). In a Rate-1 /
+        SPC node the candidates are formed by the channel metric (Fast-SSCL fork rule) and the
+        source cost of each candidate's ``u`` bits is added before the final choice of L
+        (``src_wide``: among the 2L candidates of the last fork, else among the L the channel
+        metric kept). ``n_src_bits = 0``: plain decoding.
     out_info : (F, L, K) uint8 decided information bits per surviving path, best path first.
     out_pm : (F, L) float64 path metrics (``inf`` where fewer than L paths survived).
     out_state : (F, L) int32 final source state per path.
+
+    Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
+    pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
+    shared array is re-allocated, never copied, on its next write). Partial sums are private
+    bytes per path; a clone copies only the live levels (as 64-bit words). Decisions are
+    recorded as ``(bit, parent path)`` per information bit and traced back at the end.
+
+    Rate-1 and SPC nodes (Fast-SSCL, Hashemi et al. 2017) fork each path on its least reliable
+    positions only: Rate-1 on ``min(L - 1, size)`` of them, SPC on ``min(L, size)`` (the least
+    reliable one keeps the parity even). The node's candidates live as (parent, 64-bit flip
+    mask) pairs until the node ends, so a path is cloned at most once per node.
     """
     F, N = llr.shape
     m = 0
@@ -302,39 +393,60 @@ def scl_decode(
         m += 1
     use_src = n_src_bits > 0
     sym_leaf = 1 << src_bits
-    # shared pools: level lam, slot s at offset L*2^lam + s*2^lam (length 2^lam)
-    A = np.empty(2 * L * N)
-    B = np.zeros(2 * L * N, dtype=np.uint8)
-    res = np.zeros((L, 2 * N), dtype=np.uint8)  # private: never live across a decision
+    inf = np.inf
+    # LLR pool: level lam, slot s at offset L*2^lam + s*2^lam (length 2^lam)
+    A = np.empty(2 * L * N, dtype=llr.dtype)
+    # partial sums, private per path: ``res`` the current node's result per level, ``bl`` the
+    # saved left-child result per level (rows of stride R, copied on clone as words)
+    res = np.zeros((L, 2 * N), dtype=np.uint8)
+    R = max(8, 2 * N)
+    bl = np.zeros(L * R, dtype=np.uint8)
+    blw = bl.view(np.uint64)
     aptr = np.zeros((m + 1, L), dtype=np.int32)
-    bptr = np.zeros((m + 1, L), dtype=np.int32)
     arc = np.zeros((m + 1, L), dtype=np.int32)
-    brc = np.zeros((m + 1, L), dtype=np.int32)
     active = np.zeros(L, dtype=np.bool_)
     was_active = np.zeros(L, dtype=np.bool_)
+    used = np.zeros(L, dtype=np.bool_)
     pm = np.zeros(L)
     st = np.zeros(L, dtype=np.int32)
     pf = np.ones(L, dtype=np.int32)
-    U = np.zeros((max(K, 1), L), dtype=np.uint8)
-    P = np.zeros((max(K, 1), L), dtype=np.int32)
+    # decisions per path (rows: contiguous writes): u bits, and the parent path at the first
+    # bit of every decision (a node's later bits stay on the same path: ``first`` marks them)
+    U = np.zeros((L, max(K, 1)), dtype=np.uint8)
+    P = np.zeros((L, max(K, 1)), dtype=np.int32)
+    first = np.zeros(max(K, 1), dtype=np.bool_)
     cand = np.empty(2 * L)
     cpen = np.empty(2 * L)
     idx = np.empty(2 * L, dtype=np.int64)
     keep = np.zeros(2 * L, dtype=np.bool_)
     ubit = np.zeros(L, dtype=np.uint8)
     order = np.empty(L, dtype=np.int64)
-    origin = np.zeros(L, dtype=np.int32)
-    flip = np.zeros((L, L), dtype=np.int64)  # per path: its least reliable positions in a node
-    mag = np.empty(N)
+    # node (Rate-1 / SPC) candidates: current (c*), expanded (t*), kept (k*)
+    flip = np.zeros((L, L + 1), dtype=np.int64)  # per path: least reliable positions
+    fmag = np.zeros((L, L + 1))  # ... and their |LLR|, ascending
+    cpm = np.empty(2 * L)
+    cmask = np.zeros(2 * L, dtype=np.int64)
+    cpar = np.zeros(2 * L, dtype=np.int64)
+    tpm = np.empty(2 * L)
+    tmask = np.zeros(2 * L, dtype=np.int64)
+    tpar = np.zeros(2 * L, dtype=np.int64)
+    csrc = np.zeros(2 * L)
+    cst = np.zeros(2 * L, dtype=np.int32)
+    cpf = np.ones(2 * L, dtype=np.int32)
+    kpm = np.empty(2 * L)
+    kmask = np.zeros(2 * L, dtype=np.int64)
+    kpar = np.zeros(2 * L, dtype=np.int64)
+    kst = np.zeros(2 * L, dtype=np.int32)
+    kpf = np.ones(2 * L, dtype=np.int32)
+    slot = np.zeros(2 * L, dtype=np.int64)
+    xb = np.zeros(N, dtype=np.uint8)
+    nl = np.empty(N, dtype=llr.dtype)
     n_ops = ops.shape[0]
     for fr in range(F):
         arc[:, :] = 0
-        brc[:, :] = 0
         aptr[:, :] = 0
-        bptr[:, :] = 0
         for lam in range(m + 1):
             arc[lam, 0] = 1
-            brc[lam, 0] = 1
         active[:] = False
         active[0] = True
         pm[:] = 0.0
@@ -346,21 +458,21 @@ def scl_decode(
             lam = ops[t, 1]
             size = 1 << lam
             if op == OP_F or op == OP_G:  # noqa: SIM109 (numba)
+                # slices (views) let LLVM vectorise; offsets into one array would not
                 for ell in range(L):
                     if not active[ell]:
                         continue
-                    dst = _writable(aptr, arc, lam, ell, L)
-                    doff = L * size + dst * size
+                    d0 = L * size + _writable(aptr, arc, lam, ell, L) * size
                     if lam == m - 1:
                         src = llr[fr]
                     else:
-                        poff = 2 * L * size + aptr[lam + 1, ell] * 2 * size
-                        src = A[poff : poff + 2 * size]
+                        p0 = 2 * L * size + aptr[lam + 1, ell] * 2 * size
+                        src = A[p0 : p0 + 2 * size]
                     if op == OP_F:
-                        _fvec(A[doff : doff + size], src, size)
+                        _fvec(A[d0 : d0 + size], src, size)
                     else:
-                        boff = L * size + bptr[lam, ell] * size
-                        _gvec(A[doff : doff + size], src, B[boff : boff + size], size)
+                        b0 = ell * R + size
+                        _gvec(A[d0 : d0 + size], src, bl[b0 : b0 + size], size)
             elif op == OP_R0:
                 for ell in range(L):
                     if not active[ell]:
@@ -375,138 +487,215 @@ def scl_decode(
                         res[ell, size + j] = 0
             elif op == OP_SAVE:
                 for ell in range(L):
-                    if not active[ell]:
-                        continue
-                    dst = _writable(bptr, brc, lam, ell, L)
-                    boff = L * size + dst * size
-                    B[boff : boff + size] = res[ell, size : 2 * size]
+                    if active[ell]:
+                        b0 = ell * R + size
+                        bl[b0 : b0 + size] = res[ell, size : 2 * size]
             elif op == OP_COMB:
                 for ell in range(L):
-                    if not active[ell]:
-                        continue
-                    boff = L * size + bptr[lam, ell] * size
-                    _comb(
-                        res[ell, 2 * size : 4 * size],
-                        B[boff : boff + size],
-                        res[ell, size : 2 * size],
-                        size,
-                    )
-            elif op == OP_R1:
-                # Rate-1 node (approximate metric, Fast-SSCL): every path starts from its hard
-                # decisions (no cost) and may flip, one step at a time, each of its
-                # min(L - 1, size) least reliable bits at cost |LLR|.
-                nsplit = min(L - 1, size)
+                    if active[ell]:
+                        b0 = ell * R + size
+                        _comb(
+                            res[ell, 2 * size : 4 * size],
+                            bl[b0 : b0 + size],
+                            res[ell, size : 2 * size],
+                            size,
+                        )
+            elif op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
+                spc = op == OP_SPC
+                nflip = min(L, size) if spc else min(L - 1, size)
+                q0 = 1 if spc else 0
+                # per path: hard decisions, parity, the nflip least reliable positions
+                nc = 0
                 for ell in range(L):
                     if not active[ell]:
                         continue
-                    origin[ell] = ell
                     off = L * size + aptr[lam, ell] * size
                     for j in range(size):
-                        lv = A[off + j] if lam < m else llr[fr, j]
-                        res[ell, size + j] = lv < 0
-                    # partial selection of the nsplit smallest |LLR| (ties: lower index first)
+                        nl[j] = A[off + j] if lam < m else llr[fr, j]
+                    par = 0
+                    cnt = 0
                     for j in range(size):
-                        mag[j] = abs(A[off + j] if lam < m else llr[fr, j])
-                    for q in range(nsplit):
-                        best = 0
-                        bv = np.inf
-                        for j in range(size):
-                            if mag[j] < bv:
-                                bv = mag[j]
-                                best = j
-                        flip[ell, q] = best
-                        mag[best] = np.inf
-                for q in range(nsplit):
-                    nact = 0
-                    for ell in range(L):
-                        c0 = 2 * ell
-                        if not active[ell]:
-                            cand[c0] = np.inf
-                            cand[c0 + 1] = np.inf
+                        lv = nl[j]
+                        h = 1 if lv < 0 else 0
+                        res[ell, size + j] = h
+                        par ^= h
+                        if nflip == 0:
                             continue
-                        nact += 1
-                        off = L * size + aptr[lam, ell] * size
-                        pos = flip[ell, q]
-                        lv = A[off + pos] if lam < m else llr[fr, pos]
-                        cand[c0] = pm[ell]
-                        cand[c0 + 1] = pm[ell] + abs(lv)
-                    nc = 0
-                    for c in range(2 * L):
-                        if cand[c] == np.inf:
+                        v = abs(lv)
+                        if cnt < nflip:
+                            q = cnt
+                            cnt += 1
+                        elif v < fmag[ell, nflip - 1]:
+                            q = nflip - 1
+                        else:
                             continue
-                        v = cand[c]
-                        r = nc
-                        while r > 0 and cand[idx[r - 1]] > v:
-                            idx[r] = idx[r - 1]
-                            r -= 1
-                        idx[r] = c
-                        nc += 1
-                    keep[:] = False
-                    for c in range(min(L, nc)):
-                        keep[idx[c]] = True
-                    for ell in range(L):
-                        was_active[ell] = active[ell]
-                        if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
-                            active[ell] = False
-                            for r in range(m):
-                                arc[r, aptr[r, ell]] -= 1
-                                brc[r, bptr[r, ell]] -= 1
-                            was_active[ell] = False
-                    for ell in range(L):
-                        if not was_active[ell]:
-                            continue
-                        k0 = keep[2 * ell]
-                        k1 = keep[2 * ell + 1]
-                        if k0 and k1:
-                            nw = 0
-                            while active[nw]:
-                                nw += 1
-                            active[nw] = True
-                            for r in range(m):
-                                aptr[r, nw] = aptr[r, ell]
-                                arc[r, aptr[r, ell]] += 1
-                                bptr[r, nw] = bptr[r, ell]
-                                brc[r, bptr[r, ell]] += 1
+                        while q > 0 and fmag[ell, q - 1] > v:
+                            fmag[ell, q] = fmag[ell, q - 1]
+                            flip[ell, q] = flip[ell, q - 1]
+                            q -= 1
+                        fmag[ell, q] = v
+                        flip[ell, q] = j
+                    cpm[nc] = pm[ell]
+                    cmask[nc] = 0
+                    cpar[nc] = ell
+                    if spc and par:  # even parity: flip the least reliable bit
+                        cpm[nc] += fmag[ell, 0]
+                        cmask[nc] = 1
+                    nc += 1
+                src_node = use_src and j_info < n_src_bits
+                wide = src_node and src_wide  # keep 2L candidates for the source to choose
+                for q in range(q0, nflip):
+                    # a candidate's flip cost never decreases with q (positions are sorted by
+                    # reliability): once a full list keeps no flipped child, none later will
+                    if nc == L and not wide:
+                        worst = cpm[0]
+                        for c in range(1, nc):
+                            worst = max(worst, cpm[c])
+                        useful = False
+                        for c in range(nc):
+                            p = cpar[c]
+                            cost = fmag[p, q]
+                            if spc:
+                                cost += -fmag[p, 0] if cmask[c] & 1 else fmag[p, 0]
+                            if cpm[c] + cost <= worst:
+                                useful = True
+                                break
+                        if not useful:
+                            break
+                    for c in range(nc):
+                        p = cpar[c]
+                        tpm[2 * c] = cpm[c]
+                        tmask[2 * c] = cmask[c]
+                        tpar[2 * c] = p
+                        cost = fmag[p, q]
+                        nm = cmask[c] | (np.int64(1) << q)
+                        if spc:  # flipping bit q toggles the parity fix of the first one
+                            if cmask[c] & 1:
+                                cost -= fmag[p, 0]
+                                nm ^= 1
+                            else:
+                                cost += fmag[p, 0]
+                                nm |= 1
+                        tpm[2 * c + 1] = cpm[c] + cost
+                        tmask[2 * c + 1] = nm
+                        tpar[2 * c + 1] = p
+                    nt = 2 * nc
+                    # the last expansion keeps all 2L when source costs are still to come
+                    nkeep = nt if (wide and q == nflip - 1) else min(L, nt)
+                    _argsort_small(tpm, nt, idx)
+                    for r in range(nkeep):
+                        c = idx[r]
+                        cpm[r] = tpm[c]
+                        cmask[r] = tmask[c]
+                        cpar[r] = tpar[c]
+                    nc = nkeep
+                # source costs of the candidates' u bits (decoding order)
+                t0 = 1 if spc else 0
+                anyfin = True
+                if src_node:
+                    anyfin = False
+                    for c in range(nc):
+                        p = cpar[c]
+                        s_ = st[p]
+                        pf_ = pf[p]
+                        cost = 0.0
+                        if s_ >= 0:
                             for j in range(size):
-                                res[nw, size + j] = res[ell, size + j]
-                            for r in range(nsplit):
-                                flip[nw, r] = flip[ell, r]
-                            origin[nw] = origin[ell]
-                            pm[nw] = cand[2 * ell + 1]
-                            res[nw, size + flip[ell, q]] ^= 1
-                            pm[ell] = cand[2 * ell]
-                        elif k1:
-                            pm[ell] = cand[2 * ell + 1]
-                            res[ell, size + flip[ell, q]] ^= 1
-                # record the node's u bits (its codeword through the transform) per path
+                                xb[j] = res[p, size + j]
+                            for q in range(nflip):
+                                if (cmask[c] >> q) & 1:
+                                    xb[flip[p, q]] ^= 1
+                            _butterfly(xb, size)
+                            for tt in range(t0, size):
+                                if j_info + tt - t0 >= n_src_bits:
+                                    break
+                                child = 2 * pf_ + xb[tt]
+                                cost += src_tree[s_, child] - src_tree[s_, pf_]
+                                if cost == inf:
+                                    break
+                                if child >= sym_leaf:
+                                    s_ = src_trans[s_, child - sym_leaf]
+                                    child = 1
+                                    if s_ < 0:
+                                        cost = inf
+                                        break
+                                pf_ = child
+                        csrc[c] = cost
+                        cst[c] = s_
+                        cpf[c] = pf_
+                        if cpm[c] + cost < inf:
+                            anyfin = True
+                    if not anyfin:  # every candidate violates the source: drop it
+                        for ell in range(L):
+                            st[ell] = -1
+                if src_node and anyfin:
+                    for c in range(nc):
+                        tpm[c] = cpm[c] + csrc[c]
+                    _argsort_small(tpm, nc, idx)
+                    nk = 0
+                    while nk < min(L, nc) and tpm[idx[nk]] < inf:
+                        c = idx[nk]
+                        kpm[nk] = tpm[c]
+                        kmask[nk] = cmask[c]
+                        kpar[nk] = cpar[c]
+                        kst[nk] = cst[c]
+                        kpf[nk] = cpf[c]
+                        nk += 1
+                else:
+                    nk = min(L, nc)
+                    for r in range(nk):
+                        p = cpar[r]
+                        kpm[r] = cpm[r]
+                        kmask[r] = cmask[r]
+                        kpar[r] = p
+                        kst[r] = st[p]
+                        kpf[r] = pf[p]
+                # materialise: a parent's first survivor stays in place, others are clones
                 for ell in range(L):
-                    if not active[ell]:
-                        continue
+                    used[ell] = False
+                for r in range(nk):
+                    slot[r] = -1
+                    p = kpar[r]
+                    if not used[p]:
+                        used[p] = True
+                        slot[r] = p
+                for ell in range(L):
+                    if active[ell] and not used[ell]:
+                        _kill(ell, m, aptr, arc, active)
+                for r in range(nk):
+                    if slot[r] < 0:
+                        p = kpar[r]
+                        nw = _clone(p, m, aptr, arc, active, bl, blw, R, ops[t, 2], lam)
+                        slot[r] = nw
+                        for j in range(size):
+                            res[nw, size + j] = res[p, size + j]
+                for r in range(nk):
+                    ell = slot[r]
+                    p = kpar[r]
+                    for q in range(nflip):
+                        if (kmask[r] >> q) & 1:
+                            res[ell, size + flip[p, q]] ^= 1
+                    pm[ell] = kpm[r]
+                    st[ell] = kst[r]
+                    pf[ell] = kpf[r]
                     for j in range(size):
-                        ubit_tmp = res[ell, size + j]
-                        U[j_info + j, ell] = ubit_tmp
-                    h = 1
-                    while h < size:
-                        for b0 in range(0, size, 2 * h):
-                            for j in range(b0, b0 + h):
-                                U[j_info + j, ell] ^= U[j_info + j + h, ell]
-                        h *= 2
-                    P[j_info, ell] = origin[ell]
-                    for j in range(1, size):
-                        P[j_info + j, ell] = ell
-                j_info += size
+                        xb[j] = res[ell, size + j]
+                    _butterfly(xb, size)
+                    for tt in range(t0, size):
+                        U[ell, j_info + tt - t0] = xb[tt]
+                    P[ell, j_info] = p
+                first[j_info] = True
+                j_info += size - t0
             else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
                 src_here = use_src and j_info < n_src_bits
-                nact = 0
                 for ell in range(L):
                     c0 = 2 * ell
                     cpen[c0] = 0.0
                     cpen[c0 + 1] = 0.0
                     if not active[ell]:
-                        cand[c0] = np.inf
-                        cand[c0 + 1] = np.inf
+                        cand[c0] = inf
+                        cand[c0 + 1] = inf
                         continue
-                    nact += 1
                     off = L * size + aptr[lam, ell] * size
                     if op == OP_INFO:
                         lv = A[off] if m > 0 else llr[fr, 0]
@@ -534,7 +723,7 @@ def scl_decode(
                 if src_here:
                     anyfin = False
                     for c in range(2 * L):
-                        if cand[c] < np.inf and cpen[c] < np.inf:
+                        if cand[c] < inf and cpen[c] < inf:
                             anyfin = True
                             break
                     if anyfin:
@@ -543,28 +732,16 @@ def scl_decode(
                     else:
                         for ell in range(L):
                             st[ell] = -1
-                # stable insertion sort of candidate indices by metric (2L is small)
-                nc = 0
-                for c in range(2 * L):
-                    if cand[c] == np.inf:
-                        continue
-                    v = cand[c]
-                    q = nc
-                    while q > 0 and cand[idx[q - 1]] > v:
-                        idx[q] = idx[q - 1]
-                        q -= 1
-                    idx[q] = c
-                    nc += 1
+                _argsort_small(cand, 2 * L, idx)
                 keep[:] = False
-                for c in range(min(L, nc)):
+                for c in range(L):
+                    if cand[idx[c]] == inf:
+                        break
                     keep[idx[c]] = True
                 for ell in range(L):
                     was_active[ell] = active[ell]
                     if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
-                        active[ell] = False
-                        for q in range(m):
-                            arc[q, aptr[q, ell]] -= 1
-                            brc[q, bptr[q, ell]] -= 1
+                        _kill(ell, m, aptr, arc, active)
                         was_active[ell] = False
                 for ell in range(L):
                     if not was_active[ell]:
@@ -572,28 +749,21 @@ def scl_decode(
                     k0 = keep[2 * ell]
                     k1 = keep[2 * ell + 1]
                     if k0 and k1:
-                        nw = 0
-                        while active[nw]:
-                            nw += 1
-                        active[nw] = True
-                        for q in range(m):
-                            aptr[q, nw] = aptr[q, ell]
-                            arc[q, aptr[q, ell]] += 1
-                            bptr[q, nw] = bptr[q, ell]
-                            brc[q, bptr[q, ell]] += 1
+                        nw = _clone(ell, m, aptr, arc, active, bl, blw, R, ops[t, 2], lam)
                         pm[nw] = cand[2 * ell + 1]
                         st[nw] = st[ell]
                         pf[nw] = pf[ell]
-                        U[j_info, nw] = 1
-                        P[j_info, nw] = ell
+                        U[nw, j_info] = 1
+                        P[nw, j_info] = ell
                         ubit[nw] = 1
                         pm[ell] = cand[2 * ell]
                         ubit[ell] = 0
                     else:
                         ubit[ell] = 0 if k0 else 1
                         pm[ell] = cand[2 * ell + ubit[ell]]
-                    U[j_info, ell] = ubit[ell]
-                    P[j_info, ell] = ell
+                    U[ell, j_info] = ubit[ell]
+                    P[ell, j_info] = ell
+                first[j_info] = True
                 for ell in range(L):
                     if not active[ell]:
                         continue
@@ -621,7 +791,7 @@ def scl_decode(
             order[q] = v
         for r in range(L):
             if r >= n_out:
-                out_pm[fr, r] = np.inf
+                out_pm[fr, r] = inf
                 out_state[fr, r] = -1
                 for j in range(K):
                     out_info[fr, r, j] = 0
@@ -631,5 +801,6 @@ def scl_decode(
             out_state[fr, r] = st[ell]
             e = ell
             for j in range(K - 1, -1, -1):
-                out_info[fr, r, j] = U[j, e]
-                e = P[j, e]
+                out_info[fr, r, j] = U[e, j]
+                if first[j]:
+                    e = P[e, j]
