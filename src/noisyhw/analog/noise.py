@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..channels import awgn
+from ..channels import awgn, awgn_
 from ..errors import ParameterError, check_choice, check_float
 
 __all__ = [
@@ -232,8 +232,15 @@ def apply_noise(
     site: str = "out",
     channel_dim: int = -1,
     groups: int = 1,
+    inplace: bool = False,
 ) -> torch.Tensor:
-    """Return ``z`` plus Gaussian noise at ``spec``'s SNR for ``site`` (``z`` itself untouched).
+    """Return ``z`` plus Gaussian noise at ``spec``'s SNR for ``site``.
+
+    ``z`` itself is untouched unless ``inplace``: then, when no gradient is needed through ``z``
+    and no statistics are being recorded, the noise is added to ``z`` in place with the fast
+    :func:`noisyhw.channels.awgn_` and ``z`` is returned (only for tensors nothing else reads,
+    e.g. a layer's fresh output). Otherwise :func:`noisyhw.channels.awgn` adds it out of place
+    (differentiable).
 
     Parameters
     ----------
@@ -249,6 +256,8 @@ def apply_noise(
         ``output`` granularity.
     groups:
         Number of independent replicas stacked along the batch (voting); must divide B.
+    inplace:
+        Allow adding the noise to ``z`` in place (see above).
     """
     snr = spec.snr_of(site)
     if point.calibrating:
@@ -286,6 +295,23 @@ def apply_noise(
             sigma = signal_stat(zt.detach(), "peak") * 10.0 ** (-snr / 20.0)
         else:
             sigma = torch.sqrt(signal_stat(zt.detach(), "power") * 10.0 ** (-snr / 10.0))
+    if (
+        inplace
+        and batched
+        and not point.recording
+        and z.is_contiguous()
+        and not (z.requires_grad and torch.is_grad_enabled())
+    ):
+        if gran == "output":  # sigma (G or 1, 1, C) onto a (G, B/G, ...) view of z itself
+            cd = channel_dim % z.dim()
+            view = z.view(groups, z.shape[0] // groups, *z.shape[1:])
+            shape = [sigma.shape[0], 1] + [
+                sigma.shape[-1] if d == cd else 1 for d in range(1, z.dim())
+            ]
+            awgn_(view, sigma.reshape(shape), generator)
+        else:
+            awgn_(zt, sigma, generator)  # zt is a view of z
+        return z
     noisy = awgn(zt, sigma, generator)
     if point.recording:
         with torch.no_grad():
