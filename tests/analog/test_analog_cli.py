@@ -96,9 +96,9 @@ def test_tiny_train_writes_model_plots_and_loads(tmp_path):
 
 def test_tiny_attack_runs(tmp_path):
     out = tmp_path / "attack"
-    argv = ["noise", "attack", "--dataset", "digits", "--model", "mlp", "--epochs", "3"]
-    argv += ["--lr", "0.003", "--pool-size", "150", "--substitute-epochs", "3"]
-    argv += ["--attacks", "fgsm,pgd", "--pgd-steps", "3", "--eps", "0.2"]
+    argv = ["noise", "attack", "--dataset", "digits", "--model", "mlp", "--epochs", "2"]
+    argv += ["--lr", "0.005", "--pool-size", "120", "--substitute-epochs", "2"]
+    argv += ["--attacks", "fgsm,pgd", "--pgd-steps", "2", "--eps", "0.2"]
     argv += ["--test-snrs", "inf,5", "--votes", "1,3", "--out", str(out), "--quiet"]
     assert main(argv) == 0
     res = json.loads((out / "results.json").read_text())
