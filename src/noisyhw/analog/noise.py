@@ -295,6 +295,15 @@ def apply_noise(
             sigma = signal_stat(zt.detach(), "peak") * 10.0 ** (-snr / 20.0)
         else:
             sigma = torch.sqrt(signal_stat(zt.detach(), "power") * 10.0 ** (-snr / 10.0))
+    if batched and gran == "output":
+        # draw in z's own layout (sigma (G or 1, 1, C) onto a (G, B/G, ...) view), so that the
+        # in-place and out-of-place paths add the same noise for the same generator state
+        cd = channel_dim % z.dim()
+        target = z.reshape(groups, z.shape[0] // groups, *z.shape[1:])
+        shape = [sigma.shape[0], 1] + [sigma.shape[-1] if d == cd else 1 for d in range(1, z.dim())]
+        std, restore = sigma.reshape(shape), lambda t: t.reshape(z.shape)
+    else:
+        target, std = zt, sigma
     if (
         inplace
         and batched
@@ -302,21 +311,13 @@ def apply_noise(
         and z.is_contiguous()
         and not (z.requires_grad and torch.is_grad_enabled())
     ):
-        if gran == "output":  # sigma (G or 1, 1, C) onto a (G, B/G, ...) view of z itself
-            cd = channel_dim % z.dim()
-            view = z.view(groups, z.shape[0] // groups, *z.shape[1:])
-            shape = [sigma.shape[0], 1] + [
-                sigma.shape[-1] if d == cd else 1 for d in range(1, z.dim())
-            ]
-            awgn_(view, sigma.reshape(shape), generator)
-        else:
-            awgn_(zt, sigma, generator)  # zt is a view of z
+        awgn_(target, std, generator)  # target is a view of z
         return z
-    noisy = awgn(zt, sigma, generator)
+    noisy = awgn(target, std, generator)
     if point.recording:
         with torch.no_grad():
-            n = (noisy - zt).double().square().sum()
-            s = zt.double().square().sum()
+            n = (noisy - target).double().square().sum()
+            s = target.double().square().sum()
             point.signal_energy[site] = point.signal_energy.get(site, 0.0) + float(s)
             point.noise_energy[site] = point.noise_energy.get(site, 0.0) + float(n)
     return restore(noisy)
