@@ -4,8 +4,9 @@ An analog matrix-vector product ``z = W x + b`` computed in a memory array comes
 additive Gaussian noise. :class:`NoiseSpec` says how strong, and :func:`apply_noise` adds it to
 one product output (or to the product's input, DAC side, or to its weights) given the spec, the
 layer's :class:`NoisePoint` state and a ``torch.Generator``. Model transforms
-(:func:`noisyhw.analog.inject_noise`), the noisy recurrent cells and the NVM crossbar all call
-:func:`apply_noise`; the Gaussian draw itself is :func:`noisyhw.channels.awgn`.
+(:func:`noisyhw.analog.inject_noise`) and the noisy recurrent cells call :func:`apply_noise`; the
+Gaussian draw itself is :func:`noisyhw.channels.awgn` (autograd) or, in place on a fresh layer
+output that needs no gradient, the compiled :func:`noisyhw.channels.awgn_`.
 
 SNR modes (``snr_db = 10 log10(P_signal / P_noise)``; ``snr_db = inf`` means no noise)
 ------------------------------------------------------------------------------------------
