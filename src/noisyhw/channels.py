@@ -29,6 +29,7 @@ from .seeding import RngLike, as_rng
 
 __all__ = [
     "awgn",
+    "awgn_",
     "bec",
     "bpsk",
     "bpsk_awgn",
@@ -106,11 +107,14 @@ def awgn(x, std, rng=None):
     """Return ``x + std * N(0, 1)``; ``std`` broadcasts against ``x`` (per layer/sample/output).
 
     Tensors take a ``torch.Generator`` (on ``x``'s device) or None; arrays take a seed or numpy
-    Generator. The result has ``x``'s dtype and device; ``x`` itself is not modified.
+    Generator. The result has ``x``'s dtype and device; ``x`` itself is not modified. Gradients
+    flow through ``x`` (and a tensor ``std``). On the CPU the normals come from the same compiled
+    sampler as :func:`awgn_` (one key drawn from ``rng``), so ``awgn(x, s, g)`` and
+    ``awgn_(x.clone(), s, g)`` add the same noise for the same generator state; on other devices
+    from torch's ``normal_``. :func:`awgn_` is the fast in-place variant.
     """
     if isinstance(x, torch.Tensor):
-        # same numbers as torch.randn for the same generator state, in fewer memory passes
-        noise = torch.empty(x.shape, device=x.device, dtype=x.dtype).normal_(generator=rng)
+        noise = _torch_normal(x, rng)
         if isinstance(std, torch.Tensor):
             return torch.addcmul(x, noise, std.to(x.dtype))
         return torch.add(x, noise, alpha=float(std))
@@ -118,6 +122,151 @@ def awgn(x, std, rng=None):
     g = as_rng(rng)
     dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     return (x + std * g.standard_normal(x.shape)).astype(dtype, copy=False)
+
+
+def _torch_normal(x: torch.Tensor, rng: torch.Generator | None) -> torch.Tensor:
+    """Standard normals shaped like ``x``: the compiled sampler for CPU float tensors of at least
+    ``_COMPILED_MIN`` elements, torch's ``normal_`` otherwise."""
+    if _compiled_ok(x):
+        noise = torch.zeros(x.shape, dtype=x.dtype)
+        if noise.numel():
+            _add_normal(
+                noise.numpy().reshape(-1),
+                _key(rng),
+                np.ones(1, noise.numpy().dtype),
+                noise.numel(),
+                noise.numel(),
+                1,
+            )
+        return noise
+    return torch.empty(x.shape, device=x.device, dtype=x.dtype).normal_(generator=rng)
+
+
+def _key(rng: torch.Generator | None) -> int:
+    """One 64-bit key of the compiled sampler, drawn from a torch generator (None: global)."""
+    return int(torch.randint(-(2**63), 2**63 - 1, (), dtype=torch.int64, generator=rng)) & (
+        2**64 - 1
+    )
+
+
+#: smaller tensors draw with torch's ``normal_`` (the compiled call's fixed cost is larger)
+_COMPILED_MIN = 1 << 12
+#: below this many elements awgn_ uses one thread even when torch has more
+_PARALLEL_MIN = 1 << 20
+
+
+def _compiled_ok(x: torch.Tensor) -> bool:
+    return (
+        x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and x.numel() >= _COMPILED_MIN
+    )
+
+
+def awgn_(x, std, rng=None):
+    """Add ``std * N(0, 1)`` to ``x`` **in place** and return ``x`` (a tensor or numpy array).
+
+    ``std`` is a float or a tensor / array broadcastable to ``x`` (one sigma per layer, per
+    sample, per output channel ...). ``rng``: a ``torch.Generator`` (tensors; None = torch's
+    global generator) or a seed / numpy Generator (arrays).
+
+    CPU float32/float64 (from 4096 elements): a compiled ziggurat sampler (:mod:`noisyhw._gauss_kernels`, exact up
+    to float32 resolution, ~2x faster than torch's CPU ``normal_``). One 64-bit key is drawn from
+    ``rng`` per call; the noise is a function of that key and each element's index only, so it is
+    the same for any number of threads. Contiguous tensors that need no gradient, whose ``std``
+    varies over the leading dims and/or over one run of consecutive dims (per layer, per sample,
+    per channel, per replica and channel), get it added in one pass without a temporary; other
+    layouts draw the same normals into a temporary first. Other devices and dtypes, and smaller
+    tensors, use torch's ``normal_``. ``x`` must not be a leaf that requires grad (as for any in-place op).
+    """
+    if isinstance(x, torch.Tensor):
+        layout = _fast_layout(x, std)
+        if layout is None:
+            noise = _torch_normal(x, rng)  # same normals as the fused path, via a temporary
+            if isinstance(std, torch.Tensor):
+                return x.addcmul_(noise, std.to(x.dtype))
+            return x.add_(noise, alpha=float(std))
+        _add_normal(x.detach().numpy().reshape(-1), _key(rng), *layout)
+        return x
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float32, np.float64):
+        raise ParameterError("x", "awgn_ needs a tensor or a float32/float64 numpy array")
+    if not (x.flags.c_contiguous and x.flags.writeable):
+        raise ParameterError("x", "must be a C-contiguous writable array for awgn_")
+    layout = _fast_layout(x, std)
+    if layout is None:
+        x += np.asarray(std) * as_rng(rng).standard_normal(x.shape)
+        return x
+    key = int(as_rng(rng).integers(0, 2**64, dtype=np.uint64))
+    _add_normal(x.reshape(-1), key, *layout)
+    return x
+
+
+def _fast_layout(x, std) -> tuple[np.ndarray, int, int, int] | None:
+    """``(sig, group_size, inner, n_ch)`` of :func:`awgn_`'s compiled kernel, or None.
+
+    ``std`` may vary over a prefix of ``x``'s dims (groups) and over one run of consecutive
+    dims after it (channels); sig[g * n_ch + c] is the sigma of group g, channel c.
+    """
+    if isinstance(x, torch.Tensor):
+        if (
+            not _compiled_ok(x)
+            or not x.is_contiguous()
+            or (x.requires_grad and torch.is_grad_enabled())
+            or (isinstance(std, torch.Tensor) and std.requires_grad and torch.is_grad_enabled())
+        ):
+            return None
+        dtype = np.float32 if x.dtype == torch.float32 else np.float64
+    else:
+        dtype = x.dtype.type
+    shape = tuple(x.shape)
+    n = int(np.prod(shape)) if shape else 1
+    if n == 0:
+        return None
+    if isinstance(std, int | float):
+        return np.full(1, std, dtype=dtype), n, n, 1
+    if isinstance(std, torch.Tensor):
+        if std.device.type != "cpu":
+            return None
+        s = std.detach().to(torch.float64).numpy()
+    else:
+        s = np.asarray(std, dtype=np.float64)
+    if s.ndim > len(shape):
+        return None
+    sshape = (1,) * (len(shape) - s.ndim) + s.shape
+    if any(a != 1 and a != b for a, b in zip(sshape, shape, strict=True)):
+        return None  # not broadcastable: let torch / numpy raise
+    dims = [d for d in range(len(shape)) if shape[d] != 1]  # size-1 dims carry no structure
+    varying = [sshape[d] != 1 for d in dims]
+    p = 0
+    while p < len(dims) and varying[p]:
+        p += 1
+    rest = [i for i in range(p, len(dims)) if varying[i]]
+    if rest and rest != list(range(rest[0], rest[-1] + 1)):
+        return None
+    size = [shape[d] for d in dims]
+    groups = int(np.prod(size[:p])) if p else 1
+    group_size = n // groups
+    if rest:
+        n_ch = int(np.prod(size[rest[0] : rest[-1] + 1]))
+        inner = int(np.prod(size[rest[-1] + 1 :])) if rest[-1] + 1 < len(size) else 1
+    else:
+        n_ch, inner = 1, group_size
+    sig = np.ascontiguousarray(s.reshape(-1), dtype=dtype)
+    if sig.size != groups * n_ch:
+        return None
+    return sig, group_size, inner, n_ch
+
+
+def _add_normal(flat: np.ndarray, key: int, sig, group_size: int, inner: int, n_ch: int) -> None:
+    from . import _gauss_kernels as gk
+
+    if flat.size >= _PARALLEL_MIN and torch.get_num_threads() > 1:
+        import numba
+
+        numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+        gk.add_normal_parallel(flat, sig, np.uint64(key), group_size, inner, n_ch)
+    else:
+        gk.add_normal_serial(flat, sig, np.uint64(key), group_size, inner, n_ch)
 
 
 def bpsk(bits: np.ndarray) -> np.ndarray:

@@ -64,3 +64,50 @@ def test_tiny_sweep_runs_and_resumes(tmp_path, capsys):
     again = json.loads((out / "results.json").read_text())
     assert again["rows"] == res["rows"]
     assert (out / "models" / "clean.pt").stat().st_mtime == stamp
+
+
+def test_tiny_train_writes_model_plots_and_loads(tmp_path):
+    import torch
+
+    from noisyhw.analog import NoiseSpec, inject_noise, load_noise_state_dict
+    from noisyhw.io import load_checkpoint
+    from noisyhw.models import create
+
+    out = tmp_path / "train"
+    argv = ["noise", "train", "--dataset", "digits", "--model", "mlp", "--epochs", "2"]
+    argv += ["--finetune-epochs", "1", "--mode", "fixed", "--snr", "20>0", "--test-snrs", "0,20"]
+    assert main([*argv, "--votes", "3", "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    rows = res["rows"]
+    assert {(r["train"], r["test_snr_db"], r["votes"]) for r in rows} == {
+        (t, s, k) for t in ("clean", "20>0dB") for s in (0.0, 20.0) for k in (1, 3)
+    }
+    assert all(0.0 <= r["accuracy"] <= 1.0 for r in rows)
+    assert (out / "accuracy_vs_snr.png").is_file() and (out / "finetune.png").is_file()
+    # the saved model loads into a fresh network; the fixed-mode references come with it
+    ck = load_checkpoint(out / "noisy.pt")
+    model = create(ck["model_name"], ck["input_shape"], ck["num_classes"], **ck["model_kwargs"])
+    model.load_state_dict(ck["state_dict"])
+    inject_noise(model, NoiseSpec(0.0, mode="fixed"), seed=0)
+    load_noise_state_dict(model, ck["noise"]["refs"])
+    assert ck["noise"]["train_snr"] == "20>0dB"
+    assert model(torch.rand(4, 1, 8, 8)).shape == (4, 10)
+
+
+def test_tiny_attack_runs(tmp_path):
+    out = tmp_path / "attack"
+    argv = ["noise", "attack", "--dataset", "digits", "--model", "mlp", "--epochs", "2"]
+    argv += ["--lr", "0.005", "--pool-size", "120", "--substitute-epochs", "2"]
+    argv += ["--attacks", "fgsm,pgd", "--pgd-steps", "2", "--eps", "0.2"]
+    argv += ["--test-snrs", "inf,5", "--votes", "1,3", "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    res = json.loads((out / "results.json").read_text())
+    rows = res["rows"]
+    assert len(rows) == 2 * 2 * 1 * 2 * 2  # target x attack x eps x snr x votes
+    assert {r["target"] for r in rows} == {"standard", "adversarial"}
+    for r in rows:
+        assert 0.0 <= r["adv_acc"] <= 1.0 and 0.0 <= r["clean_acc"] <= 1.0
+    # a transfer attack must not raise the accuracy of the noiseless standard target
+    base = [r for r in rows if r["target"] == "standard" and r["test_snr_db"] == "inf"]
+    assert all(r["adv_acc"] <= r["clean_acc"] for r in base if r["votes"] == 1)
+    assert (out / "adv_acc_fgsm.png").is_file() and (out / "adv_acc_pgd.png").is_file()

@@ -230,3 +230,50 @@ def test_inject_rejects_non_spec_and_set_noise_needs_noise():
         inject_noise(_linear_model(), {"snr_db": 3})
     with pytest.raises(ParameterError, match="inject_noise"):
         set_noise(_linear_model(), snr_db=3.0)
+
+
+@pytest.mark.parametrize("shape,cdim", [((8, 6, 5, 5), 1), ((8, 40), -1)])
+@pytest.mark.parametrize(
+    "mode,granularity",
+    [
+        (m, g)
+        for m in ("relative", "fixed", "fullscale")
+        for g in ("layer", "sample", "output")
+        if not (m == "fixed" and g == "sample")
+    ],
+)
+@pytest.mark.parametrize("groups", [1, 2])
+def test_inplace_fast_path_adds_the_same_noise(shape, cdim, mode, granularity, groups):
+    # 8 x 6 x 5 x 5 = 1200 elements is below the compiled sampler's minimum: use bigger batches
+    shape = (shape[0] * 64, *shape[1:])
+    z = torch.randn(shape) * 3
+    spec = NoiseSpec(5.0, mode=mode, granularity=granularity)
+    point = NoisePoint("p")
+    if mode == "fixed":
+        point.begin_calibration()
+        apply_noise(z, spec, point, channel_dim=cdim)
+        point.end_calibration()
+    zg = z.clone().requires_grad_(True)  # autograd path: out of place
+    ref = apply_noise(
+        zg,
+        spec,
+        point,
+        torch.Generator().manual_seed(3),
+        channel_dim=cdim,
+        groups=groups,
+        inplace=True,
+    )
+    with torch.no_grad():
+        zi = z.clone()
+        out = apply_noise(
+            zi,
+            spec,
+            point,
+            torch.Generator().manual_seed(3),
+            channel_dim=cdim,
+            groups=groups,
+            inplace=True,
+        )
+    assert out is zi  # fast path taken: the layer output itself was noised
+    assert torch.allclose(out, ref.detach(), rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(out, z)

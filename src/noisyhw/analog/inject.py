@@ -137,7 +137,10 @@ class _LayerHook:
                     F.linear(x, dw) if self.kind == "linear" else module._conv_forward(x, dw, None)
                 )
                 out = out + extra
-        return apply_noise(out, spec, self.point, gen, channel_dim=self._cdim(), groups=ctx.groups)
+        out = apply_noise(
+            out, spec, self.point, gen, channel_dim=self._cdim(), groups=ctx.groups, inplace=True
+        )
+        return out
 
     def _cdim(self) -> int:
         return -1 if self.kind == "linear" else 1

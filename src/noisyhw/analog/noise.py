@@ -4,8 +4,9 @@ An analog matrix-vector product ``z = W x + b`` computed in a memory array comes
 additive Gaussian noise. :class:`NoiseSpec` says how strong, and :func:`apply_noise` adds it to
 one product output (or to the product's input, DAC side, or to its weights) given the spec, the
 layer's :class:`NoisePoint` state and a ``torch.Generator``. Model transforms
-(:func:`noisyhw.analog.inject_noise`), the noisy recurrent cells and the NVM crossbar all call
-:func:`apply_noise`; the Gaussian draw itself is :func:`noisyhw.channels.awgn`.
+(:func:`noisyhw.analog.inject_noise`) and the noisy recurrent cells call :func:`apply_noise`; the
+Gaussian draw itself is :func:`noisyhw.channels.awgn` (autograd) or, in place on a fresh layer
+output that needs no gradient, the compiled :func:`noisyhw.channels.awgn_`.
 
 SNR modes (``snr_db = 10 log10(P_signal / P_noise)``; ``snr_db = inf`` means no noise)
 ------------------------------------------------------------------------------------------
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..channels import awgn
+from ..channels import awgn, awgn_
 from ..errors import ParameterError, check_choice, check_float
 
 __all__ = [
@@ -232,8 +233,15 @@ def apply_noise(
     site: str = "out",
     channel_dim: int = -1,
     groups: int = 1,
+    inplace: bool = False,
 ) -> torch.Tensor:
-    """Return ``z`` plus Gaussian noise at ``spec``'s SNR for ``site`` (``z`` itself untouched).
+    """Return ``z`` plus Gaussian noise at ``spec``'s SNR for ``site``.
+
+    ``z`` itself is untouched unless ``inplace``: then, when no gradient is needed through ``z``
+    and no statistics are being recorded, the noise is added to ``z`` in place with the fast
+    :func:`noisyhw.channels.awgn_` and ``z`` is returned (only for tensors nothing else reads,
+    e.g. a layer's fresh output). Otherwise :func:`noisyhw.channels.awgn` adds it out of place
+    (differentiable).
 
     Parameters
     ----------
@@ -249,6 +257,8 @@ def apply_noise(
         ``output`` granularity.
     groups:
         Number of independent replicas stacked along the batch (voting); must divide B.
+    inplace:
+        Allow adding the noise to ``z`` in place (see above).
     """
     snr = spec.snr_of(site)
     if point.calibrating:
@@ -286,11 +296,29 @@ def apply_noise(
             sigma = signal_stat(zt.detach(), "peak") * 10.0 ** (-snr / 20.0)
         else:
             sigma = torch.sqrt(signal_stat(zt.detach(), "power") * 10.0 ** (-snr / 10.0))
-    noisy = awgn(zt, sigma, generator)
+    if batched and gran == "output":
+        # draw in z's own layout (sigma (G or 1, 1, C) onto a (G, B/G, ...) view), so that the
+        # in-place and out-of-place paths add the same noise for the same generator state
+        cd = channel_dim % z.dim()
+        target = z.reshape(groups, z.shape[0] // groups, *z.shape[1:])
+        shape = [sigma.shape[0], 1] + [sigma.shape[-1] if d == cd else 1 for d in range(1, z.dim())]
+        std, restore = sigma.reshape(shape), lambda t: t.reshape(z.shape)
+    else:
+        target, std = zt, sigma
+    if (
+        inplace
+        and batched
+        and not point.recording
+        and z.is_contiguous()
+        and not (z.requires_grad and torch.is_grad_enabled())
+    ):
+        awgn_(target, std, generator)  # target is a view of z
+        return z
+    noisy = awgn(target, std, generator)
     if point.recording:
         with torch.no_grad():
-            n = (noisy - zt).double().square().sum()
-            s = zt.double().square().sum()
+            n = (noisy - target).double().square().sum()
+            s = target.double().square().sum()
             point.signal_energy[site] = point.signal_energy.get(site, 0.0) + float(s)
             point.noise_energy[site] = point.noise_energy.get(site, 0.0) + float(n)
     return restore(noisy)

@@ -245,8 +245,8 @@ class NoisyRecurrent(nn.Module):
         groups = ctx.groups if ctx is not None else 1
         spec = ctx.spec if ctx is not None else None
         dac = spec is not None and (math.isfinite(spec.input_snr_db) or p_ih.calibrating)
-        if not dac:  # all input products in one matmul; noise is still drawn per time step
-            xw = F.linear(x, w_ih, b_ih)
+        if not dac:  # all input products in one matmul (time major); noise is drawn per step
+            xw = F.linear(x.transpose(0, 1), w_ih, b_ih).contiguous()
         steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
         outs: list[torch.Tensor] = [x.new_empty(0)] * x.shape[1]
         hh = self.hidden_size
@@ -257,11 +257,11 @@ class NoisyRecurrent(nn.Module):
                 )
                 hin = apply_noise(h, spec, p_hh, gen, site="in", groups=groups)
             else:
-                gi, hin = xw[:, t], h
+                gi, hin = xw[t], h
             gh = F.linear(hin, w_hh, b_hh)
             if spec is not None:
-                gi = apply_noise(gi, spec, p_ih, gen, groups=groups)
-                gh = apply_noise(gh, spec, p_hh, gen, groups=groups)
+                gi = apply_noise(gi, spec, p_ih, gen, groups=groups, inplace=True)
+                gh = apply_noise(gh, spec, p_hh, gen, groups=groups, inplace=True)
             if self.cell == "rnn":
                 pre = gi + gh
                 h = torch.tanh(pre) if self.nonlinearity == "tanh" else torch.relu(pre)
