@@ -22,6 +22,36 @@ _MAX_ROWS = 1024  # rows kept per observed call (strided)
 _MAX_TOTAL = 32768  # rows kept in all; beyond it every second row is dropped (uniform thinning)
 
 
+def _quantize_(
+    shifted: torch.Tensor, bits: int, lo: torch.Tensor, hi: torch.Tensor, mask: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """In place on ``shifted = x - lo``: the arithmetic of :func:`noisyhw.quant.fake_quant`
+    (affine, ``2**bits`` levels over ``[lo, hi]``) and, when ``mask``, the straight-through mask
+    (codes inside the range after rounding)."""
+    top = 2**bits - 1
+    step = (hi - lo) / top
+    step = torch.where(step == 0, torch.ones_like(step), step)
+    codes = shifted.div_(step).round_()
+    inside = ((codes >= 0) & (codes <= top)) if mask else None
+    return codes.clamp_(0, top).mul_(step).add_(lo), inside
+
+
+class _FixedRangeQuant(torch.autograd.Function):
+    """``fake_quant`` for a range that gets no gradient, as one autograd node: no intermediate
+    tensors kept but a bool mask (the converters run once per time step, so this matters)."""
+
+    @staticmethod
+    def forward(ctx, x, bits, lo, hi):  # type: ignore[override]
+        y, inside = _quantize_(x - lo, bits, lo, hi, mask=True)
+        ctx.save_for_backward(inside)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None, None
+
+
 class Converter(nn.Module):
     """An n-bit converter: ``x (..., C) -> levels (..., C)`` over ``[lo, hi]``.
 
@@ -117,12 +147,11 @@ class Converter(nn.Module):
             lo = torch.minimum(lo, hi - 1e-6)
         if noise_lsb > 0:
             x = awgn(x, noise_lsb * self.lsb.detach(), rng)
-        if torch.is_grad_enabled() and (x.requires_grad or self.learned):
+        if torch.is_grad_enabled() and self.learned:
             return fake_quant(x, self.bits, lo, hi, "affine")
-        # inference: the same arithmetic as fake_quant, in place (no autograd graph to keep)
-        step = (hi - lo) / (2**self.bits - 1)
-        step = torch.where(step == 0, torch.ones_like(step), step)
-        return (x - lo).div_(step).round_().clamp_(0, 2**self.bits - 1).mul_(step).add_(lo)
+        if torch.is_grad_enabled() and x.requires_grad:  # fixed range: one fused STE node
+            return _FixedRangeQuant.apply(x, self.bits, lo.detach(), hi.detach())
+        return _quantize_(x - lo, self.bits, lo, hi)[0]
 
     @property
     def learned(self) -> bool:

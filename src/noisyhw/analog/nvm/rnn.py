@@ -104,11 +104,12 @@ class _CrossbarRNNBase(nn.Module):
             prepared = hh.prepare(w_hh)
             outs = []
             state = states[layer]
-            for t in range(x.shape[0]):
+            # unbind, not gx[t]: the backward of T selects would build T full-size zero grads
+            for gx_t in gx.unbind(0):
                 gh = hh.apply(state[0], prepared)
                 if b_hh is not None:
                     gh = gh + b_hh
-                state = self._cell(gx[t], gh, state)
+                state = self._cell(gx_t, gh, state)
                 outs.append(state[0])
             x = torch.stack(outs)
             finals.append(state)
