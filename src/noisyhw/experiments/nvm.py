@@ -394,20 +394,34 @@ def run_study(
     ]
     noise_rows: list[dict[str, Any]] = []
     qat_file = run.dir / f"qat_{cfg.base_bits}bit.pt"
-    if ntrials:
+    # noise level 0 is the noiseless model of the bits sweep (no random draw): copy, don't rerun
+    clean = {r["qat"]: r for r in bit_rows if r["bits"] == cfg.base_bits and cfg.vary == "all"}
+    zero = [t for t in ntrials if t["level"] == 0 and (t["model"] == "qat") in clean]
+    to_run = [t for t in ntrials if t not in zero or trial_key(t) in done]
+    if to_run:
         if "qat" in cfg.noise_models:
             ctx["qat_state"] = load_checkpoint(qat_file)["state_dict"]
         rows = run.sweep(
-            _dispatch, trials + ntrials, context=ctx, workers=workers, description="nvm noise"
+            _dispatch, trials + to_run, context=ctx, workers=workers, description="nvm noise"
         )
-        noise_rows = [
-            dict(r, vs_float=vs_float(metric, r[metric], ref[metric]))
-            for r in rows
-            if r.get("stage") == "noise"
-        ]
+        noise_rows = [r for r in rows if r.get("stage") == "noise"]
+    for t in zero:
+        if trial_key(t) not in done:
+            src = clean[t["model"] == "qat"]
+            keys = [k for k in ("accuracy", "loss", "perplexity", "bpc") if k in src]
+            noise_rows.append({**t, **{k: src[k] for k in keys}, **{f"{k}_std": 0.0 for k in keys}})
+    order = {trial_key(t): i for i, t in enumerate(ntrials)}
+    noise_rows = [
+        dict(r, vs_float=vs_float(metric, r[metric], ref[metric]))
+        for r in sorted(noise_rows, key=lambda r: order.get(trial_key(_params(r)), 0))
+    ]
     _report(run, section, task, info, cfg, ref, hist, bit_rows, noise_rows, prefix)
     float_row = {"stage": "float", "bits": None, "qat": False, **ref, "vs_float": 0.0}
     return [float_row, *bit_rows, *noise_rows]
+
+
+def _params(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("stage", "kind", "level", "model")}
 
 
 def _dispatch(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
