@@ -482,6 +482,7 @@ def _report(
         hue="qat",
         title=f"{metric} vs bits ({cfg.vary})",
         hlines=hl,
+        logy=metric == "perplexity",  # 2-bit perplexities are 10x the float one
         xlabel="bits (weight = DAC = ADC)" if cfg.vary == "all" else f"{cfg.vary} bits",
     )
     section.image(p, f"{metric} vs bits, with and without QAT")
@@ -505,6 +506,7 @@ def _report(
                 hue="model",
                 band=("lo", "hi"),
                 hlines=hl,
+                logy=metric == "perplexity",
                 title=f"{metric} vs {kind} noise at {cfg.base_bits} bits "
                 f"(mean ± std, {cfg.repeats} programmings)",
                 xlabel=f"{kind} noise std ({unit})",
