@@ -1,6 +1,7 @@
 """NVM crossbar speed: quantized (4-bit weights/DAC/ADC) LSTM forward vs the float nn.LSTM, both
 measured in this run; noisy (programming + read + ADC noise) forward; a QAT training step; and
-the read-noise shortcut (output-domain draw) vs drawing a noisy weight matrix per input."""
+a QAT training step of the row-LSTM and of the character LM (both vs their float step); the
+read-noise shortcut (output-domain draw) vs drawing a noisy weight matrix per input."""
 
 from __future__ import annotations
 
@@ -46,6 +47,22 @@ def run() -> dict:
     t_train_float = _time(lambda: step(lstm), 3)
     t_train_q4 = _time(lambda: step(q4), 3)
 
+    # the character LM of the study (embed 32, LSTM 128, 96 symbols, 64 steps): a training step
+    from noisyhw.models import create
+
+    lm = create("char_lstm", (64,), 96, embed=32, hidden=128, layers=1)
+    tokens = torch.randint(0, 96, (128, 64))
+    lm_q = quantize(lm, QuantSpec(weight_bits=4, dac_bits=4, adc_bits=4))
+    calibrate(lm_q, tokens)
+
+    def lm_step(m):
+        m.train()
+        logits = m(tokens)
+        nn.functional.cross_entropy(logits.reshape(-1, 96), tokens.reshape(-1)).backward()
+
+    t_lm_float = _time(lambda: lm_step(lm), 3)
+    t_lm_q4 = _time(lambda: lm_step(lm_q), 3)
+
     # read noise: output-domain draw vs a fresh noisy weight matrix per input vector
     xb = q4.xbar_hh[0]
     w = q4.weight_hh_l0.detach()
@@ -70,6 +87,9 @@ def run() -> dict:
         "train_step_float_s": t_train_float,
         "train_step_4bit_qat_s": t_train_q4,
         "ratio_qat_vs_float_train_step": t_train_q4 / t_train_float,
+        "charlm_train_step_float_s": t_lm_float,
+        "charlm_train_step_4bit_qat_s": t_lm_q4,
+        "ratio_charlm_qat_vs_float_train_step": t_lm_q4 / t_lm_float,
         "read_noise_output_draw_s": t_out,
         "read_noise_per_vector_weights_s": t_per_vec,
         "speedup_read_noise_output_draw": t_per_vec / t_out,

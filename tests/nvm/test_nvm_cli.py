@@ -111,9 +111,14 @@ def test_tiny_sweep_on_digits_runs_and_resumes(tmp_path, monkeypatch):
     assert main(args) == 0
     rows = json.loads((out / "results.json").read_text())["rows"]
     stages = [r["stage"] for r in rows]
-    assert stages.count("float") == 1 and stages.count("bits") == 4 and stages.count("noise") == 6
+    # 2/4-bit PTQ, 2/4-bit QAT, and the float model fine-tuned with the QAT budget (bits None)
+    assert stages.count("float") == 1 and stages.count("bits") == 5 and stages.count("noise") == 6
     flt = next(r for r in rows if r["stage"] == "float")["accuracy"]
     assert flt > 0.5  # the float LSTM learned digits
+    control = [r for r in rows if r["stage"] == "bits" and r["bits"] is None]
+    assert len(control) == 1 and control[0]["qat"] and control[0]["accuracy"] > 0.5
+    ptq4 = next(r for r in rows if r["stage"] == "bits" and r["bits"] == 4 and not r["qat"])
+    assert ptq4["vs_float"] == pytest.approx(ptq4["accuracy"] - flt)
     assert (out / "accuracy_vs_bits.png").is_file() and (
         out / "accuracy_vs_prog_noise.png"
     ).is_file()

@@ -13,7 +13,7 @@ from noisyhw.analog.nvm import (
     to_conductance,
 )
 from noisyhw.errors import ParameterError
-from noisyhw.quant import UniformQuantizer
+from noisyhw.quant import UniformQuantizer, fake_quant
 
 
 @pytest.mark.parametrize("bits", [2, 3, 4, 5, 6, 8])
@@ -117,6 +117,31 @@ def test_converter_ste_and_learned_range_gradients():
     assert x.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 0.0]  # clipped inputs get no gradient
     assert conv.hi.grad is not None and float(conv.hi.grad) != 0.0
     assert conv.lo.grad is not None and float(conv.lo.grad) != 0.0
+
+
+@pytest.mark.parametrize("bits", [2, 4])
+def test_fixed_range_converter_matches_shared_fake_quant(bits):
+    # the converter's fused straight-through node (fixed / calibrated range) against the shared
+    # noisyhw.quant.fake_quant: same values, same gradient mask, per column and with levels()
+    torch.manual_seed(0)
+    conv = Converter(bits, 3, per_column=True)
+    with torch.no_grad():
+        conv.lo.copy_(torch.tensor([-1.0, -0.3, 0.0]))
+        conv.hi.copy_(torch.tensor([1.0, 0.7, 0.0]))  # last column degenerate (dead)
+        conv.calibrated.fill_(True)
+    x = (2.0 * torch.randn(500, 3)).requires_grad_(True)
+    xr = x.detach().clone().requires_grad_(True)
+    y = conv(x)
+    ref = fake_quant(xr, bits, conv.lo, conv.hi, "affine")
+    assert torch.equal(y, ref)
+    w = torch.randn(500, 3)
+    (y * w).sum().backward()
+    (ref * w).sum().backward()
+    assert torch.equal(x.grad == 0, xr.grad == 0)  # same clipping mask
+    assert torch.allclose(x.grad, xr.grad, rtol=1e-6, atol=0)  # fake_quant: (g / step) * step
+    assert 0 < int((x.grad == 0).sum()) < x.numel()  # some clipped, some not
+    with torch.no_grad():
+        assert torch.equal(conv(x, levels=conv.levels()), ref)
 
 
 def test_converter_calibration_percentile_matches_quantile():

@@ -45,6 +45,20 @@ QatEpochsOpt = Annotated[int, typer.Option("--qat-epochs", help="QAT fine-tuning
 LrOpt = Annotated[float, typer.Option("--lr", help="Float training learning rate.")]
 QatLrOpt = Annotated[float, typer.Option("--qat-lr", help="QAT learning rate.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Training batch size.")]
+QatBatchesOpt = Annotated[
+    int | None,
+    typer.Option("--qat-batches", help="Cap on QAT batches per epoch (default: whole epoch)."),
+]
+SchedOpt = Annotated[
+    str, typer.Option("--scheduler", help="Float training LR schedule: none, cosine or step.")
+]
+SeqLenOpt = Annotated[int, typer.Option("--seq-len", help="charlm characters per window.")]
+TrainCharsOpt = Annotated[
+    int, typer.Option("--train-chars", help="charlm: first N corpus characters for training.")
+]
+TestCharsOpt = Annotated[
+    int, typer.Option("--test-chars", help="charlm: the next N characters for validation.")
+]
 GranOpt = Annotated[str, typer.Option("--weight-granularity", help="channel or layer.")]
 OnOffOpt = Annotated[float, typer.Option("--on-off", help="Device on/off conductance ratio.")]
 DacRangeOpt = Annotated[str, typer.Option("--dac-range", help="calibrated or learned.")]
@@ -54,7 +68,17 @@ AdcPctOpt = Annotated[
 ]
 
 
-def _task(task: str, hidden: int, n_train: int, n_test: int, corpus: str, root: Path | None):
+def _task(
+    task: str,
+    hidden: int,
+    n_train: int,
+    n_test: int,
+    corpus: str,
+    root: Path | None,
+    seq_len: int = 64,
+    train_chars: int = 400_000,
+    test_chars: int = 40_000,
+):
     from ..experiments.nvm import NVMTask
 
     return NVMTask(
@@ -64,6 +88,9 @@ def _task(task: str, hidden: int, n_train: int, n_test: int, corpus: str, root: 
         hidden=hidden,
         corpus=corpus,
         root=str(root) if root else None,
+        seq_len=seq_len,
+        train_chars=train_chars,
+        test_chars=test_chars,
     )
 
 
@@ -79,7 +106,9 @@ def _base_spec(granularity: str, on_off: float, dac_range: str, adc_pct: float, 
     )
 
 
-def _configs(epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128):
+def _configs(
+    epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128, qat_batches=None, scheduler="none"
+):
     from ..train import TrainConfig
 
     check_int("--batch-size", batch_size, 1)
@@ -87,10 +116,17 @@ def _configs(epochs, qat_epochs, lr, qat_lr, seed, device, batch_size=128):
     check_int("--qat-epochs", qat_epochs, 1)
     check_float("--lr", lr, 0.0, lo_open=True)
     check_float("--qat-lr", qat_lr, 0.0, lo_open=True)
+    sched = None if scheduler == "none" else scheduler
     f = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device, grad_clip=1.0
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        grad_clip=1.0,
+        scheduler=sched,
     )
-    return f, replace(f, epochs=qat_epochs, lr=qat_lr)
+    return f, replace(f, epochs=qat_epochs, lr=qat_lr, scheduler=None, max_batches=qat_batches)
 
 
 @app.command()
@@ -109,6 +145,11 @@ def train(
     lr: LrOpt = 3e-3,
     qat_lr: QatLrOpt = 1e-3,
     batch_size: BatchOpt = 128,
+    qat_batches: QatBatchesOpt = None,
+    scheduler: SchedOpt = "none",
+    seq_len: SeqLenOpt = 64,
+    train_chars: TrainCharsOpt = 400_000,
+    test_chars: TestCharsOpt = 40_000,
     weight_granularity: GranOpt = "channel",
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
@@ -134,12 +175,14 @@ def train(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
-    t = _task(task, hidden, n_train, n_test, corpus, root)
+    t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     base = _base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed)
     spec = base.with_(
         weight_bits=weight_bits or bits, dac_bits=dac_bits or bits, adc_bits=adc_bits or bits
     )
-    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
+    fcfg, qcfg = _configs(
+        epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size, qat_batches, scheduler
+    )
     config = {
         "task": asdict(t),
         "spec": spec.to_dict(),
@@ -215,6 +258,14 @@ def sweep(
         str, typer.Option("--adc-noise", help="ADC noise std in LSB.")
     ] = "0,0.5,1,2",
     repeats: Annotated[int, typer.Option("--repeats", help="Programmings per noise level.")] = 3,
+    float_control: Annotated[
+        bool,
+        typer.Option(
+            "--float-control/--no-float-control",
+            help="Also fine-tune the float model with the QAT budget (separates QAT's gain "
+            "from extra training).",
+        ),
+    ] = True,
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
@@ -224,6 +275,11 @@ def sweep(
     lr: LrOpt = 3e-3,
     qat_lr: QatLrOpt = 1e-3,
     batch_size: BatchOpt = 128,
+    qat_batches: QatBatchesOpt = None,
+    scheduler: SchedOpt = "none",
+    seq_len: SeqLenOpt = 64,
+    train_chars: TrainCharsOpt = 400_000,
+    test_chars: TestCharsOpt = 40_000,
     weight_granularity: GranOpt = "channel",
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
@@ -241,7 +297,7 @@ def sweep(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
-    t = _task(task, hidden, n_train, n_test, corpus, root)
+    t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     modes = parse_strs("--qat", qat, ("ptq", "qat"))
     noise = {}
     for kind, text in (("prog", prog_noise), ("read", read_noise), ("adc", adc_noise)):
@@ -249,7 +305,9 @@ def sweep(
             noise[kind] = tuple(parse_floats(f"--{kind}-noise", text))
             if min(noise[kind]) < 0:
                 raise ParameterError(f"--{kind}-noise", "levels must be >= 0", text)
-    fcfg, qcfg = _configs(epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size)
+    fcfg, qcfg = _configs(
+        epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size, qat_batches, scheduler
+    )
     cfg = StudyConfig(
         bits=tuple(parse_ints("--bits", bits, 1)),
         qat=tuple(m == "qat" for m in modes),
@@ -259,6 +317,7 @@ def sweep(
         noise=noise,
         noise_models=tuple(modes),
         repeats=repeats,
+        float_control=float_control,
         float_config=fcfg,
         qat_config=qcfg,
         base_spec=_base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed),
@@ -272,6 +331,7 @@ def sweep(
         "base_bits": base_bits,
         "noise": {k: list(v) for k, v in noise.items()},
         "repeats": repeats,
+        "float_control": float_control,
         "float": asdict(fcfg),
         "qat_config": asdict(qcfg),
         "spec": cfg.base_spec.to_dict(),
@@ -282,7 +342,7 @@ def sweep(
     sec = run.section(f"NVM crossbar study: {t.task}")
     rows = run_study(run, t, cfg, sec, device=dev, workers=workers, prefix="")
     metric = t.metric
-    cols = ["stage", "bits", "qat", "kind", "level", "model", metric]
+    cols = ["stage", "bits", "qat", "kind", "level", "model", metric, "vs_float"]
     finish(run, rows, cols, title=f"nvm sweep ({metric})")
 
 

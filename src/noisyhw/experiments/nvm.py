@@ -191,7 +191,14 @@ def metrics(model: nn.Module, test: D.ArrayDataset, device: str) -> dict[str, fl
     out = {"accuracy": ev["accuracy"], "loss": ev["loss"]}
     if "perplexity" in ev:
         out["perplexity"] = ev["perplexity"]
+        out["bpc"] = ev["loss"] / math.log(2.0)  # bits per character
     return out
+
+
+def vs_float(metric: str, value: float, ref: float) -> float:
+    """Distance to the float model: accuracy difference (``value - ref``) or relative
+    perplexity change (``value / ref - 1``)."""
+    return value - ref if metric == "accuracy" else value / ref - 1.0
 
 
 def train_float(
@@ -231,7 +238,8 @@ def _context_model(ctx: dict[str, Any], key: str) -> nn.Module:
 
 
 def bits_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
-    """One point of the bits sweep: PTQ (calibrate only) or QAT at ``params["bits"]``."""
+    """One point of the bits sweep: PTQ (calibrate only) or QAT at ``params["bits"]``.
+    ``bits=None`` with QAT is the control: the float model fine-tuned with the QAT budget."""
     if "threads" in ctx:
         torch.set_num_threads(ctx["threads"])
     task: NVMTask = ctx["task"]
@@ -240,6 +248,12 @@ def bits_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     spec = make_spec(
         params["bits"], params.get("vary", "all"), ctx["base_spec"], ctx.get("fixed_bits")
     )
+    if params["bits"] is None:
+        if not params["qat"]:
+            return metrics(fm, test, ctx["device"])
+        cfg = TrainConfig(**ctx["qat_config"])
+        fit(fm, train, None, cfg, description="float fine-tune (control)")
+        return metrics(fm, test, ctx["device"])
     if params["qat"]:
         cfg = TrainConfig(**ctx["qat_config"])
         q, _hist = train_qat(fm, spec, task, cfg, description=f"QAT {params['bits']} bit")
@@ -307,6 +321,8 @@ class StudyConfig:
     float_config: TrainConfig = field(default_factory=TrainConfig)
     qat_config: TrainConfig = field(default_factory=TrainConfig)
     base_spec: QuantSpec = field(default_factory=QuantSpec)
+    #: also fine-tune the float model with the QAT budget (how much of QAT's gain is training)
+    float_control: bool = False
 
     def __post_init__(self) -> None:
         for b in self.bits:
@@ -360,6 +376,8 @@ def run_study(
         for b in cfg.bits
         if not (q and cfg.qat_bits is not None and b not in cfg.qat_bits)
     ]
+    if cfg.float_control and True in cfg.qat:
+        trials.append({"stage": "bits", "bits": None, "qat": True, "vary": cfg.vary})
     ntrials = [
         {"stage": "noise", "kind": k, "level": lv, "model": m}
         for k, levels in cfg.noise.items()
@@ -369,19 +387,41 @@ def run_study(
     done = run.store.done_keys()  # on resume, finished noise trials belong to this grid too
     first = trials + [t for t in ntrials if trial_key(t) in done]
     rows = run.sweep(_dispatch, first, context=ctx, workers=workers, description="nvm bits")
-    bit_rows = [dict(r, float_metric=ref[metric]) for r in rows if r.get("stage") == "bits"]
+    bit_rows = [
+        dict(r, float_metric=ref[metric], vs_float=vs_float(metric, r[metric], ref[metric]))
+        for r in rows
+        if r.get("stage") == "bits"
+    ]
     noise_rows: list[dict[str, Any]] = []
     qat_file = run.dir / f"qat_{cfg.base_bits}bit.pt"
-    if ntrials:
+    # noise level 0 is the noiseless model of the bits sweep (no random draw): copy, don't rerun
+    clean = {r["qat"]: r for r in bit_rows if r["bits"] == cfg.base_bits and cfg.vary == "all"}
+    zero = [t for t in ntrials if t["level"] == 0 and (t["model"] == "qat") in clean]
+    to_run = [t for t in ntrials if t not in zero or trial_key(t) in done]
+    if to_run:
         if "qat" in cfg.noise_models:
             ctx["qat_state"] = load_checkpoint(qat_file)["state_dict"]
         rows = run.sweep(
-            _dispatch, trials + ntrials, context=ctx, workers=workers, description="nvm noise"
+            _dispatch, trials + to_run, context=ctx, workers=workers, description="nvm noise"
         )
         noise_rows = [r for r in rows if r.get("stage") == "noise"]
+    for t in zero:
+        if trial_key(t) not in done:
+            src = clean[t["model"] == "qat"]
+            keys = [k for k in ("accuracy", "loss", "perplexity", "bpc") if k in src]
+            noise_rows.append({**t, **{k: src[k] for k in keys}, **{f"{k}_std": 0.0 for k in keys}})
+    order = {trial_key(t): i for i, t in enumerate(ntrials)}
+    noise_rows = [
+        dict(r, vs_float=vs_float(metric, r[metric], ref[metric]))
+        for r in sorted(noise_rows, key=lambda r: order.get(trial_key(_params(r)), 0))
+    ]
     _report(run, section, task, info, cfg, ref, hist, bit_rows, noise_rows, prefix)
-    float_row = {"stage": "float", "bits": None, "qat": False, **ref}
+    float_row = {"stage": "float", "bits": None, "qat": False, **ref, "vs_float": 0.0}
     return [float_row, *bit_rows, *noise_rows]
+
+
+def _params(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("stage", "kind", "level", "model")}
 
 
 def _dispatch(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
@@ -418,6 +458,21 @@ def _report(
         f"{cfg.base_spec.adc_percentile} percentile per column). PTQ = calibrate only; QAT = "
         f"{cfg.qat_config.epochs} epoch(s) of straight-through fine-tuning from the float weights."
     )
+    control = [r for r in bit_rows if r["bits"] is None]
+    bit_rows = [r for r in bit_rows if r["bits"] is not None]
+    vs = "accuracy - float" if metric == "accuracy" else "perplexity / float - 1"
+    qat4 = [r for r in bit_rows if r["qat"] and r["bits"] == cfg.base_bits]
+    if qat4:
+        d = qat4[0]["vs_float"]
+        section.text(
+            f"At {cfg.base_bits} bits after QAT: {metric} {_fmt(qat4[0][metric])} vs float "
+            f"{_fmt(ref[metric])} ({vs} = {d:+.4f})."
+        )
+    if control:
+        section.text(
+            f"Control: the float model fine-tuned with the same budget as QAT reaches {metric} "
+            f"{_fmt(control[0][metric])} ({vs} = {control[0]['vs_float']:+.4f})."
+        )
     hl = {f"float {metric}": ref[metric]}
     p = line_plot(
         bit_rows,
@@ -427,11 +482,14 @@ def _report(
         hue="qat",
         title=f"{metric} vs bits ({cfg.vary})",
         hlines=hl,
+        logy=metric == "perplexity",  # 2-bit perplexities are 10x the float one
         xlabel="bits (weight = DAC = ADC)" if cfg.vary == "all" else f"{cfg.vary} bits",
     )
     section.image(p, f"{metric} vs bits, with and without QAT")
-    cols = ["bits", "qat", metric] + (["accuracy"] if metric == "perplexity" else [])
-    section.table([{c: r.get(c) for c in cols} for r in bit_rows], cols, title="bits sweep")
+    extra = ["bpc", "accuracy"] if metric == "perplexity" else []
+    cols = ["bits", "qat", metric, "vs_float", *extra]
+    table = [{c: r.get(c) for c in cols} for r in bit_rows + control]
+    section.table(table, cols, title=f"bits sweep (vs_float: {vs}; bits None = float control)")
     if noise_rows:
         for kind in dict.fromkeys(r["kind"] for r in noise_rows):
             rs = [
@@ -448,12 +506,13 @@ def _report(
                 hue="model",
                 band=("lo", "hi"),
                 hlines=hl,
+                logy=metric == "perplexity",
                 title=f"{metric} vs {kind} noise at {cfg.base_bits} bits "
                 f"(mean ± std, {cfg.repeats} programmings)",
                 xlabel=f"{kind} noise std ({unit})",
             )
             section.image(p, f"{metric} vs {kind} noise")
-        cols = ["kind", "level", "model", metric, f"{metric}_std"]
+        cols = ["kind", "level", "model", metric, f"{metric}_std", "vs_float"]
         section.table([{c: r.get(c) for c in cols} for r in noise_rows], cols, title="noise sweep")
 
 
@@ -510,7 +569,8 @@ def example_input(task: NVMTask, seed: int = 0, n: int = 4) -> torch.Tensor:
 # --------------------------------------------------------------------------- demo
 def demo_section(ctx: Any) -> list[dict[str, Any]]:
     """~30 s on 2 idle cores: a small row-LSTM (hidden 32) on 14x14 (2x2-pooled) Fashion-MNIST,
-    float vs 2/4/8-bit PTQ and 4-bit QAT, one programming-noise point, the efficiency table."""
+    float vs 2/4/8-bit PTQ and 4-bit QAT (plus the float model fine-tuned with the QAT budget),
+    one programming-noise point, the efficiency table."""
     fast = bool(getattr(ctx, "fast", False))
     task = NVMTask(
         "fmnist", n_train=1000 if fast else 2000, n_test=500, hidden=32, calib_samples=256, pool=2
@@ -529,7 +589,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         repeats=2,
         float_config=fcfg,
         qat_config=qcfg,
-    )
+        float_control=True,  # the small float model is under-trained: show what QAT's budget
+    )  # alone does for it
     ctx.section.title = "NVM crossbar LSTM: n-bit weights, DAC and ADC"
     sub = Run("nvm demo", {"fast": fast, "seed": ctx.seed}, out=ctx.run.dir / "nvm", seed=ctx.seed)
     try:

@@ -22,6 +22,49 @@ _MAX_ROWS = 1024  # rows kept per observed call (strided)
 _MAX_TOTAL = 32768  # rows kept in all; beyond it every second row is dropped (uniform thinning)
 
 
+Levels = tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # (lo, step, divisor)
+
+
+def _levels(lo: torch.Tensor, hi: torch.Tensor, bits: int) -> Levels:
+    """``(lo, step, divisor)``: the divisor is ``step`` with 1 for a zero-width range (every
+    input then maps to ``lo``, as in :func:`noisyhw.quant.fake_quant`)."""
+    step = (hi - lo) / (2**bits - 1)
+    return lo, step, torch.where(step == 0, torch.ones_like(step), step)
+
+
+def _quantize_(
+    shifted: torch.Tensor, bits: int, levels: Levels, mask: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """In place on ``shifted = x - lo``: the arithmetic of :func:`noisyhw.quant.fake_quant`
+    (affine, ``2**bits`` levels, see :func:`_levels`) and, when ``mask``, the straight-through
+    mask (codes inside the range after rounding)."""
+    lo, step, divisor = levels
+    top = 2**bits - 1
+    codes = shifted.div_(divisor).round_()
+    inside = None
+    if mask:
+        inside = (codes >= 0) & (codes <= top)
+        if bool((step == 0).any()):  # a zero-width range outputs a constant: no gradient
+            inside &= step != 0
+    return codes.clamp_(0, top).mul_(step).add_(lo), inside
+
+
+class _FixedRangeQuant(torch.autograd.Function):
+    """``fake_quant`` for a range that gets no gradient, as one autograd node: no intermediate
+    tensors kept but a bool mask (the converters run once per time step, so this matters)."""
+
+    @staticmethod
+    def forward(ctx, x, bits, levels):  # type: ignore[override]
+        y, inside = _quantize_(x - levels[0], bits, levels, mask=True)
+        ctx.save_for_backward(inside)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        (inside,) = ctx.saved_tensors
+        return grad * inside, None, None
+
+
 class Converter(nn.Module):
     """An n-bit converter: ``x (..., C) -> levels (..., C)`` over ``[lo, hi]``.
 
@@ -102,27 +145,48 @@ class Converter(nn.Module):
         self.hi.copy_(hi.to(self.hi))
         self.calibrated.fill_(True)
 
-    def forward(
-        self, x: torch.Tensor, noise_lsb: float = 0.0, rng: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """Quantize ``x`` (after adding ``noise_lsb`` LSBs of Gaussian noise when > 0)."""
-        if self.bits is None:
-            return x
+    def levels(self) -> Levels | None:
+        """``(lo, step, divisor)`` of a fixed or calibrated range, detached, to pass to
+        :meth:`forward` on repeated calls (every time step); None for a transparent or learned
+        converter (a learned range is recomputed per call to keep its gradient)."""
+        if self.bits is None or self.learned:
+            return None
+        self._check_calibrated()
+        return _levels(self.lo.detach(), self.hi.detach(), self.bits)
+
+    def _check_calibrated(self) -> None:
         if not bool(self.calibrated):
             raise ParameterError(
                 "model", "converter ranges are not calibrated; call nvm.calibrate(model, data)"
             )
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        noise_lsb: float = 0.0,
+        rng: torch.Generator | None = None,
+        levels: Levels | None = None,
+    ) -> torch.Tensor:
+        """Quantize ``x`` (after adding ``noise_lsb`` LSBs of Gaussian noise when > 0);
+        ``levels`` from :meth:`levels` skips recomputing the range."""
+        if self.bits is None:
+            return x
+        if levels is None:
+            self._check_calibrated()
         lo, hi = self.lo, self.hi
         if self.learned:  # keep a learned range ordered and non-degenerate
             lo = torch.minimum(lo, hi - 1e-6)
+            if torch.is_grad_enabled():
+                if noise_lsb > 0:
+                    x = awgn(x, noise_lsb * self.lsb.detach(), rng)
+                return fake_quant(x, self.bits, lo, hi, "affine")
+        if levels is None:
+            levels = _levels(lo.detach(), hi.detach(), self.bits)
         if noise_lsb > 0:
             x = awgn(x, noise_lsb * self.lsb.detach(), rng)
-        if torch.is_grad_enabled() and (x.requires_grad or self.learned):
-            return fake_quant(x, self.bits, lo, hi, "affine")
-        # inference: the same arithmetic as fake_quant, in place (no autograd graph to keep)
-        step = (hi - lo) / (2**self.bits - 1)
-        step = torch.where(step == 0, torch.ones_like(step), step)
-        return (x - lo).div_(step).round_().clamp_(0, 2**self.bits - 1).mul_(step).add_(lo)
+        if torch.is_grad_enabled() and x.requires_grad:  # fixed range: one fused STE node
+            return _FixedRangeQuant.apply(x, self.bits, levels)
+        return _quantize_(x - levels[0], self.bits, levels)[0]
 
     @property
     def learned(self) -> bool:

@@ -131,6 +131,8 @@ class Prepared(NamedTuple):
     w_fs: torch.Tensor
     noisy: bool
     read_var_t: torch.Tensor | None = None  # (in, out) read-noise variance per device pair
+    dac_levels: tuple[torch.Tensor, ...] | None = None  # Converter.levels()
+    adc_levels: tuple[torch.Tensor, ...] | None = None
 
 
 class Crossbar(nn.Module):
@@ -242,7 +244,8 @@ class Crossbar(nn.Module):
         noisy = bool(noisy) and self.calibrating is None
         w_eff, wq, w_fs = self.effective_weight(weight, noisy)
         var_t = self.read_variance(wq, w_fs) if noisy and self.spec.read_noise > 0 else None
-        return Prepared(w_eff, wq, w_fs, noisy, var_t)
+        adc = self.adc.levels() if self.calibrating is None else None
+        return Prepared(w_eff, wq, w_fs, noisy, var_t, self.dac.levels(), adc)
 
     def apply(self, x: torch.Tensor, p: Prepared) -> torch.Tensor:
         """``x (..., in) -> (..., out)`` with weights from :meth:`prepare`."""
@@ -252,7 +255,7 @@ class Crossbar(nn.Module):
         if self.calibrating == "dac":
             self.dac.observe(x)
             return F.linear(x, p.w_eff)
-        v = self.dac(x)
+        v = self.dac(x, levels=p.dac_levels)
         y = F.linear(v, p.w_eff)
         if p.noisy and self.spec.read_noise > 0:
             std = self.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t)
@@ -261,8 +264,8 @@ class Crossbar(nn.Module):
             self.adc.observe(y)
             return y
         if p.noisy and self.spec.adc_noise > 0:
-            return self.adc(y, self.spec.adc_noise, self._generator(y.device))
-        return self.adc(y)
+            return self.adc(y, self.spec.adc_noise, self._generator(y.device), p.adc_levels)
+        return self.adc(y, levels=p.adc_levels)
 
     def forward(
         self, x: torch.Tensor, weight: torch.Tensor, *, noisy: bool | None = None

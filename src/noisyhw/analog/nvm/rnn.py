@@ -97,24 +97,34 @@ class _CrossbarRNNBase(nn.Module):
         finals = []
         for layer in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._params(layer)
-            gx = self.xbar_ih[layer](x, w_ih)  # all time steps at once
-            if b_ih is not None:
-                gx = gx + b_ih
+            t_len, n = x.shape[:2]
+            # all time steps at once, as one (T*N, F) matrix product (a 3-D strided input
+            # would take a slow batched-matmul path)
+            gx = self.xbar_ih[layer](x.reshape(t_len * n, -1), w_ih).view(t_len, n, -1)
             hh = self.xbar_hh[layer]
             prepared = hh.prepare(w_hh)
+            gx, b_step = self._fold_bias(gx, b_ih, b_hh)
             outs = []
             state = states[layer]
-            for t in range(x.shape[0]):
+            # unbind, not gx[t]: the backward of T selects would build T full-size zero grads
+            for gx_t in gx.unbind(0):
                 gh = hh.apply(state[0], prepared)
-                if b_hh is not None:
-                    gh = gh + b_hh
-                state = self._cell(gx[t], gh, state)
+                if b_step is not None:
+                    gh = gh + b_step
+                state = self._cell(gx_t, gh, state)
                 outs.append(state[0])
             x = torch.stack(outs)
             finals.append(state)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, finals
+
+    def _fold_bias(self, gx, b_ih, b_hh):
+        """Add the digital biases to the input-gate products once for all steps; returns
+        ``(gx, bias left for every step)``."""
+        if b_ih is None:
+            return gx, None
+        return gx + (b_ih + b_hh), None
 
     def _check(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 3 or x.shape[-1] != self.input_size:
@@ -163,6 +173,15 @@ class CrossbarGRU(_CrossbarRNNBase):
     """``nn.GRU`` on crossbars (gate order r, z, n; ``n = tanh(x_n + r * (W_hn h + b_hn))``)."""
 
     gates = 3
+
+    def _fold_bias(self, gx, b_ih, b_hh):
+        """``b_hr``, ``b_hz`` fold into the input products; ``b_hn`` stays inside ``r * (...)``."""
+        if b_ih is None:
+            return gx, None
+        h = self.hidden_size
+        b_r, b_z, b_n = b_hh.split(h)
+        folded = torch.cat([b_r, b_z, torch.zeros_like(b_n)])
+        return gx + (b_ih + folded), torch.cat([torch.zeros_like(b_r), torch.zeros_like(b_z), b_n])
 
     @staticmethod
     def _cell(gx: torch.Tensor, gh: torch.Tensor, state: tuple[torch.Tensor, ...]):
