@@ -102,6 +102,11 @@ def build(alpha, beta, p, b, M, kmax=None, symmetry=None):
         for x in range(2**b):
             for m in range(M):
                 clauses.append([-d(x, m), d(x ^ (2**b - 1), m)])
+    if symmetry == "rotation":  # optional restriction: D invariant under a cyclic cell shift
+        for x in range(2**b):
+            y = ((x << 1) | (x >> (b - 1))) & (2**b - 1)
+            for m in range(M):
+                clauses.append([-d(x, m), d(y, m)])
     empty = tuple([0] * k)
     clauses.append([s(0, empty)])
     clauses.append([d(0, 0)])
@@ -123,7 +128,7 @@ def main(argv=None):
     ap.add_argument("--solver", default="cadical153")
     ap.add_argument(
         "--symmetry",
-        choices=["complement"],
+        choices=["complement", "rotation"],
         default=None,
         help="restrict D (SAT still gives a valid code; UNSAT proves nothing general)",
     )
