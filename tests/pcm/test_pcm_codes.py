@@ -16,6 +16,7 @@ from noisyhw.codes.pcm import (
     best_code,
     capacity_bounds,
     check,
+    constraint,
     constructions,
     finite_n_bound,
     rate_table,
@@ -130,7 +131,21 @@ def test_any_message_sequence_zero_error(case):
 
 @pytest.mark.parametrize(
     "alpha,beta,p",
-    [(2, 1, 1), (1, 3, 1), (2, 2, 2), (3, 2, 2), (4, 4, 1), (2, 4, 3), (3, 1, 2), (4, 3, 2)],
+    [
+        (2, 1, 1),
+        (1, 3, 1),
+        (2, 2, 2),
+        (3, 2, 2),
+        (4, 4, 1),
+        (2, 4, 3),
+        (3, 1, 2),
+        (4, 3, 2),
+        # blocks with fewer than beta - 1 guard cells: windows across blocks are checked here
+        (1, 4, 3),
+        (1, 3, 2),
+        (2, 4, 4),
+        (2, 3, 4),
+    ],
 )
 @pytest.mark.parametrize("source", ["random", "flip", "greedy"])
 def test_long_adversarial_sequences(alpha, beta, p, source):
@@ -155,6 +170,27 @@ def test_round_robin_rate_and_residue_rate():
     # guarded syndrome blocks beat p / beta where the search found them
     assert best_code(1, 2, 1).rate > 1 / 2 and best_code(1, 3, 1).rate > 1 / 3
     assert best_code(1, 4, 1).rate > 1 / 4 and best_code(1, 4, 2).rate > 2 / 4
+    assert best_code(1, 4, 3).rate > 3 / 4 and best_code(1, 3, 2).rate > 2 / 3
+
+
+@pytest.mark.parametrize("alpha,beta,p", TRIPLES)
+def test_guard_cells_bound_every_window_across_blocks(alpha, beta, p):
+    """Brute force over two adjacent blocks' edge cells: whatever each block's cells do (each
+    cell changes at most once per write), a window touching both blocks holds <= p changes."""
+    c = constraint(alpha, beta, p)
+    g = c.guards
+    assert 0 <= g <= beta - 1
+    # worst case: every data cell of the window changes in each of the alpha writes
+    for left in range(1, beta - g):  # data cells of the left block inside the window
+        right = beta - g - left
+        assert alpha * (left + right) <= p
+    if g < beta - 1:
+        assert alpha * (beta - g) <= p
+    if g > 0:  # one guard fewer would let some window exceed p (guards are tight)
+        assert alpha * (beta - g + 1) > p
+    for code in constructions(alpha, beta, p, copies=2):
+        if isinstance(code, SyndromeCode):
+            assert code.guards == g and code.n == 2 * (code.b + g)
 
 
 def test_bad_parameters():

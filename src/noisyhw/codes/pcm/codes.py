@@ -7,7 +7,8 @@ that it knows which cells changed recently. Rates are exact: ``symbols * log2(ra
 
 Constructions
 -------------
-* :class:`SyndromeCode` - blocks of b cells, each followed by beta-1 frozen guard cells; a
+* :class:`SyndromeCode` - blocks of b cells, each followed by g frozen guard cells
+  (g = beta - floor(p / alpha), at most beta - 1: :attr:`Constraint.guards`); a
   block's digit is the syndrome H c (r bits) of its cells; the encoder plays a strategy of the
   safety game in :mod:`.game` whose win is checked exhaustively at construction. Covers every
   (alpha, beta, p); with alpha = 1 it is the guarded syndrome block code.
@@ -153,11 +154,14 @@ class Encoder:
 
 # ----------------------------------------------------------------------------- syndrome blocks
 class SyndromeCode(PCMCode):
-    """``copies`` blocks of ``b`` cells + ``beta - 1`` guard cells; digit = syndrome (r bits).
+    """``copies`` blocks of ``b`` cells + ``g`` guard cells; digit = syndrome (r bits).
 
     ``columns``: the b syndrome columns as r-bit ints. Construction solves the safety game
     (:func:`~noisyhw.codes.pcm.game.solve_game`) and raises ParameterError if the columns admit
-    no zero-error strategy. n = copies * (b + beta - 1), radix = 2^r, symbols = copies.
+    no zero-error strategy. The game keeps every window inside a block (cut at its edges) within
+    p; g = :attr:`Constraint.guards` = min(beta - 1, beta - floor(p / alpha)) frozen cells after
+    each block bound every window that touches two blocks (it holds <= floor(p / alpha) data
+    cells, each changed <= alpha times). n = copies * (b + g), radix = 2^r, symbols = copies.
     """
 
     name = "syndrome"
@@ -168,7 +172,7 @@ class SyndromeCode(PCMCode):
         self.r = check_int("r", r, 1, 20)
         self.copies = check_int("copies", copies, 1)
         self.columns = [int(c) for c in columns]
-        self.guards = self.constraint.beta - 1
+        self.guards = self.constraint.guards
         self.block = self.b + self.guards
         self.n = self.copies * self.block
         self.radix = 2**self.r
@@ -279,10 +283,12 @@ class TimeSharedCode(PCMCode):
     messages (radix a power of two). A write rewrites one copy not written in the last k-1
     writes (one exists: each write changes at most one copy), so a copy is written at most
     w = ceil(alpha / k) times in any alpha consecutive writes. A beta-window then holds at most
-    w * p_in changes: a SyndromeCode inner ends with beta-1 guard cells so a window sees one copy;
-    a ResidueCode inner (n_in a multiple of beta) keeps exactly p_in data cells in every window
-    even across copies; with ``inner=None`` (plain cells) a window holds at most w * beta
-    changes. The constructor checks that this is <= p. Rate = R_inner / k; memory k - 1.
+    w * p_in changes: inside one copy the inner code keeps every write within p_in, and a window
+    across a copy boundary contains the inner code's beta - p_in guard cells, hence at most p_in
+    data cells, each changed at most w times; a ResidueCode inner (n_in a multiple of beta) keeps
+    exactly p_in data cells in every window even across copies; with ``inner=None`` (plain
+    cells) a window holds at most w * beta changes. The constructor checks that this is <= p.
+    Rate = R_inner / k; memory k - 1.
     With k = 1 (memory 0) it is the inner code run under a p_in <= p / alpha budget.
     """
 

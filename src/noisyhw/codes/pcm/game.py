@@ -22,18 +22,37 @@ from ...errors import ParameterError
 from ...seeding import RngLike, as_rng
 from .capacity import _bits, _window_ok
 
-__all__ = ["popcount", "search_block_code", "solve_game", "syndromes"]
+__all__ = ["popcount", "search_block_code", "solve_game", "syndromes", "valid_patterns"]
 
 MAX_GAME_BITS = 22  #: b * alpha (pairs of history x pattern) kept below 2^22
 
 
 def popcount(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, np.int64)
-    out = np.zeros(v.shape, np.int64)
-    while np.any(v):
-        out += v & 1
-        v = v >> 1
-    return out
+    """Number of set bits of each (non-negative) int, as int64."""
+    return np.bitwise_count(np.asarray(v, np.int64)).astype(np.int64)
+
+
+def valid_patterns(b: int, beta: int, p: int) -> np.ndarray:
+    """(2^b,) bool: pattern x (bit i = cell i) has <= p ones in every beta-window cut at the
+    block edges. Works on the ints directly: O(2^b) memory."""
+    x = np.arange(2**b, dtype=np.int64)
+    w = min(beta, b)
+    mask = (1 << w) - 1
+    ok = np.ones(x.size, bool)
+    for i in range(b - w + 1):
+        ok &= np.bitwise_count((x >> i) & mask) <= p
+    return ok
+
+
+def _lightest_per_syndrome(xx: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """(size,) lowest-weight (then smallest) pattern xx for each key; -1 where none."""
+    order = np.lexsort((xx, popcount(xx), key))
+    key_sorted = key[order]
+    first = np.ones(key_sorted.size, bool)
+    first[1:] = key_sorted[1:] != key_sorted[:-1]
+    table = -np.ones(size, np.int64)
+    table[key_sorted[first]] = xx[order][first]
+    return table
 
 
 def syndromes(columns: list[int] | np.ndarray, b: int) -> np.ndarray:
@@ -60,6 +79,10 @@ def solve_game(alpha: int, beta: int, p: int, b: int, columns, r: int) -> np.nda
     if syn.max(initial=0) >= 2**r:
         raise ParameterError("columns", f"must be < 2^r = {2**r}", int(syn.max()))
     k = alpha - 1
+    if k == 0:  # no history: every syndrome needs one allowed pattern (O(2^b) memory)
+        xx = np.flatnonzero(valid_patterns(b, beta, p))
+        table = _lightest_per_syndrome(xx, syn[xx], 2**r)
+        return None if np.any(table < 0) else table[None, :]
     nh = 2 ** (b * k)
     npat = 2**b
     pats = np.arange(npat, dtype=np.int64)
@@ -88,14 +111,7 @@ def solve_game(alpha: int, beta: int, p: int, b: int, columns, r: int) -> np.nda
         return None
     ok = allowed & win[nxt] & win[:, None]
     hh, xx = np.nonzero(ok)
-    key = hh * nsyn + syn[xx]
-    order = np.lexsort((xx, popcount(xx), key))
-    key_sorted = key[order]
-    first = np.ones(key_sorted.size, bool)
-    first[1:] = key_sorted[1:] != key_sorted[:-1]
-    table = -np.ones(nh * nsyn, np.int64)
-    table[key_sorted[first]] = xx[order][first]
-    return table.reshape(nh, nsyn)
+    return _lightest_per_syndrome(xx, hh * nsyn + syn[xx], nh * nsyn).reshape(nh, nsyn)
 
 
 def search_block_code(

@@ -22,6 +22,17 @@ class Constraint(NamedTuple):
         """True when ``p >= alpha * beta``: no alpha x beta box can exceed p."""
         return self.p >= self.alpha * self.beta
 
+    @property
+    def guards(self) -> int:
+        """Frozen cells needed between two independently coded blocks: beta - floor(p / alpha),
+        at most beta - 1.
+
+        A window that touches two blocks contains every guard cell between them, hence at most
+        beta - g data cells, each changing at most alpha times in alpha writes: <= p when
+        g >= beta - floor(p / alpha). With beta - 1 guards no window touches two blocks at all.
+        """
+        return min(self.beta - 1, self.beta - self.p // self.alpha)
+
     def transpose(self) -> Constraint:
         """(beta, alpha, p): same 2-D capacity (time and space swap roles)."""
         return Constraint(self.beta, self.alpha, self.p)
