@@ -54,16 +54,18 @@ def main(lists=(1, 8, 32)) -> list[dict]:
         n = max(25, 400 // L)
         new = SCLDecoder(code, L)
 
-        def old(a, L=L):
+        ops_same = new._schedule(L, 0)  # baseline with this branch's signature: same schedule
+
+        def old(a, L=L, ops_same=ops_same):
             F = a.shape[0]
             info = np.empty((F, L, 512), np.uint8)
             pm, st = np.empty((F, L)), np.empty((F, L), np.int32)
             no_src = (np.zeros((1, 2), np.int32), np.zeros((1, 4)), 1, 0, np.zeros(F, np.int32))
             if OLD == "b322346":
                 kold.scl_decode(a, ops, 512, L, False, *no_src, info, pm, st)
-            else:  # same signature and schedule as this branch's kernel
-                ops_new = new._schedule(L, 0)
-                kold.scl_decode(a, ops_new, 512, L, False, *no_src, False, info, pm, st)
+            else:  # float32 LLRs, as the decoder passes them
+                a = np.ascontiguousarray(a, dtype=np.float32)
+                kold.scl_decode(a, ops_same, 512, L, False, *no_src, False, info, pm, st)
             return info[:, 0]
 
         old(llr[:2])
