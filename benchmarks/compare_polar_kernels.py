@@ -4,12 +4,15 @@ The old ``_kernels.py`` is read from git into a temporary module (needs the repo
 history); both decode (1024, 512) 5G frames at Eb/N0 = 2 dB, must agree on every decision, and
 are timed interleaved (best of 5, CPU time):
 
-    PYTHONPATH=src python benchmarks/compare_polar_kernels.py
+    PYTHONPATH=src python benchmarks/compare_polar_kernels.py [LIST_SIZES...]
+
+``POLAR_OLD_KERNEL=<git ref>`` picks another baseline (e.g. the previous commit).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 import tempfile
@@ -21,7 +24,7 @@ import numpy as np
 from noisyhw.channels import bpsk_awgn
 from noisyhw.codes.polar import PolarCode, SCLDecoder
 
-OLD = "b322346"
+OLD = os.environ.get("POLAR_OLD_KERNEL", "b322346")  # git ref of the baseline kernel
 
 
 def _old_kernels():
@@ -51,12 +54,18 @@ def main(lists=(1, 8, 32)) -> list[dict]:
         n = max(25, 400 // L)
         new = SCLDecoder(code, L)
 
-        def old(a, L=L):
+        ops_same = new._schedule(L, 0)  # baseline with this branch's signature: same schedule
+
+        def old(a, L=L, ops_same=ops_same):
             F = a.shape[0]
             info = np.empty((F, L, 512), np.uint8)
             pm, st = np.empty((F, L)), np.empty((F, L), np.int32)
             no_src = (np.zeros((1, 2), np.int32), np.zeros((1, 4)), 1, 0, np.zeros(F, np.int32))
-            kold.scl_decode(a, ops, 512, L, False, *no_src, info, pm, st)
+            if OLD == "b322346":
+                kold.scl_decode(a, ops, 512, L, False, *no_src, info, pm, st)
+            else:  # float32 LLRs, as the decoder passes them
+                a = np.ascontiguousarray(a, dtype=np.float32)
+                kold.scl_decode(a, ops_same, 512, L, False, *no_src, False, info, pm, st)
             return info[:, 0]
 
         old(llr[:2])

@@ -56,8 +56,9 @@ def _gvec(dst: np.ndarray, src: np.ndarray, bits: np.ndarray, size: int) -> None
     """dst[j] = src[size + j] + (1 - 2 bits[j]) src[j]."""
     a = src[:size]
     b = src[size : 2 * size]
-    for j in range(size):
-        dst[j] = b[j] + a[j] * (1.0 - 2.0 * bits[j])
+    for j in range(size):  # a select, not a float64 product: stays in the LLR dtype
+        x = a[j]
+        dst[j] = b[j] + (-x if bits[j] else x)
 
 
 @numba.njit(**_JIT, inline="always")
@@ -332,6 +333,48 @@ def _butterfly(x: np.ndarray, size: int) -> None:
         h *= 2
 
 
+# masks of the in-word butterfly stages: bit j with (j & h) == 0, h = 1, 2, ..., 32
+_BF_MASKS = np.array(
+    [
+        0x5555555555555555,
+        0x3333333333333333,
+        0x0F0F0F0F0F0F0F0F,
+        0x00FF00FF00FF00FF,
+        0x0000FFFF0000FFFF,
+        0x00000000FFFFFFFF,
+    ],
+    dtype=np.uint64,
+)
+
+
+@numba.njit(**_JIT, inline="always")
+def _butterfly_packed(res: np.ndarray, ell: int, size: int, xb: np.ndarray, wb: np.ndarray) -> None:
+    """``xb[:size]`` = u bits of the node codeword ``res[ell, size : 2 size]`` (as
+    :func:`_butterfly`), computed on 64-bit words: a stage with ``h < 64`` is one shift, mask
+    and xor per word, a stage with ``h >= 64`` a word-wise xor."""
+    nw = (size + 63) >> 6
+    for w in range(nw):
+        x = np.uint64(0)
+        n = min(64, size - 64 * w)
+        base = size + 64 * w
+        for b in range(n):
+            x |= np.uint64(res[ell, base + b]) << np.uint64(b)
+        for s in range(6):
+            h = 1 << s
+            if h >= size:
+                break
+            x ^= (x >> np.uint64(h)) & _BF_MASKS[s]
+        wb[w] = x
+    hw = 1
+    while 64 * hw < size:
+        for b0 in range(0, nw, 2 * hw):
+            for i in range(b0, b0 + hw):
+                wb[i] ^= wb[i + hw]
+        hw *= 2
+    for j in range(size):
+        xb[j] = np.uint8((wb[j >> 6] >> np.uint64(j & 63)) & np.uint64(1))
+
+
 @numba.njit(**_JIT)
 def scl_decode(
     llr: np.ndarray,
@@ -398,8 +441,9 @@ def scl_decode(
     A = np.empty(2 * L * N, dtype=llr.dtype)
     # partial sums, private per path: ``res`` the current node's result per level, ``bl`` the
     # saved left-child result per level (rows of stride R, copied on clone as words)
-    res = np.zeros((L, 2 * N), dtype=np.uint8)
     R = max(8, 2 * N)
+    res = np.zeros((L, R), dtype=np.uint8)
+    resw = res.view(np.uint64)  # (L, R / 8) word view of the same rows
     bl = np.zeros(L * R, dtype=np.uint8)
     blw = bl.view(np.uint64)
     aptr = np.zeros((m + 1, L), dtype=np.int32)
@@ -440,6 +484,7 @@ def scl_decode(
     kpf = np.ones(2 * L, dtype=np.int32)
     slot = np.zeros(2 * L, dtype=np.int64)
     xb = np.zeros(N, dtype=np.uint8)
+    wb = np.zeros(max(1, N // 64), dtype=np.uint64)
     nl = np.empty(N, dtype=llr.dtype)
     n_ops = ops.shape[0]
     for fr in range(F):
@@ -486,20 +531,34 @@ def scl_decode(
                             pm[ell] -= lv
                         res[ell, size + j] = 0
             elif op == OP_SAVE:
+                # partial sums as 64-bit words from size 8 up (rows and levels are 8-aligned)
                 for ell in range(L):
                     if active[ell]:
                         b0 = ell * R + size
-                        bl[b0 : b0 + size] = res[ell, size : 2 * size]
+                        if lam >= 3:
+                            s8 = size >> 3
+                            w0 = b0 >> 3
+                            for j in range(s8):
+                                blw[w0 + j] = resw[ell, s8 + j]
+                        else:
+                            for j in range(size):
+                                bl[b0 + j] = res[ell, size + j]
             elif op == OP_COMB:
                 for ell in range(L):
                     if active[ell]:
                         b0 = ell * R + size
-                        _comb(
-                            res[ell, 2 * size : 4 * size],
-                            bl[b0 : b0 + size],
-                            res[ell, size : 2 * size],
-                            size,
-                        )
+                        if lam >= 3:
+                            s8 = size >> 3
+                            w0 = b0 >> 3
+                            for j in range(s8):
+                                r = resw[ell, s8 + j]
+                                resw[ell, 2 * s8 + j] = blw[w0 + j] ^ r
+                                resw[ell, 3 * s8 + j] = r
+                        else:
+                            for j in range(size):
+                                r = res[ell, size + j]
+                                res[ell, 2 * size + j] = bl[b0 + j] ^ r
+                                res[ell, 3 * size + j] = r
             elif op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
                 spc = op == OP_SPC
                 nflip = min(L, size) if spc else min(L - 1, size)
@@ -678,9 +737,7 @@ def scl_decode(
                     pm[ell] = kpm[r]
                     st[ell] = kst[r]
                     pf[ell] = kpf[r]
-                    for j in range(size):
-                        xb[j] = res[ell, size + j]
-                    _butterfly(xb, size)
+                    _butterfly_packed(res, ell, size, xb, wb)
                     for tt in range(t0, size):
                         U[ell, j_info + tt - t0] = xb[tt]
                     P[ell, j_info] = p
