@@ -26,10 +26,10 @@ import numpy as np
 from ..channels import bpsk_awgn
 from ..codes.jscc import AdaptiveJointDecoder, JointSCLDecoder, text_metrics, trie_source
 from ..codes.polar import PolarCode
-from ..codes.polar.simulate import clopper_pearson
 from ..codes.text import ALPHABETS, Trie, load_word_list
 from ..errors import ParameterError, check_choice, check_int
 from ..sweep import Run, line_plot
+from ..sweep.montecarlo import clopper_pearson
 
 __all__ = [
     "SCHEMES",
