@@ -108,3 +108,23 @@ def test_demo_fast_classifier_section(tmp_path):
     res = json.loads((tmp_path / "results.json").read_text())
     assert res["rows"][0]["test_accuracy"] > 0.5
     assert "Small CNN" in (tmp_path / "report.html").read_text()
+
+
+def test_help_does_not_import_torch():
+    """`noisyhw --help` stays fast: no sub-command imports torch (or the library) at import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from noisyhw.cli import _register_once; _register_once(); "
+        "print(sorted(m for m in ('torch', 'matplotlib', 'numba') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_model_names_match_the_builders():
+    from noisyhw.models import MODELS
+    from noisyhw.models._registry import BUILDERS
+
+    assert list(MODELS) == list(BUILDERS)

@@ -1,4 +1,6 @@
-"""``noisyhw data list | info NAME | download NAME``."""
+"""``noisyhw data list | info NAME | download NAME``.
+
+The library is imported inside the commands: ``noisyhw --help`` must not import torch."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from ..data import DATASETS, dataset_info, fetch, load, locate
 from ..errors import DataError
 from ..sweep import print_table
 
@@ -19,6 +20,8 @@ RootOpt = Annotated[Path | None, typer.Option("--root", help="Folder holding the
 
 
 def _where(name: str, root: Path | None) -> str:
+    from ..data import DATASETS, locate
+
     info = DATASETS[name]
     if info.builtin:
         return "(bundled with scikit-learn)"
@@ -38,6 +41,8 @@ def _where(name: str, root: Path | None) -> str:
 @app.command("list")
 def list_() -> None:
     """All registered datasets, whether each is present here, and where."""
+    from ..data import DATASETS
+
     rows = [
         {
             "name": n,
@@ -57,6 +62,8 @@ def info(
     root: RootOpt = None,
 ) -> None:
     """Sizes, shapes, classes and location of one dataset (loads it)."""
+    from ..data import dataset_info, load
+
     meta = dataset_info(name)
     typer.echo(f"{name}: {meta.description}")
     typer.echo(f"location: {_where(name, root)}")
@@ -89,5 +96,7 @@ def download(
     name: Annotated[str, typer.Argument(help="fashion-mnist or mnist")], root: RootOpt = None
 ) -> None:
     """Fetch a dataset from its official source, verified by SHA-256 (needs network)."""
+    from ..data import fetch
+
     path = fetch(name, root)
     typer.echo(f"{name}: verified files in {path}")

@@ -9,7 +9,6 @@ import typer
 
 from ..errors import ParameterError, check_int
 from ..models import MODELS
-from ..train import TrainConfig
 from .common import DeviceOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, resolve_device
 
 DatasetOpt = Annotated[
@@ -48,6 +47,7 @@ def train(
         train_classifier,
     )
     from ..sweep import Run
+    from ..train import TrainConfig
 
     apply_quiet(quiet)
     if n_train is not None:
