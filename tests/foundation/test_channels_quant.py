@@ -39,6 +39,17 @@ def test_ebn0_convention_matches_closed_form_bpsk_ber():
     assert channels.ebn0_to_sigma(0.0, 0.5) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, bool])
+@pytest.mark.parametrize("ebn0", [-2.0, 1.5, 6.0])
+def test_bpsk_awgn_compiled_pass_is_bit_identical_to_the_numpy_reference(dtype, ebn0):
+    bits = np.random.default_rng(3).integers(0, 2, (37, 1024)).astype(dtype)
+    sigma = channels.ebn0_to_sigma(ebn0, 0.5)
+    ref = channels.llr_awgn(channels.awgn(channels.bpsk(bits), sigma, 7), sigma)
+    got = channels.bpsk_awgn(bits, ebn0, 0.5, 7)
+    assert got.dtype == np.float64 and got.shape == bits.shape
+    np.testing.assert_array_equal(got, ref)
+
+
 def test_llr_bsc_and_bec():
     llr = channels.llr_bsc(np.array([0, 1]), 0.1)
     assert llr[0] == pytest.approx(math.log(9)) and llr[1] == pytest.approx(-math.log(9))

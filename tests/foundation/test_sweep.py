@@ -88,3 +88,30 @@ def test_worker_failure_keeps_finished_trials(tmp_path):
         run.sweep(square, [{"x": x, "boom": 2} for x in range(4)], workers=2)
     done = {r["x"] for r in run.store.rows()}
     assert 2 not in done and {0, 1} <= done
+
+
+def pid_and_context(params, context):
+    import os
+
+    return {"pid": os.getpid(), "context": context}
+
+
+def test_kept_pool_reuses_warm_workers_while_context_is_unchanged():
+    from noisyhw.sweep import LocalExecutor
+
+    items = [(i, {"i": i}) for i in range(6)]
+    with LocalExecutor(2) as ex:
+        first = dict(ex.run(pid_and_context, items, "a"))
+        again = dict(ex.run(pid_and_context, items, "a"))
+        other = dict(ex.run(pid_and_context, items, "b"))
+        with pytest.raises(TrialError):  # a failing trial keeps the pool usable
+            list(ex.run(square, [(0, {"x": 1, "boom": 1})], "b"))
+        after = dict(ex.run(pid_and_context, items, "b"))
+    pids = lambda res: {r["pid"] for r in res.values()}  # noqa: E731
+    assert pids(again) <= pids(first)  # the same worker processes
+    assert not pids(other) & pids(first)  # a new context starts new workers
+    assert {r["context"] for r in other.values()} == {"b"}
+    assert ex._pool is None  # shut down on leaving the block
+    assert pids(after) <= pids(other)
+    fresh = dict(LocalExecutor(2).run(pid_and_context, items, "a"))  # no `with`: own pool
+    assert not pids(fresh) & pids(first)

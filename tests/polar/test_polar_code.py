@@ -32,6 +32,16 @@ def test_transform_is_generator_matrix_and_involution() -> None:
         assert np.array_equal(polar_transform(x), u)
 
 
+@pytest.mark.parametrize("n", [2, 16, 1024])
+def test_compiled_transform_equals_generator_matrix(n: int) -> None:
+    frames = (1 << 16) // n + 3  # above the compiled threshold
+    u = np.random.default_rng(n).integers(0, 2, size=(frames, n), dtype=np.uint8)
+    x = polar_transform(u)
+    rows = slice(0, 9)  # the generator-matrix product on a few rows (O(n^2) each)
+    assert np.array_equal(x[rows], (u[rows].astype(np.int64) @ _generator(n)) % 2)
+    assert np.array_equal(polar_transform(x), u)
+
+
 def test_5g_sequence() -> None:
     seq = nr5g_sequence()
     assert seq[:16].tolist() == [0, 1, 2, 4, 8, 16, 32, 3, 5, 64, 9, 6, 17, 10, 18, 128]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..errors import NoisyhwError, check_int
@@ -93,6 +95,11 @@ class LocalExecutor:
     worker), so a worker that finishes starts its next trial at once instead of idling while the
     driver stores the result and submits the next one; with a lazy ``items`` (Monte-Carlo
     stopping rules) these are at most ``prefetch`` speculative trials.
+
+    Used as a context manager (``with LocalExecutor(4) as ex: ...``) the pool outlives each
+    ``run``: later runs with the same context reuse the warm workers (their imports and compiled
+    kernels), which matters for many short sweeps; the pool is shut down on leaving the block.
+    Without ``with``, every run starts and stops its own pool.
     """
 
     def __init__(
@@ -101,6 +108,43 @@ class LocalExecutor:
         self.workers = check_int("workers", workers, 1, 256)
         self.threads = check_int("threads_per_worker", threads_per_worker, 1, 256)
         self.prefetch = self.workers if prefetch is None else check_int("prefetch", prefetch, 0)
+        self._keep = False
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_context: bytes | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        self._keep = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the kept pool down (waits for trials in flight); the executor stays usable."""
+        self._keep = False
+        self._drop_pool()
+
+    def _drop_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool, self._pool_context = None, None
+
+    def _acquire_pool(self, context: Any) -> ProcessPoolExecutor:
+        """A pool whose workers hold ``context``: the kept one when its context pickles to the
+        same bytes, else a new one."""
+        key = pickle.dumps(context, protocol=pickle.HIGHEST_PROTOCOL) if self._keep else None
+        if self._pool is not None and key == self._pool_context:
+            return self._pool
+        self._drop_pool()
+        pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_mp_context(),
+            initializer=_init_worker,
+            initargs=(context, self.threads),
+        )
+        if self._keep:
+            self._pool, self._pool_context = pool, key
+        return pool
 
     def run(
         self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
@@ -118,16 +162,12 @@ class LocalExecutor:
     def _run_pool(
         self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
-        pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=_mp_context(),
-            initializer=_init_worker,
-            initargs=(context, self.threads),
-        )
+        pool = self._acquire_pool(context)
         pending = iter(items)
         exhausted = False
         running: dict[Future, tuple[int, dict[str, Any]]] = {}
         failure: TrialError | None = None
+        broken = False
         try:
             while not exhausted or running:
                 cap = self.workers + self.prefetch
@@ -145,13 +185,20 @@ class LocalExecutor:
                     idx, params = running.pop(fut)
                     exc = fut.exception()
                     if exc is not None:
+                        broken = broken or isinstance(exc, BrokenProcessPool)
                         failure = failure or TrialError(params, exc)
                     else:
                         yield idx, fut.result()
             if failure is not None:
                 raise failure
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if pool is self._pool and not broken:
+                for fut in running:  # closed early: drop what has not started, keep the pool
+                    fut.cancel()
+            elif pool is self._pool:
+                self._drop_pool()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
 
 
 def make_executor(kind: str = "local", *, workers: int = 1, address: str | None = None) -> Executor:

@@ -128,26 +128,38 @@ def _decoder(cfg: SimulationConfig, spec: DecoderSpec) -> tuple[PolarCode, Decod
     return code, decs[spec]
 
 
+_BLOCK_BITS = 1 << 17  #: codeword bits per block of a chunk (float64 LLRs: 1 MiB, cache-sized)
+
+
 def fer_chunk(
     params: dict[str, Any], rng: np.random.Generator, n: int, cfg: SimulationConfig
 ) -> dict[str, Any]:
     """Monte-Carlo chunk: ``n`` frames of one decoder at one channel point -> frame_errors,
-    bit_errors, decode_s (decoder CPU time)."""
+    bit_errors, decode_s (decoder CPU time).
+
+    The messages are drawn first, then the frames go through channel and decoder in blocks of
+    about ``_BLOCK_BITS`` codeword bits, so the arrays stay in cache (a chunk of 2,000 frames
+    of n = 1024 would otherwise stream 50 MB of temporaries through memory, which two worker
+    processes then share). The channel draws the same numbers, in the same order, as one
+    whole-chunk draw would: the result depends only on the chunk's generator.
+    """
     spec = DecoderSpec(params["decoder"], int(params["list_size"]))
     code, dec = _decoder(cfg, spec)
+    point = float(params[CHANNELS[cfg.channel]])
     msg = code.random_messages(n, rng)
-    llr = channel_llr(
-        code, code.encode(msg), cfg.channel, float(params[CHANNELS[cfg.channel]]), rng
-    )
-    t0 = time.process_time()  # CPU time: the kernels are single-threaded (one core)
-    dec_msg = dec(llr)
-    dt = time.process_time() - t0
-    err = dec_msg != msg
-    return {
-        "frame_errors": int(err.any(1).sum()),
-        "bit_errors": int(err.sum()),
-        "decode_s": float(dt),
-    }
+    x = code.encode(msg)
+    block = max(1, _BLOCK_BITS // code.n)
+    frame_errors = bit_errors = 0
+    dt = 0.0
+    for s in range(0, n, block):
+        llr = channel_llr(code, x[s : s + block], cfg.channel, point, rng)
+        t0 = time.process_time()  # CPU time: the kernels are single-threaded (one core)
+        dec_msg = dec(llr)
+        dt += time.process_time() - t0
+        err = dec_msg != msg[s : s + block]
+        frame_errors += int(err.any(1).sum())
+        bit_errors += int(err.sum())
+    return {"frame_errors": frame_errors, "bit_errors": bit_errors, "decode_s": float(dt)}
 
 
 def simulate(
