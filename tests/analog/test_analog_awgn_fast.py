@@ -1,4 +1,4 @@
-"""The compiled in-place Gaussian of ``noisyhw.channels.awgn_`` (ziggurat + counter-based bits).
+"""The compiled in-place Gaussian of ``noisyhw.channels.awgn_`` (ziggurat + Philox4x32-10 bits).
 
 Statistical tests use fixed seeds (no flakiness); each bound is set so that a correct N(0, 1)
 sampler would fail it with probability below about 1e-4 (5-sigma moment bounds, KS / chi-square
@@ -51,18 +51,40 @@ def test_tail_probabilities(draws, t):
     assert abs(hits - N * p) < 5 * math.sqrt(N * p * (1 - p)) + 1
 
 
-def test_signs_and_pairs_independent(draws):
+def test_signs_and_words_of_one_counter_independent(draws):
     n = draws.size
     assert abs(np.mean(draws > 0) - 0.5) < 5 * 0.5 / math.sqrt(n)
-    # neighbours, and the two halves of one 64-bit hash (elements i and i + BLOCK/2 of a block)
-    half = gk.BLOCK // 2
-    blocks = draws.reshape(-1, gk.BLOCK)
-    for a, b in ((draws[:-1], draws[1:]), (blocks[:, :half], blocks[:, half:])):
+    # neighbours, and the four words of one Philox call (elements j + r * BLOCK/4 of a block)
+    q = gk.BLOCK // 4
+    blocks = draws.reshape(-1, 4, q)
+    pairs = [(draws[:-1], draws[1:])] + [(blocks[:, 0], blocks[:, r]) for r in (1, 2, 3)]
+    for a, b in pairs:
         r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
         assert abs(r) < 5 / math.sqrt(a.size)
     # magnitudes too (a shared layer index would correlate them)
-    r = np.corrcoef(np.abs(blocks[:, :half]).ravel(), np.abs(blocks[:, half:]).ravel())[0, 1]
-    assert abs(r) < 5 / math.sqrt(blocks[:, :half].size)
+    for r in (1, 2, 3):
+        c = np.corrcoef(np.abs(blocks[:, 0]).ravel(), np.abs(blocks[:, r]).ravel())[0, 1]
+        assert abs(c) < 5 / math.sqrt(blocks[:, 0].size)
+
+
+def test_philox_known_answer():
+    # Random123's published known-answer vectors for Philox4x32-10 (kat_vectors)
+    kat = [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        (
+            (0xFFFFFFFF,) * 4,
+            (0xFFFFFFFF, 0xFFFFFFFF),
+            (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD),
+        ),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
+    ]
+    for ctr, key, expected in kat:
+        got = gk.philox4x32(*(np.uint32(v) for v in ctr + key))
+        assert tuple(int(v) for v in got) == expected
 
 
 def test_ziggurat_tables_are_consistent():
