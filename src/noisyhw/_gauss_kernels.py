@@ -174,6 +174,72 @@ def _first_try_impl(buf, flag, bits, lut, scratch):  # pragma: no cover - compil
     return split
 
 
+def _try_add(out, s, bits, scratch, flag):  # pragma: no cover - numba overload below
+    """:func:`_first_try` fused with the add, for a block of one sigma ``s``: ``out[i] += s x``
+    where the first try of word ``i`` is accepted at once; elsewhere ``flag[i] = 1`` and nothing
+    is added yet. ``out`` is the block (``out.size <= bits.size``); ``scratch`` as filled by
+    the table-read loop of :func:`_first_try` (see :func:`_lookup`)."""
+    raise NotImplementedError
+
+
+@overload(_try_add, jit_options={"cache": True})
+def _try_add_impl(out, s, bits, scratch, flag):  # pragma: no cover - compiled
+    if isinstance(scratch, types.Array):
+
+        def packed(out, s, bits, scratch, flag):
+            xs = scratch.view(np.float32)
+            ts = scratch.view(np.int32)
+            for i in range(out.size):
+                w = bits[i]
+                mi = np.int32(w >> np.uint32(_SHIFT))
+                x = np.float32(mi) * xs[2 * i]
+                rej = mi >= ts[2 * i + 1]
+                flag[i] = np.uint8(rej)
+                x = np.float32(0.0) if rej else x
+                out[i] += s * (-x if (w & np.uint32(LAYERS)) else x)
+
+        return packed
+
+    def split(out, s, bits, scratch, flag):
+        xs, ts = scratch
+        for i in range(out.size):
+            w = bits[i]
+            mi = np.int32(w >> np.uint32(_SHIFT))
+            x = float(mi) * xs[i]
+            rej = mi >= ts[i]
+            flag[i] = np.uint8(rej)
+            x = 0.0 if rej else x
+            out[i] += s * (-x if (w & np.uint32(LAYERS)) else x)
+
+    return split
+
+
+def _lookup(bits, lut, scratch):  # pragma: no cover - numba overload below
+    """The table-read loop of :func:`_first_try` alone."""
+    raise NotImplementedError
+
+
+@overload(_lookup, jit_options={"cache": True})
+def _lookup_impl(bits, lut, scratch):  # pragma: no cover - compiled
+    if isinstance(lut, types.Array):
+
+        def packed(bits, lut, scratch):
+            for i in range(bits.size):
+                scratch[i] = lut[bits[i] & np.uint32(LAYERS - 1)]
+
+        return packed
+
+    def split(bits, lut, scratch):
+        lut_x, lut_t = lut
+        xs, ts = scratch
+        for i in range(bits.size):
+            k = bits[i] & np.uint32(LAYERS - 1)
+            xs[i] = lut_x[k]
+            ts[i] = lut_t[k]
+
+    return split
+
+
 def _scratch(lut):  # pragma: no cover - numba overload below
     """Per-thread BLOCK-sized buffers for :func:`_add_chunk` (output dtype follows ``lut``)."""
     raise NotImplementedError
@@ -281,7 +347,17 @@ def _add_chunk(  # pragma: no cover - compiled
             return
         stop = min(start + BLOCK, n)
         _block_words(bits, key, b)
-        _first_try(buf, flag, bits, lut, scratch)
+        g = start // group_size
+        ch = (start // inner) % n_ch
+        whole = stop <= min((g + 1) * group_size, start - start % inner + inner)
+        if whole and not (inner == 1 and n_ch > 1):  # one sigma for the block: fused add
+            s = sig[g * n_ch + ch]
+            _lookup(bits, lut, scratch)
+            _try_add(out[start:stop], s, bits, scratch, flag)
+            if stop - start < BLOCK:
+                flag[stop - start :] = 0
+        else:
+            _first_try(buf, flag, bits, lut, scratch)
         words = flag.view(np.uint64)
         cnt = 0
         for q in range(words.size):  # 8 flags per word: the ~1.5% not accepted at once
@@ -290,6 +366,11 @@ def _add_chunk(  # pragma: no cover - compiled
                     idx[cnt] = i
                     cnt += flag[i]
         _finish_block(buf, bits, idx, cnt, key, np.uint64(start))
+        if whole and not (inner == 1 and n_ch > 1):
+            for j in range(cnt):
+                i = idx[j]
+                out[start + i] += s * buf[i]
+            continue
         e = start
         while e < stop:
             g = e // group_size

@@ -155,3 +155,32 @@ def test_float32_noncontiguous_and_numpy_paths():
         awgn_(np.zeros(10, np.int64), 1.0, 0)
     with pytest.raises(ParameterError, match="x"):
         awgn_(np.zeros((4, 4))[:, ::2], 1.0, 0)
+
+
+@pytest.mark.parametrize(
+    "groups, n_ch, inner",
+    [
+        (1, 1, 3 * gk.BLOCK + 5),  # one sigma: every block takes the fused first-try + add
+        (7, 1, 1000),  # per sample: blocks straddle sigma boundaries (the stretch path)
+        (2, 3, 2 * gk.BLOCK),  # per replica and channel, stretches of whole blocks
+        (3, 5, 1),  # per channel, channels last (sigma per element)
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_layouts_scale_the_same_normals(groups, n_ch, inner, dtype):
+    n = groups * n_ch * inner if inner > 1 else groups * n_ch * 4000
+    group_size = n // groups
+    rng = np.random.default_rng(0)
+    sig = (rng.random(groups * n_ch) + 0.5).astype(dtype)
+    base = rng.standard_normal(n).astype(dtype)
+    unit = np.zeros(n, dtype)
+    gk.add_normal_serial(unit, np.ones(1, dtype), 42, n, n, 1)
+    out = base.copy()
+    gk.add_normal_serial(out, sig, 42, group_size, inner, n_ch)
+    e = np.arange(n)
+    expected = base + sig[(e // group_size) * n_ch + (e // inner) % n_ch] * unit
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    assert np.allclose(out, expected, rtol=tol, atol=tol)
+    par = base.copy()
+    gk.add_normal_parallel(par, sig, 42, group_size, inner, n_ch)
+    assert np.array_equal(out, par)
