@@ -283,6 +283,7 @@ def apply_noise(
     if (
         inplace
         and batched
+        and z.device.type == "cpu"  # a float sigma costs a device sync elsewhere
         and gran == "layer"
         and groups == 1
         and spec.mode != "fullscale"
