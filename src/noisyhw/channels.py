@@ -219,7 +219,7 @@ def _fast_layout(x, std) -> tuple[np.ndarray, int, int, int] | None:
     else:
         dtype = x.dtype.type
     shape = tuple(x.shape)
-    n = int(np.prod(shape)) if shape else 1
+    n = math.prod(shape)
     if n == 0:
         return None
     if isinstance(std, int | float):

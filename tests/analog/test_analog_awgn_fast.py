@@ -1,4 +1,4 @@
-"""The compiled in-place Gaussian of ``noisyhw.channels.awgn_`` (ziggurat + counter-based bits).
+"""The compiled in-place Gaussian of ``noisyhw.channels.awgn_`` (ziggurat + Philox4x32-10 bits).
 
 Statistical tests use fixed seeds (no flakiness); each bound is set so that a correct N(0, 1)
 sampler would fail it with probability below about 1e-4 (5-sigma moment bounds, KS / chi-square
@@ -51,18 +51,40 @@ def test_tail_probabilities(draws, t):
     assert abs(hits - N * p) < 5 * math.sqrt(N * p * (1 - p)) + 1
 
 
-def test_signs_and_pairs_independent(draws):
+def test_signs_and_words_of_one_counter_independent(draws):
     n = draws.size
     assert abs(np.mean(draws > 0) - 0.5) < 5 * 0.5 / math.sqrt(n)
-    # neighbours, and the two halves of one 64-bit hash (elements i and i + BLOCK/2 of a block)
-    half = gk.BLOCK // 2
-    blocks = draws.reshape(-1, gk.BLOCK)
-    for a, b in ((draws[:-1], draws[1:]), (blocks[:, :half], blocks[:, half:])):
+    # neighbours, and the four words of one Philox call (elements j + r * BLOCK/4 of a block)
+    q = gk.BLOCK // 4
+    blocks = draws.reshape(-1, 4, q)
+    pairs = [(draws[:-1], draws[1:])] + [(blocks[:, 0], blocks[:, r]) for r in (1, 2, 3)]
+    for a, b in pairs:
         r = np.corrcoef(a.ravel(), b.ravel())[0, 1]
         assert abs(r) < 5 / math.sqrt(a.size)
     # magnitudes too (a shared layer index would correlate them)
-    r = np.corrcoef(np.abs(blocks[:, :half]).ravel(), np.abs(blocks[:, half:]).ravel())[0, 1]
-    assert abs(r) < 5 / math.sqrt(blocks[:, :half].size)
+    for r in (1, 2, 3):
+        c = np.corrcoef(np.abs(blocks[:, 0]).ravel(), np.abs(blocks[:, r]).ravel())[0, 1]
+        assert abs(c) < 5 / math.sqrt(blocks[:, 0].size)
+
+
+def test_philox_known_answer():
+    # Random123's published known-answer vectors for Philox4x32-10 (kat_vectors)
+    kat = [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        (
+            (0xFFFFFFFF,) * 4,
+            (0xFFFFFFFF, 0xFFFFFFFF),
+            (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD),
+        ),
+        (
+            (0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344),
+            (0xA4093822, 0x299F31D0),
+            (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1),
+        ),
+    ]
+    for ctr, key, expected in kat:
+        got = gk.philox4x32(*(np.uint32(v) for v in ctr + key))
+        assert tuple(int(v) for v in got) == expected
 
 
 def test_ziggurat_tables_are_consistent():
@@ -133,3 +155,32 @@ def test_float32_noncontiguous_and_numpy_paths():
         awgn_(np.zeros(10, np.int64), 1.0, 0)
     with pytest.raises(ParameterError, match="x"):
         awgn_(np.zeros((4, 4))[:, ::2], 1.0, 0)
+
+
+@pytest.mark.parametrize(
+    "groups, n_ch, inner",
+    [
+        (1, 1, 3 * gk.BLOCK + 5),  # one sigma: every block takes the fused first-try + add
+        (7, 1, 1000),  # per sample: blocks straddle sigma boundaries (the stretch path)
+        (2, 3, 2 * gk.BLOCK),  # per replica and channel, stretches of whole blocks
+        (3, 5, 1),  # per channel, channels last (sigma per element)
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_layouts_scale_the_same_normals(groups, n_ch, inner, dtype):
+    n = groups * n_ch * inner if inner > 1 else groups * n_ch * 4000
+    group_size = n // groups
+    rng = np.random.default_rng(0)
+    sig = (rng.random(groups * n_ch) + 0.5).astype(dtype)
+    base = rng.standard_normal(n).astype(dtype)
+    unit = np.zeros(n, dtype)
+    gk.add_normal_serial(unit, np.ones(1, dtype), 42, n, n, 1)
+    out = base.copy()
+    gk.add_normal_serial(out, sig, 42, group_size, inner, n_ch)
+    e = np.arange(n)
+    expected = base + sig[(e // group_size) * n_ch + (e // inner) % n_ch] * unit
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    assert np.allclose(out, expected, rtol=tol, atol=tol)
+    par = base.copy()
+    gk.add_normal_parallel(par, sig, 42, group_size, inner, n_ch)
+    assert np.array_equal(out, par)

@@ -70,6 +70,76 @@ def test_vote_without_noise_is_argmax_and_bad_args():
             vote(model, x, **{"votes": 3, **kw})
 
 
+class _RowsFromInput(nn.Module):
+    """Reads the batch size from its input: sharing the first layer cannot replicate rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(8, 16), nn.Linear(16, 4)
+
+    def forward(self, x):
+        return self.l2(self.l1(x)).reshape(x.shape[0], -1)[:, :4]
+
+
+class _TwoBranches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Linear(8, 4), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
+class _SameLayerTwice(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.a(torch.relu(self.a(x)))
+
+
+@pytest.mark.parametrize("mode", ["relative", "fixed"])
+@pytest.mark.parametrize("cache_elems", [None, 1])  # all replicas in one forward / one each
+def test_shared_first_layer_gives_the_same_votes(mode, cache_elems):
+    torch.manual_seed(0)
+    model = inject_noise(create("small_cnn", (1, 12, 12), 10).eval(), NoiseSpec(0.0, mode), seed=0)
+    x = torch.rand(6, 1, 12, 12)
+    if mode == "fixed":
+        from noisyhw.analog import calibrate
+
+        calibrate(model, x)
+    conv1 = model.features[0]
+    calls, compute = [], conv1._conv_forward
+    conv1._conv_forward = lambda x, *a: calls.append(x.shape[0]) or compute(x, *a)
+    shared = vote(model, x, 5, "mean", seed=3, cache_elems=cache_elems, share_prefix=True)
+    assert calls == [6]  # the first conv ran once, on the 6 un-replicated rows
+    calls.clear()
+    plain = vote(model, x, 5, "mean", seed=3, cache_elems=cache_elems, share_prefix=False)
+    assert torch.equal(shared.pred, plain.pred)
+    assert torch.allclose(shared.scores, plain.scores, atol=1e-6)
+    assert "forward" not in conv1.__dict__  # the layer computes again after the vote
+    assert sum(calls) == 5 * 6  # plain: on every replica
+
+
+@pytest.mark.parametrize("cls", [_RowsFromInput, _TwoBranches, _SameLayerTwice])
+def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls):
+    torch.manual_seed(0)
+    model = inject_noise(cls(), NoiseSpec(0.0), seed=0)
+    x = torch.rand(5, 8)
+    auto = vote(model, x, 4, "mean", seed=1)
+    plain = vote(model, x, 4, "mean", seed=1, share_prefix=False)
+    assert torch.equal(auto.scores, plain.scores)
+    assert not any("forward" in m.__dict__ for m in model.modules())
+    with pytest.raises(ParameterError, match="share_prefix"):
+        vote(
+            inject_noise(_mlp(), NoiseSpec(0.0, input_snr_db=10.0)),
+            torch.rand(3, 1, 8, 8),
+            2,
+            share_prefix=True,
+        )
+
+
 def test_voting_helps_at_low_snr():
     train, test = data.load("digits", "train"), data.load("digits", "test")
     model = _mlp()

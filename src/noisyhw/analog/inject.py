@@ -61,6 +61,8 @@ class NoiseContext:
         self.points: dict[str, NoisePoint] = {}
         #: largest product output per batch row seen so far (elements); sizes vote chunks
         self.peak_per_row = 0
+        #: set by :func:`~noisyhw.analog.vote` while it shares the first layer's clean output
+        self.prefix: SharedPrefix | None = None
         self._gens: dict[str, torch.Generator | None] = {}
 
     def generator(self, device: torch.device | str) -> torch.Generator | None:
@@ -80,13 +82,73 @@ class NoiseContext:
         new = NoiseContext(self.spec, self.seed)
         memo[id(self)] = new
         new.groups, new.enabled = self.groups, self.enabled
+        new.prefix = None
         new.points = copy.deepcopy(self.points, memo)
         return new
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_gens"] = {}
+        state["prefix"] = None
         return state
+
+
+class PrefixUnsupportedError(Exception):
+    """The model does not keep batch rows independent after its first noisy product."""
+
+
+class SharedPrefix:
+    """Voting without recomputing what every vote shares: the first noisy product's clean output.
+
+    With no input (DAC) or weight noise, everything up to and including the clean output ``z``
+    of the first noisy Linear/Conv to run is the same for every vote. :func:`~noisyhw.analog.vote`
+    runs the model on the un-replicated chunk (``rows`` rows): the first forward records ``z``;
+    later forwards skip that layer (its ``forward`` returns ``z``); in every forward the layer's
+    hook hands on ``replicas`` copies of ``z`` (a fresh tensor, noised like any product output),
+    so the layers after it see the replicated batch, exactly as if the input had been
+    replicated. The hooks check that every later noisy product sees ``replicas * rows`` rows and
+    that the first layer runs once per forward; anything else raises :class:`PrefixUnsupportedError`
+    (the vote then falls back to replicating the input).
+    """
+
+    def __init__(self) -> None:
+        self.module: nn.Module | None = None
+        self.z: torch.Tensor | None = None
+        self.rows = 0
+        self.replicas = 1
+        self._seen = False
+
+    def start_chunk(self, rows: int) -> None:
+        self.release()
+        self.rows = rows
+
+    def start_forward(self, replicas: int) -> None:
+        self.replicas, self._seen = replicas, False
+
+    def on_output(self, module: nn.Module, out: torch.Tensor) -> torch.Tensor:
+        if self.module is None or module is self.module:
+            if self._seen or out.shape[0] != self.rows:
+                raise PrefixUnsupportedError(f"first noisy layer saw {out.shape[0]} rows / twice")
+            self._seen = True
+            if self.module is None:
+                self.module, self.z = module, out.detach()
+            z = self.z
+            assert z is not None
+            return z.repeat(self.replicas, *([1] * (z.dim() - 1)))
+        if not self._seen or out.shape[0] != self.replicas * self.rows:
+            raise PrefixUnsupportedError(f"a noisy layer saw {out.shape[0]} rows")
+        return out
+
+    def skip_first(self) -> None:
+        """From now on the first layer returns the recorded ``z`` without computing it."""
+        if self.module is not None:
+            z = self.z
+            self.module.forward = lambda *args, **kwargs: z  # type: ignore[method-assign]
+
+    def release(self) -> None:
+        if self.module is not None and "forward" in self.module.__dict__:
+            del self.module.forward
+        self.module, self.z = None, None
 
 
 class _LayerHook:
@@ -124,6 +186,8 @@ class _LayerHook:
         if not self._on():
             return None
         spec, ctx = self.ctx.spec, self.ctx
+        if ctx.prefix is not None:
+            out = ctx.prefix.on_output(module, out)
         per_row = out.numel() // max(out.shape[0], 1)
         if per_row > ctx.peak_per_row:
             ctx.peak_per_row = per_row

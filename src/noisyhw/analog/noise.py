@@ -273,18 +273,36 @@ def apply_noise(
         return z
     batched = site != "weight"
     gran = spec.granularity
+    if spec.mode == "fixed" and point.ref.get(site) is None:
+        raise ParameterError(
+            "mode",
+            f"fixed mode needs calibrate(model, data) first (layer {point.name or '?'} "
+            f"has no reference power for its {site} site)",
+            "fixed",
+        )
+    if (
+        inplace
+        and batched
+        and z.device.type == "cpu"  # a float sigma costs a device sync elsewhere
+        and gran == "layer"
+        and groups == 1
+        and spec.mode != "fullscale"
+        and not point.recording
+        and z.is_contiguous()
+        and not (z.requires_grad and torch.is_grad_enabled())
+        and (spec.mode == "relative" or point.ref[site].numel() == 1)
+    ):
+        # the common case, a layer output with one sigma: as a Python float, few tensor ops
+        if spec.mode == "fixed":
+            power = float(point.ref[site])
+        else:
+            power = float(torch.linalg.vector_norm(z)) ** 2 / max(z.numel(), 1)
+        awgn_(z, math.sqrt(power * 10.0 ** (-snr / 10.0)), generator)
+        return z
     zt, restore = _grouped(z, gran, channel_dim, groups, batched)
     with torch.no_grad():
         if spec.mode == "fixed":
-            ref = point.ref.get(site)
-            if ref is None:
-                raise ParameterError(
-                    "mode",
-                    f"fixed mode needs calibrate(model, data) first (layer {point.name or '?'} "
-                    f"has no reference power for its {site} site)",
-                    "fixed",
-                )
-            ref = ref.to(device=z.device, dtype=z.dtype)
+            ref = point.ref[site].to(device=z.device, dtype=z.dtype)
             if gran == "output" and ref.numel() != zt.shape[-1]:
                 raise ParameterError(
                     "granularity",

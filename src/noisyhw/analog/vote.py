@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError, check_choice, check_int
-from .inject import _device_of, get_noise
+from .inject import PrefixUnsupportedError, SharedPrefix, _device_of, get_noise
+from .recurrent import NoisyRecurrent
 
 __all__ = ["VoteResult", "noisy_accuracy", "vote"]
 
@@ -51,6 +52,7 @@ def vote(
     seed: int | None = None,
     max_rows: int = 4096,
     cache_elems: int | None = None,
+    share_prefix: bool | None = None,
 ) -> VoteResult:
     """Classify ``x`` (N, ...) by K = ``votes`` noisy passes of ``model`` (batched, chunked).
 
@@ -58,6 +60,14 @@ def vote(
     ``votes=1`` and ``N <= max_rows`` the noise equals one plain noisy forward after the same seed.
     A model without injected noise gives K identical passes. ``cache_elems`` (default 2^18 on
     the CPU, unlimited elsewhere) bounds the largest activation of one forward.
+
+    ``share_prefix`` (default: where possible) computes the first noisy layer's clean output
+    once per batch chunk instead of once per vote (see :class:`~noisyhw.analog.inject.
+    SharedPrefix`); possible without input or weight noise and without noisy recurrent layers.
+    The noise is the same as without it (same generator draws, same shapes); the numbers can
+    differ in the last bits only through the first layer running on a smaller batch. A model
+    that does not keep batch rows independent after that layer falls back to replicating the
+    input (reseeded first, so the result is what ``share_prefix=False`` gives).
     """
     votes = check_int("votes", votes, 1)
     method = check_choice("method", method, METHODS)
@@ -75,15 +85,70 @@ def vote(
     if cache_elems is None:
         cache_elems = 2**18 if dev.type == "cpu" else 2**62
     check_int("cache_elems", cache_elems, 1)
-    sized = False
+    can_share = (
+        ctx is not None
+        and ctx.enabled
+        and ctx.spec.active
+        and ctx.spec.input_snr_db == math.inf
+        and ctx.spec.weight_snr_db == math.inf
+        and not any(isinstance(m, NoisyRecurrent) for m in model.modules())
+    )
+    if share_prefix is None:
+        share_prefix = can_share
+    elif share_prefix and not can_share:
+        raise ParameterError(
+            "share_prefix",
+            "needs injected noise without input or weight noise and no recurrent layers",
+            share_prefix,
+        )
     was_training = model.training
     model.eval()
+    try:
+        try:
+            counts, probs = _vote_passes(
+                model, x, votes, n_chunk, r_chunk, cache_elems, dev, share_prefix
+            )
+        except PrefixUnsupportedError:
+            assert ctx is not None
+            if seed is not None:
+                ctx.reseed(seed)
+            counts, probs = _vote_passes(model, x, votes, n_chunk, r_chunk, cache_elems, dev, False)
+    finally:
+        if ctx is not None:
+            ctx.groups = 1
+        model.train(was_training)
+    probs /= votes
+    if method == "mean":
+        return VoteResult(probs.argmax(-1).cpu(), probs.cpu())
+    scores = counts + 0.5 * probs
+    return VoteResult(scores.argmax(-1).cpu(), scores.cpu())
+
+
+def _vote_passes(
+    model: nn.Module,
+    x: torch.Tensor,
+    votes: int,
+    n_chunk: int,
+    r_chunk: int,
+    cache_elems: int,
+    dev: torch.device,
+    share: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vote counts and summed softmax (N, C) over ``votes`` noisy passes, chunked."""
+    ctx = get_noise(model)
+    prefix = SharedPrefix() if share else None
+    if ctx is not None:
+        ctx.prefix = prefix
+    n = x.shape[0]
+    sized = False
     counts: torch.Tensor | None = None
     probs: torch.Tensor | None = None
     try:
         for s in range(0, n, n_chunk):
             xc = x[s : s + n_chunk].to(dev)
             nc = xc.shape[0]
+            if prefix is not None:
+                prefix.start_chunk(nc)
             done = 0
             while done < votes:
                 if done and not sized and ctx is not None and ctx.peak_per_row:
@@ -93,7 +158,15 @@ def vote(
                 r = min(r_chunk if done else 1, votes - done)
                 if ctx is not None:
                     ctx.groups = r
-                logits = model(xc.repeat(r, *([1] * (xc.dim() - 1)))).float()
+                if prefix is not None:
+                    prefix.start_forward(r)
+                    logits = model(xc)
+                    if prefix.module is None or logits.shape[0] != r * nc:
+                        raise PrefixUnsupportedError("the output does not hold every vote's rows")
+                    prefix.skip_first()
+                else:
+                    logits = model(xc.repeat(r, *([1] * (xc.dim() - 1))))
+                logits = logits.float()
                 p = torch.softmax(logits, dim=-1).reshape(r, nc, -1)
                 c = logits.shape[-1]
                 if probs is None:
@@ -103,16 +176,17 @@ def vote(
                 hits = torch.nn.functional.one_hot(p.argmax(-1), c).sum(0)
                 counts[s : s + nc] += hits  # type: ignore[index]
                 done += r
+    except RuntimeError as err:  # e.g. a reshape that read the batch size from the input
+        if prefix is None:
+            raise
+        raise PrefixUnsupportedError(str(err)) from err
     finally:
+        if prefix is not None:
+            prefix.release()
         if ctx is not None:
-            ctx.groups = 1
-        model.train(was_training)
+            ctx.prefix = None
     assert probs is not None and counts is not None
-    probs /= votes
-    if method == "mean":
-        return VoteResult(probs.argmax(-1).cpu(), probs.cpu())
-    scores = counts + 0.5 * probs
-    return VoteResult(scores.argmax(-1).cpu(), scores.cpu())
+    return counts, probs
 
 
 @torch.no_grad()

@@ -1,0 +1,132 @@
+"""``awgn_``'s kernel on this branch vs an older one (default: git ``b13f7c6``, SplitMix64 bits).
+
+The old ``_gauss_kernels.py`` is read from git into a temporary module (needs the repository's
+history). Both draw into the same buffers; timed in shuffled rounds in one process (CPU time),
+reported as the median of per-round ratios (robust on a shared machine) and min/min:
+
+* the kernel alone on a ResNet-20 stage-1 activation (2M float32);
+* the noisy / clean ResNet-20 forward (batch 128, fixed and relative SNR), once with each
+  kernel (everything else is this branch's code).
+
+    PYTHONPATH=src python benchmarks/compare_analog_kernels.py [ROUNDS]
+
+``ANALOG_OLD_KERNEL=<git ref>`` picks another baseline.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from noisyhw import _gauss_kernels as new
+from noisyhw import channels
+from noisyhw.analog import NoiseSpec, calibrate, inject_noise
+from noisyhw.models import create
+
+OLD = os.environ.get("ANALOG_OLD_KERNEL", "b13f7c6")
+
+
+def _old_kernels():
+    src = subprocess.run(
+        ["git", "show", f"{OLD}:src/noisyhw/_gauss_kernels.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "gold.py"
+    path.write_text(src.replace("cache=True", "cache=False"))
+    spec = importlib.util.spec_from_file_location("gold", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _rounds(fns: dict, rounds: int) -> dict[str, list[float]]:
+    rng = random.Random(0)
+    for f in fns.values():
+        f()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    keys = list(fns)
+    for _ in range(rounds):
+        rng.shuffle(keys)
+        for k in keys:
+            t0 = time.process_time()
+            fns[k]()
+            times[k].append(time.process_time() - t0)
+    return times
+
+
+def _ratio(times: dict[str, list[float]], a: str, b: str) -> str:
+    med = statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
+    return f"{a} / {b}: median {med:.3f}, min/min {min(times[a]) / min(times[b]):.3f}"
+
+
+@torch.no_grad()
+def main(rounds: int = 15) -> None:
+    torch.set_num_threads(1)
+    old = _old_kernels()
+    n = 128 * 16 * 32 * 32
+    buf = np.zeros(n, np.float32)
+    sig = np.ones(1, np.float32)
+    t = _rounds(
+        {
+            "new": lambda: new.add_normal_serial(buf, sig, np.uint64(7), n, n, 1),
+            "old": lambda: old.add_normal_serial(buf, sig, np.uint64(7), n, n, 1),
+        },
+        rounds,
+    )
+    print(
+        f"kernel alone, 2M float32: new {min(t['new']) / n * 1e9:.2f} ns/element, "
+        f"old {min(t['old']) / n * 1e9:.2f}; {_ratio(t, 'new', 'old')}"
+    )
+
+    torch.manual_seed(0)
+    clean = create("resnet20", (3, 32, 32), 10).eval()
+    x = torch.rand(128, 3, 32, 32)
+    rel = inject_noise(copy.deepcopy(clean), NoiseSpec(10.0), seed=0)
+    fixed = inject_noise(copy.deepcopy(clean), NoiseSpec(10.0, mode="fixed"), seed=0)
+    calibrate(fixed, x)
+    this = channels._add_normal
+
+    def old_add(flat, key, s, group_size, inner, n_ch):
+        old.add_normal_serial(flat, s, np.uint64(key), group_size, inner, n_ch)
+
+    def with_old(model):
+        def run():
+            channels._add_normal = old_add
+            try:
+                model(x)
+            finally:
+                channels._add_normal = this
+
+        return run
+
+    t = _rounds(
+        {
+            "clean": lambda: clean(x),
+            "fixed new": lambda: fixed(x),
+            "fixed old": with_old(fixed),
+            "relative new": lambda: rel(x),
+            "relative old": with_old(rel),
+        },
+        rounds,
+    )
+    print(f"ResNet-20 batch 128, clean forward {min(t['clean']) * 1e3:.1f} ms (min)")
+    for k in ("fixed new", "fixed old", "relative new", "relative old"):
+        print("  " + _ratio(t, k, "clean"))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
