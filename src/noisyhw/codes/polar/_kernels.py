@@ -322,6 +322,54 @@ def _argsort_small(val: np.ndarray, n: int, idx: np.ndarray) -> None:
         idx[q] = c
 
 
+#: above this many candidates :func:`_select` sorts instead of counting ranks
+_RANK_MAX = 64
+
+
+@numba.njit(**_JIT, inline="always")
+def _select(val: np.ndarray, n: int, k: int, idx: np.ndarray) -> None:
+    """``idx[r]`` = position of the ``r``-th smallest of ``val[:n]`` for ``r < min(k, n)``,
+    ties broken by position (so exactly a stable argsort's first ``k`` entries).
+
+    Up to ``_RANK_MAX`` candidates every rank is counted (``n**2`` compares in branch-free
+    loops that LLVM vectorises, no data-dependent branches); beyond, an insertion sort."""
+    if n > _RANK_MAX:
+        _argsort_small(val, n, idx)
+        return
+    for i in range(n):
+        v = val[i]
+        r = 0
+        for j in range(i):  # earlier positions win ties
+            r += val[j] <= v
+        for j in range(i + 1, n):
+            r += val[j] < v
+        if r < k:
+            idx[r] = i
+
+
+_TAKEN = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+@numba.njit(**_JIT, inline="always")
+def _extract(
+    key: np.ndarray, mag: np.ndarray, size: int, nxt: np.ndarray, ell: int, fmag, flip
+) -> None:
+    """Extract path ``ell``'s next least reliable position of a node: ``q = nxt[ell]``,
+    ``flip[ell, q]`` its position and ``fmag[ell, q]`` its ``|LLR|``, ties to the lower position
+    (a stable sort). ``key[:size]`` = ``|LLR| bits << 32 | position`` (float32 bits of a
+    non-negative number order like the numbers); an extracted key is set to ``_TAKEN``.
+    One vectorised minimum over the node per call."""
+    best = key[0]
+    for j in range(1, size):
+        best = min(best, key[j])
+    j = best & 0xFFFFFFFF
+    key[j] = _TAKEN
+    q = nxt[ell]
+    flip[ell, q] = j
+    fmag[ell, q] = mag[j]
+    nxt[ell] = q + 1
+
+
 @numba.njit(**_JIT, inline="always")
 def _butterfly(x: np.ndarray, size: int) -> None:
     """In place: codeword bits of a node -> its ``u`` bits (the transform is an involution)."""
@@ -396,7 +444,7 @@ def scl_decode(
 
     Parameters
     ----------
-    llr : (F, N) float32 (or float64) channel LLRs; the LLR tree uses the same dtype.
+    llr : (F, N) float32 channel LLRs (the LLR tree is float32 too).
     ops : schedule from :func:`build_schedule`. Rate-0 / REP / Rate-1 / SPC nodes only with the
         approximate metric (and Rate-1 / SPC only for L <= 63: fork sets are 64-bit masks).
     K : number of information bits (INFO leaves + REP nodes + Rate-1 sizes + SPC sizes - 1).
@@ -485,7 +533,12 @@ def scl_decode(
     slot = np.zeros(2 * L, dtype=np.int64)
     xb = np.zeros(N, dtype=np.uint8)
     wb = np.zeros(max(1, N // 64), dtype=np.uint64)
-    nl = np.empty(N, dtype=llr.dtype)
+    # Rate-1 / SPC nodes: per path |LLR| and sort keys (|LLR| bits << 32 | position)
+    mag = np.empty((L, N), dtype=np.float32)
+    key = np.empty((L, N), dtype=np.int64)
+    nxt = np.zeros(L, dtype=np.int64)  # how many least reliable positions are extracted
+    Ai = A.view(np.int32)
+    llri = llr.view(np.int32)
     n_ops = ops.shape[0]
     for fr in range(F):
         arc[:, :] = 0
@@ -563,37 +616,33 @@ def scl_decode(
                 spc = op == OP_SPC
                 nflip = min(L, size) if spc else min(L - 1, size)
                 q0 = 1 if spc else 0
-                # per path: hard decisions, parity, the nflip least reliable positions
+                # per path: hard decisions, parity and (position, reliability) keys; the
+                # least reliable positions are extracted one at a time, only when a fork
+                # needs them (most nodes stop after one or two forks)
                 nc = 0
                 for ell in range(L):
                     if not active[ell]:
                         continue
                     off = L * size + aptr[lam, ell] * size
-                    for j in range(size):
-                        nl[j] = A[off + j] if lam < m else llr[fr, j]
+                    if lam < m:
+                        nl = A[off : off + size]
+                        nb = Ai[off : off + size]
+                    else:
+                        nl = llr[fr, :size]
+                        nb = llri[fr, :size]
                     par = 0
-                    cnt = 0
+                    kr = key[ell]
+                    mr = mag[ell]
                     for j in range(size):
                         lv = nl[j]
-                        h = 1 if lv < 0 else 0
+                        h = np.uint8(lv < 0)
                         res[ell, size + j] = h
                         par ^= h
-                        if nflip == 0:
-                            continue
-                        v = abs(lv)
-                        if cnt < nflip:
-                            q = cnt
-                            cnt += 1
-                        elif v < fmag[ell, nflip - 1]:
-                            q = nflip - 1
-                        else:
-                            continue
-                        while q > 0 and fmag[ell, q - 1] > v:
-                            fmag[ell, q] = fmag[ell, q - 1]
-                            flip[ell, q] = flip[ell, q - 1]
-                            q -= 1
-                        fmag[ell, q] = v
-                        flip[ell, q] = j
+                        mr[j] = abs(lv)
+                        kr[j] = (np.int64(nb[j] & 0x7FFFFFFF) << 32) | j
+                    nxt[ell] = 0
+                    if nflip > 0:
+                        _extract(kr, mr, size, nxt, ell, fmag, flip)
                     cpm[nc] = pm[ell]
                     cmask[nc] = 0
                     cpar[nc] = ell
@@ -604,44 +653,49 @@ def scl_decode(
                 src_node = use_src and j_info < n_src_bits
                 wide = src_node and src_wide  # keep 2L candidates for the source to choose
                 for q in range(q0, nflip):
-                    # a candidate's flip cost never decreases with q (positions are sorted by
-                    # reliability): once a full list keeps no flipped child, none later will
+                    # candidates in the order (c, no flip), (c, flip), c = 0..nc-1, ranked by
+                    # (metric, that position): a stable sort of all 2 nc children. With a full
+                    # list a flipped child worse than every current candidate can never be
+                    # kept, so it is left out; a candidate's flip cost never decreases with q
+                    # (positions sorted by reliability), so once no flipped child is left,
+                    # none later will be either
+                    worst = inf
                     if nc == L and not wide:
                         worst = cpm[0]
                         for c in range(1, nc):
                             worst = max(worst, cpm[c])
-                        useful = False
-                        for c in range(nc):
-                            p = cpar[c]
-                            cost = fmag[p, q]
-                            if spc:
-                                cost += -fmag[p, 0] if cmask[c] & 1 else fmag[p, 0]
-                            if cpm[c] + cost <= worst:
-                                useful = True
-                                break
-                        if not useful:
-                            break
+                    nt = 0
                     for c in range(nc):
                         p = cpar[c]
-                        tpm[2 * c] = cpm[c]
-                        tmask[2 * c] = cmask[c]
-                        tpar[2 * c] = p
-                        cost = fmag[p, q]
-                        nm = cmask[c] | (np.int64(1) << q)
-                        if spc:  # flipping bit q toggles the parity fix of the first one
-                            if cmask[c] & 1:
-                                cost -= fmag[p, 0]
+                        tpm[nt] = cpm[c]
+                        tmask[nt] = cmask[c]
+                        tpar[nt] = p
+                        nt += 1
+                        # flipping bit q toggles an SPC node's parity fix of the first one
+                        fix = 0.0
+                        if spc:
+                            fix = -fmag[p, 0] if cmask[c] & 1 else fmag[p, 0]
+                        if nxt[p] <= q:
+                            # the last extracted reliability bounds this flip's cost from
+                            # below: extract more only if the flipped child may be kept
+                            if cpm[c] + (fmag[p, nxt[p] - 1] + fix) > worst:
+                                continue
+                            while nxt[p] <= q:
+                                _extract(key[p], mag[p], size, nxt, p, fmag, flip)
+                        cost = fmag[p, q] + fix
+                        if cpm[c] + cost <= worst:
+                            nm = cmask[c] | (np.int64(1) << q)
+                            if spc:
                                 nm ^= 1
-                            else:
-                                cost += fmag[p, 0]
-                                nm |= 1
-                        tpm[2 * c + 1] = cpm[c] + cost
-                        tmask[2 * c + 1] = nm
-                        tpar[2 * c + 1] = p
-                    nt = 2 * nc
+                            tpm[nt] = cpm[c] + cost
+                            tmask[nt] = nm
+                            tpar[nt] = p
+                            nt += 1
+                    if nt == nc and worst < inf:
+                        break
                     # the last expansion keeps all 2L when source costs are still to come
                     nkeep = nt if (wide and q == nflip - 1) else min(L, nt)
-                    _argsort_small(tpm, nt, idx)
+                    _select(tpm, nt, nkeep, idx)
                     for r in range(nkeep):
                         c = idx[r]
                         cpm[r] = tpm[c]
@@ -789,7 +843,7 @@ def scl_decode(
                     else:
                         for ell in range(L):
                             st[ell] = -1
-                _argsort_small(cand, 2 * L, idx)
+                _select(cand, 2 * L, L, idx)
                 keep[:] = False
                 for c in range(L):
                     if cand[idx[c]] == inf:
