@@ -396,10 +396,11 @@ _BF_MASKS = np.array(
 
 
 @numba.njit(**_JIT, inline="always")
-def _butterfly_packed(res: np.ndarray, ell: int, size: int, xb: np.ndarray, wb: np.ndarray) -> None:
-    """``xb[:size]`` = u bits of the node codeword ``res[ell, size : 2 size]`` (as
-    :func:`_butterfly`), computed on 64-bit words: a stage with ``h < 64`` is one shift, mask
-    and xor per word, a stage with ``h >= 64`` a word-wise xor."""
+def _u_words(res: np.ndarray, ell: int, size: int, wb: np.ndarray) -> None:
+    """``wb[:ceil(size / 64)]`` = the u bits of the node codeword ``res[ell, size : 2 size]``
+    (as :func:`_butterfly`), packed (bit ``j`` of word ``j // 64``), computed on 64-bit words:
+    a stage with ``h < 64`` is one shift, mask and xor per word, one with ``h >= 64`` a
+    word-wise xor."""
     nw = (size + 63) >> 6
     for w in range(nw):
         x = np.uint64(0)
@@ -419,8 +420,34 @@ def _butterfly_packed(res: np.ndarray, ell: int, size: int, xb: np.ndarray, wb: 
             for i in range(b0, b0 + hw):
                 wb[i] ^= wb[i + hw]
         hw *= 2
-    for j in range(size):
-        xb[j] = np.uint8((wb[j >> 6] >> np.uint64(j & 63)) & np.uint64(1))
+
+
+def _submask_words() -> np.ndarray:
+    """``SUB[j]`` (64,) uint64: bit ``i`` set iff ``i & j == i``. Flipping codeword bit ``j``
+    of a node flips exactly its ``u`` bits ``i`` that are submasks of ``j`` (``u = x F^{(x)m}``,
+    ``F^{(x)m}[j, i] = 1`` iff ``i`` is a submask of ``j``)."""
+    out = np.zeros(64, dtype=np.uint64)
+    for j in range(64):
+        for i in range(64):
+            if i & j == i:
+                out[j] |= np.uint64(1) << np.uint64(i)
+    return out
+
+
+_SUB = _submask_words()
+
+
+@numba.njit(**_JIT, inline="always")
+def _flip_u(w: np.ndarray, j: int) -> None:
+    """Packed u words ``w`` of a node: the effect of flipping its codeword bit ``j``."""
+    sub = _SUB[j & 63]
+    a = j >> 6
+    s = a  # every word index that is a submask of a
+    while True:
+        w[s] ^= sub
+        if s == 0:
+            break
+        s = (s - 1) & a
 
 
 @numba.njit(**_JIT)
@@ -503,10 +530,24 @@ def scl_decode(
     st = np.zeros(L, dtype=np.int32)
     pf = np.ones(L, dtype=np.int32)
     # decisions per path (rows: contiguous writes): u bits, and the parent path at the first
-    # bit of every decision (a node's later bits stay on the same path: ``first`` marks them)
+    # bit of every decision (a node's later bits stay on the same path); ``dstart`` lists the
+    # first bit of every decision (fixed by the schedule), so a traceback copies whole nodes
     U = np.zeros((L, max(K, 1)), dtype=np.uint8)
     P = np.zeros((L, max(K, 1)), dtype=np.int32)
-    first = np.zeros(max(K, 1), dtype=np.bool_)
+    dstart = np.empty(ops.shape[0] + 1, dtype=np.int64)
+    nd = 0
+    j_info = 0
+    for t in range(ops.shape[0]):
+        op = ops[t, 0]
+        if op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
+            dstart[nd] = j_info
+            nd += 1
+            j_info += (1 << ops[t, 1]) - (op == OP_SPC)
+        elif op == OP_INFO or op == OP_REP:  # noqa: SIM109 (numba)
+            dstart[nd] = j_info
+            nd += 1
+            j_info += 1
+    dstart[nd] = K
     cand = np.empty(2 * L)
     cpen = np.empty(2 * L)
     idx = np.empty(2 * L, dtype=np.int64)
@@ -532,7 +573,9 @@ def scl_decode(
     kpf = np.ones(2 * L, dtype=np.int32)
     slot = np.zeros(2 * L, dtype=np.int64)
     xb = np.zeros(N, dtype=np.uint8)
-    wb = np.zeros(max(1, N // 64), dtype=np.uint64)
+    NW = max(1, N // 64)
+    uw = np.zeros((L, NW), dtype=np.uint64)  # per parent: u words of its hard decisions
+    wb = np.zeros(NW, dtype=np.uint64)
     # Rate-1 / SPC nodes: per path |LLR| and sort keys (|LLR| bits << 32 | position)
     mag = np.empty((L, N), dtype=np.float32)
     key = np.empty((L, N), dtype=np.int64)
@@ -576,12 +619,16 @@ def scl_decode(
                     if not active[ell]:
                         continue
                     off = L * size + aptr[lam, ell] * size
+                    nl = A[off : off + size] if lam < m else llr[fr, :size]
+                    acc = pm[ell]
+                    if exact:
+                        for j in range(size):
+                            acc += _softplus(-nl[j])
+                    else:
+                        for j in range(size):  # branch-free; subtracting 0 keeps it exact
+                            acc -= min(nl[j], np.float32(0.0))
+                    pm[ell] = acc
                     for j in range(size):
-                        lv = A[off + j] if lam < m else llr[fr, j]
-                        if exact:
-                            pm[ell] += _softplus(-lv)
-                        elif lv < 0:
-                            pm[ell] -= lv
                         res[ell, size + j] = 0
             elif op == OP_SAVE:
                 # partial sums as 64-bit words from size 8 up (rows and levels are 8-aligned)
@@ -782,20 +829,28 @@ def scl_decode(
                         slot[r] = nw
                         for j in range(size):
                             res[nw, size + j] = res[p, size + j]
+                # u bits: each parent's hard decisions through the transform once, then
+                # every flip of a survivor toggles the u bits that are submasks of its position
+                nw = (size + 63) >> 6
+                for ell in range(L):
+                    if used[ell]:
+                        _u_words(res, ell, size, uw[ell])
                 for r in range(nk):
                     ell = slot[r]
                     p = kpar[r]
+                    for w in range(nw):
+                        wb[w] = uw[p, w]
                     for q in range(nflip):
                         if (kmask[r] >> q) & 1:
-                            res[ell, size + flip[p, q]] ^= 1
+                            j = flip[p, q]
+                            res[ell, size + j] ^= 1
+                            _flip_u(wb, j)
                     pm[ell] = kpm[r]
                     st[ell] = kst[r]
                     pf[ell] = kpf[r]
-                    _butterfly_packed(res, ell, size, xb, wb)
                     for tt in range(t0, size):
-                        U[ell, j_info + tt - t0] = xb[tt]
+                        U[ell, j_info + tt - t0] = (wb[tt >> 6] >> np.uint64(tt & 63)) & 1
                     P[ell, j_info] = p
-                first[j_info] = True
                 j_info += size - t0
             else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
                 src_here = use_src and j_info < n_src_bits
@@ -819,12 +874,11 @@ def scl_decode(
                     else:  # REP (approximate metric): all-0 vs all-1 node codeword
                         p0 = 0.0
                         p1 = 0.0
-                        for j in range(size):
-                            lv = A[off + j] if lam < m else llr[fr, j]
-                            if lv < 0:
-                                p0 -= lv
-                            else:
-                                p1 += lv
+                        nl = A[off : off + size] if lam < m else llr[fr, :size]
+                        for j in range(size):  # branch-free; adding 0 keeps the sums exact
+                            lv = nl[j]
+                            p0 -= min(lv, np.float32(0.0))
+                            p1 += max(lv, np.float32(0.0))
                     cand[c0] = pm[ell] + p0
                     cand[c0 + 1] = pm[ell] + p1
                     if src_here and st[ell] >= 0:
@@ -874,7 +928,6 @@ def scl_decode(
                         pm[ell] = cand[2 * ell + ubit[ell]]
                     U[ell, j_info] = ubit[ell]
                     P[ell, j_info] = ell
-                first[j_info] = True
                 for ell in range(L):
                     if not active[ell]:
                         continue
@@ -911,7 +964,8 @@ def scl_decode(
             out_pm[fr, r] = pm[ell]
             out_state[fr, r] = st[ell]
             e = ell
-            for j in range(K - 1, -1, -1):
-                out_info[fr, r, j] = U[e, j]
-                if first[j]:
-                    e = P[e, j]
+            for d in range(nd - 1, -1, -1):
+                j0 = dstart[d]
+                for j in range(j0, dstart[d + 1]):
+                    out_info[fr, r, j] = U[e, j]
+                e = P[e, j0]

@@ -356,12 +356,23 @@ class CASCLDecoder(SCLDecoder):
         super().__init__(code, list_size, metric, source, shortcuts, spc, source_nodes)
 
     def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
-        """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,))."""
-        F, L, K = out.payload.shape
-        ok = self.code.crc.check(out.payload.reshape(F * L, K)).reshape(F, L)
-        ok &= np.isfinite(out.pm)
-        first = np.where(ok.any(1), ok.argmax(1), 0)
-        return out.payload[np.arange(F), first], ok.any(1)
+        """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,)).
+
+        Paths are checked best first, and a frame's later paths only while none has passed
+        (at useful SNRs the best path passes on most frames: about one CRC per frame)."""
+        F, L, _ = out.payload.shape
+        first = np.zeros(F, dtype=np.int64)
+        found = np.zeros(F, dtype=bool)
+        todo = np.arange(F)
+        for r in range(L):
+            todo = todo[np.isfinite(out.pm[todo, r])]  # empty slots: fewer paths survived
+            if todo.size == 0:
+                break
+            ok = self.code.crc.check(out.payload[todo, r])
+            first[todo[ok]] = r
+            found[todo[ok]] = True
+            todo = todo[~ok]
+        return out.payload[np.arange(F), first], found
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
         return self.select(self.decode_list(llr))[0]
