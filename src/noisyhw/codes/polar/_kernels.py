@@ -566,6 +566,10 @@ def scl_decode(
     csrc = np.zeros(2 * L)
     cst = np.zeros(2 * L, dtype=np.int32)
     cpf = np.ones(2 * L, dtype=np.int32)
+    bpm = np.empty(L)
+    bmask = np.zeros(L, dtype=np.int64)
+    bpar = np.zeros(L, dtype=np.int64)
+    bc = np.zeros(L, dtype=np.int64)
     kpm = np.empty(2 * L)
     kmask = np.zeros(2 * L, dtype=np.int64)
     kpar = np.zeros(2 * L, dtype=np.int64)
@@ -699,25 +703,21 @@ def scl_decode(
                     nc += 1
                 src_node = use_src and j_info < n_src_bits
                 wide = src_node and src_wide  # keep 2L candidates for the source to choose
+                ordered = False  # the candidates are in (metric, index) order after a fork
                 for q in range(q0, nflip):
-                    # candidates in the order (c, no flip), (c, flip), c = 0..nc-1, ranked by
-                    # (metric, that position): a stable sort of all 2 nc children. With a full
-                    # list a flipped child worse than every current candidate can never be
-                    # kept, so it is left out; a candidate's flip cost never decreases with q
-                    # (positions sorted by reliability), so once no flipped child is left,
-                    # none later will be either
+                    # The children of the candidates c = 0..nc-1 are ranked by (metric, 2c +
+                    # flip): a stable sort of all 2 nc children. With a full list a flipped
+                    # child worse than every current candidate can never be kept, so it is left
+                    # out; a candidate's flip cost never decreases with q (positions sorted by
+                    # reliability), so once no flipped child is left, none later will be either.
                     worst = inf
                     if nc == L and not wide:
                         worst = cpm[0]
                         for c in range(1, nc):
                             worst = max(worst, cpm[c])
-                    nt = 0
+                    nb = 0  # flipped children that may be kept, in candidate order
                     for c in range(nc):
                         p = cpar[c]
-                        tpm[nt] = cpm[c]
-                        tmask[nt] = cmask[c]
-                        tpar[nt] = p
-                        nt += 1
                         # flipping bit q toggles an SPC node's parity fix of the first one
                         fix = 0.0
                         if spc:
@@ -734,20 +734,64 @@ def scl_decode(
                             nm = cmask[c] | (np.int64(1) << q)
                             if spc:
                                 nm ^= 1
-                            tpm[nt] = cpm[c] + cost
-                            tmask[nt] = nm
-                            tpar[nt] = p
-                            nt += 1
-                    if nt == nc and worst < inf:
+                            bpm[nb] = cpm[c] + cost
+                            bmask[nb] = nm
+                            bpar[nb] = p
+                            bc[nb] = c
+                            nb += 1
+                    if nb == 0 and worst < inf:
                         break
+                    nt = nc + nb
                     # the last expansion keeps all 2L when source costs are still to come
                     nkeep = nt if (wide and q == nflip - 1) else min(L, nt)
-                    _select(tpm, nt, nkeep, idx)
-                    for r in range(nkeep):
-                        c = idx[r]
-                        cpm[r] = tpm[c]
-                        cmask[r] = tmask[c]
-                        cpar[r] = tpar[c]
+                    if ordered:  # merge the sorted list with the (few) sorted flipped children
+                        for i in range(1, nb):  # insertion sort by metric (stable: c order)
+                            v = bpm[i]
+                            if bpm[i - 1] <= v:
+                                continue
+                            vm, vp, vc = bmask[i], bpar[i], bc[i]
+                            z = i
+                            while z > 0 and bpm[z - 1] > v:
+                                bpm[z], bmask[z], bpar[z], bc[z] = (
+                                    bpm[z - 1], bmask[z - 1], bpar[z - 1], bc[z - 1]
+                                )
+                                z -= 1
+                            bpm[z], bmask[z], bpar[z], bc[z] = v, vm, vp, vc
+                        ia = 0
+                        ib = 0
+                        for r in range(nkeep):
+                            takeb = ib < nb and (
+                                ia >= nc
+                                or bpm[ib] < cpm[ia]
+                                or (bpm[ib] == cpm[ia] and bc[ib] < ia)
+                            )
+                            if takeb:
+                                tpm[r], tmask[r], tpar[r] = bpm[ib], bmask[ib], bpar[ib]
+                                ib += 1
+                            else:
+                                tpm[r], tmask[r], tpar[r] = cpm[ia], cmask[ia], cpar[ia]
+                                ia += 1
+                        for r in range(nkeep):
+                            cpm[r] = tpm[r]
+                            cmask[r] = tmask[r]
+                            cpar[r] = tpar[r]
+                    else:  # first fork: a stable selection over all children in (c, flip) order
+                        nt = 0
+                        ib = 0
+                        for c in range(nc):
+                            tpm[nt], tmask[nt], tpar[nt] = cpm[c], cmask[c], cpar[c]
+                            nt += 1
+                            if ib < nb and bc[ib] == c:
+                                tpm[nt], tmask[nt], tpar[nt] = bpm[ib], bmask[ib], bpar[ib]
+                                nt += 1
+                                ib += 1
+                        _select(tpm, nt, nkeep, idx)
+                        for r in range(nkeep):
+                            c = idx[r]
+                            cpm[r] = tpm[c]
+                            cmask[r] = tmask[c]
+                            cpar[r] = tpar[c]
+                        ordered = True
                     nc = nkeep
                 # source costs of the candidates' u bits (decoding order)
                 t0 = 1 if spc else 0
@@ -897,12 +941,26 @@ def scl_decode(
                     else:
                         for ell in range(L):
                             st[ell] = -1
-                _select(cand, 2 * L, L, idx)
+                # keep the L best of the 2L children (ties: lower child index). Fast path:
+                # when every path is active and each path's worse child is worse than every
+                # path's better one, the better children are exactly the L best
                 keep[:] = False
-                for c in range(L):
-                    if cand[idx[c]] == inf:
-                        break
-                    keep[idx[c]] = True
+                gmax = -inf
+                bmin = inf
+                for ell in range(L):
+                    a0 = cand[2 * ell]
+                    a1 = cand[2 * ell + 1]
+                    gmax = max(gmax, min(a0, a1))
+                    bmin = min(bmin, max(a0, a1))
+                if bmin > gmax:  # implies every candidate is finite: all paths active
+                    for ell in range(L):
+                        keep[2 * ell + (cand[2 * ell + 1] < cand[2 * ell])] = True
+                else:
+                    _select(cand, 2 * L, L, idx)
+                    for c in range(L):
+                        if cand[idx[c]] == inf:
+                            break
+                        keep[idx[c]] = True
                 for ell in range(L):
                     was_active[ell] = active[ell]
                     if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
