@@ -753,7 +753,10 @@ def scl_decode(
                             z = i
                             while z > 0 and bpm[z - 1] > v:
                                 bpm[z], bmask[z], bpar[z], bc[z] = (
-                                    bpm[z - 1], bmask[z - 1], bpar[z - 1], bc[z - 1]
+                                    bpm[z - 1],
+                                    bmask[z - 1],
+                                    bpar[z - 1],
+                                    bc[z - 1],
                                 )
                                 z -= 1
                             bpm[z], bmask[z], bpar[z], bc[z] = v, vm, vp, vc
