@@ -74,6 +74,11 @@ def test_scl_node_shortcuts_are_exact_for_approx_metric(L: int) -> None:
         a = dec.decode_list(llr)
         assert np.array_equal(a.info, leaf.info)
         np.testing.assert_allclose(a.pm, leaf.pm, rtol=1e-5)
+    full, top = fast.decode_list(llr), fast.decode_list(llr, paths=2)  # best 2 traced back
+    assert top.info.shape == (200, 2, code.K)
+    assert np.array_equal(top.info, full.info[:, :2]) and np.array_equal(top.pm, full.pm[:, :2])
+    with pytest.raises(ParameterError):
+        fast.decode_list(llr, paths=L + 1)
 
 
 @pytest.mark.parametrize("L", [4, 8])

@@ -490,9 +490,10 @@ def scl_decode(
         source cost of each candidate's ``u`` bits is added before the final choice of L
         (``src_wide``: among the 2L candidates of the last fork, else among the L the channel
         metric kept). ``n_src_bits = 0``: plain decoding.
-    out_info : (F, L, K) uint8 decided information bits per surviving path, best path first.
-    out_pm : (F, L) float64 path metrics (``inf`` where fewer than L paths survived).
-    out_state : (F, L) int32 final source state per path.
+    out_info : (F, R, K) uint8 decided information bits of the R <= L best surviving paths,
+        best first (R = 1: only the decoded word is traced back).
+    out_pm : (F, R) float64 path metrics (``inf`` where fewer than R paths survived).
+    out_state : (F, R) int32 final source state per path.
 
     Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
     pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
@@ -1014,7 +1015,7 @@ def scl_decode(
                 order[q] = order[q - 1]
                 q -= 1
             order[q] = v
-        for r in range(L):
+        for r in range(out_info.shape[1]):  # the best rows <= L paths
             if r >= n_out:
                 out_pm[fr, r] = inf
                 out_state[fr, r] = -1
