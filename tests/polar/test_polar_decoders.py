@@ -17,6 +17,7 @@ from noisyhw.codes.polar import (
     SCLDecoder,
     SourceModel,
     make_decoder,
+    polar_transform,
 )
 from noisyhw.errors import ParameterError
 
@@ -73,6 +74,47 @@ def test_scl_node_shortcuts_are_exact_for_approx_metric(L: int) -> None:
         a = dec.decode_list(llr)
         assert np.array_equal(a.info, leaf.info)
         np.testing.assert_allclose(a.pm, leaf.pm, rtol=1e-5)
+    full, top = fast.decode_list(llr), fast.decode_list(llr, paths=2)  # best 2 traced back
+    assert top.info.shape == (200, 2, code.K)
+    assert np.array_equal(top.info, full.info[:, :2]) and np.array_equal(top.pm, full.pm[:, :2])
+    with pytest.raises(ParameterError):
+        fast.decode_list(llr, paths=L + 1)
+
+
+@pytest.mark.parametrize("L", [4, 8])
+def test_scl_large_nodes_are_exact(L: int) -> None:
+    """A high-rate code with a 256-bit Rate-1 node and 128-bit SPC nodes (u bits spanning
+    several 64-bit words, flips at positions >= 64): same list and metrics as bitwise SCL."""
+    code = PolarCode(1024, 900, crc="crc8")
+    ops = SCLDecoder(code, L)._ops
+    assert ((ops[:, 0] == 3) & (ops[:, 1] == 8)).any()  # Rate-1, 256 bits
+    assert ((ops[:, 0] == 8) & (ops[:, 1] == 7)).any()  # SPC, 128 bits
+    _, llr = _frames(code, 40, 3.0, 7)
+    leaf = SCLDecoder(code, L, shortcuts=False).decode_list(llr)
+    fast = SCLDecoder(code, L).decode_list(llr)
+    assert np.array_equal(fast.info, leaf.info)
+    np.testing.assert_allclose(fast.pm, leaf.pm, rtol=1e-5)
+
+
+def test_node_u_bit_flips_match_the_transform() -> None:
+    """Flipping codeword bit j of a node flips exactly the u bits the transform says
+    (the packed submask update the list decoder uses), for nodes of 1 to 4 words."""
+    from noisyhw.codes.polar import _kernels as K
+
+    rng = np.random.default_rng(0)
+    for size in (4, 64, 128, 256):
+        x = rng.integers(0, 2, size, dtype=np.uint8)
+        res = np.zeros((1, 2 * size), dtype=np.uint8)
+        res[0, size:] = x
+        w = np.zeros(max(1, size // 64), dtype=np.uint64)
+        K._u_words(res, 0, size, w)
+        pos = np.arange(size)
+        shift = (pos % 64).astype(np.uint64)
+        np.testing.assert_array_equal((w[pos // 64] >> shift) & 1, polar_transform(x))
+        for j in rng.choice(size, min(size, 5), replace=False):
+            K._flip_u.py_func(w, int(j))  # the compiled helper is inlined; test its body
+            x[j] ^= 1
+            np.testing.assert_array_equal((w[pos // 64] >> shift) & 1, polar_transform(x))
 
 
 def _ml(code: PolarCode, llr: np.ndarray) -> np.ndarray:

@@ -322,6 +322,54 @@ def _argsort_small(val: np.ndarray, n: int, idx: np.ndarray) -> None:
         idx[q] = c
 
 
+#: above this many candidates :func:`_select` sorts instead of counting ranks
+_RANK_MAX = 64
+
+
+@numba.njit(**_JIT, inline="always")
+def _select(val: np.ndarray, n: int, k: int, idx: np.ndarray) -> None:
+    """``idx[r]`` = position of the ``r``-th smallest of ``val[:n]`` for ``r < min(k, n)``,
+    ties broken by position (so exactly a stable argsort's first ``k`` entries).
+
+    Up to ``_RANK_MAX`` candidates every rank is counted (``n**2`` compares in branch-free
+    loops that LLVM vectorises, no data-dependent branches); beyond, an insertion sort."""
+    if n > _RANK_MAX:
+        _argsort_small(val, n, idx)
+        return
+    for i in range(n):
+        v = val[i]
+        r = 0
+        for j in range(i):  # earlier positions win ties
+            r += val[j] <= v
+        for j in range(i + 1, n):
+            r += val[j] < v
+        if r < k:
+            idx[r] = i
+
+
+_TAKEN = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+@numba.njit(**_JIT, inline="always")
+def _extract(
+    key: np.ndarray, mag: np.ndarray, size: int, nxt: np.ndarray, ell: int, fmag, flip
+) -> None:
+    """Extract path ``ell``'s next least reliable position of a node: ``q = nxt[ell]``,
+    ``flip[ell, q]`` its position and ``fmag[ell, q]`` its ``|LLR|``, ties to the lower position
+    (a stable sort). ``key[:size]`` = ``|LLR| bits << 32 | position`` (float32 bits of a
+    non-negative number order like the numbers); an extracted key is set to ``_TAKEN``.
+    One vectorised minimum over the node per call."""
+    best = key[0]
+    for j in range(1, size):
+        best = min(best, key[j])
+    j = best & 0xFFFFFFFF
+    key[j] = _TAKEN
+    q = nxt[ell]
+    flip[ell, q] = j
+    fmag[ell, q] = mag[j]
+    nxt[ell] = q + 1
+
+
 @numba.njit(**_JIT, inline="always")
 def _butterfly(x: np.ndarray, size: int) -> None:
     """In place: codeword bits of a node -> its ``u`` bits (the transform is an involution)."""
@@ -348,10 +396,11 @@ _BF_MASKS = np.array(
 
 
 @numba.njit(**_JIT, inline="always")
-def _butterfly_packed(res: np.ndarray, ell: int, size: int, xb: np.ndarray, wb: np.ndarray) -> None:
-    """``xb[:size]`` = u bits of the node codeword ``res[ell, size : 2 size]`` (as
-    :func:`_butterfly`), computed on 64-bit words: a stage with ``h < 64`` is one shift, mask
-    and xor per word, a stage with ``h >= 64`` a word-wise xor."""
+def _u_words(res: np.ndarray, ell: int, size: int, wb: np.ndarray) -> None:
+    """``wb[:ceil(size / 64)]`` = the u bits of the node codeword ``res[ell, size : 2 size]``
+    (as :func:`_butterfly`), packed (bit ``j`` of word ``j // 64``), computed on 64-bit words:
+    a stage with ``h < 64`` is one shift, mask and xor per word, one with ``h >= 64`` a
+    word-wise xor."""
     nw = (size + 63) >> 6
     for w in range(nw):
         x = np.uint64(0)
@@ -371,8 +420,34 @@ def _butterfly_packed(res: np.ndarray, ell: int, size: int, xb: np.ndarray, wb: 
             for i in range(b0, b0 + hw):
                 wb[i] ^= wb[i + hw]
         hw *= 2
-    for j in range(size):
-        xb[j] = np.uint8((wb[j >> 6] >> np.uint64(j & 63)) & np.uint64(1))
+
+
+def _submask_words() -> np.ndarray:
+    """``SUB[j]`` (64,) uint64: bit ``i`` set iff ``i & j == i``. Flipping codeword bit ``j``
+    of a node flips exactly its ``u`` bits ``i`` that are submasks of ``j`` (``u = x F^{(x)m}``,
+    ``F^{(x)m}[j, i] = 1`` iff ``i`` is a submask of ``j``)."""
+    out = np.zeros(64, dtype=np.uint64)
+    for j in range(64):
+        for i in range(64):
+            if i & j == i:
+                out[j] |= np.uint64(1) << np.uint64(i)
+    return out
+
+
+_SUB = _submask_words()
+
+
+@numba.njit(**_JIT, inline="always")
+def _flip_u(w: np.ndarray, j: int) -> None:
+    """Packed u words ``w`` of a node: the effect of flipping its codeword bit ``j``."""
+    sub = _SUB[j & 63]
+    a = j >> 6
+    s = a  # every word index that is a submask of a
+    while True:
+        w[s] ^= sub
+        if s == 0:
+            break
+        s = (s - 1) & a
 
 
 @numba.njit(**_JIT)
@@ -396,7 +471,7 @@ def scl_decode(
 
     Parameters
     ----------
-    llr : (F, N) float32 (or float64) channel LLRs; the LLR tree uses the same dtype.
+    llr : (F, N) float32 channel LLRs (the LLR tree is float32 too).
     ops : schedule from :func:`build_schedule`. Rate-0 / REP / Rate-1 / SPC nodes only with the
         approximate metric (and Rate-1 / SPC only for L <= 63: fork sets are 64-bit masks).
     K : number of information bits (INFO leaves + REP nodes + Rate-1 sizes + SPC sizes - 1).
@@ -415,9 +490,10 @@ def scl_decode(
         source cost of each candidate's ``u`` bits is added before the final choice of L
         (``src_wide``: among the 2L candidates of the last fork, else among the L the channel
         metric kept). ``n_src_bits = 0``: plain decoding.
-    out_info : (F, L, K) uint8 decided information bits per surviving path, best path first.
-    out_pm : (F, L) float64 path metrics (``inf`` where fewer than L paths survived).
-    out_state : (F, L) int32 final source state per path.
+    out_info : (F, R, K) uint8 decided information bits of the R <= L best surviving paths,
+        best first (R = 1: only the decoded word is traced back).
+    out_pm : (F, R) float64 path metrics (``inf`` where fewer than R paths survived).
+    out_state : (F, R) int32 final source state per path.
 
     Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
     pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
@@ -455,10 +531,24 @@ def scl_decode(
     st = np.zeros(L, dtype=np.int32)
     pf = np.ones(L, dtype=np.int32)
     # decisions per path (rows: contiguous writes): u bits, and the parent path at the first
-    # bit of every decision (a node's later bits stay on the same path: ``first`` marks them)
+    # bit of every decision (a node's later bits stay on the same path); ``dstart`` lists the
+    # first bit of every decision (fixed by the schedule), so a traceback copies whole nodes
     U = np.zeros((L, max(K, 1)), dtype=np.uint8)
     P = np.zeros((L, max(K, 1)), dtype=np.int32)
-    first = np.zeros(max(K, 1), dtype=np.bool_)
+    dstart = np.empty(ops.shape[0] + 1, dtype=np.int64)
+    nd = 0
+    j_info = 0
+    for t in range(ops.shape[0]):
+        op = ops[t, 0]
+        if op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
+            dstart[nd] = j_info
+            nd += 1
+            j_info += (1 << ops[t, 1]) - (op == OP_SPC)
+        elif op == OP_INFO or op == OP_REP:  # noqa: SIM109 (numba)
+            dstart[nd] = j_info
+            nd += 1
+            j_info += 1
+    dstart[nd] = K
     cand = np.empty(2 * L)
     cpen = np.empty(2 * L)
     idx = np.empty(2 * L, dtype=np.int64)
@@ -477,6 +567,10 @@ def scl_decode(
     csrc = np.zeros(2 * L)
     cst = np.zeros(2 * L, dtype=np.int32)
     cpf = np.ones(2 * L, dtype=np.int32)
+    bpm = np.empty(L)
+    bmask = np.zeros(L, dtype=np.int64)
+    bpar = np.zeros(L, dtype=np.int64)
+    bc = np.zeros(L, dtype=np.int64)
     kpm = np.empty(2 * L)
     kmask = np.zeros(2 * L, dtype=np.int64)
     kpar = np.zeros(2 * L, dtype=np.int64)
@@ -484,8 +578,15 @@ def scl_decode(
     kpf = np.ones(2 * L, dtype=np.int32)
     slot = np.zeros(2 * L, dtype=np.int64)
     xb = np.zeros(N, dtype=np.uint8)
-    wb = np.zeros(max(1, N // 64), dtype=np.uint64)
-    nl = np.empty(N, dtype=llr.dtype)
+    NW = max(1, N // 64)
+    uw = np.zeros((L, NW), dtype=np.uint64)  # per parent: u words of its hard decisions
+    wb = np.zeros(NW, dtype=np.uint64)
+    # Rate-1 / SPC nodes: per path |LLR| and sort keys (|LLR| bits << 32 | position)
+    mag = np.empty((L, N), dtype=np.float32)
+    key = np.empty((L, N), dtype=np.int64)
+    nxt = np.zeros(L, dtype=np.int64)  # how many least reliable positions are extracted
+    Ai = A.view(np.int32)
+    llri = llr.view(np.int32)
     n_ops = ops.shape[0]
     for fr in range(F):
         arc[:, :] = 0
@@ -523,12 +624,16 @@ def scl_decode(
                     if not active[ell]:
                         continue
                     off = L * size + aptr[lam, ell] * size
+                    nl = A[off : off + size] if lam < m else llr[fr, :size]
+                    acc = pm[ell]
+                    if exact:
+                        for j in range(size):
+                            acc += _softplus(-nl[j])
+                    else:
+                        for j in range(size):  # branch-free; subtracting 0 keeps it exact
+                            acc -= min(nl[j], np.float32(0.0))
+                    pm[ell] = acc
                     for j in range(size):
-                        lv = A[off + j] if lam < m else llr[fr, j]
-                        if exact:
-                            pm[ell] += _softplus(-lv)
-                        elif lv < 0:
-                            pm[ell] -= lv
                         res[ell, size + j] = 0
             elif op == OP_SAVE:
                 # partial sums as 64-bit words from size 8 up (rows and levels are 8-aligned)
@@ -563,37 +668,33 @@ def scl_decode(
                 spc = op == OP_SPC
                 nflip = min(L, size) if spc else min(L - 1, size)
                 q0 = 1 if spc else 0
-                # per path: hard decisions, parity, the nflip least reliable positions
+                # per path: hard decisions, parity and (position, reliability) keys; the
+                # least reliable positions are extracted one at a time, only when a fork
+                # needs them (most nodes stop after one or two forks)
                 nc = 0
                 for ell in range(L):
                     if not active[ell]:
                         continue
                     off = L * size + aptr[lam, ell] * size
-                    for j in range(size):
-                        nl[j] = A[off + j] if lam < m else llr[fr, j]
+                    if lam < m:
+                        nl = A[off : off + size]
+                        nb = Ai[off : off + size]
+                    else:
+                        nl = llr[fr, :size]
+                        nb = llri[fr, :size]
                     par = 0
-                    cnt = 0
+                    kr = key[ell]
+                    mr = mag[ell]
                     for j in range(size):
                         lv = nl[j]
-                        h = 1 if lv < 0 else 0
+                        h = np.uint8(lv < 0)
                         res[ell, size + j] = h
                         par ^= h
-                        if nflip == 0:
-                            continue
-                        v = abs(lv)
-                        if cnt < nflip:
-                            q = cnt
-                            cnt += 1
-                        elif v < fmag[ell, nflip - 1]:
-                            q = nflip - 1
-                        else:
-                            continue
-                        while q > 0 and fmag[ell, q - 1] > v:
-                            fmag[ell, q] = fmag[ell, q - 1]
-                            flip[ell, q] = flip[ell, q - 1]
-                            q -= 1
-                        fmag[ell, q] = v
-                        flip[ell, q] = j
+                        mr[j] = abs(lv)
+                        kr[j] = (np.int64(nb[j] & 0x7FFFFFFF) << 32) | j
+                    nxt[ell] = 0
+                    if nflip > 0:
+                        _extract(kr, mr, size, nxt, ell, fmag, flip)
                     cpm[nc] = pm[ell]
                     cmask[nc] = 0
                     cpar[nc] = ell
@@ -603,50 +704,98 @@ def scl_decode(
                     nc += 1
                 src_node = use_src and j_info < n_src_bits
                 wide = src_node and src_wide  # keep 2L candidates for the source to choose
+                ordered = False  # the candidates are in (metric, index) order after a fork
                 for q in range(q0, nflip):
-                    # a candidate's flip cost never decreases with q (positions are sorted by
-                    # reliability): once a full list keeps no flipped child, none later will
+                    # The children of the candidates c = 0..nc-1 are ranked by (metric, 2c +
+                    # flip): a stable sort of all 2 nc children. With a full list a flipped
+                    # child worse than every current candidate can never be kept, so it is left
+                    # out; a candidate's flip cost never decreases with q (positions sorted by
+                    # reliability), so once no flipped child is left, none later will be either.
+                    worst = inf
                     if nc == L and not wide:
                         worst = cpm[0]
                         for c in range(1, nc):
                             worst = max(worst, cpm[c])
-                        useful = False
-                        for c in range(nc):
-                            p = cpar[c]
-                            cost = fmag[p, q]
-                            if spc:
-                                cost += -fmag[p, 0] if cmask[c] & 1 else fmag[p, 0]
-                            if cpm[c] + cost <= worst:
-                                useful = True
-                                break
-                        if not useful:
-                            break
+                    nb = 0  # flipped children that may be kept, in candidate order
                     for c in range(nc):
                         p = cpar[c]
-                        tpm[2 * c] = cpm[c]
-                        tmask[2 * c] = cmask[c]
-                        tpar[2 * c] = p
-                        cost = fmag[p, q]
-                        nm = cmask[c] | (np.int64(1) << q)
-                        if spc:  # flipping bit q toggles the parity fix of the first one
-                            if cmask[c] & 1:
-                                cost -= fmag[p, 0]
+                        # flipping bit q toggles an SPC node's parity fix of the first one
+                        fix = 0.0
+                        if spc:
+                            fix = -fmag[p, 0] if cmask[c] & 1 else fmag[p, 0]
+                        if nxt[p] <= q:
+                            # the last extracted reliability bounds this flip's cost from
+                            # below: extract more only if the flipped child may be kept
+                            if cpm[c] + (fmag[p, nxt[p] - 1] + fix) > worst:
+                                continue
+                            while nxt[p] <= q:
+                                _extract(key[p], mag[p], size, nxt, p, fmag, flip)
+                        cost = fmag[p, q] + fix
+                        if cpm[c] + cost <= worst:
+                            nm = cmask[c] | (np.int64(1) << q)
+                            if spc:
                                 nm ^= 1
-                            else:
-                                cost += fmag[p, 0]
-                                nm |= 1
-                        tpm[2 * c + 1] = cpm[c] + cost
-                        tmask[2 * c + 1] = nm
-                        tpar[2 * c + 1] = p
-                    nt = 2 * nc
+                            bpm[nb] = cpm[c] + cost
+                            bmask[nb] = nm
+                            bpar[nb] = p
+                            bc[nb] = c
+                            nb += 1
+                    if nb == 0 and worst < inf:
+                        break
+                    nt = nc + nb
                     # the last expansion keeps all 2L when source costs are still to come
                     nkeep = nt if (wide and q == nflip - 1) else min(L, nt)
-                    _argsort_small(tpm, nt, idx)
-                    for r in range(nkeep):
-                        c = idx[r]
-                        cpm[r] = tpm[c]
-                        cmask[r] = tmask[c]
-                        cpar[r] = tpar[c]
+                    if ordered:  # merge the sorted list with the (few) sorted flipped children
+                        for i in range(1, nb):  # insertion sort by metric (stable: c order)
+                            v = bpm[i]
+                            if bpm[i - 1] <= v:
+                                continue
+                            vm, vp, vc = bmask[i], bpar[i], bc[i]
+                            z = i
+                            while z > 0 and bpm[z - 1] > v:
+                                bpm[z], bmask[z], bpar[z], bc[z] = (
+                                    bpm[z - 1],
+                                    bmask[z - 1],
+                                    bpar[z - 1],
+                                    bc[z - 1],
+                                )
+                                z -= 1
+                            bpm[z], bmask[z], bpar[z], bc[z] = v, vm, vp, vc
+                        ia = 0
+                        ib = 0
+                        for r in range(nkeep):
+                            takeb = ib < nb and (
+                                ia >= nc
+                                or bpm[ib] < cpm[ia]
+                                or (bpm[ib] == cpm[ia] and bc[ib] < ia)
+                            )
+                            if takeb:
+                                tpm[r], tmask[r], tpar[r] = bpm[ib], bmask[ib], bpar[ib]
+                                ib += 1
+                            else:
+                                tpm[r], tmask[r], tpar[r] = cpm[ia], cmask[ia], cpar[ia]
+                                ia += 1
+                        for r in range(nkeep):
+                            cpm[r] = tpm[r]
+                            cmask[r] = tmask[r]
+                            cpar[r] = tpar[r]
+                    else:  # first fork: a stable selection over all children in (c, flip) order
+                        nt = 0
+                        ib = 0
+                        for c in range(nc):
+                            tpm[nt], tmask[nt], tpar[nt] = cpm[c], cmask[c], cpar[c]
+                            nt += 1
+                            if ib < nb and bc[ib] == c:
+                                tpm[nt], tmask[nt], tpar[nt] = bpm[ib], bmask[ib], bpar[ib]
+                                nt += 1
+                                ib += 1
+                        _select(tpm, nt, nkeep, idx)
+                        for r in range(nkeep):
+                            c = idx[r]
+                            cpm[r] = tpm[c]
+                            cmask[r] = tmask[c]
+                            cpar[r] = tpar[c]
+                        ordered = True
                     nc = nkeep
                 # source costs of the candidates' u bits (decoding order)
                 t0 = 1 if spc else 0
@@ -728,20 +877,28 @@ def scl_decode(
                         slot[r] = nw
                         for j in range(size):
                             res[nw, size + j] = res[p, size + j]
+                # u bits: each parent's hard decisions through the transform once, then
+                # every flip of a survivor toggles the u bits that are submasks of its position
+                nw = (size + 63) >> 6
+                for ell in range(L):
+                    if used[ell]:
+                        _u_words(res, ell, size, uw[ell])
                 for r in range(nk):
                     ell = slot[r]
                     p = kpar[r]
+                    for w in range(nw):
+                        wb[w] = uw[p, w]
                     for q in range(nflip):
                         if (kmask[r] >> q) & 1:
-                            res[ell, size + flip[p, q]] ^= 1
+                            j = flip[p, q]
+                            res[ell, size + j] ^= 1
+                            _flip_u(wb, j)
                     pm[ell] = kpm[r]
                     st[ell] = kst[r]
                     pf[ell] = kpf[r]
-                    _butterfly_packed(res, ell, size, xb, wb)
                     for tt in range(t0, size):
-                        U[ell, j_info + tt - t0] = xb[tt]
+                        U[ell, j_info + tt - t0] = (wb[tt >> 6] >> np.uint64(tt & 63)) & 1
                     P[ell, j_info] = p
-                first[j_info] = True
                 j_info += size - t0
             else:  # OP_INFO (lam = 0) or OP_REP: one information bit, two candidates per path
                 src_here = use_src and j_info < n_src_bits
@@ -765,12 +922,11 @@ def scl_decode(
                     else:  # REP (approximate metric): all-0 vs all-1 node codeword
                         p0 = 0.0
                         p1 = 0.0
-                        for j in range(size):
-                            lv = A[off + j] if lam < m else llr[fr, j]
-                            if lv < 0:
-                                p0 -= lv
-                            else:
-                                p1 += lv
+                        nl = A[off : off + size] if lam < m else llr[fr, :size]
+                        for j in range(size):  # branch-free; adding 0 keeps the sums exact
+                            lv = nl[j]
+                            p0 -= min(lv, np.float32(0.0))
+                            p1 += max(lv, np.float32(0.0))
                     cand[c0] = pm[ell] + p0
                     cand[c0 + 1] = pm[ell] + p1
                     if src_here and st[ell] >= 0:
@@ -789,12 +945,26 @@ def scl_decode(
                     else:
                         for ell in range(L):
                             st[ell] = -1
-                _argsort_small(cand, 2 * L, idx)
+                # keep the L best of the 2L children (ties: lower child index). Fast path:
+                # when every path is active and each path's worse child is worse than every
+                # path's better one, the better children are exactly the L best
                 keep[:] = False
-                for c in range(L):
-                    if cand[idx[c]] == inf:
-                        break
-                    keep[idx[c]] = True
+                gmax = -inf
+                bmin = inf
+                for ell in range(L):
+                    a0 = cand[2 * ell]
+                    a1 = cand[2 * ell + 1]
+                    gmax = max(gmax, min(a0, a1))
+                    bmin = min(bmin, max(a0, a1))
+                if bmin > gmax:  # implies every candidate is finite: all paths active
+                    for ell in range(L):
+                        keep[2 * ell + (cand[2 * ell + 1] < cand[2 * ell])] = True
+                else:
+                    _select(cand, 2 * L, L, idx)
+                    for c in range(L):
+                        if cand[idx[c]] == inf:
+                            break
+                        keep[idx[c]] = True
                 for ell in range(L):
                     was_active[ell] = active[ell]
                     if active[ell] and not keep[2 * ell] and not keep[2 * ell + 1]:
@@ -820,7 +990,6 @@ def scl_decode(
                         pm[ell] = cand[2 * ell + ubit[ell]]
                     U[ell, j_info] = ubit[ell]
                     P[ell, j_info] = ell
-                first[j_info] = True
                 for ell in range(L):
                     if not active[ell]:
                         continue
@@ -846,7 +1015,7 @@ def scl_decode(
                 order[q] = order[q - 1]
                 q -= 1
             order[q] = v
-        for r in range(L):
+        for r in range(out_info.shape[1]):  # the best rows <= L paths
             if r >= n_out:
                 out_pm[fr, r] = inf
                 out_state[fr, r] = -1
@@ -857,7 +1026,8 @@ def scl_decode(
             out_pm[fr, r] = pm[ell]
             out_state[fr, r] = st[ell]
             e = ell
-            for j in range(K - 1, -1, -1):
-                out_info[fr, r, j] = U[e, j]
-                if first[j]:
-                    e = P[e, j]
+            for d in range(nd - 1, -1, -1):
+                j0 = dstart[d]
+                for j in range(j0, dstart[d + 1]):
+                    out_info[fr, r, j] = U[e, j]
+                e = P[e, j0]

@@ -195,14 +195,16 @@ class PolarCode:
         return np.ascontiguousarray(b, dtype=np.uint8)
 
     def check_llr(self, llr: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Validate channel LLRs: (F, n) or (n,) floats (+-inf allowed) -> (F, n) float64."""
+        """Validate channel LLRs: (F, n) or (n,) floats (+-inf allowed) -> (F, n) float64, or
+        float32 for float32 input (the decoders' working precision: no conversion copies)."""
         a = np.asarray(llr)
         squeeze = a.ndim == 1
         if a.ndim not in (1, 2) or a.shape[-1] != self.n:
             raise ParameterError("llr", f"must have shape (F, {self.n}) or ({self.n},)", a.shape)
         if not np.issubdtype(a.dtype, np.number):
             raise ParameterError("llr", "must be numeric", str(a.dtype))
-        a = np.ascontiguousarray(a.reshape(1, -1) if squeeze else a, dtype=np.float64)
+        dtype = np.float32 if a.dtype == np.float32 else np.float64
+        a = np.ascontiguousarray(a.reshape(1, -1) if squeeze else a, dtype=dtype)
         with np.errstate(invalid="ignore", over="ignore"):
             total = a.sum()
         if np.isfinite(total):  # fast path: every entry finite (one pass, no copy)

@@ -265,12 +265,15 @@ class SCLDecoder(Decoder):
         list_size: int | None = None,
         source_bits: int | None = None,
         state0: np.ndarray | int | None = None,
+        paths: int | None = None,
     ) -> ListOutput:
-        """Run the list decoder and return every surviving path.
+        """Run the list decoder and return every surviving path (or the ``paths`` best).
 
         ``source_bits``: how many leading information bits the source model constrains (default:
         all message bits ``k`` rounded down to whole symbols; 0 without a source model).
         ``state0``: initial source state per frame ((F,) ints or one int; default 0).
+        ``paths``: return only the best ``paths <= L`` paths (the decoder still keeps L; fewer
+        are traced back, e.g. 1 for plain SCL).
         """
         a, _ = self.code.check_llr(llr)
         F, n = a.shape
@@ -291,9 +294,10 @@ class SCLDecoder(Decoder):
             if (s0 >= trans.shape[0]).any() or (s0 < -1).any():
                 raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
         K = self.code.K
-        info = np.empty((F, L, K), dtype=np.uint8)
-        pm = np.empty((F, L))
-        st = np.empty((F, L), dtype=np.int32)
+        R = L if paths is None else check_int("paths", paths, 1, L)
+        info = np.empty((F, R, K), dtype=np.uint8)
+        pm = np.empty((F, R))
+        st = np.empty((F, R), dtype=np.int32)
         ops = self._schedule(L, nsb)
         _kernels.scl_decode(
             _f32(a),
@@ -313,13 +317,13 @@ class SCLDecoder(Decoder):
         )
         payload = info
         if self.code.systematic:
-            u = np.zeros((F * L, n), dtype=np.uint8)
-            u[:, self.code.info_positions] = info.reshape(F * L, K)
-            payload = polar_transform(u)[:, self.code.info_positions].reshape(F, L, K)
+            u = np.zeros((F * R, n), dtype=np.uint8)
+            u[:, self.code.info_positions] = info.reshape(F * R, K)
+            payload = polar_transform(u)[:, self.code.info_positions].reshape(F, R, K)
         return ListOutput(info=info, payload=payload, pm=pm, state=st)
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.decode_list(llr).payload[:, 0]
+        return self.decode_list(llr, paths=1).payload[:, 0]
 
     def _schedule(self, L: int, nsb: int) -> np.ndarray:
         """The schedule for list size ``L`` with ``nsb`` source-constrained bits."""
@@ -356,12 +360,23 @@ class CASCLDecoder(SCLDecoder):
         super().__init__(code, list_size, metric, source, shortcuts, spc, source_nodes)
 
     def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
-        """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,))."""
-        F, L, K = out.payload.shape
-        ok = self.code.crc.check(out.payload.reshape(F * L, K)).reshape(F, L)
-        ok &= np.isfinite(out.pm)
-        first = np.where(ok.any(1), ok.argmax(1), 0)
-        return out.payload[np.arange(F), first], ok.any(1)
+        """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,)).
+
+        Paths are checked best first, and a frame's later paths only while none has passed
+        (at useful SNRs the best path passes on most frames: about one CRC per frame)."""
+        F, L, _ = out.payload.shape
+        first = np.zeros(F, dtype=np.int64)
+        found = np.zeros(F, dtype=bool)
+        todo = np.arange(F)
+        for r in range(L):
+            todo = todo[np.isfinite(out.pm[todo, r])]  # empty slots: fewer paths survived
+            if todo.size == 0:
+                break
+            ok = self.code.crc.check(out.payload[todo, r])
+            first[todo[ok]] = r
+            found[todo[ok]] = True
+            todo = todo[~ok]
+        return out.payload[np.arange(F), first], found
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
         return self.select(self.decode_list(llr))[0]
