@@ -27,7 +27,7 @@ __all__ = [
     "table_trial",
 ]
 
-CODES = ("best", "syndrome", "round-robin", "residue", "time-shared")
+CODES = ("best", "syndrome", "round-robin", "staggered-wom", "residue", "time-shared")
 
 
 # ----------------------------------------------------------------------------- trials

@@ -38,9 +38,11 @@ __all__ = [
     "Encoder",
     "PCMCode",
     "ResidueCode",
+    "StaggeredWOMCode",
     "SyndromeCode",
     "TimeSharedCode",
     "round_robin",
+    "staggered_wom",
 ]
 
 
@@ -53,6 +55,7 @@ class PCMCode(ABC):
     symbols: int
     memory: int
     name: str = "code"
+    clocked: bool = False  #: True when the encoder needs the write clock ``step``
 
     @property
     def rate(self) -> float:
@@ -106,11 +109,13 @@ class PCMCode(ABC):
         """Decode the stored message (symbols,) int64 from a state (n,)."""
 
     @abstractmethod
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         """New state (n,) uint8 storing ``message``.
 
         ``history``: (k, n) previous states, oldest first (None: no earlier writes); only the
         last ``memory`` rows are used, fewer mean fewer earlier writes.
+        ``step``: the write clock, number of earlier writes (0 for the first write); only codes
+        with ``clocked = True`` use it (and require it); the decoder never needs it.
         """
 
     def encoder(self, state=None) -> Encoder:
@@ -124,6 +129,7 @@ class PCMCode(ABC):
             "radix": self.radix,
             "symbols": self.symbols,
             "memory": self.memory,
+            "clocked": self.clocked,
             "rate": self.rate,
         }
 
@@ -133,19 +139,26 @@ class PCMCode(ABC):
 
 
 class Encoder:
-    """Stateful convenience wrapper: ``enc.write(message) -> state`` tracking the history."""
+    """Stateful convenience wrapper: ``enc.write(message) -> state`` tracking the history and
+    the write clock (``step``: writes done so far)."""
 
     def __init__(self, code: PCMCode, state=None) -> None:
         self.code = code
         self.state = code.initial_state() if state is None else code._state(state).copy()
         self._hist: list[np.ndarray] = []
+        self.step = 0
+
+    @property
+    def history(self) -> np.ndarray | None:
+        """(k, n) previous states the encoder keeps (k <= memory), oldest first; None if none."""
+        return np.array(self._hist, np.uint8) if self._hist else None
 
     def write(self, message) -> np.ndarray:
-        hist = np.array(self._hist, np.uint8) if self._hist else None
-        new = self.code.write(self.state, message, hist)
+        new = self.code.write(self.state, message, self.history, step=self.step)
         if self.code.memory:
             self._hist = [*self._hist, self.state][-self.code.memory :]
         self.state = new
+        self.step += 1
         return new
 
     def read(self) -> np.ndarray:
@@ -204,7 +217,7 @@ class SyndromeCode(PCMCode):
     def read(self, state) -> np.ndarray:
         return self.syn[self._pack(self._state(state))]
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         s = self._state(state)
         m = self._message(message)
         cur = self._pack(s)
@@ -269,7 +282,7 @@ class ResidueCode(PCMCode):
     def read(self, state) -> np.ndarray:
         return self._state(state)[self.data].astype(np.int64)
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         out = self._state(state).copy()
         out[self.data] = self._message(message).astype(np.uint8)
         return out
@@ -345,7 +358,7 @@ class TimeSharedCode(PCMCode):
             out ^= self._read_copy(s[j])
         return out
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         s = self._state(state)
         m = self._message(message)
         cur = self.read(s)
@@ -374,3 +387,242 @@ class TimeSharedCode(PCMCode):
             f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), copies={self.copies}, "
             f"inner={self.inner!r}, n={self.n}, rate={self.rate:.4f})"
         )
+
+
+# ----------------------------------------------------------------------------- staggered WOM
+_PRIMITIVE = {1: 0b11, 2: 0b111, 3: 0b1011, 4: 0b10011, 5: 0b100101, 6: 0b1000011}
+
+
+def _gf_mul(a: int, b: int, d: int) -> int:
+    """Product in GF(2^d) (d-bit ints, primitive polynomial ``_PRIMITIVE[d]``)."""
+    poly, out = _PRIMITIVE[d], 0
+    while b:
+        if b & 1:
+            out ^= a
+        b >>= 1
+        a <<= 1
+        if a >> d:
+            a ^= poly
+    return out
+
+
+def _cyclic_colouring(length: int, window: int, colours: int) -> list[int] | None:
+    """A cyclic sequence of ``length`` colours in which any ``window`` cyclically consecutive
+    entries differ (backtracking; small sizes only), or None."""
+    seq: list[int] = []
+
+    def ok(c: int) -> bool:
+        i = len(seq)
+        near = seq[max(0, i - window + 1) :]
+        # wrap-around: positions i..i+window-1 (mod length) must differ too
+        wrap = seq[: max(0, i + window - length)]
+        return c not in near and c not in wrap
+
+    def go() -> bool:
+        if len(seq) == length:
+            return True
+        for c in range(colours):
+            if ok(c):
+                seq.append(c)
+                if go():
+                    return True
+                seq.pop()
+        return False
+
+    return seq if go() else None
+
+
+def _gf2_inverse(cols: list[int], r: int) -> list[int] | None:
+    """Rows of B^-1 over GF(2) for the r x r matrix B with columns ``cols`` (r-bit ints):
+    coefficient k of B^-1 v is parity(rows[k] & v). None if B is singular."""
+    rows = [sum(((cols[c] >> q) & 1) << c for c in range(r)) | (1 << (r + q)) for q in range(r)]
+    for c in range(r):
+        piv = next((i for i in range(c, r) if (rows[i] >> c) & 1), None)
+        if piv is None:
+            return None
+        rows[c], rows[piv] = rows[piv], rows[c]
+        for i in range(r):
+            if i != c and (rows[i] >> c) & 1:
+                rows[i] ^= rows[c]
+    return [row >> r for row in rows]
+
+
+class StaggeredWOMCode(PCMCode):
+    """(alpha, 1, p) staggered linear WOM groups; for p = 1 it beats the round robin's 1/alpha.
+
+    The cells of one copy form P = t + a - 1 groups of g cells, a = ceil(alpha / p). Group j is
+    *active* at the t writes w with (w - j) mod P in 0..t-1 (its *span*, phase i = (w - j) mod P)
+    and rests for the next a - 1 writes. Inside a span the group runs a linear t-write WOM code
+    (local columns: d-bit ints, ``columns``): every write moves its local syndrome by any vector
+    of GF(2)^d flipping only cells not flipped earlier in the span. So a cell flips at most once
+    per span, and two flips of one cell in different spans are >= P - t + 1 = a writes apart:
+    at most ceil(alpha / a) <= p changes of a cell in any alpha consecutive writes.
+
+    The decoder reads the state only: message = XOR over all cells of value 1 of their global
+    column, E_j(local column) for a cell of group j, E_j: GF(2)^d -> GF(2)^r (r = t d) the
+    embedding x -> (x, c_j x, ..., c_j^(t-1) x) over GF(2^d) (or (0, ..., 0, x)): t distinct
+    points c of the rational normal curve give a Vandermonde matrix, so the t active groups'
+    images are in direct sum = GF(2)^r whenever their points differ, which a cyclic colouring
+    of the P groups guarantees. The encoder splits target XOR current syndrome into one
+    component per active group (B_w^-1, B_w the active basis) and each group serves its
+    component from its WOM table. Certificate at construction: the WOM game is won from the
+    empty flipped set (:func:`~noisyhw.codes.pcm.game.solve_wom`) and every B_w is invertible.
+
+    The encoder needs the write clock ``step`` (mod P) and the changes of the last t - 1 writes
+    (memory t - 1): ``clocked = True``. n = copies * P * g, radix 2^r, symbols = copies,
+    rate = t d / (g P) = S_t / (t + a - 1), S_t = t d / g the WOM sum-rate.
+    """
+
+    name = "staggered-wom"
+    clocked = True
+
+    def __init__(self, alpha: int, columns, d: int, t: int, *, p: int = 1, copies: int = 1):
+        from .game import solve_wom
+
+        self.constraint = c = constraint(alpha, 1, p)
+        self.d = check_int("d", d, 1, max(_PRIMITIVE))
+        self.t = check_int("t", t, 1, 2**self.d + 1)
+        self.columns = [int(v) for v in columns]
+        self.g = len(self.columns)
+        self.copies = check_int("copies", copies, 1)
+        self.spacing = -(-c.alpha // c.p)  # a: flips of one cell are >= a writes apart
+        self.period = self.t + self.spacing - 1
+        self.r = self.t * self.d
+        if self.r > 62:
+            raise ParameterError("t * d", "must be <= 62", self.r)
+        tables = solve_wom(self.columns, self.d, self.t)
+        if tables is None:
+            raise ParameterError(
+                "columns", f"do not form a {self.t}-write WOM code on GF(2)^{self.d}", columns
+            )
+        self.tables = tables
+        colours = _cyclic_colouring(self.period, self.t, 2**self.d + 1)
+        if colours is None:  # e.g. d = 1, t = 3, P = 4 needs 4 > 2^d + 1 curve points
+            raise ParameterError(
+                "d",
+                f"too small: {2**self.d + 1} curve points cannot colour {self.period} groups so "
+                f"that any {self.t} consecutive ones differ",
+                self.d,
+            )
+        self.colours = colours
+        self.embed = [self._embedding(col) for col in colours]  # per group: d basis images
+        self.gcols = np.array(
+            [[self._apply(self.embed[j], v) for v in self.columns] for j in range(self.period)],
+            np.int64,
+        )  # (P, g) global columns
+        self.inverse = []
+        for w in range(self.period):
+            basis = [v for i in range(self.t) for v in self.embed[(w - i) % self.period]]
+            inv = _gf2_inverse(basis, self.r)
+            if inv is None:  # pragma: no cover - the Vandermonde argument forbids it
+                raise ParameterError("colours", f"active groups at write {w} not independent")
+            self.inverse.append(np.array(inv, np.int64))
+        self.n = self.copies * self.period * self.g
+        self.radix = 2**self.r
+        self.symbols = self.copies
+        self.memory = self.t - 1
+        self._weights = 1 << np.arange(self.g, dtype=np.int64)
+
+    def _embedding(self, colour: int) -> list[int]:
+        """Images of the d unit vectors of GF(2)^d under E for a curve point (2^d = infinity)."""
+        d, out = self.d, []
+        for k in range(d):
+            x, v = 1 << k, 0
+            for i in range(self.t):
+                if colour == 2**d:
+                    block = x if i == self.t - 1 else 0
+                else:
+                    block = x
+                    for _ in range(i):
+                        block = _gf_mul(block, colour, d)
+                v |= block << (i * d)
+            out.append(v)
+        return out
+
+    @staticmethod
+    def _apply(images: list[int], v: int) -> int:
+        out = 0
+        for k, img in enumerate(images):
+            if (v >> k) & 1:
+                out ^= img
+        return out
+
+    @property
+    def sum_rate(self) -> float:
+        """S_t = t d / g of the local WOM code (bits per cell per span)."""
+        return self.t * self.d / self.g
+
+    def read(self, state) -> np.ndarray:
+        s = self._state(state).reshape(self.copies, self.period, self.g)
+        return np.bitwise_xor.reduce(np.where(s == 1, self.gcols, 0).reshape(self.copies, -1), 1)
+
+    def _split(self, delta: np.ndarray, w: int) -> np.ndarray:
+        """(copies,) r-bit targets -> (copies,) coefficient ints (phase i in bits i*d..)."""
+        inv = self.inverse[w % self.period]
+        bits = np.bitwise_count(inv[None, :] & delta[:, None]).astype(np.int64) & 1
+        return bits @ (1 << np.arange(self.r, dtype=np.int64))
+
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
+        if step is None:
+            raise ParameterError("step", "is needed: this code's encoder runs on the write clock")
+        w = check_int("step", step, 0)
+        s = self._state(state)
+        m = self._message(message)
+        coef = self._split(m ^ self.read(s), w)
+        diffs = self._diffs(s, history).reshape(self.memory, self.copies, self.period, self.g)
+        flipped = diffs.astype(np.int64) @ self._weights  # (memory, copies, P) per write
+        out = s.reshape(self.copies, self.period, self.g).copy()
+        mask = 2**self.d - 1
+        for i in range(self.t):
+            j = (w - i) % self.period
+            span = np.zeros(self.copies, np.int64)  # cells flipped earlier in this span
+            for k in range(min(i, w)):
+                span |= flipped[k, :, j]
+            x = self.tables[i][span, (coef >> (i * self.d)) & mask]
+            if np.any(x < 0):
+                raise ParameterError("history", "is not one this code's encoder can produce")
+            out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)
+        return out.reshape(-1)
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "g": self.g,
+            "d": self.d,
+            "t": self.t,
+            "period": self.period,
+            "columns": self.columns,
+            "sum_rate": self.sum_rate,
+        }
+
+    def __repr__(self) -> str:
+        c = self.constraint
+        return (
+            f"StaggeredWOMCode(({c.alpha},{c.beta},{c.p}), g={self.g}, d={self.d}, t={self.t}, "
+            f"P={self.period}, copies={self.copies}, n={self.n}, rate={self.rate:.4f})"
+        )
+
+
+def staggered_wom(
+    alpha: int, p: int = 1, copies: int = 1, *, t: int | None = None, d: int | None = None
+) -> StaggeredWOMCode:
+    """The best :class:`StaggeredWOMCode` for (alpha, 1, p) from the searched WOM groups
+    (``_tables.WOM_CODES``), or the group with write count ``t`` / dimension ``d`` if given.
+
+    Highest rate S_t / (t + ceil(alpha / p) - 1) first, then the shortest period. For p = 1 and
+    alpha >= 4 this is the Rivest-Shamir group (t = 2, d = 2, g = 3): rate 4 / (3 (alpha + 1)).
+    """
+    from ._tables import WOM_CODES
+
+    c = constraint(alpha, 1, p)
+    a = -(-c.alpha // c.p)
+    keys = [k for k in WOM_CODES if (t is None or k[0] == t) and (d is None or k[1] == d)]
+    if not keys:
+        raise ParameterError("t, d", f"one of the searched groups {sorted(WOM_CODES)}", (t, d))
+
+    def score(key: tuple[int, int]) -> tuple[float, int]:
+        kt, kd = key
+        return (kt * kd / len(WOM_CODES[key]) / (kt + a - 1), -(kt + a - 1) * len(WOM_CODES[key]))
+
+    kt, kd = max(keys, key=score)
+    return StaggeredWOMCode(c.alpha, WOM_CODES[(kt, kd)], kd, kt, p=c.p, copies=copies)

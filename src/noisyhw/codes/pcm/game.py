@@ -22,7 +22,16 @@ from ...errors import ParameterError
 from ...seeding import RngLike, as_rng
 from .capacity import _bits, _window_ok
 
-__all__ = ["popcount", "search_block_code", "solve_game", "syndromes", "valid_patterns"]
+__all__ = [
+    "disjoint_pairs",
+    "popcount",
+    "search_block_code",
+    "solve_game",
+    "solve_wom",
+    "syndromes",
+    "valid_patterns",
+    "wom_winning",
+]
 
 MAX_GAME_BITS = 22  #: b * alpha (pairs of history x pattern) kept below 2^22
 
@@ -141,3 +150,72 @@ def search_block_code(
         if solve_game(alpha, beta, p, b, cols, r) is not None:
             return cols
     return None
+
+
+# ----------------------------------------------------------------------------- linear WOM games
+MAX_WOM_CELLS = 12  #: 3^g (flipped set, fresh pattern) pairs are enumerated
+
+
+def disjoint_pairs(g: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (F, x) with F, x subsets of g cells and F & x = 0: two (3^g,) int64 arrays."""
+    f = np.zeros(1, np.int64)
+    x = np.zeros(1, np.int64)
+    for i in range(g):  # cell i: in neither, in F, or in x
+        bit = np.int64(1 << i)
+        f = np.concatenate([f, f | bit, f])
+        x = np.concatenate([x, x, x | bit])
+    return f, x
+
+
+def wom_winning(columns, d: int, t: int, pairs=None) -> list[np.ndarray]:
+    """Winning flipped sets of the linear t-write WOM game, one (2^g,) bool array per phase.
+
+    A group of g cells with syndrome columns ``columns`` (d-bit ints) is written t times; at
+    every write it must move its syndrome by ANY vector of GF(2)^d by flipping only cells not
+    flipped earlier in the span. ``win[i][F]``: with flipped set F before write i (0-based),
+    every remaining write can be served. Backward induction, exact.
+    """
+    cols = np.asarray(columns, np.int64)
+    g = cols.size
+    if g > MAX_WOM_CELLS:
+        raise ParameterError("columns", f"at most {MAX_WOM_CELLS} cells per group", g)
+    syn = syndromes(cols, g)
+    f, x = disjoint_pairs(g) if pairs is None else pairs
+    nsyn = 2**d
+    win = np.ones(2**g, bool)
+    out = []
+    for _ in range(t):
+        ok = win[f | x]
+        cov = np.zeros(2**g * nsyn, bool)
+        cov[f[ok] * nsyn + syn[x[ok]]] = True
+        win = cov.reshape(2**g, nsyn).all(axis=1)
+        out.append(win)
+    return out[::-1]
+
+
+def solve_wom(columns, d: int, t: int) -> list[np.ndarray] | None:
+    """Encoder tables of a linear t-write WOM code, or None if the game is lost from F = {}.
+
+    ``tables[i][F, s]`` = the lowest-weight fresh pattern x (x & F = 0, H x = s) that keeps the
+    group winning for the remaining writes; -1 where F is not winning before write i. A group
+    whose table exists serves every sequence of t targets: that is the certificate.
+    """
+    cols = np.asarray(columns, np.int64)
+    if cols.ndim != 1 or cols.size < 1:
+        raise ParameterError("columns", "must be a non-empty list of ints", cols.shape)
+    if cols.min() < 0 or cols.max() >= 2**d:
+        raise ParameterError("columns", f"must be in [0, 2^d = {2**d})", cols.tolist())
+    g = cols.size
+    win = wom_winning(cols, d, t)
+    if not win[0][0]:
+        return None
+    syn = syndromes(cols, g)
+    f, x = disjoint_pairs(g)
+    nsyn = 2**d
+    tables = []
+    for i in range(t):
+        nxt = win[i + 1] if i + 1 < t else np.ones(2**g, bool)
+        ok = nxt[f | x] & win[i][f]
+        table = _lightest_per_syndrome(x[ok], f[ok] * nsyn + syn[x[ok]], 2**g * nsyn)
+        tables.append(table.reshape(2**g, nsyn))
+    return tables

@@ -1,0 +1,183 @@
+"""Staggered linear WOM groups: certificates re-checked by brute force, an exhaustive proof over
+every reachable configuration for small codes, and long random / adversarial sequences."""
+
+import itertools
+
+import numpy as np
+import pytest
+from test_pcm_check import brute_check
+
+from noisyhw.codes.pcm import (
+    StaggeredWOMCode,
+    best_code,
+    capacity,
+    check,
+    constructions,
+    simulate,
+    solve_wom,
+    staggered_wom,
+)
+from noisyhw.codes.pcm._tables import WOM_CODES
+from noisyhw.errors import ParameterError
+
+
+def _span_size(vectors) -> int:
+    """Number of distinct XORs of subsets of ``vectors`` (2^rank), by enumeration."""
+    span = {0}
+    for v in vectors:
+        span |= {s ^ int(v) for s in span}
+    return len(span)
+
+
+@pytest.mark.parametrize("key", sorted(WOM_CODES))
+def test_wom_group_serves_every_target_sequence(key):
+    """Every sequence of t targets from a fresh group: fresh cells only, syndrome reached."""
+    t, d = key
+    cols = WOM_CODES[key]
+    tables = solve_wom(cols, d, t)
+    assert tables is not None
+    g = len(cols)
+    for seq in itertools.product(range(2**d), repeat=t):
+        flipped = 0
+        syn = 0
+        for i, target in enumerate(seq):
+            x = int(tables[i][flipped, target ^ syn])
+            assert x >= 0 and x & flipped == 0
+            for c in range(g):
+                if (x >> c) & 1:
+                    syn ^= cols[c]
+            assert syn == target
+            flipped |= x
+
+
+def test_wom_game_rejects_too_few_cells():
+    assert solve_wom([1, 2, 3], 2, 3) is None  # 3 cells cannot take 3 writes of 2 bits
+    assert solve_wom([1, 2], 2, 2) is None
+    assert solve_wom([1, 2, 4, 3, 5, 6, 7], 3, 3) is not None  # Hamming: 3 writes of 3 bits
+    assert solve_wom([1, 2, 4, 3, 5, 6, 7], 3, 4) is None
+
+
+@pytest.mark.parametrize("alpha", range(2, 9))
+def test_active_groups_in_direct_sum_at_every_write(alpha):
+    code = staggered_wom(alpha)
+    P, t, r = code.period, code.t, code.r
+    for w in range(P):
+        active = [(w - i) % P for i in range(t)]
+        basis = [v for j in active for v in code.embed[j]]
+        assert len(basis) == r and _span_size(basis) == 2**r
+        # every cell's global column lies in its group's image
+        for j in active:
+            assert set(code.gcols[j].tolist()) <= {
+                int(
+                    np.bitwise_xor.reduce(
+                        [code.embed[j][k] for k in range(code.d) if v >> k & 1] or [0]
+                    )
+                )
+                for v in range(2**code.d)
+            }
+
+
+@pytest.mark.parametrize("alpha", [4, 5, 6, 7, 8])
+def test_beats_round_robin_for_alpha_at_least_4(alpha):
+    code = staggered_wom(alpha)
+    assert code.rate == pytest.approx(4 / (3 * (alpha + 1)))
+    assert code.rate > 1 / alpha
+    assert code.rate < capacity(alpha, 1, 1)
+    best = best_code(alpha, 1, 1)
+    assert isinstance(best, StaggeredWOMCode) and best.rate == code.rate
+
+
+def explore_clocked(code, limit=300_000):
+    """Every (clock mod P, last alpha states) configuration reachable under every message:
+    decoding and the constraint (brute-force checker over the last alpha writes) checked on
+    every transition. A proof for all message sequences of any length."""
+    a = code.constraint.alpha
+    keep = max(a, code.memory + 1)
+    zero = tuple(code.initial_state())
+    start = (0, (zero,) * keep)
+    seen = {start}
+    todo = [start]
+    msgs = [np.array(m) for m in itertools.product(range(code.radix), repeat=code.symbols)]
+    P = code.period
+    while todo:
+        phase, conf = todo.pop()
+        cur = np.array(conf[-1], np.uint8)
+        hist = np.array(conf[:-1], np.uint8)[-code.memory :] if code.memory else None
+        # step only matters mod P; phase + P stands for "not the first write" once states exist
+        for m in msgs:
+            new = code.write(cur, m, hist, phase)
+            assert np.array_equal(code.read(new), m)
+            window = np.array([*conf[-a:], tuple(new)], np.uint8)  # the last alpha writes
+            changes = (window[1:] != window[:-1]).sum(axis=0)  # beta = 1: per cell
+            assert changes.max() <= code.constraint.p, (code, window)
+            nxt = ((phase + 1) % P + P, (*conf[1:], tuple(new)))
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+                assert len(seen) < limit, "configuration space too large for this test"
+    return len(seen)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        StaggeredWOMCode(2, [1, 1], 1, 2),  # two 1-bit writes per span, P = 3
+        StaggeredWOMCode(4, [1], 1, 1),  # the round robin as a staggered code
+        StaggeredWOMCode(3, [1, 1], 1, 2, p=2),  # (3, 1, 2) via spacing 2, P = 3
+    ],
+    ids=repr,
+)
+def test_exhaustive_reachable_configurations_clocked(code):
+    assert explore_clocked(code) > code.period
+
+
+@pytest.mark.parametrize("alpha", [4, 5, 6])
+@pytest.mark.parametrize("source", ["random", "flip", "greedy"])
+def test_long_random_and_adversarial_sequences(alpha, source):
+    code = staggered_wom(alpha, copies=3)
+    writes = {"random": 3000, "flip": 3000, "greedy": 300}[source]
+    res = simulate(code, writes=writes, source=source, rng=alpha)
+    assert res.violations == 0 and res.decode_errors == 0
+    assert check(res.states, alpha, 1, 1) is None
+    assert brute_check(res.states[-400:], alpha, 1, 1)[0] is None
+
+
+def test_longer_groups_and_spacing():
+    for t, d in WOM_CODES:
+        code = staggered_wom(6, copies=2, t=t, d=d)
+        res = simulate(code, writes=400, source="flip", rng=1)
+        assert res.violations == 0 and res.decode_errors == 0, code
+    code = staggered_wom(5, p=2, copies=2)  # spacing ceil(5/2) = 3
+    res = simulate(code, writes=600, source="random", rng=2)
+    assert res.violations == 0 and res.decode_errors == 0
+    assert check(res.states, 5, 1, 2) is None
+
+
+def test_write_is_pure_given_history_and_clock():
+    code = staggered_wom(4, copies=2)
+    enc = code.encoder()
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        m = code.random_messages(1, rng)[0]
+        again = code.write(enc.state, m, enc.history, enc.step)
+        assert np.array_equal(enc.write(m), again)
+
+
+def test_bad_parameters_staggered():
+    with pytest.raises(ParameterError, match="WOM"):
+        StaggeredWOMCode(4, [1, 2, 3], 2, 3)
+    code = staggered_wom(4)
+    s = code.initial_state()
+    with pytest.raises(ParameterError, match="step"):
+        code.write(s, [3])
+    with pytest.raises(ParameterError, match="step"):
+        code.write(s, [3], None, -1)
+    with pytest.raises(ParameterError, match="curve points"):
+        StaggeredWOMCode(3, [1, 1, 1], 1, 3, p=2)
+    with pytest.raises(ParameterError, match="t, d"):
+        staggered_wom(4, t=7)
+    # a history no encoder produces: every cell of the span's groups already flipped
+    state = np.ones(code.n, np.uint8)
+    with pytest.raises(ParameterError, match="history"):
+        code.write(state, [0], np.zeros((1, code.n), np.uint8), 1)
+    assert any(isinstance(c, StaggeredWOMCode) for c in constructions(4, 1, 1))
