@@ -10,6 +10,8 @@ e_1..e_d: the search enumerates the other g - d columns with repetition, which m
 For every (t, d) it reports the smallest g with a winning code (the best sum-rate S_t = t d / g
 for g <= G_MAX) and then the best staggered rate S_t / (t + alpha - 1) per alpha vs 1/alpha.
 Run: nice -n 10 env PYTHONPATH=src python scripts/pcm_search_wom.py [G_MAX] [T_MAX] [D_MAX]
+One (t, d) only, g from G_MIN to G_MAX (exhaustive, stops at the first winner):
+     nice -n 10 env PYTHONPATH=src python scripts/pcm_search_wom.py --focus T D G_MIN G_MAX
 """
 
 import itertools
@@ -19,6 +21,26 @@ import time
 from math import comb
 
 from noisyhw.codes.pcm.game import disjoint_pairs, wom_winning
+
+if sys.argv[1:2] == ["--focus"]:
+    t, d, g_min, g_max = (int(v) for v in sys.argv[2:6])
+    for g in range(max(g_min, d), g_max + 1):
+        t0, tried, found = time.time(), 0, None
+        pr = disjoint_pairs(g)
+        for extra in itertools.combinations_with_replacement(range(1, 2**d), g - d):
+            tried += 1
+            cols = [1 << k for k in range(d)] + list(extra)
+            if wom_winning(cols, d, t, pr)[0][0]:
+                found = cols
+                break
+        print(
+            f"t={t} d={d} g={g} S={t * d / g:.4f}: {tried} multisets in "
+            f"{time.time() - t0:.0f} s -> {found or 'none (proof: no linear code)'}",
+            flush=True,
+        )
+        if found:
+            break
+    sys.exit(0)
 
 G_MAX = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 T_MAX = int(sys.argv[2]) if len(sys.argv) > 2 else 4

@@ -108,8 +108,11 @@ def explore_clocked(code, limit=300_000):
             new = code.write(cur, m, hist, phase)
             assert np.array_equal(code.read(new), m)
             window = np.array([*conf[-a:], tuple(new)], np.uint8)  # the last alpha writes
-            changes = (window[1:] != window[:-1]).sum(axis=0)  # beta = 1: per cell
-            assert changes.max() <= code.constraint.p, (code, window)
+            if code.constraint.beta == 1:  # per cell, straight from the definition
+                changes = (window[1:] != window[:-1]).sum(axis=0)
+                assert changes.max() <= code.constraint.p, (code, window)
+            else:
+                assert brute_check(window, *code.constraint)[0] is None, (code, window)
             nxt = ((phase + 1) % P + P, (*conf[1:], tuple(new)))
             if nxt not in seen:
                 seen.add(nxt)
@@ -124,6 +127,7 @@ def explore_clocked(code, limit=300_000):
         StaggeredWOMCode(2, [1, 1], 1, 2),  # two 1-bit writes per span, P = 3
         StaggeredWOMCode(4, [1], 1, 1),  # the round robin as a staggered code
         StaggeredWOMCode(3, [1, 1], 1, 2, p=2),  # (3, 1, 2) via spacing 2, P = 3
+        StaggeredWOMCode(2, [1, 1], 1, 2, beta=2, p=2, flips=1),  # 2 data cells per 2, P = 3
     ],
     ids=repr,
 )
@@ -181,3 +185,24 @@ def test_bad_parameters_staggered():
     with pytest.raises(ParameterError, match="history"):
         code.write(state, [0], np.zeros((1, code.n), np.uint8), 1)
     assert any(isinstance(c, StaggeredWOMCode) for c in constructions(4, 1, 1))
+
+
+@pytest.mark.parametrize("alpha,beta,p", [(4, 3, 3), (4, 4, 3), (5, 2, 2), (3, 2, 2), (4, 2, 4)])
+@pytest.mark.parametrize("source", ["random", "flip", "greedy"])
+def test_space_layout_any_beta(alpha, beta, p, source):
+    """Data cells at i mod beta < s: every beta-window holds s data cells, each flipped <= q
+    times in alpha writes, s q <= p; the frozen cells never change."""
+    code = staggered_wom(alpha, p, copies=2, beta=beta)
+    assert code.stride * code.flips <= p and code.stride <= beta
+    frozen = np.setdiff1d(np.arange(code.n), code.data)
+    assert np.all(frozen % beta >= code.stride)
+    res = simulate(code, writes=80 if source == "greedy" else 800, source=source, rng=3)
+    assert res.violations == 0 and res.decode_errors == 0
+    assert brute_check(res.states[-200:], alpha, beta, p)[0] is None
+    assert not res.states[:, frozen].any()
+
+
+def test_space_layout_beats_time_sharing_at_4_3_3():
+    best = best_code(4, 3, 3)
+    assert isinstance(best, StaggeredWOMCode)
+    assert best.rate == pytest.approx(4 / 15) and best.rate > 1 / 4

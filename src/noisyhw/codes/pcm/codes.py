@@ -448,20 +448,26 @@ def _gf2_inverse(cols: list[int], r: int) -> list[int] | None:
 
 
 class StaggeredWOMCode(PCMCode):
-    """(alpha, 1, p) staggered linear WOM groups; for p = 1 it beats the round robin's 1/alpha.
+    """Staggered linear WOM groups for any (alpha, beta, p); for (alpha, 1, 1) with alpha >= 4
+    they beat the round robin's 1/alpha.
 
-    The cells of one copy form P = t + a - 1 groups of g cells, a = ceil(alpha / p). Group j is
-    *active* at the t writes w with (w - j) mod P in 0..t-1 (its *span*, phase i = (w - j) mod P)
-    and rests for the next a - 1 writes. Inside a span the group runs a linear t-write WOM code
-    (local columns: d-bit ints, ``columns``): every write moves its local syndrome by any vector
-    of GF(2)^d flipping only cells not flipped earlier in the span. So a cell flips at most once
-    per span, and two flips of one cell in different spans are >= P - t + 1 = a writes apart:
-    at most ceil(alpha / a) <= p changes of a cell in any alpha consecutive writes.
+    The data cells of one copy form P = t + a - 1 groups of g cells. Group j is *active* at the
+    t writes w with (w - j) mod P in 0..t-1 (its *span*; phase i = (w - j) mod P) and rests for
+    the next a - 1 writes. Inside a span the group runs a linear t-write WOM code (local
+    columns: d-bit ints, ``columns``): every write moves its local syndrome by any vector of
+    GF(2)^d flipping only cells not flipped earlier in the span. So a data cell flips at most
+    once per span, and two flips of one cell in different spans are >= P - t + 1 = a writes
+    apart: at most q = ceil(alpha / a) changes of a cell in any alpha consecutive writes
+    (a = ceil(alpha / q), q = ``flips``).
 
-    The decoder reads the state only: message = XOR over all cells of value 1 of their global
-    column, E_j(local column) for a cell of group j, E_j: GF(2)^d -> GF(2)^r (r = t d) the
-    embedding x -> (x, c_j x, ..., c_j^(t-1) x) over GF(2^d) (or (0, ..., 0, x)): t distinct
-    points c of the rational normal curve give a Vandermonde matrix, so the t active groups'
+    Space: data cells sit at the positions i with i mod beta < s (s = min(beta, p // q)), the
+    other positions never change, so any beta contiguous cells hold exactly s positions that may
+    be data: a window costs <= s q <= p. With beta = 1 every cell is a data cell.
+
+    The decoder reads the state only: message = XOR over the data cells of value 1 of their
+    global column, E_j(local column) for a cell of group j, E_j: GF(2)^d -> GF(2)^r (r = t d)
+    the embedding x -> (x, c_j x, ..., c_j^(t-1) x) over GF(2^d) (or (0, ..., 0, x) for the
+    point at infinity): t distinct points give a Vandermonde matrix, so the t active groups'
     images are in direct sum = GF(2)^r whenever their points differ, which a cyclic colouring
     of the P groups guarantees. The encoder splits target XOR current syndrome into one
     component per active group (B_w^-1, B_w the active basis) and each group serves its
@@ -469,23 +475,37 @@ class StaggeredWOMCode(PCMCode):
     empty flipped set (:func:`~noisyhw.codes.pcm.game.solve_wom`) and every B_w is invertible.
 
     The encoder needs the write clock ``step`` (mod P) and the changes of the last t - 1 writes
-    (memory t - 1): ``clocked = True``. n = copies * P * g, radix 2^r, symbols = copies,
-    rate = t d / (g P) = S_t / (t + a - 1), S_t = t d / g the WOM sum-rate.
+    (memory t - 1): ``clocked = True``. n = ceil(copies P g / s) beta, radix 2^r,
+    symbols = copies; rate = t d copies / n = S_t / (t + a - 1) * s / beta when s divides
+    copies P g, S_t = t d / g the WOM sum-rate.
     """
 
     name = "staggered-wom"
     clocked = True
 
-    def __init__(self, alpha: int, columns, d: int, t: int, *, p: int = 1, copies: int = 1):
+    def __init__(
+        self,
+        alpha: int,
+        columns,
+        d: int,
+        t: int,
+        *,
+        beta: int = 1,
+        p: int = 1,
+        copies: int = 1,
+        flips: int | None = None,
+    ):
         from .game import solve_wom
 
-        self.constraint = c = constraint(alpha, 1, p)
+        self.constraint = c = constraint(alpha, beta, p)
+        self.flips = check_int("flips", c.p if flips is None else flips, 1, c.p)
+        self.stride = min(c.beta, c.p // self.flips)  # data positions per beta cells
         self.d = check_int("d", d, 1, max(_PRIMITIVE))
         self.t = check_int("t", t, 1, 2**self.d + 1)
         self.columns = [int(v) for v in columns]
         self.g = len(self.columns)
         self.copies = check_int("copies", copies, 1)
-        self.spacing = -(-c.alpha // c.p)  # a: flips of one cell are >= a writes apart
+        self.spacing = -(-c.alpha // self.flips)  # a: flips of one cell are >= a writes apart
         self.period = self.t + self.spacing - 1
         self.r = self.t * self.d
         if self.r > 62:
@@ -517,7 +537,10 @@ class StaggeredWOMCode(PCMCode):
             if inv is None:  # pragma: no cover - the Vandermonde argument forbids it
                 raise ParameterError("colours", f"active groups at write {w} not independent")
             self.inverse.append(np.array(inv, np.int64))
-        self.n = self.copies * self.period * self.g
+        n_data = self.copies * self.period * self.g
+        self.n = -(-n_data // self.stride) * c.beta
+        pos = np.arange(self.n)
+        self.data = pos[pos % c.beta < self.stride][:n_data]  # data cell k sits at data[k]
         self.radix = 2**self.r
         self.symbols = self.copies
         self.memory = self.t - 1
@@ -553,7 +576,7 @@ class StaggeredWOMCode(PCMCode):
         return self.t * self.d / self.g
 
     def read(self, state) -> np.ndarray:
-        s = self._state(state).reshape(self.copies, self.period, self.g)
+        s = self._state(state)[self.data].reshape(self.copies, self.period, self.g)
         return np.bitwise_xor.reduce(np.where(s == 1, self.gcols, 0).reshape(self.copies, -1), 1)
 
     def _split(self, delta: np.ndarray, w: int) -> np.ndarray:
@@ -569,9 +592,10 @@ class StaggeredWOMCode(PCMCode):
         s = self._state(state)
         m = self._message(message)
         coef = self._split(m ^ self.read(s), w)
-        diffs = self._diffs(s, history).reshape(self.memory, self.copies, self.period, self.g)
+        diffs = self._diffs(s, history)[:, self.data]
+        diffs = diffs.reshape(self.memory, self.copies, self.period, self.g)
         flipped = diffs.astype(np.int64) @ self._weights  # (memory, copies, P) per write
-        out = s.reshape(self.copies, self.period, self.g).copy()
+        out = s[self.data].reshape(self.copies, self.period, self.g)
         mask = 2**self.d - 1
         for i in range(self.t):
             j = (w - i) % self.period
@@ -582,7 +606,9 @@ class StaggeredWOMCode(PCMCode):
             if np.any(x < 0):
                 raise ParameterError("history", "is not one this code's encoder can produce")
             out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)
-        return out.reshape(-1)
+        new = s.copy()
+        new[self.data] = out.reshape(-1)
+        return new
 
     def describe(self) -> dict:
         return {
@@ -591,6 +617,8 @@ class StaggeredWOMCode(PCMCode):
             "d": self.d,
             "t": self.t,
             "period": self.period,
+            "flips": self.flips,
+            "stride": self.stride,
             "columns": self.columns,
             "sum_rate": self.sum_rate,
         }
@@ -599,30 +627,47 @@ class StaggeredWOMCode(PCMCode):
         c = self.constraint
         return (
             f"StaggeredWOMCode(({c.alpha},{c.beta},{c.p}), g={self.g}, d={self.d}, t={self.t}, "
-            f"P={self.period}, copies={self.copies}, n={self.n}, rate={self.rate:.4f})"
+            f"P={self.period}, flips={self.flips}, stride={self.stride}, copies={self.copies}, "
+            f"n={self.n}, rate={self.rate:.4f})"
         )
 
 
 def staggered_wom(
-    alpha: int, p: int = 1, copies: int = 1, *, t: int | None = None, d: int | None = None
+    alpha: int,
+    p: int = 1,
+    copies: int = 1,
+    *,
+    beta: int = 1,
+    t: int | None = None,
+    d: int | None = None,
 ) -> StaggeredWOMCode:
-    """The best :class:`StaggeredWOMCode` for (alpha, 1, p) from the searched WOM groups
-    (``_tables.WOM_CODES``), or the group with write count ``t`` / dimension ``d`` if given.
+    """The best :class:`StaggeredWOMCode` for (alpha, beta, p) over the searched WOM groups
+    (``_tables.WOM_CODES``; only write count ``t`` / dimension ``d`` if given) and every split
+    of p into q flips per cell times s = p // q data positions per beta cells.
 
-    Highest rate S_t / (t + ceil(alpha / p) - 1) first, then the shortest period. For p = 1 and
-    alpha >= 4 this is the Rivest-Shamir group (t = 2, d = 2, g = 3): rate 4 / (3 (alpha + 1)).
+    Highest rate S_t / (t + ceil(alpha / q) - 1) * s / beta first, then the shortest code. For
+    (alpha, 1, 1), alpha >= 4, this is the Rivest-Shamir group (t = 2, d = 2, g = 3): rate
+    4 / (3 (alpha + 1)).
     """
     from ._tables import WOM_CODES
 
-    c = constraint(alpha, 1, p)
-    a = -(-c.alpha // c.p)
+    c = constraint(alpha, beta, p)
     keys = [k for k in WOM_CODES if (t is None or k[0] == t) and (d is None or k[1] == d)]
     if not keys:
         raise ParameterError("t, d", f"one of the searched groups {sorted(WOM_CODES)}", (t, d))
-
-    def score(key: tuple[int, int]) -> tuple[float, int]:
-        kt, kd = key
-        return (kt * kd / len(WOM_CODES[key]) / (kt + a - 1), -(kt + a - 1) * len(WOM_CODES[key]))
-
-    kt, kd = max(keys, key=score)
-    return StaggeredWOMCode(c.alpha, WOM_CODES[(kt, kd)], kd, kt, p=c.p, copies=copies)
+    options = []
+    for q in range(1, c.p + 1):
+        s = min(c.beta, c.p // q)
+        a = -(-c.alpha // q)
+        for kt, kd in keys:
+            g = len(WOM_CODES[(kt, kd)])
+            if kt == 1 and kd > 1:
+                continue
+            period = kt + a - 1
+            n_data = period * g
+            n = -(-n_data // s) * c.beta
+            options.append((kt * kd / n, -n, q, kt, kd))
+    _, _, q, kt, kd = max(options)
+    return StaggeredWOMCode(
+        c.alpha, WOM_CODES[(kt, kd)], kd, kt, beta=c.beta, p=c.p, copies=copies, flips=q
+    )

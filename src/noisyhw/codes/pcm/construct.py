@@ -40,7 +40,7 @@ def constructions(alpha: int, beta: int, p: int, *, copies: int = 1) -> list[PCM
 
     Syndrome block codes from the searched table (certified by their safety game at
     construction), the round robin for (alpha, 1, 1), staggered linear WOM groups for
-    (alpha, 1, p) (certified by their WOM game; beat 1/alpha for p = 1, alpha >= 4), residue
+    alpha >= 2 (certified by their WOM game; beat 1/alpha for p = 1, alpha >= 4), residue
     classes for (1, beta, p) and, for alpha >= 2, the time-shared combinations: for each
     k = 1..alpha copies the largest inner budget p_in with ceil(alpha / k) * p_in <= p, inner =
     the best (1, beta, p_in) code (plain cells when the budget allows beta changes per window).
@@ -54,8 +54,8 @@ def constructions(alpha: int, beta: int, p: int, *, copies: int = 1) -> list[PCM
         out.append(blk)
     if c.beta == 1 and c.p == 1 and c.alpha**2 <= MAX_GAME_BITS:  # its game certificate fits
         out.append(round_robin(c.alpha, copies))
-    if c.beta == 1 and c.alpha >= 2:
-        out.append(staggered_wom(c.alpha, c.p, copies))
+    if c.alpha >= 2:
+        out.append(staggered_wom(c.alpha, c.p, copies, beta=c.beta))
     if c.alpha == 1:
         out.append(ResidueCode(c.beta, c.p, copies))
         return sorted(out, key=lambda code: -code.rate)
