@@ -2,8 +2,9 @@
 
 Every code stores, at each write, a message of ``symbols`` digits in ``[0, radix)`` on ``n``
 binary cells; the decoder sees only the current state. The encoder sees the current state and,
-when ``memory > 0``, the previous ``memory`` (= alpha - 1) states (``history``, oldest first) so
-that it knows which cells changed recently. Rates are exact: ``symbols * log2(radix) / n``.
+when ``memory > 0``, the previous ``memory`` states (``history``, oldest first) so that it knows
+which cells changed recently; encoders of ``clocked`` codes also take the write clock ``step``
+(number of earlier writes). Rates are exact: ``symbols * log2(radix) / n``.
 
 Constructions
 -------------
@@ -14,6 +15,9 @@ Constructions
   (alpha, beta, p); with alpha = 1 it is the guarded syndrome block code.
 * :func:`round_robin` - the (alpha, 1, 1) round robin: each bit is the XOR of alpha cells and
   a change flips the cell of its group not flipped in the last alpha-1 writes. Rate 1/alpha.
+* :class:`StaggeredWOMCode` - any alpha >= 2: P = t + a - 1 groups take turns running a linear
+  t-write WOM code for t writes and resting a - 1; rate S_t / (t + a - 1) (times s / beta in
+  space). For (alpha, 1, 1): 4 / (3 (alpha + 1)) > 1/alpha for alpha >= 4. Clocked.
 * :class:`ResidueCode` - (1, beta, p): cells i mod beta < p hold data directly, the rest never
   change. Rate p/beta (n a multiple of beta).
 * :class:`TimeSharedCode` - the combination for any (alpha, beta, p): k copies of a
