@@ -10,6 +10,8 @@ unflipped columns span iff the rows of B indexed by supp(x1), restricted to the 
 B-columns, are linearly independent. Checked for all 2^m x2 and all 2^d x1 (numba).
 
 Run: nice -n 10 env PYTHONPATH=src python scripts/pcm_search_wom2.py D M
+Larger sizes, not exhaustive (hill-climb on the number of reachable syndromes, random restarts):
+     nice -n 10 env PYTHONPATH=src python scripts/pcm_search_wom2.py --climb D M SECONDS SEED
 """
 
 import itertools
@@ -24,6 +26,12 @@ from noisyhw.codes.pcm.game import wom_winning
 
 @numba.njit(cache=True)
 def wins(rows: np.ndarray, d: int, m: int) -> bool:  # pragma: no cover - numba
+    return coverage(rows, d, m) == 1 << d
+
+
+@numba.njit(cache=True)
+def coverage(rows: np.ndarray, d: int, m: int) -> int:  # pragma: no cover - numba
+    """Number of syndromes the first write can reach while leaving a spanning fresh set."""
     full = 1 << d
     covered = np.zeros(full, np.bool_)
     sub = np.zeros(full, np.int64)
@@ -54,16 +62,45 @@ def wins(rows: np.ndarray, d: int, m: int) -> bool:  # pragma: no cover - numba
         for s in range(full):
             if not dep[s]:
                 covered[s ^ bx2] = True
-    return covered.all()
+    return covered.sum()
 
 
 def columns(rows, d: int, m: int) -> list[int]:
     """Columns of H = [I_d | B] as d-bit ints."""
-    extra = [sum(((rows[i] >> j) & 1) << i for i in range(d)) for j in range(m)]
+    extra = [sum(((int(rows[i]) >> j) & 1) << i for i in range(d)) for j in range(m)]
     return [1 << i for i in range(d)] + extra
 
 
+def climb(d: int, m: int, seconds: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t0 = time.time()
+    best_all = 0
+    while time.time() - t0 < seconds:
+        rows = rng.integers(0, 2**m, d)
+        cur = coverage(rows, d, m)
+        stall = 0
+        while stall < 4 * d * m and time.time() - t0 < seconds:
+            i, j = int(rng.integers(d)), int(rng.integers(m))
+            rows[i] ^= 1 << j
+            new = coverage(rows, d, m)
+            if new >= cur:
+                stall = 0 if new > cur else stall + 1
+                cur = new
+            else:
+                rows[i] ^= 1 << j
+                stall += 1
+            if cur == 2**d:
+                cols = columns(rows, d, m)
+                print(f"d={d} g={d + m} S_2={2 * d / (d + m):.4f}: FOUND {cols}", flush=True)
+                return
+        best_all = max(best_all, cur)
+    print(f"d={d} g={d + m}: not found in {seconds:.0f} s; best coverage {best_all} / {2**d}")
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--climb":
+        climb(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]))
+        sys.exit(0)
     d, m = int(sys.argv[1]), int(sys.argv[2])
     # cross-check the fast test against the exact game on small sizes
     rng = np.random.default_rng(0)
