@@ -80,14 +80,18 @@ def climb(d: int, m: int, seconds: float, seed: int) -> None:
         cur = coverage(rows, d, m)
         stall = 0
         while stall < 4 * d * m and time.time() - t0 < seconds:
-            i, j = int(rng.integers(d)), int(rng.integers(m))
-            rows[i] ^= 1 << j
+            i = int(rng.integers(d))
+            old = rows[i]
+            if rng.random() < 0.5:  # flip one bit of B, or replace a whole row
+                rows[i] ^= 1 << int(rng.integers(m))
+            else:
+                rows[i] = rng.integers(0, 2**m)
             new = coverage(rows, d, m)
             if new >= cur:
                 stall = 0 if new > cur else stall + 1
                 cur = new
             else:
-                rows[i] ^= 1 << j
+                rows[i] = old
                 stall += 1
             if cur == 2**d:
                 cols = columns(rows, d, m)

@@ -31,23 +31,25 @@ def _span_size(vectors) -> int:
 
 @pytest.mark.parametrize("key", sorted(WOM_CODES))
 def test_wom_group_serves_every_target_sequence(key):
-    """Every sequence of t targets from a fresh group: fresh cells only, syndrome reached."""
+    """Every sequence of targets from a fresh group, starting in any phase: fresh cells only,
+    syndrome reached."""
     t, d = key
     cols = WOM_CODES[key]
     tables = solve_wom(cols, d, t)
     assert tables is not None
     g = len(cols)
-    for seq in itertools.product(range(2**d), repeat=t):
-        flipped = 0
-        syn = 0
-        for i, target in enumerate(seq):
-            x = int(tables[i][flipped, target ^ syn])
-            assert x >= 0 and x & flipped == 0
-            for c in range(g):
-                if (x >> c) & 1:
-                    syn ^= cols[c]
-            assert syn == target
-            flipped |= x
+    for start in range(t):  # groups start mid-span at the first write, with nothing flipped
+        for seq in itertools.product(range(2**d), repeat=t - start):
+            flipped = 0
+            syn = 0
+            for i, target in enumerate(seq, start):
+                x = int(tables[i][flipped, target ^ syn])
+                assert x >= 0 and x & flipped == 0
+                for c in range(g):
+                    if (x >> c) & 1:
+                        syn ^= cols[c]
+                assert syn == target
+                flipped |= x
 
 
 def test_wom_game_rejects_too_few_cells():
