@@ -208,3 +208,30 @@ def test_space_layout_beats_time_sharing_at_4_3_3():
     best = best_code(4, 3, 3)
     assert isinstance(best, StaggeredWOMCode)
     assert best.rate == pytest.approx(4 / 15) and best.rate > 1 / 4
+
+
+def test_two_write_groups_of_any_size():
+    """g > 12 cells, t = 2: first-write table (fresh columns still span) + linear algebra at
+    the second write; here the direct sum of Rivest-Shamir-type groups, (15 cells, 10 bits)."""
+    from noisyhw.codes.pcm.game import gf2_rank, solve_fresh, two_write_first
+
+    cols = [1, 2, 4, 8, 3, 12, 16, 32, 64, 128, 48, 192, 256, 512, 768]
+    first = two_write_first(cols, 10)
+    assert first is not None and first.shape == (1024,)
+    rng = np.random.default_rng(0)
+    for s, x in enumerate(first.tolist()):
+        assert np.bitwise_xor.reduce([c for i, c in enumerate(cols) if x >> i & 1] or [0]) == s
+        fresh = [c for i, c in enumerate(cols) if not x >> i & 1]
+        assert gf2_rank(fresh) == 10
+        u = int(rng.integers(1024))
+        y = solve_fresh(cols, (2**15 - 1) & ~x, u)
+        assert y >= 0 and y & x == 0
+        assert np.bitwise_xor.reduce([c for i, c in enumerate(cols) if y >> i & 1] or [0]) == u
+    assert two_write_first([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1, 2, 4], 10) is None
+    code = StaggeredWOMCode(4, cols, 10, 2, copies=2)
+    assert code.tables is None and code.rate == pytest.approx(4 / 15)
+    for source in ("random", "flip", "greedy"):
+        res = simulate(code, writes=60 if source == "greedy" else 400, source=source, rng=5)
+        assert res.violations == 0 and res.decode_errors == 0
+    with pytest.raises(ParameterError, match="t = 2"):
+        StaggeredWOMCode(4, cols, 10, 3)

@@ -394,7 +394,25 @@ class TimeSharedCode(PCMCode):
 
 
 # ----------------------------------------------------------------------------- staggered WOM
-_PRIMITIVE = {1: 0b11, 2: 0b111, 3: 0b1011, 4: 0b10011, 5: 0b100101, 6: 0b1000011}
+#: primitive polynomials of GF(2^d) (any irreducible one would do: the certificate re-checks)
+_PRIMITIVE = {
+    1: 0b11,
+    2: 0b111,
+    3: 0b1011,
+    4: 0b10011,
+    5: 0b100101,
+    6: 0b1000011,
+    7: 0b10000011,
+    8: 0x11D,
+    9: 0x211,
+    10: 0x409,
+    11: 0x805,
+    12: 0x1053,
+    13: 0x201B,
+    14: 0x4443,
+    15: 0x8003,
+    16: 0x1100B,
+}
 
 
 def _gf_mul(a: int, b: int, d: int) -> int:
@@ -499,7 +517,7 @@ class StaggeredWOMCode(PCMCode):
         copies: int = 1,
         flips: int | None = None,
     ):
-        from .game import solve_wom
+        from .game import MAX_WOM_CELLS, solve_wom, two_write_first
 
         self.constraint = c = constraint(alpha, beta, p)
         self.flips = check_int("flips", c.p if flips is None else flips, 1, c.p)
@@ -514,8 +532,15 @@ class StaggeredWOMCode(PCMCode):
         self.r = self.t * self.d
         if self.r > 62:
             raise ParameterError("t * d", "must be <= 62", self.r)
-        tables = solve_wom(self.columns, self.d, self.t)
-        if tables is None:
+        if self.g <= MAX_WOM_CELLS:
+            tables = solve_wom(self.columns, self.d, self.t)
+            self.first = None
+        elif self.t == 2:  # any size: first-write table + linear algebra at the second write
+            tables = None
+            self.first = two_write_first(self.columns, self.d)
+        else:
+            raise ParameterError("columns", f"more than {MAX_WOM_CELLS} cells need t = 2", self.g)
+        if tables is None and self.first is None:
             raise ParameterError(
                 "columns", f"do not form a {self.t}-write WOM code on GF(2)^{self.d}", columns
             )
@@ -590,6 +615,8 @@ class StaggeredWOMCode(PCMCode):
         return bits @ (1 << np.arange(self.r, dtype=np.int64))
 
     def write(self, state, message, history=None, step=None) -> np.ndarray:
+        from .game import solve_fresh
+
         if step is None:
             raise ParameterError("step", "is needed: this code's encoder runs on the write clock")
         w = check_int("step", step, 0)
@@ -606,7 +633,15 @@ class StaggeredWOMCode(PCMCode):
             span = np.zeros(self.copies, np.int64)  # cells flipped earlier in this span
             for k in range(min(i, w)):
                 span |= flipped[k, :, j]
-            x = self.tables[i][span, (coef >> (i * self.d)) & mask]
+            comp = (coef >> (i * self.d)) & mask
+            if self.tables is not None:
+                x = self.tables[i][span, comp]
+            elif i == 0:
+                x = np.where(span == 0, self.first[comp], -1)
+            else:
+                full = 2**self.g - 1
+                pairs = zip(span.tolist(), comp.tolist(), strict=True)
+                x = np.array([solve_fresh(self.columns, full & ~f, u) for f, u in pairs], np.int64)
             if np.any(x < 0):
                 raise ParameterError("history", "is not one this code's encoder can produce")
             out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)

@@ -24,11 +24,14 @@ from .capacity import _bits, _window_ok
 
 __all__ = [
     "disjoint_pairs",
+    "gf2_rank",
     "popcount",
     "search_block_code",
+    "solve_fresh",
     "solve_game",
     "solve_wom",
     "syndromes",
+    "two_write_first",
     "valid_patterns",
     "wom_winning",
 ]
@@ -219,3 +222,65 @@ def solve_wom(columns, d: int, t: int) -> list[np.ndarray] | None:
         table = _lightest_per_syndrome(x[ok], f[ok] * nsyn + syn[x[ok]], 2**g * nsyn)
         tables.append(table.reshape(2**g, nsyn))
     return tables
+
+
+def gf2_rank(vectors) -> int:
+    """Rank over GF(2) of int bit-vectors."""
+    basis: list[int] = []
+    for v in vectors:
+        v = int(v)
+        for b in basis:
+            v = min(v, v ^ b)
+        if v:
+            basis.append(v)
+    return len(basis)
+
+
+def two_write_first(columns, d: int) -> np.ndarray | None:
+    """First-write table of a linear 2-write WOM group of any size: ``(2^d,)`` lowest-weight
+    pattern per syndrome whose unflipped columns still span GF(2)^d (then the second write
+    reaches any syndrome with fresh cells: linear algebra); None if some syndrome has none.
+
+    Patterns are tried by weight up to g - d (a spanning fresh set needs >= d cells), so the
+    cost is sum_{k <= g-d} C(g, k) rank checks instead of the 3^g states of :func:`solve_wom`.
+    """
+    import itertools
+
+    cols = [int(c) for c in columns]
+    g = len(cols)
+    table = -np.ones(2**d, np.int64)
+    left = 2**d
+    for k in range(g - d + 1):
+        for combo in itertools.combinations(range(g), k):
+            s = 0
+            for c in combo:
+                s ^= cols[c]
+            if table[s] >= 0:
+                continue
+            if gf2_rank(cols[c] for c in range(g) if c not in combo) == d:
+                table[s] = sum(1 << c for c in combo)
+                left -= 1
+                if not left:
+                    return table
+    return None
+
+
+def solve_fresh(columns, fresh: int, target: int) -> int:
+    """A pattern of fresh cells (bit mask ``fresh``) whose columns XOR to ``target``; -1 if the
+    fresh columns do not reach it. Gaussian elimination, O(g d)."""
+    basis: list[tuple[int, int]] = []  # (vector with a distinct leading bit, pattern)
+    for c, col in enumerate(columns):
+        if not (fresh >> c) & 1:
+            continue
+        v, pat = int(col), 1 << c
+        for b, bp in basis:
+            if v ^ b < v:
+                v, pat = v ^ b, pat ^ bp
+        if v:
+            basis.append((v, pat))
+            basis.sort(reverse=True)
+    v, pat = int(target), 0
+    for b, bp in basis:
+        if v ^ b < v:
+            v, pat = v ^ b, pat ^ bp
+    return pat if v == 0 else -1
