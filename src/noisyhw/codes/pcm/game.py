@@ -16,6 +16,8 @@ exhaustively over all 2^(b (alpha-1)) histories.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from ...errors import ParameterError
@@ -237,6 +239,13 @@ def gf2_rank(vectors) -> int:
 
 
 def two_write_first(columns, d: int) -> np.ndarray | None:
+    """Cached :func:`_two_write_first` (the table is read-only)."""
+    table = _two_write_first(tuple(int(c) for c in columns), d)
+    return None if table is None else table.copy()
+
+
+@cache
+def _two_write_first(columns: tuple[int, ...], d: int) -> np.ndarray | None:
     """First-write table of a linear 2-write WOM group of any size: ``(2^d,)`` lowest-weight
     pattern per syndrome whose unflipped columns still span GF(2)^d (then the second write
     reaches any syndrome with fresh cells: linear algebra); None if some syndrome has none.
