@@ -42,6 +42,20 @@ def _rank(vectors, bits: int) -> int:
     return rank
 
 
+def _rank_leading(vectors) -> int:
+    """GF(2) rank by a leading-bit basis (pure Python; a third, independent elimination)."""
+    basis: dict[int, int] = {}
+    for v in vectors:
+        v = int(v)
+        while v:
+            h = v.bit_length() - 1
+            if h not in basis:
+                basis[h] = v
+                break
+            v ^= basis[h]
+    return len(basis)
+
+
 SMALL_GROUPS = sorted(k for k in WOM_CODES if len(WOM_CODES[k]) <= 12)
 
 
@@ -121,10 +135,13 @@ def test_19_cell_group_certificate_by_brute_force():
     rng = np.random.default_rng(1)
     colarr = np.array(cols, np.int64)
     for s, x in enumerate(first.tolist()):
-        used = (x >> np.arange(19)) & 1
-        assert np.bitwise_xor.reduce(colarr[used == 1], initial=0) == s
-        assert _rank(colarr[used == 0], 13) == 13
-        if s % 64 == 0:
+        syn = 0
+        for i in range(19):
+            if x >> i & 1:
+                syn ^= cols[i]
+        assert syn == s
+        assert _rank_leading(cols[i] for i in range(19) if not x >> i & 1) == 13
+        if s % 256 == 0:
             u = int(rng.integers(2**13))
             y = solve_fresh(cols, (2**19 - 1) & ~x, u)
             assert y >= 0 and y & x == 0
@@ -183,7 +200,7 @@ def test_exhaustive_reachable_configurations_clocked(code):
 @pytest.mark.parametrize("source", ["random", "flip", "greedy"])
 def test_long_random_and_adversarial_sequences(alpha, source):
     code = staggered_wom(alpha, copies=3)
-    writes = {"random": 3000, "flip": 3000, "greedy": 300}[source]
+    writes = {"random": 1500, "flip": 1500, "greedy": 150}[source]
     res = simulate(code, writes=writes, source=source, rng=alpha)
     assert res.violations == 0 and res.decode_errors == 0
     assert check(res.states, alpha, 1, 1) is None

@@ -525,6 +525,7 @@ class StaggeredWOMCode(PCMCode):
         self.d = check_int("d", d, 1, max(_PRIMITIVE))
         self.t = check_int("t", t, 1, 2**self.d + 1)
         self.columns = [int(v) for v in columns]
+        self._columns_key = tuple(self.columns)
         self.g = len(self.columns)
         self.copies = check_int("copies", copies, 1)
         self.spacing = -(-c.alpha // self.flips)  # a: flips of one cell are >= a writes apart
@@ -641,7 +642,8 @@ class StaggeredWOMCode(PCMCode):
             else:
                 full = 2**self.g - 1
                 pairs = zip(span.tolist(), comp.tolist(), strict=True)
-                x = np.array([solve_fresh(self.columns, full & ~f, u) for f, u in pairs], np.int64)
+                cols = self._columns_key
+                x = np.array([solve_fresh(cols, full & ~f, u) for f, u in pairs], np.int64)
             if np.any(x < 0):
                 raise ParameterError("history", "is not one this code's encoder can produce")
             out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)

@@ -16,7 +16,7 @@ exhaustively over all 2^(b (alpha-1)) histories.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -276,20 +276,27 @@ def _two_write_first(columns: tuple[int, ...], d: int) -> np.ndarray | None:
 
 def solve_fresh(columns, fresh: int, target: int) -> int:
     """A pattern of fresh cells (bit mask ``fresh``) whose columns XOR to ``target``; -1 if the
-    fresh columns do not reach it. Gaussian elimination, O(g d)."""
-    basis: list[tuple[int, int]] = []  # (vector with a distinct leading bit, pattern)
+    fresh columns do not reach it. Gaussian elimination, O(g d); the reduced basis of each
+    fresh set is cached (a group's fresh sets repeat)."""
+    v, pat = int(target), 0
+    for b, bp in _fresh_basis(tuple(int(c) for c in columns), int(fresh)):
+        if v ^ b < v:
+            v, pat = v ^ b, pat ^ bp
+    return pat if v == 0 else -1
+
+
+@lru_cache(maxsize=1 << 16)
+def _fresh_basis(columns: tuple[int, ...], fresh: int) -> tuple[tuple[int, int], ...]:
+    """(vector, pattern) pairs with distinct leading bits, sorted by vector, descending."""
+    basis: list[tuple[int, int]] = []
     for c, col in enumerate(columns):
         if not (fresh >> c) & 1:
             continue
-        v, pat = int(col), 1 << c
+        v, pat = col, 1 << c
         for b, bp in basis:
             if v ^ b < v:
                 v, pat = v ^ b, pat ^ bp
         if v:
             basis.append((v, pat))
             basis.sort(reverse=True)
-    v, pat = int(target), 0
-    for b, bp in basis:
-        if v ^ b < v:
-            v, pat = v ^ b, pat ^ bp
-    return pat if v == 0 else -1
+    return tuple(basis)
