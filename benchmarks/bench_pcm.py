@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from noisyhw.codes.pcm import best_code, check, round_robin
+from noisyhw.codes.pcm import best_code, check, round_robin, staggered_wom
 
 
 def brute_check(states, alpha, beta, p):
@@ -67,6 +67,9 @@ def run() -> dict:
     for name, c in [
         ("(2,2,2) best code, 511 cells", code),
         ("(2,1,1) round robin, 512 cells", round_robin(2, copies=256)),
+        ("(4,1,1) round robin, 512 cells", round_robin(4, copies=128)),
+        ("(4,1,1) staggered 19-cell WOM groups, 475 cells", staggered_wom(4, copies=5)),
+        ("(4,1,1) staggered 3-cell WOM groups, 510 cells", staggered_wom(4, 1, 34, t=2, d=2)),
         ("(3,3,1) best code", best_code(3, 3, 1, copies=20)),
         ("(1,3,1) guarded syndrome, 504 cells", best_code(1, 3, 1, copies=56)),
     ]:

@@ -194,3 +194,16 @@ def test_demo_section(tmp_path):
     assert (tmp_path / "d" / "pcm_rates.png").exists()
     sims = [b for kind, b in ctx.section.blocks if kind == "table"][1][0]
     assert all(s["violations"] == 0 and s["decode_errors"] == 0 for s in sims)
+
+
+def test_simulate_staggered_wom_beats_round_robin(tmp_path):
+    out = tmp_path / "s4"
+    args = ["pcm", "simulate", "--alpha", "4", "--beta", "1", "--p", "1", "--n", "100"]
+    args += ["--writes", "60", "--messages", "greedy", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    row = json.loads((out / "results.json").read_text())["rows"][0]
+    assert row["code"] == "staggered-wom"
+    assert row["violations"] == 0 and row["decode_errors"] == 0 and row["max_window_cost"] == 1
+    assert abs(row["rate"] - 26 / 100) < 1e-12 and row["block_rate"] > 1 / 4  # 5 cells frozen
+    states = np.load(out / "states.npy")
+    assert states.shape == (61, 100)

@@ -103,7 +103,10 @@ def simulate(
     n: Annotated[int, typer.Option("--n", help="Cells (unused ones stay frozen).")] = 64,
     writes: Annotated[int, typer.Option("--writes", help="Number of rewrites T.")] = 1000,
     code: Annotated[
-        str, typer.Option("--code", help="best, syndrome, round-robin, residue, time-shared.")
+        str,
+        typer.Option(
+            "--code", help="best, syndrome, round-robin, staggered-wom, residue, time-shared."
+        ),
     ] = "best",
     messages: Annotated[
         str, typer.Option("--messages", help="random, flip (all bits change) or greedy adversary.")

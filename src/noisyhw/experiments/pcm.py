@@ -27,7 +27,7 @@ __all__ = [
     "table_trial",
 ]
 
-CODES = ("best", "syndrome", "round-robin", "residue", "time-shared")
+CODES = ("best", "syndrome", "round-robin", "staggered-wom", "residue", "time-shared")
 
 
 # ----------------------------------------------------------------------------- trials
@@ -168,7 +168,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     ]
     plot = plot_rates(rows, ctx.path("pcm_rates.png"), "PCM codes: rate vs capacity bounds")
     sims = []
-    for a, b, p in ((2, 1, 1), (1, 3, 1), (2, 2, 2)):
+    for a, b, p in ((2, 1, 1), (4, 1, 1), (1, 3, 1), (2, 2, 2)):  # (4,1,1): staggered WOM
         code = pcm.best_code(a, b, p, copies=4)
         for source in ("random", "greedy"):
             res = pcm.simulate(code, writes=100 if ctx.fast else 300, source=source, rng=ctx.seed)

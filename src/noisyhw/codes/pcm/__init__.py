@@ -19,9 +19,18 @@ from .capacity import (
     strip_matrix,
 )
 from .check import Violation, change_array, check, max_window_cost
-from .codes import Encoder, PCMCode, ResidueCode, SyndromeCode, TimeSharedCode, round_robin
+from .codes import (
+    Encoder,
+    PCMCode,
+    ResidueCode,
+    StaggeredWOMCode,
+    SyndromeCode,
+    TimeSharedCode,
+    round_robin,
+    staggered_wom,
+)
 from .construct import best_code, constructions, rate_table
-from .game import search_block_code, solve_game
+from .game import search_block_code, solve_game, solve_wom
 from .params import Constraint, constraint
 from .simulate import SOURCES, SimulationResult, simulate
 
@@ -33,6 +42,7 @@ __all__ = [
     "PCMCode",
     "ResidueCode",
     "SimulationResult",
+    "StaggeredWOMCode",
     "SyndromeCode",
     "TimeSharedCode",
     "Violation",
@@ -53,6 +63,8 @@ __all__ = [
     "search_block_code",
     "simulate",
     "solve_game",
+    "solve_wom",
     "spectral_bracket",
+    "staggered_wom",
     "strip_matrix",
 ]

@@ -115,3 +115,21 @@ BLOCK_CODES: dict[tuple[int, int, int], tuple[int, int, list[int]]] = {
     (4, 3, 4): (3, 2, [1, 2, 3]),
     (4, 4, 4): (3, 2, [1, 2, 3]),
 }
+
+#: Linear t-write WOM groups for StaggeredWOMCode: (t, d) -> columns (d-bit ints). For g <= 12
+#: the smallest g found by the exhaustive search in scripts/pcm_search_wom.py (no smaller linear
+#: code exists for that (t, d); WLOG the first d columns are the unit vectors). Re-certified
+#: (game.solve_wom, or game.two_write_first for larger 2-write groups) whenever a code is built.
+#: Sum-rate S_t = t d / g.
+WOM_CODES: dict[tuple[int, int], list[int]] = {
+    (1, 1): [1],  # a plain cell: the round robin
+    (2, 2): [1, 2, 3],  # Rivest-Shamir in linear form, S_2 = 4/3
+    # S_2 = 26/19 = 1.368 > 4/3: found by `scripts/pcm_search_wom2.py --climb 13 6 540 3`
+    # (hill-climb, not exhaustive); certified by game.two_write_first on every build
+    (2, 13): [
+        *(1 << k for k in range(13)),  # unit vectors
+        *(7215, 4511, 5833, 2909, 4001, 4581),
+    ],
+    (3, 4): [1, 2, 4, 8, 1, 2, 4, 9, 14],  # S_3 = 4/3
+    (4, 3): [1, 2, 4, 1, 3, 5, 6, 7],  # S_4 = 3/2
+}

@@ -2,8 +2,9 @@
 
 Every code stores, at each write, a message of ``symbols`` digits in ``[0, radix)`` on ``n``
 binary cells; the decoder sees only the current state. The encoder sees the current state and,
-when ``memory > 0``, the previous ``memory`` (= alpha - 1) states (``history``, oldest first) so
-that it knows which cells changed recently. Rates are exact: ``symbols * log2(radix) / n``.
+when ``memory > 0``, the previous ``memory`` states (``history``, oldest first) so that it knows
+which cells changed recently; encoders of ``clocked`` codes also take the write clock ``step``
+(number of earlier writes). Rates are exact: ``symbols * log2(radix) / n``.
 
 Constructions
 -------------
@@ -14,6 +15,9 @@ Constructions
   (alpha, beta, p); with alpha = 1 it is the guarded syndrome block code.
 * :func:`round_robin` - the (alpha, 1, 1) round robin: each bit is the XOR of alpha cells and
   a change flips the cell of its group not flipped in the last alpha-1 writes. Rate 1/alpha.
+* :class:`StaggeredWOMCode` - any alpha >= 2: P = t + a - 1 groups take turns running a linear
+  t-write WOM code for t writes and resting a - 1; rate S_t / (t + a - 1) (times s / beta in
+  space). For (alpha, 1, 1): 4 / (3 (alpha + 1)) > 1/alpha for alpha >= 4. Clocked.
 * :class:`ResidueCode` - (1, beta, p): cells i mod beta < p hold data directly, the rest never
   change. Rate p/beta (n a multiple of beta).
 * :class:`TimeSharedCode` - the combination for any (alpha, beta, p): k copies of a
@@ -38,9 +42,11 @@ __all__ = [
     "Encoder",
     "PCMCode",
     "ResidueCode",
+    "StaggeredWOMCode",
     "SyndromeCode",
     "TimeSharedCode",
     "round_robin",
+    "staggered_wom",
 ]
 
 
@@ -53,6 +59,7 @@ class PCMCode(ABC):
     symbols: int
     memory: int
     name: str = "code"
+    clocked: bool = False  #: True when the encoder needs the write clock ``step``
 
     @property
     def rate(self) -> float:
@@ -106,11 +113,13 @@ class PCMCode(ABC):
         """Decode the stored message (symbols,) int64 from a state (n,)."""
 
     @abstractmethod
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         """New state (n,) uint8 storing ``message``.
 
         ``history``: (k, n) previous states, oldest first (None: no earlier writes); only the
         last ``memory`` rows are used, fewer mean fewer earlier writes.
+        ``step``: the write clock, number of earlier writes (0 for the first write); only codes
+        with ``clocked = True`` use it (and require it); the decoder never needs it.
         """
 
     def encoder(self, state=None) -> Encoder:
@@ -124,6 +133,7 @@ class PCMCode(ABC):
             "radix": self.radix,
             "symbols": self.symbols,
             "memory": self.memory,
+            "clocked": self.clocked,
             "rate": self.rate,
         }
 
@@ -133,19 +143,26 @@ class PCMCode(ABC):
 
 
 class Encoder:
-    """Stateful convenience wrapper: ``enc.write(message) -> state`` tracking the history."""
+    """Stateful convenience wrapper: ``enc.write(message) -> state`` tracking the history and
+    the write clock (``step``: writes done so far)."""
 
     def __init__(self, code: PCMCode, state=None) -> None:
         self.code = code
         self.state = code.initial_state() if state is None else code._state(state).copy()
         self._hist: list[np.ndarray] = []
+        self.step = 0
+
+    @property
+    def history(self) -> np.ndarray | None:
+        """(k, n) previous states the encoder keeps (k <= memory), oldest first; None if none."""
+        return np.array(self._hist, np.uint8) if self._hist else None
 
     def write(self, message) -> np.ndarray:
-        hist = np.array(self._hist, np.uint8) if self._hist else None
-        new = self.code.write(self.state, message, hist)
+        new = self.code.write(self.state, message, self.history, step=self.step)
         if self.code.memory:
             self._hist = [*self._hist, self.state][-self.code.memory :]
         self.state = new
+        self.step += 1
         return new
 
     def read(self) -> np.ndarray:
@@ -204,7 +221,7 @@ class SyndromeCode(PCMCode):
     def read(self, state) -> np.ndarray:
         return self.syn[self._pack(self._state(state))]
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         s = self._state(state)
         m = self._message(message)
         cur = self._pack(s)
@@ -269,7 +286,7 @@ class ResidueCode(PCMCode):
     def read(self, state) -> np.ndarray:
         return self._state(state)[self.data].astype(np.int64)
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         out = self._state(state).copy()
         out[self.data] = self._message(message).astype(np.uint8)
         return out
@@ -345,7 +362,7 @@ class TimeSharedCode(PCMCode):
             out ^= self._read_copy(s[j])
         return out
 
-    def write(self, state, message, history=None) -> np.ndarray:
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
         s = self._state(state)
         m = self._message(message)
         cur = self.read(s)
@@ -374,3 +391,324 @@ class TimeSharedCode(PCMCode):
             f"TimeSharedCode(({c.alpha},{c.beta},{c.p}), copies={self.copies}, "
             f"inner={self.inner!r}, n={self.n}, rate={self.rate:.4f})"
         )
+
+
+# ----------------------------------------------------------------------------- staggered WOM
+#: primitive polynomials of GF(2^d) (any irreducible one would do: the certificate re-checks)
+_PRIMITIVE = {
+    1: 0b11,
+    2: 0b111,
+    3: 0b1011,
+    4: 0b10011,
+    5: 0b100101,
+    6: 0b1000011,
+    7: 0b10000011,
+    8: 0x11D,
+    9: 0x211,
+    10: 0x409,
+    11: 0x805,
+    12: 0x1053,
+    13: 0x201B,
+    14: 0x4443,
+    15: 0x8003,
+    16: 0x1100B,
+}
+
+
+def _gf_mul(a: int, b: int, d: int) -> int:
+    """Product in GF(2^d) (d-bit ints, primitive polynomial ``_PRIMITIVE[d]``)."""
+    poly, out = _PRIMITIVE[d], 0
+    while b:
+        if b & 1:
+            out ^= a
+        b >>= 1
+        a <<= 1
+        if a >> d:
+            a ^= poly
+    return out
+
+
+def _cyclic_colouring(length: int, window: int, colours: int) -> list[int] | None:
+    """A cyclic sequence of ``length`` colours in which any ``window`` cyclically consecutive
+    entries differ (backtracking; small sizes only), or None."""
+    seq: list[int] = []
+
+    def ok(c: int) -> bool:
+        i = len(seq)
+        near = seq[max(0, i - window + 1) :]
+        # wrap-around: positions i..i+window-1 (mod length) must differ too
+        wrap = seq[: max(0, i + window - length)]
+        return c not in near and c not in wrap
+
+    def go() -> bool:
+        if len(seq) == length:
+            return True
+        for c in range(colours):
+            if ok(c):
+                seq.append(c)
+                if go():
+                    return True
+                seq.pop()
+        return False
+
+    return seq if go() else None
+
+
+def _gf2_inverse(cols: list[int], r: int) -> list[int] | None:
+    """Rows of B^-1 over GF(2) for the r x r matrix B with columns ``cols`` (r-bit ints):
+    coefficient k of B^-1 v is parity(rows[k] & v). None if B is singular."""
+    rows = [sum(((cols[c] >> q) & 1) << c for c in range(r)) | (1 << (r + q)) for q in range(r)]
+    for c in range(r):
+        piv = next((i for i in range(c, r) if (rows[i] >> c) & 1), None)
+        if piv is None:
+            return None
+        rows[c], rows[piv] = rows[piv], rows[c]
+        for i in range(r):
+            if i != c and (rows[i] >> c) & 1:
+                rows[i] ^= rows[c]
+    return [row >> r for row in rows]
+
+
+class StaggeredWOMCode(PCMCode):
+    """Staggered linear WOM groups for any (alpha, beta, p); for (alpha, 1, 1) with alpha >= 4
+    they beat the round robin's 1/alpha.
+
+    The data cells of one copy form P = t + a - 1 groups of g cells. Group j is *active* at the
+    t writes w with (w - j) mod P in 0..t-1 (its *span*; phase i = (w - j) mod P) and rests for
+    the next a - 1 writes. Inside a span the group runs a linear t-write WOM code (local
+    columns: d-bit ints, ``columns``): every write moves its local syndrome by any vector of
+    GF(2)^d flipping only cells not flipped earlier in the span. So a data cell flips at most
+    once per span, and two flips of one cell in different spans are >= P - t + 1 = a writes
+    apart: at most q = ceil(alpha / a) changes of a cell in any alpha consecutive writes
+    (a = ceil(alpha / q), q = ``flips``).
+
+    Space: data cells sit at the positions i with i mod beta < s (s = min(beta, p // q)), the
+    other positions never change, so any beta contiguous cells hold exactly s positions that may
+    be data: a window costs <= s q <= p. With beta = 1 every cell is a data cell.
+
+    The decoder reads the state only: message = XOR over the data cells of value 1 of their
+    global column, E_j(local column) for a cell of group j, E_j: GF(2)^d -> GF(2)^r (r = t d)
+    the embedding x -> (x, c_j x, ..., c_j^(t-1) x) over GF(2^d) (or (0, ..., 0, x) for the
+    point at infinity): t distinct points give a Vandermonde matrix, so the t active groups'
+    images are in direct sum = GF(2)^r whenever their points differ, which a cyclic colouring
+    of the P groups guarantees. The encoder splits target XOR current syndrome into one
+    component per active group (B_w^-1, B_w the active basis) and each group serves its
+    component from its WOM table. Certificate at construction: the WOM game is won from the
+    empty flipped set (:func:`~noisyhw.codes.pcm.game.solve_wom`) and every B_w is invertible.
+
+    The encoder needs the write clock ``step`` (mod P) and the changes of the last t - 1 writes
+    (memory t - 1): ``clocked = True``. n = ceil(copies P g / s) beta, radix 2^r,
+    symbols = copies; rate = t d copies / n = S_t / (t + a - 1) * s / beta when s divides
+    copies P g, S_t = t d / g the WOM sum-rate.
+    """
+
+    name = "staggered-wom"
+    clocked = True
+
+    def __init__(
+        self,
+        alpha: int,
+        columns,
+        d: int,
+        t: int,
+        *,
+        beta: int = 1,
+        p: int = 1,
+        copies: int = 1,
+        flips: int | None = None,
+    ):
+        from .game import MAX_WOM_CELLS, solve_wom, two_write_first
+
+        self.constraint = c = constraint(alpha, beta, p)
+        self.flips = check_int("flips", c.p if flips is None else flips, 1, c.p)
+        self.stride = min(c.beta, c.p // self.flips)  # data positions per beta cells
+        self.d = check_int("d", d, 1, max(_PRIMITIVE))
+        self.t = check_int("t", t, 1, 2**self.d + 1)
+        self.columns = [int(v) for v in columns]
+        self._columns_key = tuple(self.columns)
+        self.g = len(self.columns)
+        self.copies = check_int("copies", copies, 1)
+        self.spacing = -(-c.alpha // self.flips)  # a: flips of one cell are >= a writes apart
+        self.period = self.t + self.spacing - 1
+        self.r = self.t * self.d
+        if self.r > 62:
+            raise ParameterError("t * d", "must be <= 62", self.r)
+        if self.g <= MAX_WOM_CELLS:
+            tables = solve_wom(self.columns, self.d, self.t)
+            self.first = None
+        elif self.t == 2:  # any size: first-write table + linear algebra at the second write
+            tables = None
+            self.first = two_write_first(self.columns, self.d)
+        else:
+            raise ParameterError("columns", f"more than {MAX_WOM_CELLS} cells need t = 2", self.g)
+        if tables is None and self.first is None:
+            raise ParameterError(
+                "columns", f"do not form a {self.t}-write WOM code on GF(2)^{self.d}", columns
+            )
+        self.tables = tables
+        colours = _cyclic_colouring(self.period, self.t, 2**self.d + 1)
+        if colours is None:  # e.g. d = 1, t = 3, P = 4 needs 4 > 2^d + 1 curve points
+            raise ParameterError(
+                "d",
+                f"too small: {2**self.d + 1} curve points cannot colour {self.period} groups so "
+                f"that any {self.t} consecutive ones differ",
+                self.d,
+            )
+        self.colours = colours
+        self.embed = [self._embedding(col) for col in colours]  # per group: d basis images
+        self.gcols = np.array(
+            [[self._apply(self.embed[j], v) for v in self.columns] for j in range(self.period)],
+            np.int64,
+        )  # (P, g) global columns
+        self.inverse = []
+        for w in range(self.period):
+            basis = [v for i in range(self.t) for v in self.embed[(w - i) % self.period]]
+            inv = _gf2_inverse(basis, self.r)
+            if inv is None:  # pragma: no cover - the Vandermonde argument forbids it
+                raise ParameterError("colours", f"active groups at write {w} not independent")
+            self.inverse.append(np.array(inv, np.int64))
+        n_data = self.copies * self.period * self.g
+        self.n = -(-n_data // self.stride) * c.beta
+        pos = np.arange(self.n)
+        self.data = pos[pos % c.beta < self.stride][:n_data]  # data cell k sits at data[k]
+        self.radix = 2**self.r
+        self.symbols = self.copies
+        self.memory = self.t - 1
+        self._weights = 1 << np.arange(self.g, dtype=np.int64)
+
+    def _embedding(self, colour: int) -> list[int]:
+        """Images of the d unit vectors of GF(2)^d under E for a curve point (2^d = infinity)."""
+        d, out = self.d, []
+        for k in range(d):
+            x, v = 1 << k, 0
+            for i in range(self.t):
+                if colour == 2**d:
+                    block = x if i == self.t - 1 else 0
+                else:
+                    block = x
+                    for _ in range(i):
+                        block = _gf_mul(block, colour, d)
+                v |= block << (i * d)
+            out.append(v)
+        return out
+
+    @staticmethod
+    def _apply(images: list[int], v: int) -> int:
+        out = 0
+        for k, img in enumerate(images):
+            if (v >> k) & 1:
+                out ^= img
+        return out
+
+    @property
+    def sum_rate(self) -> float:
+        """S_t = t d / g of the local WOM code (bits per cell per span)."""
+        return self.t * self.d / self.g
+
+    def read(self, state) -> np.ndarray:
+        s = self._state(state)[self.data].reshape(self.copies, self.period, self.g)
+        return np.bitwise_xor.reduce(np.where(s == 1, self.gcols, 0).reshape(self.copies, -1), 1)
+
+    def _split(self, delta: np.ndarray, w: int) -> np.ndarray:
+        """(copies,) r-bit targets -> (copies,) coefficient ints (phase i in bits i*d..)."""
+        inv = self.inverse[w % self.period]
+        bits = np.bitwise_count(inv[None, :] & delta[:, None]).astype(np.int64) & 1
+        return bits @ (1 << np.arange(self.r, dtype=np.int64))
+
+    def write(self, state, message, history=None, step=None) -> np.ndarray:
+        from .game import solve_fresh
+
+        if step is None:
+            raise ParameterError("step", "is needed: this code's encoder runs on the write clock")
+        w = check_int("step", step, 0)
+        s = self._state(state)
+        m = self._message(message)
+        coef = self._split(m ^ self.read(s), w)
+        diffs = self._diffs(s, history)[:, self.data]
+        diffs = diffs.reshape(self.memory, self.copies, self.period, self.g)
+        flipped = diffs.astype(np.int64) @ self._weights  # (memory, copies, P) per write
+        out = s[self.data].reshape(self.copies, self.period, self.g)
+        mask = 2**self.d - 1
+        for i in range(self.t):
+            j = (w - i) % self.period
+            span = np.zeros(self.copies, np.int64)  # cells flipped earlier in this span
+            for k in range(min(i, w)):
+                span |= flipped[k, :, j]
+            comp = (coef >> (i * self.d)) & mask
+            if self.tables is not None:
+                x = self.tables[i][span, comp]
+            elif i == 0:
+                x = np.where(span == 0, self.first[comp], -1)
+            else:
+                full = 2**self.g - 1
+                pairs = zip(span.tolist(), comp.tolist(), strict=True)
+                cols = self._columns_key
+                x = np.array([solve_fresh(cols, full & ~f, u) for f, u in pairs], np.int64)
+            if np.any(x < 0):
+                raise ParameterError("history", "is not one this code's encoder can produce")
+            out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)
+        new = s.copy()
+        new[self.data] = out.reshape(-1)
+        return new
+
+    def describe(self) -> dict:
+        return {
+            **super().describe(),
+            "g": self.g,
+            "d": self.d,
+            "t": self.t,
+            "period": self.period,
+            "flips": self.flips,
+            "stride": self.stride,
+            "columns": self.columns,
+            "sum_rate": self.sum_rate,
+        }
+
+    def __repr__(self) -> str:
+        c = self.constraint
+        return (
+            f"StaggeredWOMCode(({c.alpha},{c.beta},{c.p}), g={self.g}, d={self.d}, t={self.t}, "
+            f"P={self.period}, flips={self.flips}, stride={self.stride}, copies={self.copies}, "
+            f"n={self.n}, rate={self.rate:.4f})"
+        )
+
+
+def staggered_wom(
+    alpha: int,
+    p: int = 1,
+    copies: int = 1,
+    *,
+    beta: int = 1,
+    t: int | None = None,
+    d: int | None = None,
+) -> StaggeredWOMCode:
+    """The best :class:`StaggeredWOMCode` for (alpha, beta, p) over the searched WOM groups
+    (``_tables.WOM_CODES``; only write count ``t`` / dimension ``d`` if given) and every split
+    of p into q flips per cell times s = p // q data positions per beta cells.
+
+    Highest rate S_t / (t + ceil(alpha / q) - 1) * s / beta first, then the shortest code. For
+    (alpha, 1, 1), alpha >= 4, this is the Rivest-Shamir group (t = 2, d = 2, g = 3): rate
+    4 / (3 (alpha + 1)).
+    """
+    from ._tables import WOM_CODES
+
+    c = constraint(alpha, beta, p)
+    keys = [k for k in WOM_CODES if (t is None or k[0] == t) and (d is None or k[1] == d)]
+    if not keys:
+        raise ParameterError("t, d", f"one of the searched groups {sorted(WOM_CODES)}", (t, d))
+    options = []
+    for q in range(1, c.p + 1):
+        s = min(c.beta, c.p // q)
+        a = -(-c.alpha // q)
+        for kt, kd in keys:
+            g = len(WOM_CODES[(kt, kd)])
+            if kt == 1 and kd > 1:
+                continue
+            period = kt + a - 1
+            n_data = period * g
+            n = -(-n_data // s) * c.beta
+            options.append((kt * kd / n, -n, q, kt, kd))
+    _, _, q, kt, kd = max(options)
+    return StaggeredWOMCode(
+        c.alpha, WOM_CODES[(kt, kd)], kd, kt, beta=c.beta, p=c.p, copies=copies, flips=q
+    )

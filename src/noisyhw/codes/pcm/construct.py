@@ -7,7 +7,15 @@ from functools import cache
 from ...errors import check_int
 from ._tables import BLOCK_CODES
 from .capacity import capacity_bounds, finite_n_bound
-from .codes import PCMCode, ResidueCode, SyndromeCode, TimeSharedCode, round_robin
+from .codes import (
+    PCMCode,
+    ResidueCode,
+    SyndromeCode,
+    TimeSharedCode,
+    round_robin,
+    staggered_wom,
+)
+from .game import MAX_GAME_BITS
 from .params import constraint
 
 __all__ = ["best_code", "constructions", "rate_table"]
@@ -31,10 +39,12 @@ def constructions(alpha: int, beta: int, p: int, *, copies: int = 1) -> list[PCM
     """Every construction this package has for (alpha, beta, p), ``copies`` blocks each.
 
     Syndrome block codes from the searched table (certified by their safety game at
-    construction), the round robin for (alpha, 1, 1), residue classes for (1, beta, p) and, for
-    alpha >= 2, the time-shared combinations: for each k = 1..alpha copies the largest inner
-    budget p_in with ceil(alpha / k) * p_in <= p, inner = the best (1, beta, p_in) code (plain
-    cells when the budget allows beta changes per window). The list is sorted by rate, best first.
+    construction), the round robin for (alpha, 1, 1), staggered linear WOM groups for
+    alpha >= 2 (certified by their WOM game; beat 1/alpha for p = 1, alpha >= 4), residue
+    classes for (1, beta, p) and, for alpha >= 2, the time-shared combinations: for each
+    k = 1..alpha copies the largest inner budget p_in with ceil(alpha / k) * p_in <= p, inner =
+    the best (1, beta, p_in) code (plain cells when the budget allows beta changes per window).
+    The list is sorted by rate (best first), then by length.
     """
     c = constraint(alpha, beta, p)
     copies = check_int("copies", copies, 1)
@@ -42,8 +52,10 @@ def constructions(alpha: int, beta: int, p: int, *, copies: int = 1) -> list[PCM
     blk = _block(*c, copies)
     if blk is not None:
         out.append(blk)
-    if c.beta == 1 and c.p == 1:
+    if c.beta == 1 and c.p == 1 and c.alpha**2 <= MAX_GAME_BITS:  # its game certificate fits
         out.append(round_robin(c.alpha, copies))
+    if c.alpha >= 2:
+        out.append(staggered_wom(c.alpha, c.p, copies, beta=c.beta))
     if c.alpha == 1:
         out.append(ResidueCode(c.beta, c.p, copies))
         return sorted(out, key=lambda code: -code.rate)
@@ -66,7 +78,7 @@ def constructions(alpha: int, beta: int, p: int, *, copies: int = 1) -> list[PCM
     rest = [code for code in out if not isinstance(code, TimeSharedCode)]
     if shared:
         rest.append(max(shared, key=lambda code: (code.rate, -code.memory)))
-    return sorted(rest, key=lambda code: -code.rate)
+    return sorted(rest, key=lambda code: (-code.rate, code.n))
 
 
 def best_code(alpha: int, beta: int, p: int, *, copies: int = 1) -> PCMCode:

@@ -16,13 +16,27 @@ exhaustively over all 2^(b (alpha-1)) histories.
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
+
 import numpy as np
 
 from ...errors import ParameterError
 from ...seeding import RngLike, as_rng
 from .capacity import _bits, _window_ok
 
-__all__ = ["popcount", "search_block_code", "solve_game", "syndromes", "valid_patterns"]
+__all__ = [
+    "disjoint_pairs",
+    "gf2_rank",
+    "popcount",
+    "search_block_code",
+    "solve_fresh",
+    "solve_game",
+    "solve_wom",
+    "syndromes",
+    "two_write_first",
+    "valid_patterns",
+    "wom_winning",
+]
 
 MAX_GAME_BITS = 22  #: b * alpha (pairs of history x pattern) kept below 2^22
 
@@ -141,3 +155,148 @@ def search_block_code(
         if solve_game(alpha, beta, p, b, cols, r) is not None:
             return cols
     return None
+
+
+# ----------------------------------------------------------------------------- linear WOM games
+MAX_WOM_CELLS = 12  #: 3^g (flipped set, fresh pattern) pairs are enumerated
+
+
+def disjoint_pairs(g: int) -> tuple[np.ndarray, np.ndarray]:
+    """All (F, x) with F, x subsets of g cells and F & x = 0: two (3^g,) int64 arrays."""
+    f = np.zeros(1, np.int64)
+    x = np.zeros(1, np.int64)
+    for i in range(g):  # cell i: in neither, in F, or in x
+        bit = np.int64(1 << i)
+        f = np.concatenate([f, f | bit, f])
+        x = np.concatenate([x, x, x | bit])
+    return f, x
+
+
+def wom_winning(columns, d: int, t: int, pairs=None) -> list[np.ndarray]:
+    """Winning flipped sets of the linear t-write WOM game, one (2^g,) bool array per phase.
+
+    A group of g cells with syndrome columns ``columns`` (d-bit ints) is written t times; at
+    every write it must move its syndrome by ANY vector of GF(2)^d by flipping only cells not
+    flipped earlier in the span. ``win[i][F]``: with flipped set F before write i (0-based),
+    every remaining write can be served. Backward induction, exact.
+    """
+    cols = np.asarray(columns, np.int64)
+    g = cols.size
+    if g > MAX_WOM_CELLS:
+        raise ParameterError("columns", f"at most {MAX_WOM_CELLS} cells per group", g)
+    syn = syndromes(cols, g)
+    f, x = disjoint_pairs(g) if pairs is None else pairs
+    nsyn = 2**d
+    win = np.ones(2**g, bool)
+    out = []
+    for _ in range(t):
+        ok = win[f | x]
+        cov = np.zeros(2**g * nsyn, bool)
+        cov[f[ok] * nsyn + syn[x[ok]]] = True
+        win = cov.reshape(2**g, nsyn).all(axis=1)
+        out.append(win)
+    return out[::-1]
+
+
+def solve_wom(columns, d: int, t: int) -> list[np.ndarray] | None:
+    """Encoder tables of a linear t-write WOM code, or None if the game is lost from F = {}.
+
+    ``tables[i][F, s]`` = the lowest-weight fresh pattern x (x & F = 0, H x = s) that keeps the
+    group winning for the remaining writes; -1 where F is not winning before write i. A group
+    whose table exists serves every sequence of t targets: that is the certificate.
+    """
+    cols = np.asarray(columns, np.int64)
+    if cols.ndim != 1 or cols.size < 1:
+        raise ParameterError("columns", "must be a non-empty list of ints", cols.shape)
+    if cols.min() < 0 or cols.max() >= 2**d:
+        raise ParameterError("columns", f"must be in [0, 2^d = {2**d})", cols.tolist())
+    g = cols.size
+    win = wom_winning(cols, d, t)
+    if not win[0][0]:
+        return None
+    syn = syndromes(cols, g)
+    f, x = disjoint_pairs(g)
+    nsyn = 2**d
+    tables = []
+    for i in range(t):
+        nxt = win[i + 1] if i + 1 < t else np.ones(2**g, bool)
+        ok = nxt[f | x] & win[i][f]
+        table = _lightest_per_syndrome(x[ok], f[ok] * nsyn + syn[x[ok]], 2**g * nsyn)
+        tables.append(table.reshape(2**g, nsyn))
+    return tables
+
+
+def gf2_rank(vectors) -> int:
+    """Rank over GF(2) of int bit-vectors."""
+    basis: list[int] = []
+    for v in vectors:
+        v = int(v)
+        for b in basis:
+            v = min(v, v ^ b)
+        if v:
+            basis.append(v)
+    return len(basis)
+
+
+def two_write_first(columns, d: int) -> np.ndarray | None:
+    """Cached :func:`_two_write_first` (the table is read-only)."""
+    table = _two_write_first(tuple(int(c) for c in columns), d)
+    return None if table is None else table.copy()
+
+
+@cache
+def _two_write_first(columns: tuple[int, ...], d: int) -> np.ndarray | None:
+    """First-write table of a linear 2-write WOM group of any size: ``(2^d,)`` lowest-weight
+    pattern per syndrome whose unflipped columns still span GF(2)^d (then the second write
+    reaches any syndrome with fresh cells: linear algebra); None if some syndrome has none.
+
+    Patterns are tried by weight up to g - d (a spanning fresh set needs >= d cells), so the
+    cost is sum_{k <= g-d} C(g, k) rank checks instead of the 3^g states of :func:`solve_wom`.
+    """
+    import itertools
+
+    cols = [int(c) for c in columns]
+    g = len(cols)
+    table = -np.ones(2**d, np.int64)
+    left = 2**d
+    for k in range(g - d + 1):
+        for combo in itertools.combinations(range(g), k):
+            s = 0
+            for c in combo:
+                s ^= cols[c]
+            if table[s] >= 0:
+                continue
+            if gf2_rank(cols[c] for c in range(g) if c not in combo) == d:
+                table[s] = sum(1 << c for c in combo)
+                left -= 1
+                if not left:
+                    return table
+    return None
+
+
+def solve_fresh(columns, fresh: int, target: int) -> int:
+    """A pattern of fresh cells (bit mask ``fresh``) whose columns XOR to ``target``; -1 if the
+    fresh columns do not reach it. Gaussian elimination, O(g d); the reduced basis of each
+    fresh set is cached (a group's fresh sets repeat)."""
+    v, pat = int(target), 0
+    for b, bp in _fresh_basis(tuple(int(c) for c in columns), int(fresh)):
+        if v ^ b < v:
+            v, pat = v ^ b, pat ^ bp
+    return pat if v == 0 else -1
+
+
+@lru_cache(maxsize=1 << 16)
+def _fresh_basis(columns: tuple[int, ...], fresh: int) -> tuple[tuple[int, int], ...]:
+    """(vector, pattern) pairs with distinct leading bits, sorted by vector, descending."""
+    basis: list[tuple[int, int]] = []
+    for c, col in enumerate(columns):
+        if not (fresh >> c) & 1:
+            continue
+        v, pat = col, 1 << c
+        for b, bp in basis:
+            if v ^ b < v:
+                v, pat = v ^ b, pat ^ bp
+        if v:
+            basis.append((v, pat))
+            basis.sort(reverse=True)
+    return tuple(basis)

@@ -73,8 +73,8 @@ def simulate(
         elif source == "greedy":
             cur = code.read(enc.state)
             options = [cur ^ full, *g.integers(0, code.radix, (candidates, code.symbols))]
-            hist = np.array(enc._hist, np.uint8) if enc._hist else None
-            cost = [int((code.write(enc.state, o, hist) != enc.state).sum()) for o in options]
+            hist, w = enc.history, enc.step
+            cost = [int((code.write(enc.state, o, hist, w) != enc.state).sum()) for o in options]
             msgs[t] = options[int(np.argmax(cost))]
         t0 = time.perf_counter()
         states[t + 1] = enc.write(msgs[t])
