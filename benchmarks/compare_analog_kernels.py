@@ -16,18 +16,15 @@ reported as the median of per-round ratios (robust on a shared machine) and min/
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _baseline import module_at  # benchmarks/ is on sys.path when run as a script
 
 from noisyhw import _gauss_kernels as new
 from noisyhw import channels
@@ -38,19 +35,7 @@ OLD = os.environ.get("ANALOG_OLD_KERNEL", "b13f7c6")
 
 
 def _old_kernels():
-    src = subprocess.run(
-        ["git", "show", f"{OLD}:src/noisyhw/_gauss_kernels.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "gold.py"
-    path.write_text(src.replace("cache=True", "cache=False"))
-    spec = importlib.util.spec_from_file_location("gold", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return module_at(OLD, "src/noisyhw/_gauss_kernels.py", "gold", ("cache=True", "cache=False"))
 
 
 def _rounds(fns: dict, rounds: int) -> dict[str, list[float]]:

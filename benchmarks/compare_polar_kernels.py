@@ -15,15 +15,12 @@ CA-SCL code (K = 528).
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+from _baseline import module_at  # benchmarks/ is on sys.path when run as a script
 
 from noisyhw.channels import bpsk_awgn
 from noisyhw.codes.polar import PolarCode, SCLDecoder, _kernels
@@ -32,19 +29,9 @@ OLD = os.environ.get("POLAR_OLD_KERNEL", "b322346")  # git ref of the baseline k
 
 
 def _old_kernels():
-    src = subprocess.run(
-        ["git", "show", f"{OLD}:src/noisyhw/codes/polar/_kernels.py"],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "kold.py"
-    path.write_text(src.replace('"cache": True', '"cache": False'))
-    spec = importlib.util.spec_from_file_location("kold", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return module_at(
+        OLD, "src/noisyhw/codes/polar/_kernels.py", "kold", ('"cache": True', '"cache": False')
+    )
 
 
 def main(lists=(1, 8, 32)) -> list[dict]:
