@@ -35,7 +35,9 @@ OLD = os.environ.get("ANALOG_OLD_KERNEL", "b13f7c6")
 
 
 def _old_kernels():
-    return module_at(OLD, "src/noisyhw/_gauss_kernels.py", "gold", ("cache=True", "cache=False"))
+    return module_at(
+        OLD, "src/noisyhw/_gauss_kernels.py", "gold", ("cache=True", "cache=False"), "noisyhw"
+    )
 
 
 def _rounds(fns: dict, rounds: int) -> dict[str, list[float]]:

@@ -30,7 +30,11 @@ OLD = os.environ.get("POLAR_OLD_KERNEL", "b322346")  # git ref of the baseline k
 
 def _old_kernels():
     return module_at(
-        OLD, "src/noisyhw/codes/polar/_kernels.py", "kold", ('"cache": True', '"cache": False')
+        OLD,
+        "src/noisyhw/codes/polar/_kernels.py",
+        "kold",
+        ('"cache": True', '"cache": False'),
+        package="noisyhw.codes.polar",
     )
 
 

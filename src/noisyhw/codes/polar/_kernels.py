@@ -23,6 +23,8 @@ import math
 import numba
 import numpy as np
 
+from ._transform import butterfly_ as _butterfly  # codeword bits of a node <-> its u bits
+
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 
@@ -224,12 +226,7 @@ def sc_decode_fast(
                 if not systematic:  # u of the node = its codeword through the transform
                     for j in range(size):
                         tmp[j] = res[size + j]
-                    h = 1
-                    while h < size:
-                        for b0 in range(0, size, 2 * h):
-                            for j in range(b0, b0 + h):
-                                tmp[j] ^= tmp[j + h]
-                        h *= 2
+                    _butterfly(tmp, size)
                     for j in range(size):
                         out[fr, k + j] = tmp[j]
                     k += size
@@ -368,17 +365,6 @@ def _extract(
     flip[ell, q] = j
     fmag[ell, q] = mag[j]
     nxt[ell] = q + 1
-
-
-@numba.njit(**_JIT, inline="always")
-def _butterfly(x: np.ndarray, size: int) -> None:
-    """In place: codeword bits of a node -> its ``u`` bits (the transform is an involution)."""
-    h = 1
-    while h < size:
-        for b0 in range(0, size, 2 * h):
-            for j in range(b0, b0 + h):
-                x[j] ^= x[j + h]
-        h *= 2
 
 
 # masks of the in-word butterfly stages: bit j with (j & h) == 0, h = 1, 2, ..., 32

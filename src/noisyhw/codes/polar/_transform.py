@@ -1,5 +1,8 @@
 """Compiled polar transform (numba, cached; imported on first use by :func:`.polar_transform`).
 
+:func:`butterfly_` is the one in-place butterfly of the package: the decoders' kernels call it
+on a node's bits, :func:`transform_words_` on a frame's 64-bit words.
+
 Frame by frame on 64-bit words (8 bits, one per byte, little-endian), so a frame stays in L1
 across all log2(n) stages: the three stages inside a word (bytes 1, 2, 4 apart) are shifts and
 masks, the others XOR whole words. numpy's strided stage-by-stage version streams the whole
@@ -14,6 +17,19 @@ from numba import njit
 _M1 = np.uint64(0x00FF00FF00FF00FF)
 _M2 = np.uint64(0x0000FFFF0000FFFF)
 _M4 = np.uint64(0x00000000FFFFFFFF)
+
+
+@njit(cache=True, inline="always")
+def butterfly_(x, size):  # pragma: no cover - compiled
+    """In place ``x[:size] <- x[:size] F^{(x)m}`` (``size`` a power of two): for h = 1, 2, 4, ...
+    ``x[j] ^= x[j + h]`` on the first half of every 2h-block. Any integer dtype: on bits it is
+    the transform itself (an involution), on words the stages above one word."""
+    h = 1
+    while h < size:
+        for j0 in range(0, size, 2 * h):
+            for j in range(j0, j0 + h):
+                x[j] ^= x[j + h]
+        h *= 2
 
 
 @njit(cache=True)
@@ -31,9 +47,4 @@ def transform_words_(w):  # pragma: no cover - compiled
             v ^= (v >> s16) & m2
             v ^= (v >> s32) & m4
             row[i] = v
-        h = 1
-        while h < words:
-            for j in range(0, words, 2 * h):
-                for i in range(j, j + h):
-                    row[i] ^= row[i + h]
-            h *= 2
+        butterfly_(row, words)
