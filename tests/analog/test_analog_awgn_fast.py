@@ -93,8 +93,10 @@ def test_ziggurat_tables_are_consistent():
     base = x[1] * f[1] + math.sqrt(math.pi / 2) * math.erfc(x[1] / math.sqrt(2))
     assert np.allclose(areas, base, rtol=1e-9)
     assert x[-1] == 0.0 and np.all(np.diff(x) < 0)
-    # "accepted at once" must imply "under the curve": u < T[k] / 2^23 => u X[k] < X[k+1]
-    assert np.all(gk.ZIG_T / 2.0**23 * x[:-1] <= x[1:])
+    # "accepted at once" must imply "under the curve": u < T[k] / 2^P => u X[k] < X[k+1]
+    scale = 2.0**gk.POSITION_BITS
+    assert np.all(gk.ZIG_T / scale * x[:-1] <= x[1:])
+    assert np.all((gk.ZIG_T + 1) / scale * x[:-1] > x[1:])  # and T[k] is the largest such
 
 
 def test_reproducible_and_thread_count_independent():
