@@ -1,4 +1,5 @@
-"""``awgn_``'s kernel on this branch vs an older one (default: git ``b13f7c6``, SplitMix64 bits).
+"""``awgn_``'s kernel on this branch vs an older one (default: git ``766dfe4``, the 256-layer
+ziggurat; ``b13f7c6`` is the one with SplitMix64 bits).
 
 The old ``_gauss_kernels.py`` is read from git into a temporary module (needs the repository's
 history). Both draw into the same buffers; timed in shuffled rounds in one process (CPU time),
@@ -17,21 +18,19 @@ from __future__ import annotations
 
 import copy
 import os
-import random
-import statistics
 import sys
-import time
 
 import numpy as np
 import torch
 from _baseline import module_at  # benchmarks/ is on sys.path when run as a script
+from _timing import paired_ratio, rounds
 
 from noisyhw import _gauss_kernels as new
 from noisyhw import channels
 from noisyhw.analog import NoiseSpec, calibrate, inject_noise
 from noisyhw.models import create
 
-OLD = os.environ.get("ANALOG_OLD_KERNEL", "b13f7c6")
+OLD = os.environ.get("ANALOG_OLD_KERNEL", "766dfe4")
 
 
 def _old_kernels():
@@ -40,39 +39,27 @@ def _old_kernels():
     )
 
 
-def _rounds(fns: dict, rounds: int) -> dict[str, list[float]]:
-    rng = random.Random(0)
-    for f in fns.values():
-        f()
-    times: dict[str, list[float]] = {k: [] for k in fns}
-    keys = list(fns)
-    for _ in range(rounds):
-        rng.shuffle(keys)
-        for k in keys:
-            t0 = time.process_time()
-            fns[k]()
-            times[k].append(time.process_time() - t0)
-    return times
-
-
 def _ratio(times: dict[str, list[float]], a: str, b: str) -> str:
-    med = statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
-    return f"{a} / {b}: median {med:.3f}, min/min {min(times[a]) / min(times[b]):.3f}"
+    med, q1, q3 = paired_ratio(times, a, b)
+    return (
+        f"{a} / {b}: median {med:.3f} (quartiles {q1:.3f}-{q3:.3f}), "
+        f"min/min {min(times[a]) / min(times[b]):.3f}"
+    )
 
 
 @torch.no_grad()
-def main(rounds: int = 15) -> None:
+def main(n_rounds: int = 15) -> None:
     torch.set_num_threads(1)
     old = _old_kernels()
     n = 128 * 16 * 32 * 32
     buf = np.zeros(n, np.float32)
     sig = np.ones(1, np.float32)
-    t = _rounds(
+    t = rounds(
         {
             "new": lambda: new.add_normal_serial(buf, sig, np.uint64(7), n, n, 1),
             "old": lambda: old.add_normal_serial(buf, sig, np.uint64(7), n, n, 1),
         },
-        rounds,
+        n_rounds,
     )
     print(
         f"kernel alone, 2M float32: new {min(t['new']) / n * 1e9:.2f} ns/element, "
@@ -100,7 +87,7 @@ def main(rounds: int = 15) -> None:
 
         return run
 
-    t = _rounds(
+    t = rounds(
         {
             "clean": lambda: clean(x),
             "fixed new": lambda: fixed(x),
@@ -108,7 +95,7 @@ def main(rounds: int = 15) -> None:
             "relative new": lambda: rel(x),
             "relative old": with_old(rel),
         },
-        rounds,
+        n_rounds,
     )
     print(f"ResNet-20 batch 128, clean forward {min(t['clean']) * 1e3:.1f} ms (min)")
     for k in ("fixed new", "fixed old", "relative new", "relative old"):

@@ -22,6 +22,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+if str(HERE) not in sys.path:  # the bench modules import the shared helpers (_timing, _baseline)
+    sys.path.insert(0, str(HERE))
 
 
 def machine() -> dict[str, str]:

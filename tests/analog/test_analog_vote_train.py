@@ -123,11 +123,7 @@ def test_shared_first_layer_gives_the_same_votes(mode, cache_elems):
 
 
 @pytest.mark.parametrize("cls", [_RowsFromInput, _TwoBranches, _SameLayerTwice])
-def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls, monkeypatch):
-    import importlib
-
-    vote_module = importlib.import_module("noisyhw.analog.vote")  # the package exports vote()
-    monkeypatch.setattr(vote_module, "SHARE_MIN_FAN_IN", 0)  # share wherever possible
+def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls):
     torch.manual_seed(0)
     model = inject_noise(cls(), NoiseSpec(0.0), seed=0)
     x = torch.rand(5, 8)
@@ -144,7 +140,7 @@ def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls, monke
         )
 
 
-def test_first_layer_is_shared_by_default_only_where_it_is_costly(monkeypatch):
+def test_first_layer_is_shared_by_default_wherever_possible(monkeypatch):
     import importlib
 
     vote_module = importlib.import_module("noisyhw.analog.vote")  # the package exports vote()
@@ -156,16 +152,17 @@ def test_first_layer_is_shared_by_default_only_where_it_is_costly(monkeypatch):
             super().__init__()
 
     monkeypatch.setattr(vote_module, "SharedPrefix", Spy)
-    cnn = create("small_cnn", (1, 28, 28), 10)  # 3x3 conv on 1 channel: 9 per output
-    mlp = create("mlp", (1, 28, 28), 10)  # 784 per output
-    fan_in = vote_module._first_fan_in
-    assert fan_in(cnn) == 9 < vote_module.SHARE_MIN_FAN_IN <= fan_in(mlp) == 784
-    assert fan_in(torch.nn.ReLU()) == 0
     x = torch.rand(4, 1, 28, 28)
-    for model, shared in ((cnn, False), (mlp, True)):
+    for name, spec, shared in (
+        ("small_cnn", NoiseSpec(0.0), True),  # 3x3 conv on 1 channel: still shared
+        ("mlp", NoiseSpec(0.0), True),
+        ("mlp", NoiseSpec(0.0, input_snr_db=10.0), False),  # input noise differs per vote
+        ("mlp", NoiseSpec(0.0, weight_snr_db=10.0), False),
+    ):
         made.clear()
-        vote(inject_noise(model.eval(), NoiseSpec(0.0), seed=0), x, 3, "mean", seed=0)
-        assert bool(made) is shared
+        model = inject_noise(create(name, (1, 28, 28), 10).eval(), spec, seed=0)
+        vote(model, x, 3, "mean", seed=0)
+        assert bool(made) is shared, name
 
 
 def test_voting_helps_at_low_snr():

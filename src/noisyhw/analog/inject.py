@@ -63,12 +63,18 @@ class NoiseContext:
         self.peak_per_row = 0
         #: set by :func:`~noisyhw.analog.vote` while it shares the first layer's clean output
         self.prefix: SharedPrefix | None = None
-        self._gens: dict[str, torch.Generator | None] = {}
+        #: by canonical device name ("cpu", "cuda:0"), and by the device objects asked with
+        self._gens: dict[object, torch.Generator | None] = {}
 
     def generator(self, device: torch.device | str) -> torch.Generator | None:
+        try:  # every noisy layer asks, every forward: a dict hit on the tensor's device object
+            return self._gens[device]
+        except KeyError:
+            pass
         key = str(torch.device(device))
         if key not in self._gens:
             self._gens[key] = torch_generator(self.seed, key)
+        self._gens[device] = self._gens[key]
         return self._gens[key]
 
     def reseed(self, seed: int | None) -> None:
@@ -165,7 +171,7 @@ class _LayerHook:
 
     def pre(self, module: nn.Module, args: tuple) -> tuple | None:
         spec = self.ctx.spec
-        if not self._on() or (spec.input_snr_db == math.inf and not self.point.calibrating):
+        if (spec.input_snr_db == math.inf and not self.point.calibrating) or not self._on():
             return None
         x = args[0]
         gen = self.ctx.generator(x.device)

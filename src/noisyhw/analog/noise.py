@@ -116,12 +116,19 @@ class NoiseSpec:
 
     def snr_of(self, site: str) -> float:
         """The SNR (dB) of one site: ``"out"``, ``"in"`` or ``"weight"``."""
-        return {"out": self.snr_db, "in": self.input_snr_db, "weight": self.weight_snr_db}[site]
+        if site == "out":
+            return self.snr_db
+        return self.input_snr_db if site == "in" else self.weight_snr_db
 
     @property
     def active(self) -> bool:
         """True when any site has finite SNR (some noise is added)."""
-        return any(math.isfinite(self.snr_of(s)) for s in SITES)
+        # read on every layer call: plain comparisons (SNRs are validated: never NaN or -inf)
+        return (
+            self.snr_db != math.inf
+            or self.input_snr_db != math.inf
+            or self.weight_snr_db != math.inf
+        )
 
     def replace(self, **changes: object) -> NoiseSpec:
         """A copy with some fields changed (validated again)."""
@@ -296,7 +303,8 @@ def apply_noise(
         if spec.mode == "fixed":
             power = float(point.ref[site])
         else:
-            power = float(torch.linalg.vector_norm(z)) ** 2 / max(z.numel(), 1)
+            flat = z.reshape(-1)  # contiguous: a view; dot runs on all threads, vector_norm on one
+            power = float(torch.dot(flat, flat)) / max(z.numel(), 1)
         awgn_(z, math.sqrt(power * 10.0 ** (-snr / 10.0)), generator)
         return z
     zt, restore = _grouped(z, gran, channel_dim, groups, batched)

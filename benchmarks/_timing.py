@@ -1,0 +1,43 @@
+"""Timing in shuffled rounds, for same-run comparisons on a shared, noisy machine.
+
+Each round runs every function once, in a freshly shuffled order (seeded), timing CPU time.
+A ratio ``a / b`` is the median over rounds of ``t_a / t_b`` measured in the same round, so a
+slow spell of the machine hits both sides of a pair; its quartiles say how much it moved.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+
+def rounds(fns: dict[str, Callable[[], object]], n: int, seed: int = 0) -> dict[str, list[float]]:
+    """CPU seconds of each function in each of ``n`` shuffled rounds (after one warm-up call)."""
+    rng = random.Random(seed)
+    for f in fns.values():
+        f()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    keys = list(fns)
+    for _ in range(n):
+        rng.shuffle(keys)
+        for k in keys:
+            t0 = time.process_time()
+            fns[k]()
+            times[k].append(time.process_time() - t0)
+    return times
+
+
+def paired_ratio(times: dict[str, list[float]], a: str, b: str) -> tuple[float, float, float]:
+    """Median and quartiles over rounds of ``times[a][i] / times[b][i]``."""
+    r = [x / y for x, y in zip(times[a], times[b], strict=True)]
+    if len(r) < 2:
+        return r[0], r[0], r[0]
+    q1, med, q3 = statistics.quantiles(r, n=4, method="inclusive")
+    return med, q1, q3
+
+
+def median(times: dict[str, list[float]], k: str) -> float:
+    """Median CPU seconds of one function over the rounds."""
+    return statistics.median(times[k])
