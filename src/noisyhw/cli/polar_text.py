@@ -67,6 +67,8 @@ def text(
         check_int(name, v, 1)
     points = parse_floats("--ebn0", ebn0)
     names = [s.strip() for s in schemes.split(",") if s.strip()]
+    # the code, decoder and batch shape: the same for the penalty tuning and the test study
+    shape = dict(n=n, k=k, crc=crc, list_size=list_size, streams=streams, blocks=blocks)
     tuning = None
     if tune_penalty:
         from pathlib import Path
@@ -85,12 +87,7 @@ def text(
             seed=seed,
             workers=workers,
             target_fer=target_fer,
-            n=n,
-            k=k,
-            crc=crc,
-            list_size=list_size,
-            streams=streams,
-            blocks=blocks,
+            **shape,
         )
         typer.echo(f"penalty chosen on the validation text: {penalty} ({tuning})")
     train = load_text(corpus, "train")
@@ -99,14 +96,9 @@ def text(
     study = TextStudy(
         ALPHABETS["a27"].text_to_bits(test),
         trie,
-        n=n,
-        k=k,
-        crc=crc,
-        list_size=list_size,
-        streams=streams,
-        blocks=blocks,
         penalty=penalty,
         seed=seed,
+        **shape,
     )
     study.decoder(names[0] if names else "scl")  # validates n, k, crc before any trial
     config = {
