@@ -4,8 +4,7 @@ The unit tests check 1M draws; this script checks three orders of magnitude more
 standard normal's closed forms: mean and variance (5-sigma bounds), a chi-square over
 equiprobable bins of the CDF, and the tail probabilities from 3 sigma to 6 sigma (including the
 ziggurat's base/tail hand-over ``r = ZIG_X[1]``) as z-scores of the hit counts (meaningful where
-the expected count is >= ~10; Poisson below). ~80 s per 2^30
-draws on one core:
+the expected count is >= ~10; Poisson below). ~80 s per 2^30 draws on one core:
 
     PYTHONPATH=src python benchmarks/validate_awgn.py [LOG2_DRAWS]
 """
