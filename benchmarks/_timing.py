@@ -49,3 +49,13 @@ def paired_ratio(times: dict[str, list[float]], a: str, b: str) -> tuple[float, 
 def median(times: dict[str, list[float]], k: str) -> float:
     """Median CPU seconds of one function over the rounds."""
     return statistics.median(times[k])
+
+
+def best_of(fn: Callable[[], object], repeat: int = 5) -> float:
+    """Fastest wall time (seconds) of ``repeat`` calls: for absolute figures, not ratios."""
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best

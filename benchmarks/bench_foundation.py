@@ -6,6 +6,7 @@ import tempfile
 import time
 
 import torch
+from _timing import best_of  # benchmarks/ is on sys.path (run_all)
 from torch.utils.data import DataLoader
 
 from noisyhw import data
@@ -17,22 +18,13 @@ def _noop(params, context):
     return {"y": params["i"]}
 
 
-def _time(fn, repeat=3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def run() -> dict:
     ds = data.load("digits", "train")
     big = data.ArrayDataset(ds.x.repeat(40, 1, 1, 1), ds.y.repeat(40), ds.classes)
     g = torch.Generator().manual_seed(0)
-    ours = _time(lambda: sum(1 for _ in iterate_batches(big, 128, shuffle=True, generator=g)))
+    ours = best_of(lambda: sum(1 for _ in iterate_batches(big, 128, shuffle=True, generator=g)), 3)
     loader = DataLoader(big, batch_size=128, shuffle=True)
-    theirs = _time(lambda: sum(1 for _ in loader), repeat=1)
+    theirs = best_of(lambda: sum(1 for _ in loader), repeat=1)
     n = 200
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()

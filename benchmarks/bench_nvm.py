@@ -5,21 +5,11 @@ read-noise shortcut (output-domain draw) vs drawing a noisy weight matrix per in
 
 from __future__ import annotations
 
-import time
-
 import torch
+from _timing import best_of  # benchmarks/ is on sys.path (run_all)
 from torch import nn
 
 from noisyhw.analog.nvm import QuantSpec, calibrate, quantize
-
-
-def _time(fn, repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run() -> dict:
@@ -34,18 +24,18 @@ def run() -> dict:
     noisy = quantize(lstm, QuantSpec(prog_noise=0.05, read_noise=0.05, adc_noise=1.0)).eval()
     calibrate(noisy, x)
     with torch.no_grad():
-        t_float = _time(lambda: lstm(x))
-        t_xbar_float = _time(lambda: qf(x))
-        t_q4 = _time(lambda: q4(x))
-        t_noisy = _time(lambda: noisy(x))
+        t_float = best_of(lambda: lstm(x))
+        t_xbar_float = best_of(lambda: qf(x))
+        t_q4 = best_of(lambda: q4(x))
+        t_noisy = best_of(lambda: noisy(x))
 
     def step(m):
         m.train()
         out, _ = m(x)
         out.sum().backward()
 
-    t_train_float = _time(lambda: step(lstm), 3)
-    t_train_q4 = _time(lambda: step(q4), 3)
+    t_train_float = best_of(lambda: step(lstm), 3)
+    t_train_q4 = best_of(lambda: step(q4), 3)
 
     # the character LM of the study (embed 32, LSTM 128, 96 symbols, 64 steps): a training step
     from noisyhw.models import create
@@ -60,8 +50,8 @@ def run() -> dict:
         logits = m(tokens)
         nn.functional.cross_entropy(logits.reshape(-1, 96), tokens.reshape(-1)).backward()
 
-    t_lm_float = _time(lambda: lm_step(lm), 3)
-    t_lm_q4 = _time(lambda: lm_step(lm_q), 3)
+    t_lm_float = best_of(lambda: lm_step(lm), 3)
+    t_lm_q4 = best_of(lambda: lm_step(lm_q), 3)
 
     # read noise: output-domain draw vs a fresh noisy weight matrix per input vector
     xb = q4.xbar_hh[0]
@@ -69,11 +59,13 @@ def run() -> dict:
     v = torch.randn(n, h)
     p = noisy.xbar_hh[0].prepare(w, noisy=True)
     with torch.no_grad():
-        t_out = _time(
+        t_out = best_of(
             lambda: xb.read_noise_std(v, p.w_q, p.w_fs, p.read_var_t) * torch.randn(n, 4 * h)
         )
         g = torch.randn(n, 4 * h, h)
-        t_per_vec = _time(lambda: torch.einsum("nh,noh->no", v, p.w_q + 0.05 * g * p.w_q.abs()), 3)
+        t_per_vec = best_of(
+            lambda: torch.einsum("nh,noh->no", v, p.w_q + 0.05 * g * p.w_q.abs()), 3
+        )
     vectors = n * t
     return {
         "lstm_float_forward_s": t_float,

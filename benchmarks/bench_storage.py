@@ -6,25 +6,15 @@ per-bit Bernoulli mask, the previous np.unique + bitwise_xor.at version, enumera
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
+from _timing import best_of  # benchmarks/ is on sys.path (run_all)
 
 from noisyhw import channels
 from noisyhw.storage import hwo_decode, hwo_encode
 
 N_PARAMS = 25_000_000
 N_NAIVE = 2_000_000  # the naive mask needs 8 bytes per bit: measure on fewer parameters
-
-
-def _best(fn, repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _naive(w: np.ndarray, p: float, g: np.random.Generator) -> np.ndarray:
@@ -50,11 +40,11 @@ def run() -> dict:
     g = np.random.default_rng(0)
     w = g.standard_normal(N_PARAMS).astype(np.float32)
     channels.bsc(w[:64], 1e-3, 0)  # compile
-    copy_s = _best(lambda: w.copy())
+    copy_s = best_of(lambda: w.copy())
     figures = []
     flips_per_s = {}
     for p, target in ((1e-6, 2.0), (1e-3, 5.0)):
-        t = _best(lambda p=p: channels.bsc(w, p, g), 5 if p < 1e-4 else 3)
+        t = best_of(lambda p=p: channels.bsc(w, p, g), 5 if p < 1e-4 else 3)
         flips = N_PARAMS * 32 * p
         flips_per_s[p] = flips / t
         figures.append(
@@ -69,7 +59,7 @@ def run() -> dict:
             }
         )
     buf = w.copy()
-    t_in = _best(lambda: channels.bsc_inplace(buf, 1e-2, g), 3)
+    t_in = best_of(lambda: channels.bsc_inplace(buf, 1e-2, g), 3)
     figures.append(
         {
             "name": "flip rate, in place, BER 1e-2 (8M flips)",
@@ -80,8 +70,8 @@ def run() -> dict:
     )
     small = w[:N_NAIVE].copy()
     for p in (1e-6, 1e-3):
-        t_naive = _best(lambda p=p: _naive(small, p, g), 2)
-        t_ours = _best(lambda p=p: channels.bsc(small, p, g), 5)
+        t_naive = best_of(lambda p=p: _naive(small, p, g), 2)
+        t_ours = best_of(lambda p=p: channels.bsc(small, p, g), 5)
         figures.append(
             {
                 "name": f"speed-up vs naive per-bit Bernoulli mask, BER {p:g} (2M params)",
@@ -92,8 +82,8 @@ def run() -> dict:
                 "note": f"naive {t_naive * 1e3:.0f} ms, ours {t_ours * 1e3:.2f} ms",
             }
         )
-    t_prev = _best(lambda: _previous(w, 1e-3, g), 2)
-    t_now = _best(lambda: channels.bsc(w, 1e-3, g), 3)
+    t_prev = best_of(lambda: _previous(w, 1e-3, g), 2)
+    t_now = best_of(lambda: channels.bsc(w, 1e-3, g), 3)
     figures.append(
         {
             "name": "speed-up vs previous bsc (np.unique + xor.at), BER 1e-3, 25M params",
@@ -106,9 +96,9 @@ def run() -> dict:
     )
     idx = g.integers(0, 256, 5_000_000)
     hwo_encode(idx[:10], 8)
-    t_enc = _best(lambda: hwo_encode(idx, 8), 3)
+    t_enc = best_of(lambda: hwo_encode(idx, 8), 3)
     words = hwo_encode(idx, 8)
-    t_dec = _best(lambda: hwo_decode(words, 8), 3)
+    t_dec = best_of(lambda: hwo_decode(words, 8), 3)
     figures.append(
         {
             "name": "Hamming-weight-ordered code, n=8 (encode / decode)",
