@@ -42,6 +42,28 @@ def _resnet(batch: int, threads: int, n_rounds: int) -> dict[str, list[float]]:
     )
 
 
+def _votes(
+    name: str, shape: tuple[int, ...], batch: int, k: int, n_rounds: int, plain: bool = True
+) -> dict[str, list[float]]:
+    """CPU times of a K-vote of a model (noise at 0 dB) vs K clean forwards (a loop), one clean
+    forward of the K-times replicated batch, a loop of K noisy passes and (``plain``) the vote
+    with the first layer computed per vote."""
+    torch.manual_seed(0)
+    clean = create(name, shape, 10).eval()
+    x = torch.rand(batch, *shape)
+    xk = x.repeat(k, *([1] * len(shape)))
+    noisy = inject_noise(copy.deepcopy(clean), NoiseSpec(0.0), seed=0)
+    fns = {
+        "clean": lambda: [clean(x) for _ in range(k)],
+        "batched": lambda: clean(xk),
+        "vote": lambda: vote(noisy, x, k, "mean", seed=0),
+        "loop": lambda: [noisy(x).softmax(-1) for _ in range(k)],
+    }
+    if plain:
+        fns["plain"] = lambda: vote(noisy, x, k, "mean", seed=0, share_prefix=False)
+    return rounds(fns, n_rounds)
+
+
 @torch.no_grad()
 def run(batch: int = 128, votes: int = 8, vote_batch: int = 64) -> dict:
     threads = torch.get_num_threads()
@@ -49,57 +71,16 @@ def run(batch: int = 128, votes: int = 8, vote_batch: int = 64) -> dict:
         t_res2 = _resnet(batch, 2, 15)
         t_res = _resnet(batch, 1, 21)
 
+        torch.set_num_threads(1)
         # K-vote on the small CNN of the studies (Fashion-MNIST shape)
-        torch.manual_seed(0)
-        cnn = create("small_cnn", (1, 28, 28), 10).eval()
-        xv = torch.rand(vote_batch, 1, 28, 28)
-        xk = xv.repeat(votes, 1, 1, 1)
-        ncnn = inject_noise(copy.deepcopy(cnn), NoiseSpec(0.0), seed=0)
-        t_cnn = rounds(
-            {
-                "clean": lambda: [cnn(xv) for _ in range(votes)],
-                "batched": lambda: cnn(xk),
-                "vote": lambda: vote(ncnn, xv, votes, "mean", seed=0),
-                "plain": lambda: vote(ncnn, xv, votes, "mean", seed=0, share_prefix=False),
-                "loop": lambda: [ncnn(xv).softmax(-1) for _ in range(votes)],
-            },
-            9,
-        )
-
-        # K-vote on the digits MLP (small layers: per-call overhead, where stacking replicas pays)
-        mlp = create("mlp", (1, 8, 8), 10).eval()
-        xm = torch.rand(32, 1, 8, 8)
+        t_cnn = _votes("small_cnn", (1, 28, 28), vote_batch, votes, 9)
+        # the digits MLP (small layers: per-call overhead, where stacking replicas pays)
         k_mlp = 31
-        xmk = xm.repeat(k_mlp, 1, 1, 1)
-        nmlp = inject_noise(copy.deepcopy(mlp), NoiseSpec(0.0), seed=0)
-        t_mlp = rounds(
-            {
-                "clean": lambda: [mlp(xm) for _ in range(k_mlp)],
-                "batched": lambda: mlp(xmk),
-                "vote": lambda: vote(nmlp, xm, k_mlp, "mean", seed=0),
-                "loop": lambda: [nmlp(xm).softmax(-1) for _ in range(k_mlp)],
-            },
-            41,
-        )
-
-        # K-vote on an MLP whose first layer dominates (Fashion-MNIST shape, 784-128-128-10):
-        # with the first layer's clean product shared, voting costs less than K clean forwards
-        torch.manual_seed(0)
-        fmlp = create("mlp", (1, 28, 28), 10).eval()
-        xf = torch.rand(256, 1, 28, 28)
+        t_mlp = _votes("mlp", (1, 8, 8), 32, k_mlp, 41, plain=False)
+        # an MLP whose first layer dominates (Fashion-MNIST shape, 784-128-128-10): with the
+        # first layer's clean product shared, voting costs less than K clean forwards
         k_f = 16
-        xfk = xf.repeat(k_f, 1, 1, 1)
-        nfmlp = inject_noise(copy.deepcopy(fmlp), NoiseSpec(0.0), seed=0)
-        t_f = rounds(
-            {
-                "clean": lambda: [fmlp(xf) for _ in range(k_f)],
-                "batched": lambda: fmlp(xfk),
-                "vote": lambda: vote(nfmlp, xf, k_f, "mean", seed=0),
-                "plain": lambda: vote(nfmlp, xf, k_f, "mean", seed=0, share_prefix=False),
-                "loop": lambda: [nfmlp(xf).softmax(-1) for _ in range(k_f)],
-            },
-            15,
-        )
+        t_f = _votes("mlp", (1, 28, 28), 256, k_f, 15)
 
         # the channel itself: in-place compiled Gaussian vs torch's CPU normal_ + add
         buf = torch.zeros(batch * 16 * 32 * 32)  # one ResNet-20 stage-1 activation
