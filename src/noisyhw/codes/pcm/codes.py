@@ -567,6 +567,10 @@ class StaggeredWOMCode(PCMCode):
             if inv is None:  # pragma: no cover - the Vandermonde argument forbids it
                 raise ParameterError("colours", f"active groups at write {w} not independent")
             self.inverse.append(np.array(inv, np.int64))
+        # column b of B_w^-1: the coefficient int of unit target 1 << b (split = XOR of columns)
+        rows = np.array(self.inverse, np.int64)  # (P, r) row masks
+        bits = (rows[:, :, None] >> np.arange(self.r)) & 1  # (P, k, b) entry k, b
+        self.split_columns = (bits << np.arange(self.r)[None, :, None]).sum(axis=1)  # (P, r)
         n_data = self.copies * self.period * self.g
         self.n = -(-n_data // self.stride) * c.beta
         pos = np.arange(self.n)
@@ -574,7 +578,7 @@ class StaggeredWOMCode(PCMCode):
         self.radix = 2**self.r
         self.symbols = self.copies
         self.memory = self.t - 1
-        self._weights = 1 << np.arange(self.g, dtype=np.int64)
+        self._kernel_args = self._pack_kernel_args()
 
     def _embedding(self, colour: int) -> list[int]:
         """Images of the d unit vectors of GF(2)^d under E for a curve point (2^d = infinity)."""
@@ -609,46 +613,44 @@ class StaggeredWOMCode(PCMCode):
         s = self._state(state)[self.data].reshape(self.copies, self.period, self.g)
         return np.bitwise_xor.reduce(np.where(s == 1, self.gcols, 0).reshape(self.copies, -1), 1)
 
-    def _split(self, delta: np.ndarray, w: int) -> np.ndarray:
-        """(copies,) r-bit targets -> (copies,) coefficient ints (phase i in bits i*d..)."""
-        inv = self.inverse[w % self.period]
-        bits = np.bitwise_count(inv[None, :] & delta[:, None]).astype(np.int64) & 1
-        return bits @ (1 << np.arange(self.r, dtype=np.int64))
+    def _pack_kernel_args(self) -> tuple:
+        """Read-only arrays of :func:`._kernels.staggered_write`: data (copies P g,), gcols
+        (P, g), split (P, r), tables (t, 2^g, 2^d) or (1, 1, 1), first (2^d,) or (1,), columns
+        (g,), all int64 and contiguous; then t, d and the mode."""
+        from ._kernels import MODE_TABLES, MODE_TWO_WRITE
+
+        if self.tables is not None:
+            tables, first, mode = np.stack(self.tables), np.zeros(1, np.int64), MODE_TABLES
+        else:
+            tables, first, mode = np.zeros((1, 1, 1), np.int64), self.first, MODE_TWO_WRITE
+        arrays = (self.data, self.gcols, self.split_columns, tables, first, self.columns)
+        packed = tuple(np.ascontiguousarray(a, dtype=np.int64) for a in arrays)
+        return (*packed, self.t, self.d, mode)
+
+    def _recent(self, history) -> np.ndarray:
+        """The last <= t - 1 previous states (k, n) uint8, oldest first ((0, n) if none)."""
+        if self.memory == 0 or history is None:
+            return np.zeros((0, self.n), np.uint8)
+        h = np.asarray(history, dtype=np.uint8)
+        if h.ndim != 2 or h.shape[1] != self.n:
+            raise ParameterError("history", f"must be (k, {self.n}) previous states", h.shape)
+        return np.ascontiguousarray(h[-self.memory :])
 
     def write(self, state, message, history=None, step=None) -> np.ndarray:
-        from .game import solve_fresh
+        """New state (n,) uint8 (see :meth:`PCMCode.write`); one compiled call for all copies
+        (:func:`._kernels.staggered_write`). Data cells of ``state`` / ``history`` must be 0/1."""
+        from ._kernels import BAD_HISTORY, NOT_BINARY, staggered_write
 
         if step is None:
             raise ParameterError("step", "is needed: this code's encoder runs on the write clock")
         w = check_int("step", step, 0)
-        s = self._state(state)
-        m = self._message(message)
-        coef = self._split(m ^ self.read(s), w)
-        diffs = self._diffs(s, history)[:, self.data]
-        diffs = diffs.reshape(self.memory, self.copies, self.period, self.g)
-        flipped = diffs.astype(np.int64) @ self._weights  # (memory, copies, P) per write
-        out = s[self.data].reshape(self.copies, self.period, self.g)
-        mask = 2**self.d - 1
-        for i in range(self.t):
-            j = (w - i) % self.period
-            span = np.zeros(self.copies, np.int64)  # cells flipped earlier in this span
-            for k in range(min(i, w)):
-                span |= flipped[k, :, j]
-            comp = (coef >> (i * self.d)) & mask
-            if self.tables is not None:
-                x = self.tables[i][span, comp]
-            elif i == 0:
-                x = np.where(span == 0, self.first[comp], -1)
-            else:
-                full = 2**self.g - 1
-                pairs = zip(span.tolist(), comp.tolist(), strict=True)
-                cols = self._columns_key
-                x = np.array([solve_fresh(cols, full & ~f, u) for f, u in pairs], np.int64)
-            if np.any(x < 0):
-                raise ParameterError("history", "is not one this code's encoder can produce")
-            out[:, j, :] ^= ((x[:, None] >> np.arange(self.g)) & 1).astype(np.uint8)
-        new = s.copy()
-        new[self.data] = out.reshape(-1)
+        s = np.ascontiguousarray(self._state(state))
+        m = np.ascontiguousarray(self._message(message))
+        new, status = staggered_write(s, m, self._recent(history), w, *self._kernel_args)
+        if status == BAD_HISTORY:
+            raise ParameterError("history", "is not one this code's encoder can produce")
+        if status == NOT_BINARY:
+            raise ParameterError("state", "data cells (and history) must be 0/1", "other values")
         return new
 
     def describe(self) -> dict:
