@@ -1,12 +1,19 @@
-"""PCM codes speed: the numba checker vs a brute-force checker; encoder writes per second."""
+"""PCM codes speed: the numba checker vs a brute-force checker; encoder writes per second; the
+compiled staggered WOM encoder vs the round robin and vs its pre-kernel reference (same process,
+shuffled paired rounds).
+
+    PYTHONPATH=src python benchmarks/bench_pcm.py
+"""
 
 from __future__ import annotations
 
 import time
 
 import numpy as np
+from _timing import median, paired_ratio, rounds  # benchmarks/ is on sys.path (run_all)
 
-from noisyhw.codes.pcm import best_code, check, round_robin, staggered_wom
+from noisyhw.codes.pcm import Encoder, best_code, check, round_robin, staggered_wom
+from noisyhw.codes.pcm._reference import reference_write
 
 
 def brute_check(states, alpha, beta, p):
@@ -33,6 +40,54 @@ def _valid_history(code, writes, seed=0):
     for m in msgs:
         rows.append(enc.write(m).copy())
     return np.array(rows, np.uint8), writes / (time.perf_counter() - t0)
+
+
+class _ReferenceCode:
+    """A staggered code whose ``write`` is the pre-kernel reference (everything else shared)."""
+
+    def __init__(self, code) -> None:
+        self._code = code
+
+    def __getattr__(self, name):
+        return getattr(self._code, name)
+
+    def write(self, state, message, history=None, step=None):
+        return reference_write(self._code, state, message, history, step)
+
+
+def _drive(code, msgs: np.ndarray) -> np.ndarray:
+    """Write ``msgs`` (T, symbols) through an :class:`Encoder`; the final state (n,)."""
+    enc = Encoder(code)
+    for m in msgs:
+        enc.write(m)
+    return enc.state
+
+
+def staggered_vs_round_robin(writes: int = 1000, n_rounds: int = 7) -> dict[str, float]:
+    """Encoder writes/s at (4,1,1), 475-cell staggered (19-cell groups) compiled and reference vs
+    the 512-cell round robin: CPU time of ``writes`` writes each, shuffled paired rounds.
+
+    Returns writes/s (medians over rounds) and the medians and quartiles of the per-round ratios
+    new / round robin and new / reference (as speed ratios: > 1 means the new encoder is faster).
+    """
+    new, rr = staggered_wom(4, copies=5), round_robin(4, copies=128)
+    ref = _ReferenceCode(new)
+    msg = {
+        k: c.random_messages(writes, np.random.default_rng(1)) for k, c in [("s", new), ("r", rr)]
+    }
+    fns = {
+        "new": lambda: _drive(new, msg["s"]),
+        "reference": lambda: _drive(ref, msg["s"]),
+        "round_robin": lambda: _drive(rr, msg["r"]),
+    }
+    assert np.array_equal(fns["new"](), fns["reference"]()), "compiled encoder differs"
+    times = rounds(fns, n_rounds)
+    out = {f"{k}_writes_per_s": writes / median(times, k) for k in fns}
+    for base in ("round_robin", "reference"):
+        med, q1, q3 = paired_ratio(times, base, "new")  # t_base / t_new = speed new / base
+        out |= {f"vs_{base}": med, f"vs_{base}_q1": q1, f"vs_{base}_q3": q3}
+    out["rounds"] = n_rounds
+    return out
 
 
 def _best_time(fn, repeat=3):
@@ -80,6 +135,23 @@ def run() -> dict:
                 "value": wps,
                 "unit": "writes/s",
                 "note": f"n={c.n}, rate={c.rate:.4f}: {wps * c.messages_log2 / 1e6:.2f} Mbit/s stored",
+            }
+        )
+    st = staggered_vs_round_robin()
+    for base, label in (
+        ("round_robin", "512-cell round robin"),
+        ("reference", "pre-kernel encoder"),
+    ):
+        figures.append(
+            {
+                "name": f"(4,1,1) staggered 475-cell encoder writes/s vs the {label}",
+                "value": st["new_writes_per_s"],
+                "unit": "writes/s",
+                "baseline": st[f"{base}_writes_per_s"],
+                "ratio": st[f"vs_{base}"],
+                "target": ">= 1x" if base == "round_robin" else "",
+                "note": f"median of {st['rounds']} shuffled paired rounds of 1000 writes (CPU "
+                f"time), quartiles {st[f'vs_{base}_q1']:.2f}-{st[f'vs_{base}_q3']:.2f}",
             }
         )
     return {"figures": figures}
