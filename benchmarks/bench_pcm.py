@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _timing import median, paired_ratio, rounds  # benchmarks/ is on sys.path (run_all)
+from _timing import best_of, median, paired_ratio, rounds  # benchmarks/ is on sys.path (run_all)
 
 from noisyhw.codes.pcm import Encoder, best_code, check, round_robin, staggered_wom
 from noisyhw.codes.pcm._reference import reference_write
@@ -90,23 +90,14 @@ def staggered_vs_round_robin(writes: int = 1000, n_rounds: int = 7) -> dict[str,
     return out
 
 
-def _best_time(fn, repeat=3):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def run() -> dict:
     a, b, p = 2, 2, 2
     code = best_code(a, b, p, copies=73)  # 511 cells
     states, _ = _valid_history(code, 2000)
     check(states[:3], a, b, p)  # numba compile / cache load outside the timing
-    fast = _best_time(lambda: check(states, a, b, p))
+    fast = best_of(lambda: check(states, a, b, p), 3)
     small = states[:60]
-    slow = _best_time(lambda: brute_check(small, a, b, p), repeat=1)
+    slow = best_of(lambda: brute_check(small, a, b, p), repeat=1)
     cells_fast = (states.shape[0] - 1) * states.shape[1] / fast
     cells_slow = (small.shape[0] - 1) * small.shape[1] / slow
     figures = [
