@@ -8,23 +8,33 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ParameterError, check_choice, check_int
+from ..models import MODELS
 from ..progress import set_quiet
 from ..sweep import Executor, Run, make_executor, print_table
 
 __all__ = [
     "AddressOpt",
+    "BatchSizeOpt",
     "DeviceOpt",
     "ExecutorOpt",
+    "LrOpt",
+    "ModelOpt",
     "OutOpt",
     "QuietOpt",
     "SeedOpt",
     "WorkersOpt",
+    "apply_quiet",
+    "check_counts",
+    "check_model",
+    "dataset_name",
+    "echo_paths",
     "finish",
     "make_executor_from_cli",
     "parse_floats",
     "parse_ints",
     "parse_strs",
     "resolve_device",
+    "split_list",
 ]
 
 OutOpt = Annotated[
@@ -51,6 +61,18 @@ AddressOpt = Annotated[
         "(default: $RAY_ADDRESS, else a Ray instance on this machine).",
     ),
 ]
+
+# classifier commands (train, noise ...): the same model, batch size and learning rate options
+ModelOpt = Annotated[
+    str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
+]
+BatchSizeOpt = Annotated[int, typer.Option("--batch-size")]
+LrOpt = Annotated[float, typer.Option("--lr")]
+
+
+def split_list(text: str) -> list[str]:
+    """``"a, b,,c"`` -> ["a", "b", "c"]: the stripped, non-empty items of a comma list."""
+    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 def parse_floats(name: str, text: str) -> list[float]:
@@ -85,12 +107,37 @@ def parse_ints(name: str, text: str, lo: int | None = None) -> list[int]:
 
 def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> list[str]:
     """``"a,b"`` -> ["a", "b"], each one of ``choices``."""
-    vals = [t.strip() for t in text.split(",") if t.strip()]
+    vals = split_list(text)
     if not vals:
         raise ParameterError(name, f"must list one or more of {', '.join(choices)}", text)
     for v in vals:
         check_choice(name, v, choices)
     return vals
+
+
+def check_counts(*named: tuple[str, int | None]) -> None:
+    """Each ``(option, value)`` pair whose value is given (not None) must be an integer >= 1."""
+    for name, value in named:
+        if value is not None:
+            check_int(name, value, 1)
+
+
+def check_model(model: str) -> str:
+    """``--model``: a registered model name or ``torchvision:<name>``."""
+    if model not in MODELS and not model.startswith("torchvision:"):
+        raise ParameterError(
+            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
+        )
+    return model
+
+
+def dataset_name(dataset: str) -> str:
+    """``--dataset auto`` -> Fashion-MNIST when its files are here, else digits; else as given."""
+    if dataset != "auto":
+        return dataset
+    from ..experiments.classify import default_dataset
+
+    return default_dataset()
 
 
 def resolve_device(device: str) -> str:
@@ -143,7 +190,12 @@ def finish(
     path = run.finish(rows, **extra)
     shown = rows if rows is not None else run_rows(path)
     print_table(shown, columns, title=title)
-    typer.echo(f"results: {path}")
+    echo_paths(run, path)
+
+
+def echo_paths(run: Run, results_path: Path) -> None:
+    """The two lines every finished command ends with: where results.json and the report are."""
+    typer.echo(f"results: {results_path}")
     typer.echo(f"report:  {run.dir / 'report.html'}")
 
 

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from .common import DeviceOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, parse_strs, resolve_device
+from .common import (
+    DeviceOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    apply_quiet,
+    echo_paths,
+    parse_strs,
+    resolve_device,
+)
 
 
 def demo(
@@ -45,7 +54,6 @@ def demo(
             # one readable table per section: its first seven columns
             columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
             print_table(r["rows"], columns, title=r["section"])
-    typer.echo(f"results: {path}")
-    typer.echo(f"report:  {run.dir / 'report.html'}")
+    echo_paths(run, path)
     if any(r["status"] != "ok" for r in rows):
         raise typer.Exit(1)

@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from .common import OutOpt, QuietOpt, SeedOpt, WorkersOpt, apply_quiet, finish, parse_floats
+from .common import (
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    WorkersOpt,
+    apply_quiet,
+    check_counts,
+    finish,
+    parse_floats,
+    split_list,
+)
 
 
 def text(
@@ -63,10 +73,9 @@ def text(
 
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
-    for name, v in (("--streams", streams), ("--blocks", blocks), ("--chunks", chunks)):
-        check_int(name, v, 1)
+    check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
     points = parse_floats("--ebn0", ebn0)
-    names = [s.strip() for s in schemes.split(",") if s.strip()]
+    names = split_list(schemes)
     # the code, decoder and batch shape: the same for the penalty tuning and the test study
     shape = dict(n=n, k=k, crc=crc, list_size=list_size, streams=streams, blocks=blocks)
     tuning = None

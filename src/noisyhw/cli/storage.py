@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float, check_int
+from ..errors import ParameterError, check_float
 from .common import (
     DeviceOpt,
     OutOpt,
@@ -15,20 +15,18 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_counts,
     finish,
     parse_floats,
     parse_ints,
     resolve_device,
+    split_list,
 )
 
 app = typer.Typer(
     help="Weights in noisy storage without ECC: representations, nulling, range detection.",
     no_args_is_help=True,
 )
-
-
-def _list(text: str) -> list[str]:
-    return [t.strip() for t in text.split(",") if t.strip()]
 
 
 @app.command("campaign")
@@ -111,18 +109,16 @@ def campaign_cmd(
         )
         if v is not None
     }
-    for k in ("epochs", "n_train", "n_test"):
-        if k in over:
-            check_int(f"--{k.replace('_', '-')}", over[k], 1)
+    check_counts(("--epochs", epochs), ("--n-train", n_train), ("--n-test", n_test))
     s = replace(s, **over)
     if configs:
         pairs = []
-        for item in _list(configs):
+        for item in split_list(configs):
             if item.count("/") != 1:
                 raise ParameterError("--configs", "items must be representation/protection", item)
             pairs.append(tuple(item.split("/")))
     else:
-        pairs = [(r, p) for r in _list(representations) for p in _list(protections)]
+        pairs = [(r, p) for r in split_list(representations) for p in split_list(protections)]
     grid = parse_floats("--bers", bers) if bers else C.ber_grid(ber_min, ber_max, per_decade)
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
