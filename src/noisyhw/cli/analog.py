@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import ParameterError, check_choice, check_float, check_int
 from ..models import MODELS
+from ..sweep import Run
 from .common import (
+    BatchSizeOpt,
     DeviceOpt,
+    LrOpt,
+    ModelOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_counts,
+    check_model,
+    dataset_name,
     finish,
     parse_floats,
     parse_ints,
     parse_strs,
     resolve_device,
+    split_list,
 )
+
+if TYPE_CHECKING:
+    from ..experiments.classify import ClassifierJob
 
 app = typer.Typer(
     help="Noisy analog inference: noise-injected training, SNR sweeps with voting, black-box attacks.",
@@ -31,9 +43,6 @@ app = typer.Typer(
 DatasetOpt = Annotated[
     str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10 ...")
 ]
-ModelOpt = Annotated[
-    str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
-]
 NTrainOpt = Annotated[
     int | None, typer.Option("--n-train", help="Random subset of the training set.")
 ]
@@ -42,8 +51,6 @@ EpochsOpt = Annotated[int, typer.Option("--epochs", help="Epochs of clean traini
 FinetuneOpt = Annotated[
     int, typer.Option("--finetune-epochs", help="Epochs of noise-injected fine-tuning.")
 ]
-BatchOpt = Annotated[int, typer.Option("--batch-size")]
-LrOpt = Annotated[float, typer.Option("--lr")]
 GranOpt = Annotated[
     str, typer.Option("--granularity", help="Signal power per layer, sample or output.")
 ]
@@ -57,30 +64,46 @@ HiddenOpt = Annotated[
 
 
 def _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden):
-    from ..experiments.classify import ClassifierJob, default_dataset
+    from ..experiments.classify import ClassifierJob
     from ..train import TrainConfig
 
-    if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError(
-            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
-        )
-    for name, v in (("--n-train", n_train), ("--n-test", n_test), ("--hidden", hidden)):
-        if v is not None:
-            check_int(name, v, 1)
+    check_model(model)
+    check_counts(("--n-train", n_train), ("--n-test", n_test), ("--hidden", hidden))
     cfg = TrainConfig(
         epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=resolve_device(device)
     )
     kw = {"hidden": hidden} if hidden is not None and model in ("rnn", "lstm", "gru") else {}
-    ds = default_dataset() if dataset == "auto" else dataset
-    job = ClassifierJob(ds, model, n_train, n_test, model_kwargs=kw, config=cfg)
+    job = ClassifierJob(dataset_name(dataset), model, n_train, n_test, model_kwargs=kw, config=cfg)
     job.datasets()  # a bad dataset fails here, before a run folder exists
     return job
+
+
+def _run(
+    command: str,
+    job: ClassifierJob,
+    settings: dict[str, Any],
+    out: Path | None,
+    seed: int,
+    title: str,
+) -> Run:
+    """The run folder of ``noise <command>``; its config: what ``job`` trains, then ``settings``."""
+    config = {
+        "dataset": job.dataset,
+        "model": job.model,
+        "n_train": job.n_train,
+        "n_test": job.n_test,
+        "epochs": job.config.epochs,
+        **settings,
+    }
+    return Run(
+        f"noise {command}", config, out=out, seed=seed, title=f"noisyhw noise {command}: {title}"
+    )
 
 
 def _parse_train_snrs(text: str) -> list[Any]:
     """``"0,10"`` -> [0.0, 10.0]; ``"-2..4"`` -> a per-batch range; ``"20>10>0"`` -> a curriculum."""
     out: list[Any] = []
-    for item in (t.strip() for t in text.split(",") if t.strip()):
+    for item in split_list(text):
         try:
             if ".." in item:
                 lo, hi = (float(v) for v in item.split(".."))
@@ -116,7 +139,7 @@ def sweep(
     n_test: NTestOpt = None,
     epochs: EpochsOpt = 3,
     finetune_epochs: FinetuneOpt = 2,
-    batch_size: BatchOpt = 128,
+    batch_size: BatchSizeOpt = 128,
     lr: LrOpt = 1e-3,
     hidden: HiddenOpt = None,
     modes: Annotated[
@@ -143,7 +166,7 @@ def sweep(
     """Train clean + noise-injected models, then sweep test SNR x votes x mode (resumable)."""
     from ..analog.noise import GRANULARITIES, MODES
     from ..experiments.analog import NoiseJob, eval_trial, prepare_models, report_sweep, snr_label
-    from ..sweep import Run, grid
+    from ..sweep import grid
 
     apply_quiet(quiet)
     mode_list = parse_strs("--modes", modes, MODES)
@@ -167,12 +190,7 @@ def sweep(
         granularity,
         finetune_epochs,
     )
-    config = {
-        "dataset": job.dataset,
-        "model": model,
-        "n_train": n_train,
-        "n_test": n_test,
-        "epochs": epochs,
+    settings = {
         "finetune_epochs": finetune_epochs,
         "batch_size": batch_size,
         "lr": lr,
@@ -185,13 +203,7 @@ def sweep(
         "methods": method_list,
         "device": device,
     }
-    run = Run(
-        "noise sweep",
-        config,
-        out=out,
-        seed=seed,
-        title=f"noisyhw noise sweep: {model} on {job.dataset}",
-    )
+    run = _run("sweep", job, settings, out, seed, f"{model} on {job.dataset}")
     ctx = prepare_models(njob, run.dir / "models")
     trials = grid(
         mode=mode_list,
@@ -221,7 +233,7 @@ def train(
     n_test: NTestOpt = None,
     epochs: EpochsOpt = 3,
     finetune_epochs: FinetuneOpt = 2,
-    batch_size: BatchOpt = 128,
+    batch_size: BatchSizeOpt = 128,
     lr: LrOpt = 1e-3,
     hidden: HiddenOpt = None,
     mode: Annotated[str, typer.Option("--mode", help="relative, fixed or fullscale.")] = "fixed",
@@ -245,7 +257,7 @@ def train(
     from ..analog.noise import GRANULARITIES, MODES
     from ..experiments.analog import NoiseJob, eval_trial, prepare_models, snr_label
     from ..io import save_checkpoint
-    from ..sweep import Run, line_plot
+    from ..sweep import line_plot
 
     apply_quiet(quiet)
     check_choice("--mode", mode, MODES)
@@ -262,12 +274,7 @@ def train(
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden)
     label = snr_label(train_snr)
     njob = NoiseJob(job, (mode,), (train_snr,), granularity, finetune_epochs)
-    config = {
-        "dataset": job.dataset,
-        "model": model,
-        "n_train": n_train,
-        "n_test": n_test,
-        "epochs": epochs,
+    settings = {
         "finetune_epochs": finetune_epochs,
         "mode": mode,
         "granularity": granularity,
@@ -278,9 +285,7 @@ def train(
         "batch_size": batch_size,
         "lr": lr,
     }
-    run = Run(
-        "noise train", config, out=out, seed=seed, title=f"noisyhw noise train: {model} at {label}"
-    )
+    run = _run("train", job, settings, out, seed, f"{model} at {label}")
     ctx = prepare_models(njob, run.dir / "models")
     key = f"{mode}:{label}"
     save_checkpoint(
@@ -349,7 +354,7 @@ def attack(
     n_train: NTrainOpt = None,
     n_test: NTestOpt = None,
     epochs: EpochsOpt = 3,
-    batch_size: BatchOpt = 128,
+    batch_size: BatchSizeOpt = 128,
     lr: LrOpt = 1e-3,
     substitute: Annotated[str, typer.Option("--substitute", help="Substitute model name.")] = "mlp",
     pool_size: Annotated[
@@ -375,7 +380,7 @@ def attack(
     """Black-box transfer attack (substitute trained on the target's labels; FGSM/PGD) against a
     standard and an adversarially trained target, with and without inference noise."""
     from ..experiments.analog import AttackJob, attack_trial, prepare_attack
-    from ..sweep import Run, grid, line_plot
+    from ..sweep import grid, line_plot
 
     apply_quiet(quiet)
     attack_list = parse_strs("--attacks", attacks, ("fgsm", "pgd"))
@@ -400,12 +405,7 @@ def attack(
         tuple(eps_list),
         pgd_steps,
     )
-    config = {
-        "dataset": job.dataset,
-        "model": model,
-        "n_train": n_train,
-        "n_test": n_test,
-        "epochs": epochs,
+    settings = {
         "substitute": substitute,
         "pool_size": pool_size,
         "substitute_epochs": substitute_epochs,
@@ -419,13 +419,7 @@ def attack(
         "batch_size": batch_size,
         "lr": lr,
     }
-    run = Run(
-        "noise attack",
-        config,
-        out=out,
-        seed=seed,
-        title=f"noisyhw noise attack: {model} on {job.dataset}",
-    )
+    run = _run("attack", job, settings, out, seed, f"{model} on {job.dataset}")
     ctx = prepare_attack(ajob, run.dir / "models")
     trials = grid(
         target=["standard", "adversarial"],

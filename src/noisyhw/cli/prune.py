@@ -8,12 +8,15 @@ import typer
 
 from ..errors import ParameterError, check_int
 from .common import (
+    BatchSizeOpt,
     DeviceOpt,
+    LrOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    dataset_name,
     finish,
     parse_floats,
     parse_strs,
@@ -47,8 +50,8 @@ def sweep(
     epochs: Annotated[
         int, typer.Option("--epochs", help="Epochs per trial (all methods alike).")
     ] = 4,
-    lr: Annotated[float, typer.Option("--lr")] = 2e-3,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
+    lr: LrOpt = 2e-3,
+    batch_size: BatchSizeOpt = 128,
     n_train: Annotated[int | None, typer.Option("--n-train", help="Training subset size.")] = 4000,
     n_test: Annotated[int | None, typer.Option("--n-test", help="Test subset size.")] = 2000,
     lam: Annotated[
@@ -79,7 +82,6 @@ def sweep(
 ) -> None:
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
     from ..compress.prune import METHODS, STRUCTURES, PruneSpec
-    from ..experiments.classify import default_dataset
     from ..experiments.prune import SWEEP_COLUMNS, prune_trial, report_sweep, trial_context
     from ..models import MODELS
     from ..sweep import Run, grid
@@ -96,7 +98,7 @@ def sweep(
             PruneSpec(
                 structure, s, ms[0], scope=scope, rho=rho, bits=bits, lam=lam or 0.0, update=update
             )
-    ds = default_dataset() if dataset == "auto" else dataset
+    ds = dataset_name(dataset)
     kw = {"width": width} if width else {}
     ctx = trial_context(
         ds,

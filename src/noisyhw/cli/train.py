@@ -7,9 +7,22 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_int
-from ..models import MODELS
-from .common import DeviceOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, resolve_device
+from ..errors import ParameterError
+from .common import (
+    BatchSizeOpt,
+    DeviceOpt,
+    LrOpt,
+    ModelOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    apply_quiet,
+    check_counts,
+    check_model,
+    dataset_name,
+    finish,
+    resolve_device,
+)
 
 DatasetOpt = Annotated[
     str, typer.Option("--dataset", help="fashion-mnist, mnist, digits, cifar10, imagefolder.")
@@ -18,12 +31,10 @@ DatasetOpt = Annotated[
 
 def train(
     dataset: DatasetOpt = "auto",
-    model: Annotated[
-        str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
-    ] = "small_cnn",
+    model: ModelOpt = "small_cnn",
     epochs: Annotated[int, typer.Option("--epochs")] = 3,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 128,
-    lr: Annotated[float, typer.Option("--lr")] = 1e-3,
+    batch_size: BatchSizeOpt = 128,
+    lr: LrOpt = 1e-3,
     optimizer: Annotated[str, typer.Option("--optimizer", help="adam, adamw or sgd")] = "adam",
     weight_decay: Annotated[float, typer.Option("--weight-decay")] = 0.0,
     scheduler: Annotated[str, typer.Option("--scheduler", help="none, cosine or step")] = "none",
@@ -40,24 +51,13 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a classifier; writes model.pt, results.json, plots and report.html (resumable)."""
-    from ..experiments.classify import (
-        ClassifierJob,
-        default_dataset,
-        report_training,
-        train_classifier,
-    )
+    from ..experiments.classify import ClassifierJob, report_training, train_classifier
     from ..sweep import Run
     from ..train import TrainConfig
 
     apply_quiet(quiet)
-    if n_train is not None:
-        check_int("--n-train", n_train, 1)
-    if n_test is not None:
-        check_int("--n-test", n_test, 1)
-    if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError(
-            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
-        )
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    check_model(model)
     cfg = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -68,7 +68,7 @@ def train(
         seed=seed,
         device=resolve_device(device),
     )
-    ds = default_dataset() if dataset == "auto" else dataset
+    ds = dataset_name(dataset)
     job = ClassifierJob(ds, model, n_train, n_test, str(root) if root else None, config=cfg)
     config = {
         "dataset": ds,
