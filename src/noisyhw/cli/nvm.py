@@ -66,6 +66,19 @@ AdcPctOpt = Annotated[
     float,
     typer.Option("--adc-percentile", help="ADC range: this percentile of calibration outputs."),
 ]
+RootOpt = Annotated[Path | None, typer.Option("--root", help="Dataset folder.")]
+# one bit width for weights, DAC and ADC, each overridable (train, energy)
+BitsOpt = Annotated[int, typer.Option("--bits", help="Weight = DAC = ADC bits.")]
+WeightBitsOpt = Annotated[int | None, typer.Option("--weight-bits")]
+DacBitsOpt = Annotated[int | None, typer.Option("--dac-bits")]
+AdcBitsOpt = Annotated[int | None, typer.Option("--adc-bits")]
+
+
+def _bits(
+    bits: int, weight_bits: int | None, dac_bits: int | None, adc_bits: int | None
+) -> tuple[int, int, int]:
+    """(weight, DAC, ADC) bits: ``--bits`` unless ``--weight-bits`` etc. say otherwise."""
+    return weight_bits or bits, dac_bits or bits, adc_bits or bits
 
 
 def _task(
@@ -132,10 +145,10 @@ def _configs(
 @app.command()
 def train(
     task: TaskOpt = "fmnist",
-    bits: Annotated[int, typer.Option("--bits", help="Weight = DAC = ADC bits.")] = 4,
-    weight_bits: Annotated[int | None, typer.Option("--weight-bits")] = None,
-    dac_bits: Annotated[int | None, typer.Option("--dac-bits")] = None,
-    adc_bits: Annotated[int | None, typer.Option("--adc-bits")] = None,
+    bits: BitsOpt = 4,
+    weight_bits: WeightBitsOpt = None,
+    dac_bits: DacBitsOpt = None,
+    adc_bits: AdcBitsOpt = None,
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
@@ -154,7 +167,7 @@ def train(
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
     adc_percentile: AdcPctOpt = 99.9,
-    root: Annotated[Path | None, typer.Option("--root", help="Dataset folder.")] = None,
+    root: RootOpt = None,
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
@@ -177,9 +190,8 @@ def train(
     dev = resolve_device(device)
     t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     base = _base_spec(weight_granularity, on_off, dac_range, adc_percentile, seed)
-    spec = base.with_(
-        weight_bits=weight_bits or bits, dac_bits=dac_bits or bits, adc_bits=adc_bits or bits
-    )
+    wb, db, ab = _bits(bits, weight_bits, dac_bits, adc_bits)
+    spec = base.with_(weight_bits=wb, dac_bits=db, adc_bits=ab)
     fcfg, qcfg = _configs(
         epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size, qat_batches, scheduler
     )
@@ -284,7 +296,7 @@ def sweep(
     on_off: OnOffOpt = 100.0,
     dac_range: DacRangeOpt = "calibrated",
     adc_percentile: AdcPctOpt = 99.9,
-    root: Annotated[Path | None, typer.Option("--root", help="Dataset folder.")] = None,
+    root: RootOpt = None,
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
@@ -349,10 +361,10 @@ def sweep(
 @app.command()
 def energy(
     task: TaskOpt = "fmnist",
-    bits: Annotated[int, typer.Option("--bits", help="Weight = DAC = ADC bits.")] = 4,
-    weight_bits: Annotated[int | None, typer.Option("--weight-bits")] = None,
-    dac_bits: Annotated[int | None, typer.Option("--dac-bits")] = None,
-    adc_bits: Annotated[int | None, typer.Option("--adc-bits")] = None,
+    bits: BitsOpt = 4,
+    weight_bits: WeightBitsOpt = None,
+    dac_bits: DacBitsOpt = None,
+    adc_bits: AdcBitsOpt = None,
     hidden: HiddenOpt = 128,
     corpus: CorpusOpt = "fortunes",
     seq_len: Annotated[
@@ -393,7 +405,7 @@ def energy(
         info = {"input_shape": (seq_len,), "num_classes": 96}
         example = torch.zeros(2, seq_len, dtype=torch.long)
     model = build_model(t, info, seed)
-    wb, db, ab = weight_bits or bits, dac_bits or bits, adc_bits or bits
+    wb, db, ab = _bits(bits, weight_bits, dac_bits, adc_bits)
     layers, refs, summ = efficiency_rows(
         model, example, (wb, db, ab), p, references, name=f"{task} LSTM-{hidden}"
     )
