@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_int
+from ..errors import check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -16,6 +16,7 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_model,
     dataset_name,
     finish,
     parse_floats,
@@ -83,7 +84,6 @@ def sweep(
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
     from ..compress.prune import METHODS, STRUCTURES, PruneSpec
     from ..experiments.prune import SWEEP_COLUMNS, prune_trial, report_sweep, trial_context
-    from ..models import MODELS
     from ..sweep import Run, grid
 
     apply_quiet(quiet)
@@ -91,8 +91,7 @@ def sweep(
     ms = parse_strs("--methods", methods, METHODS)
     sp = parse_floats("--sparsities", sparsities)
     check_int("--epochs", epochs, 1)
-    if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError("--model", f"must be one of {', '.join(MODELS)}", model)
+    check_model(model)
     for s in sp:  # validate every combination before any training
         for structure in st:
             PruneSpec(
