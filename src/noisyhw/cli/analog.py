@@ -22,13 +22,11 @@ from .common import (
     WorkersOpt,
     apply_quiet,
     check_counts,
-    check_model,
-    dataset_name,
+    classifier_job,
     finish,
     parse_floats,
     parse_ints,
     parse_strs,
-    resolve_device,
     split_list,
 )
 
@@ -64,18 +62,20 @@ HiddenOpt = Annotated[
 
 
 def _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden):
-    from ..experiments.classify import ClassifierJob
-    from ..train import TrainConfig
-
-    check_model(model)
-    check_counts(("--n-train", n_train), ("--n-test", n_test), ("--hidden", hidden))
-    cfg = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=resolve_device(device)
-    )
+    check_counts(("--hidden", hidden))
     kw = {"hidden": hidden} if hidden is not None and model in ("rnn", "lstm", "gru") else {}
-    job = ClassifierJob(dataset_name(dataset), model, n_train, n_test, model_kwargs=kw, config=cfg)
-    job.datasets()  # a bad dataset fails here, before a run folder exists
-    return job
+    return classifier_job(
+        dataset,
+        model,
+        n_train,
+        n_test,
+        device,
+        model_kwargs=kw,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+    )
 
 
 def _run(

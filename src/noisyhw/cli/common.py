@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,9 @@ from ..errors import ParameterError, check_choice, check_int
 from ..models import MODELS
 from ..progress import set_quiet
 from ..sweep import Executor, Run, make_executor, print_table
+
+if TYPE_CHECKING:
+    from ..experiments.classify import ClassifierJob
 
 __all__ = [
     "AddressOpt",
@@ -26,6 +29,7 @@ __all__ = [
     "apply_quiet",
     "check_counts",
     "check_model",
+    "classifier_job",
     "dataset_name",
     "echo_paths",
     "finish",
@@ -138,6 +142,33 @@ def dataset_name(dataset: str) -> str:
     from ..experiments.classify import default_dataset
 
     return default_dataset()
+
+
+def classifier_job(
+    dataset: str,
+    model: str,
+    n_train: int | None,
+    n_test: int | None,
+    device: str,
+    root: str | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    **train: Any,
+) -> ClassifierJob:
+    """What a classifier command trains, checked before any run folder exists.
+
+    ``train`` holds the :class:`~noisyhw.train.TrainConfig` fields besides ``device`` (epochs,
+    batch_size, lr, seed ...); ``dataset`` may be ``auto``; a bad dataset fails here, on loading.
+    """
+    from ..experiments.classify import ClassifierJob
+    from ..train import TrainConfig
+
+    check_model(model)
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    config = TrainConfig(device=resolve_device(device), **train)
+    name = dataset_name(dataset)
+    job = ClassifierJob(name, model, n_train, n_test, root, model_kwargs or {}, config=config)
+    job.datasets()
+    return job
 
 
 def resolve_device(device: str) -> str:

@@ -17,9 +17,7 @@ from .common import (
     QuietOpt,
     SeedOpt,
     apply_quiet,
-    check_counts,
-    check_model,
-    dataset_name,
+    classifier_job,
     finish,
     resolve_device,
 )
@@ -51,14 +49,17 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a classifier; writes model.pt, results.json, plots and report.html (resumable)."""
-    from ..experiments.classify import ClassifierJob, report_training, train_classifier
+    from ..experiments.classify import report_training, train_classifier
     from ..sweep import Run
-    from ..train import TrainConfig
 
     apply_quiet(quiet)
-    check_counts(("--n-train", n_train), ("--n-test", n_test))
-    check_model(model)
-    cfg = TrainConfig(
+    job = classifier_job(
+        dataset,
+        model,
+        n_train,
+        n_test,
+        device,
+        str(root) if root else None,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
@@ -66,10 +67,8 @@ def train(
         weight_decay=weight_decay,
         scheduler=None if scheduler == "none" else scheduler,
         seed=seed,
-        device=resolve_device(device),
     )
-    ds = dataset_name(dataset)
-    job = ClassifierJob(ds, model, n_train, n_test, str(root) if root else None, config=cfg)
+    ds = job.dataset
     config = {
         "dataset": ds,
         "model": model,
@@ -84,7 +83,6 @@ def train(
         "root": str(root) if root else None,
         "device": device,
     }
-    job.datasets()  # fail on a bad dataset before creating the run folder
     run = Run("train", config, out=out, seed=seed, title=f"noisyhw train: {model} on {ds}")
     _, history, ev = train_classifier(job, run.dir)
     sec = run.section(f"{model} on {ds}")
