@@ -83,6 +83,7 @@ def test_tiny_train_writes_model_plots_and_loads(tmp_path):
         (t, s, k) for t in ("clean", "20>0dB") for s in (0.0, 20.0) for k in (1, 3)
     }
     assert all(0.0 <= r["accuracy"] <= 1.0 for r in rows)
+    assert res["config"]["hidden"] is None  # part of the run's identity (resume key)
     assert (out / "accuracy_vs_snr.png").is_file() and (out / "finetune.png").is_file()
     # the saved model loads into a fresh network; the fixed-mode references come with it
     ck = load_checkpoint(out / "noisy.pt")

@@ -276,6 +276,7 @@ def train(
     njob = NoiseJob(job, (mode,), (train_snr,), granularity, finetune_epochs)
     settings = {
         "finetune_epochs": finetune_epochs,
+        "hidden": hidden,  # part of the model: a different --hidden is a different run
         "mode": mode,
         "granularity": granularity,
         "snr": label,
