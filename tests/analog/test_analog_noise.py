@@ -46,6 +46,17 @@ def test_relative_layer_snr_within_0p2_db(snr):
     assert abs(_db(z.square().mean() / n.square().mean()) - snr) < 0.2
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_relative_power_in_other_dtypes(dtype):
+    # the in-place path's power: a float16 sum of squares would overflow at 65504 (here ~2e6)
+    z = (4.0 * torch.randn(256, 512)).to(dtype)
+    with torch.no_grad():
+        out = apply_noise(z.clone(), NoiseSpec(10.0), NoisePoint(), inplace=True)
+    assert torch.isfinite(out).all()
+    n = (out - z).double()
+    assert abs(_db(z.double().square().mean() / n.square().mean()) - 10.0) < 0.2
+
+
 def test_relative_sample_and_output_granularity_per_unit():
     z = _signal(n=200, c=20000)
     out = apply_noise(

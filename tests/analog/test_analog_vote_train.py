@@ -81,6 +81,19 @@ class _RowsFromInput(nn.Module):
         return self.l2(self.l1(x)).reshape(x.shape[0], -1)[:, :4]
 
 
+class _IndexesInputRows(nn.Module):
+    """A per-row skip from the input after the first layer: with the first layer's output
+    replicated but the input not, ``x[i]`` runs out of rows (an IndexError, not a shape error)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.l1, self.l2 = nn.Linear(8, 16), nn.Linear(16, 4)
+
+    def forward(self, x):
+        h = torch.relu(self.l1(x))
+        return self.l2(torch.stack([h[i] + x[i].sum() for i in range(h.shape[0])]))
+
+
 class _TwoBranches(nn.Module):
     def __init__(self) -> None:
         super().__init__()
@@ -122,7 +135,7 @@ def test_shared_first_layer_gives_the_same_votes(mode, cache_elems):
     assert sum(calls) == 5 * 6  # plain: on every replica
 
 
-@pytest.mark.parametrize("cls", [_RowsFromInput, _TwoBranches, _SameLayerTwice])
+@pytest.mark.parametrize("cls", [_RowsFromInput, _IndexesInputRows, _TwoBranches, _SameLayerTwice])
 def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls):
     torch.manual_seed(0)
     model = inject_noise(cls(), NoiseSpec(0.0), seed=0)

@@ -231,6 +231,16 @@ def signal_stat(zt: torch.Tensor, kind: str) -> torch.Tensor:
     return zt.square().mean(dim=1, keepdim=True)
 
 
+def _mean_square(z: torch.Tensor) -> float:
+    """``mean(z^2)`` of a contiguous tensor as a Python float. float32/float64: ``torch.dot`` of
+    the flat view with itself (all threads; ``vector_norm`` runs on one); half precision:
+    ``vector_norm``, whose float32 accumulation does not overflow (a float16 dot does, at 65504)."""
+    if z.dtype in (torch.float32, torch.float64):
+        flat = z.reshape(-1)  # contiguous: a view
+        return float(torch.dot(flat, flat)) / max(z.numel(), 1)
+    return float(torch.linalg.vector_norm(z, dtype=torch.float32)) ** 2 / max(z.numel(), 1)
+
+
 def apply_noise(
     z: torch.Tensor,
     spec: NoiseSpec,
@@ -300,11 +310,7 @@ def apply_noise(
         and (spec.mode == "relative" or point.ref[site].numel() == 1)
     ):
         # the common case, a layer output with one sigma: as a Python float, few tensor ops
-        if spec.mode == "fixed":
-            power = float(point.ref[site])
-        else:
-            flat = z.reshape(-1)  # contiguous: a view; dot runs on all threads, vector_norm on one
-            power = float(torch.dot(flat, flat)) / max(z.numel(), 1)
+        power = float(point.ref[site]) if spec.mode == "fixed" else _mean_square(z)
         awgn_(z, math.sqrt(power * 10.0 ** (-snr / 10.0)), generator)
         return z
     zt, restore = _grouped(z, gran, channel_dim, groups, batched)

@@ -178,10 +178,12 @@ def _vote_passes(
                 hits = torch.nn.functional.one_hot(p.argmax(-1), c).sum(0)
                 counts[s : s + nc] += hits  # type: ignore[index]
                 done += r
-    except RuntimeError as err:  # e.g. a reshape that read the batch size from the input
+    except PrefixUnsupportedError:
+        raise
+    except Exception as err:  # e.g. a reshape or an index that read the batch from the input
         if prefix is None:
             raise
-        raise PrefixUnsupportedError(str(err)) from err
+        raise PrefixUnsupportedError(f"{type(err).__name__}: {err}") from err
     finally:
         if prefix is not None:
             prefix.release()
