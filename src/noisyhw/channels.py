@@ -171,8 +171,9 @@ def awgn_(x, std, rng=None):
     sample, per output channel ...). ``rng``: a ``torch.Generator`` (tensors; None = torch's
     global generator) or a seed / numpy Generator (arrays).
 
-    CPU float32/float64 (from 4096 elements): a compiled ziggurat sampler (:mod:`noisyhw._gauss_kernels`, exact up
-    to float32 resolution, ~2x faster than torch's CPU ``normal_``). One 64-bit key is drawn from
+    CPU float32/float64 (from 4096 elements): a compiled ziggurat sampler
+    (:mod:`noisyhw._gauss_kernels`: exact on a grid at most 2.04e-6 apart; in place, ~3x faster
+    than torch's CPU ``normal_`` + add). One 64-bit key is drawn from
     ``rng`` per call; the noise is a function of that key and each element's index only, so it is
     the same for any number of threads. Contiguous tensors that need no gradient, whose ``std``
     varies over the leading dims and/or over one run of consecutive dims (per layer, per sample,

@@ -63,7 +63,7 @@ class NoiseContext:
         self.peak_per_row = 0
         #: set by :func:`~noisyhw.analog.vote` while it shares the first layer's clean output
         self.prefix: SharedPrefix | None = None
-        #: by canonical device name ("cpu", "cuda:0"), and by the device objects asked with
+        #: by ``str(torch.device(device))`` ("cpu", "cuda:0"), and by the device objects asked with
         self._gens: dict[object, torch.Generator | None] = {}
 
     def generator(self, device: torch.device | str) -> torch.Generator | None:
