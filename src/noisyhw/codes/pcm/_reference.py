@@ -56,7 +56,7 @@ def reference_write(code, state, message, history=None, step=None) -> np.ndarray
         else:
             full = 2**code.g - 1
             pairs = zip(span.tolist(), comp.tolist(), strict=True)
-            cols = code._columns_key
+            cols = tuple(code.columns)
             x = np.array([solve_fresh(cols, full & ~f, u) for f, u in pairs], np.int64)
         if np.any(x < 0):
             raise ParameterError("history", "is not one this code's encoder can produce")

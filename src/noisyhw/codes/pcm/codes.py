@@ -94,15 +94,22 @@ class PCMCode(ABC):
             raise ParameterError("message", f"digits must be in [0, {self.radix})", m.tolist())
         return m
 
-    def _diffs(self, state: np.ndarray, history) -> np.ndarray:
-        """(memory, n) change rows, most recent first (zeros where there was no write)."""
-        out = np.zeros((self.memory, self.n), np.uint8)
+    def _recent(self, history) -> np.ndarray:
+        """The last <= ``memory`` previous states (k, n) uint8, oldest first, contiguous ((0, n)
+        without history); only those matter to any code here."""
         if self.memory == 0 or history is None:
-            return out
+            return np.zeros((0, self.n), np.uint8)
         h = np.asarray(history, dtype=np.uint8)
         if h.ndim != 2 or h.shape[1] != self.n:
             raise ParameterError("history", f"must be (k, {self.n}) previous states", h.shape)
-        h = h[-self.memory :]  # only the most recent `memory` states matter
+        return np.ascontiguousarray(h[-self.memory :])
+
+    def _diffs(self, state: np.ndarray, history) -> np.ndarray:
+        """(memory, n) change rows, most recent first (zeros where there was no write)."""
+        out = np.zeros((self.memory, self.n), np.uint8)
+        h = self._recent(history)
+        if h.shape[0] == 0:
+            return out
         chain = np.concatenate([h, state[None]], axis=0)[::-1]  # current first
         d = chain[:-1] ^ chain[1:]
         out[: d.shape[0]] = d
@@ -525,7 +532,6 @@ class StaggeredWOMCode(PCMCode):
         self.d = check_int("d", d, 1, max(_PRIMITIVE))
         self.t = check_int("t", t, 1, 2**self.d + 1)
         self.columns = [int(v) for v in columns]
-        self._columns_key = tuple(self.columns)
         self.g = len(self.columns)
         self.copies = check_int("copies", copies, 1)
         self.spacing = -(-c.alpha // self.flips)  # a: flips of one cell are >= a writes apart
@@ -626,15 +632,6 @@ class StaggeredWOMCode(PCMCode):
         arrays = (self.data, self.gcols, self.split_columns, tables, first, self.columns)
         packed = tuple(np.ascontiguousarray(a, dtype=np.int64) for a in arrays)
         return (*packed, self.t, self.d, mode)
-
-    def _recent(self, history) -> np.ndarray:
-        """The last <= t - 1 previous states (k, n) uint8, oldest first ((0, n) if none)."""
-        if self.memory == 0 or history is None:
-            return np.zeros((0, self.n), np.uint8)
-        h = np.asarray(history, dtype=np.uint8)
-        if h.ndim != 2 or h.shape[1] != self.n:
-            raise ParameterError("history", f"must be (k, {self.n}) previous states", h.shape)
-        return np.ascontiguousarray(h[-self.memory :])
 
     def write(self, state, message, history=None, step=None) -> np.ndarray:
         """New state (n,) uint8 (see :meth:`PCMCode.write`); one compiled call for all copies
