@@ -152,7 +152,8 @@ def _key(rng: torch.Generator | None) -> int:
 #: smaller tensors draw with torch's ``normal_`` (the compiled call's fixed cost is larger)
 _COMPILED_MIN = 1 << 12
 #: below this many elements awgn_ uses one thread even when torch has more (2 threads, noisy
-#: ResNet-20 / clean: 1.35x with 2^20, 1.28x with 2^16: its 64-channel stage has 2^19 outputs)
+#: ResNet-20 / clean: 1.35x with 2^20, 1.28x with 2^16 in a session-4 probe: its 64-channel
+#: stage has 2^19 outputs per layer)
 _PARALLEL_MIN = 1 << 16
 
 
