@@ -57,6 +57,22 @@ def test_relative_power_in_other_dtypes(dtype):
     assert abs(_db(z.double().square().mean() / n.square().mean()) - 10.0) < 0.2
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.float64])
+def test_inplace_groups_measure_power_per_replica(dtype):
+    # the in-place path with one power per replica (voting): replica 2 is 10x replica 1
+    z = 4.0 * torch.randn(256, 512)
+    both = torch.cat([z, 10 * z]).to(dtype)
+    with torch.no_grad():
+        out = apply_noise(
+            both.clone(), NoiseSpec(10.0), NoisePoint(), torch.Generator(), groups=2, inplace=True
+        )
+    assert torch.isfinite(out).all()
+    n = (out - both).double()
+    for rows in (slice(0, 256), slice(256, 512)):
+        power = both[rows].double().square().mean()
+        assert abs(_db(power / n[rows].square().mean()) - 10.0) < 0.2
+
+
 def test_relative_sample_and_output_granularity_per_unit():
     z = _signal(n=200, c=20000)
     out = apply_noise(

@@ -197,6 +197,11 @@ class NoisePoint:
         self.ref = {site: t.clone() for site, t in state.items()}
 
 
+def _check_groups(batch: int, groups: int) -> None:
+    if batch % groups:
+        raise ParameterError("groups", f"must divide the batch size {batch}", groups)
+
+
 def _grouped(z: torch.Tensor, granularity: str, channel_dim: int, groups: int, batched: bool):
     """View ``z`` as (G, M, C) where statistics are taken over M; return it and an inverse."""
     shape = z.shape
@@ -206,8 +211,7 @@ def _grouped(z: torch.Tensor, granularity: str, channel_dim: int, groups: int, b
             return zt, lambda t: t.transpose(1, 2).reshape(shape)
         return z.reshape(1, -1, 1), lambda t: t.reshape(shape)
     b = shape[0]
-    if b % groups:
-        raise ParameterError("groups", f"must divide the batch size {b}", groups)
+    _check_groups(b, groups)
     if granularity == "layer":
         return z.reshape(groups, -1, 1), lambda t: t.reshape(shape)
     if granularity == "sample":
@@ -239,6 +243,14 @@ def _mean_square(z: torch.Tensor) -> float:
         flat = z.reshape(-1)  # contiguous: a view
         return float(torch.dot(flat, flat)) / max(z.numel(), 1)
     return float(torch.linalg.vector_norm(z, dtype=torch.float32)) ** 2 / max(z.numel(), 1)
+
+
+def _group_mean_squares(zg: torch.Tensor) -> torch.Tensor:
+    """``mean(z^2)`` of each row of a (G, M) tensor, float64 (G,); float32 accumulation for half
+    precision (as :func:`_mean_square`)."""
+    acc = zg.dtype if zg.dtype in (torch.float32, torch.float64) else torch.float32
+    norms = torch.linalg.vector_norm(zg, dim=1, dtype=acc).double()
+    return norms.square_().div_(max(zg.shape[1], 1))
 
 
 def apply_noise(
@@ -302,16 +314,23 @@ def apply_noise(
         and batched
         and z.device.type == "cpu"  # a float sigma costs a device sync elsewhere
         and gran == "layer"
-        and groups == 1
         and spec.mode != "fullscale"
         and not point.recording
         and z.is_contiguous()
         and not (z.requires_grad and torch.is_grad_enabled())
         and (spec.mode == "relative" or point.ref[site].numel() == 1)
     ):
-        # the common case, a layer output with one sigma: as a Python float, few tensor ops
-        power = float(point.ref[site]) if spec.mode == "fixed" else _mean_square(z)
-        awgn_(z, math.sqrt(power * 10.0 ** (-snr / 10.0)), generator)
+        # the common case, a layer output with one sigma per replica: Python floats / a numpy
+        # vector, few tensor ops (the same sigmas and normals as the general path below)
+        scale = 10.0 ** (-snr / 10.0)
+        if spec.mode == "fixed":  # calibrated: one sigma whatever the replicas
+            awgn_(z, math.sqrt(float(point.ref[site]) * scale), generator)
+        elif groups == 1:
+            awgn_(z, math.sqrt(_mean_square(z) * scale), generator)
+        else:
+            _check_groups(z.shape[0], groups)
+            zg = z.view(groups, -1)
+            awgn_(zg, (_group_mean_squares(zg) * scale).sqrt_().unsqueeze(1), generator)
         return z
     zt, restore = _grouped(z, gran, channel_dim, groups, batched)
     with torch.no_grad():
