@@ -145,3 +145,32 @@ def test_option_type_errors_are_usage_errors_not_tracebacks(args, tmp_path, caps
     err = capsys.readouterr().err
     assert "Error:" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # each of these used to start minutes of float training (or, for energy, run and
+        # exit 0 / crash) before failing: they must fail at once, before anything is written
+        ["nvm", "sweep", "--adc-noise", "0,inf"],
+        ["nvm", "sweep", "--prog-noise", "inf"],
+        ["nvm", "sweep", "--workers", "0"],
+        ["nvm", "energy", "--task", "speech"],
+        ["nvm", "energy", "--params", "."],
+    ],
+)
+def test_bad_input_fails_before_any_work(args, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+    assert not out.exists()
+
+
+def test_study_config_rejects_non_finite_noise_levels():
+    from noisyhw.errors import ParameterError
+    from noisyhw.experiments.nvm import StudyConfig
+
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ParameterError, match="finite"):
+            StudyConfig(noise={"adc": (0.0, bad)})
