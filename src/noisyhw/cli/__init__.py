@@ -66,26 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         print("aborted", file=sys.stderr)
         return 130
     except Exception as exc:  # click usage errors carry their own exit code (2)
-        if isinstance(exc, _click_errors()):
+        import click
+
+        if isinstance(exc, click.ClickException):
             exc.show()
             return exc.exit_code
         raise
     return 0
-
-
-def _click_errors() -> tuple[type[Exception], ...]:
-    """Usage-error classes: click's, and typer's vendored copy (typer >= 0.20 raises its own
-    ``typer._click`` exceptions, which are not ``click.ClickException`` subclasses)."""
-    import click
-
-    errors: list[type[Exception]] = [click.ClickException]
-    try:
-        from typer._click.exceptions import ClickException as VendoredClickException
-    except ImportError:  # an older typer that uses click itself
-        pass
-    else:
-        errors.append(VendoredClickException)
-    return tuple(errors)
 
 
 _REGISTERED = False
