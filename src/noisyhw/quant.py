@@ -71,7 +71,9 @@ class UniformQuantizer:
         return amax / (2 ** (self.bits - 1) - 1), amax * 0.0
 
     def codes(self, x: Array, lo, hi) -> Array:
-        """Integer codes of ``x`` (same container type; float dtype holding whole numbers)."""
+        """Integer codes of ``x`` (same container type; float dtype holding whole numbers;
+        float32 for half-precision tensors, which are quantized in float32)."""
+        x, lo, hi = _wide(x), _wide(lo), _wide(hi)
         step, offset = self.step_offset(lo, hi)
         cmin, cmax = self.code_range
         return _safe_div(x - offset, step).round().clip(cmin, cmax)
@@ -83,7 +85,8 @@ class UniformQuantizer:
 
     def __call__(self, x: Array, lo, hi) -> Array:
         """Quantize ``x`` to the nearest level (no gradient tricks; see :func:`fake_quant`)."""
-        return self.levels(self.codes(x, lo, hi), lo, hi)
+        out = self.levels(self.codes(x, lo, hi), _wide(lo), _wide(hi))
+        return out.to(x.dtype) if isinstance(x, torch.Tensor) else out
 
 
 class _RoundSTE(torch.autograd.Function):
@@ -111,13 +114,15 @@ def fake_quant(x: torch.Tensor, bits: int, lo, hi, scheme: Scheme = "affine") ->
     tensors that require grad (learned clipping ranges, as in PACT/LSQ).
     """
     q = UniformQuantizer(bits, scheme)
+    dtype = x.dtype
+    x, lo, hi = _wide(x), _wide(lo), _wide(hi)
     step, offset = q.step_offset(lo, hi)
     cmin, cmax = q.code_range
     scaled = _safe_div(x - offset, step)
     codes = round_ste(scaled)
     inside = (codes.detach() >= cmin) & (codes.detach() <= cmax)
     codes = torch.where(inside, codes, codes.detach().clamp(cmin, cmax))
-    return offset + codes * step
+    return (offset + codes * step).to(dtype)
 
 
 def calibrate_range(
@@ -170,6 +175,15 @@ def _quantile_rows(flat: torch.Tensor, qs: torch.Tensor) -> tuple[torch.Tensor, 
     frac = (pos - lo_i).to(s.dtype)
     vals = s[:, lo_i] * (1 - frac) + s[:, hi_i] * frac
     return vals[:, 0], vals[:, 1]
+
+
+def _wide(v):
+    """Half-precision tensors (float16 / bfloat16) as float32: in their own arithmetic
+    ``(x - lo) / step`` lands on the wrong side of a decision threshold for values within about
+    1e-2 steps of it (0.35 % of random float16 inputs at 4 bits were one level off)."""
+    if isinstance(v, torch.Tensor) and v.dtype in (torch.float16, torch.bfloat16):
+        return v.float()
+    return v
 
 
 def _abs(v):

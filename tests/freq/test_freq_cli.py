@@ -101,11 +101,13 @@ def test_select_preset_and_heat(tmp_path):
         ["freq", "train", "--dataset", "digits"],
         ["freq", "select"],
         ["freq", "select", "--preset", "20"],
+        ["freq", "select", "--preset", "24", "--k", "0"],  # --k was silently ignored here
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     assert capsys.readouterr().err.startswith("error:")
+    assert not (tmp_path / "x").exists()
 
 
 def test_colour_pipeline_on_sample_photo_folder(tmp_path):

@@ -210,3 +210,20 @@ def test_bad_inputs_are_clear_errors(bad, kw, match):
 def test_inverse_rejects_wrong_channel_counts():
     with pytest.raises(ParameterError, match="64 or 192"):
         idct_channels(np.zeros((1, 100, 2, 2)))
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.full((1, 3, 8, 8), 200, np.int64),
+        np.full((1, 1, 8, 8), 200, np.int16),
+        torch.full((1, 3, 8, 8), 200, dtype=torch.int64),
+        torch.zeros((1, 1, 8, 8), dtype=torch.bool),
+    ],
+)
+def test_integer_images_other_than_uint8_are_an_error(x):
+    # they were taken as floats in [0, 1] and scaled by 255: an int64 image of 0..255 gave
+    # coefficients 255x too large, silently
+    for engine in ("auto", "torch", "numpy"):
+        with pytest.raises(ParameterError, match="uint8"):
+            dct_channels(x, engine=engine)

@@ -124,3 +124,32 @@ def test_tiny_sweep_on_digits_runs_and_resumes(tmp_path, monkeypatch):
     ).is_file()
     assert main(args) == 0  # resume: nothing left to run, same rows
     assert json.loads((out / "results.json").read_text())["rows"] == rows
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        # each of these used to start minutes of float training (or, for energy, run and
+        # exit 0 / crash) before failing: they must fail at once, before anything is written
+        ["nvm", "sweep", "--adc-noise", "0,inf"],
+        ["nvm", "sweep", "--prog-noise", "inf"],
+        ["nvm", "sweep", "--workers", "0"],
+        ["nvm", "energy", "--task", "speech"],
+        ["nvm", "energy", "--params", "."],
+    ],
+)
+def test_bad_input_fails_before_any_work(args, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:")
+    assert not out.exists()
+
+
+def test_study_config_rejects_non_finite_noise_levels():
+    from noisyhw.errors import ParameterError
+    from noisyhw.experiments.nvm import StudyConfig
+
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ParameterError, match="finite"):
+            StudyConfig(noise={"adc": (0.0, bad)})

@@ -200,3 +200,28 @@ def test_spec_properties():
     assert not f.quantized and f.device_levels is None
     assert QuantSpec(on_off_ratio=math.inf).g_min_us == 0.0
     assert s.with_(prog_noise=0.1).noisy
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("scheme", ["affine", "signed"])
+def test_half_precision_inputs_quantize_to_the_nearest_level(dtype, scheme):
+    # reference: the same (exactly representable) half values quantized in float64; the half
+    # arithmetic used to put ~0.35 % of them one level off (those within ~1e-2 step of a tie)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.randn(20000, generator=g, dtype=torch.float64) * 0.8).clamp(-1.9, 1.9).to(dtype)
+    q = UniformQuantizer(4, scheme)
+    step, offset = q.step_offset(-2.0, 2.0)
+    frac = ((x.double() - offset) / step) % 1.0
+    x = x[(frac - 0.5).abs() > 1e-6]  # exact ties (e.g. -1.0 = -3.5 steps) may go either way
+    assert torch.equal(q.codes(x, -2.0, 2.0).double(), q.codes(x.double(), -2.0, 2.0))
+    ref = q(x.double(), -2.0, 2.0)
+    # a level itself is rounded to the half format (float32 -> half may differ from
+    # float64 -> half by one half ulp), so values are compared to half precision
+    tol = {"atol": 0.0, "rtol": 1e-2 if dtype == torch.bfloat16 else 1e-3}
+    got = q(x, -2.0, 2.0)
+    assert got.dtype == dtype and torch.allclose(got.double(), ref, **tol)
+    xg = x.clone().requires_grad_(True)
+    y = fake_quant(xg, 4, -2.0, 2.0, scheme)
+    assert y.dtype == dtype and torch.allclose(y.double(), ref, **tol)
+    y.sum().backward()
+    assert xg.grad.dtype == dtype and bool((xg.grad == 1).all())  # every value inside the range

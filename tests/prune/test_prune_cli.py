@@ -45,3 +45,15 @@ def test_prune_bad_input(capsys):
     assert "sparsity" in capsys.readouterr().err
     assert main(["prune", "sweep", "--structures", "rows", "--dataset", "digits"]) == 2
     assert main(["prune", "sweep", "--structures", "pattern", "--sparsities", "0.3"]) == 2
+
+
+def test_prune_bad_width_fails_before_any_trial(tmp_path, capsys):
+    # --width 0 used to be silently ignored (default width), and a negative width or a model
+    # without a width failed inside every trial, after the data was loaded
+    base = ["prune", "sweep", "--dataset", "digits", "--epochs", "1", "--n-train", "64"]
+    for extra in (["--width", "0"], ["--width", "-3"], ["--model", "mlp", "--width", "8"]):
+        out = tmp_path / "x"
+        assert main([*base, *extra, "--out", str(out), "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: --width")
+        assert not out.exists()

@@ -173,3 +173,14 @@ def test_cli_bad_input(extra, tmp_path, capsys):
 
 def test_cli_distortion_bad_n(tmp_path, capsys):
     assert main(["storage", "distortion", "--n", "30", "--out", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("extra", [["--margin", "-1"], ["--margin", "nan"], ["--workers", "0"]])
+def test_cli_bad_input_fails_before_training(extra, tmp_path, capsys):
+    # these used to be noticed only when the first trial ran, after the model's training
+    out = tmp_path / "x"
+    tiny = ["--epochs", "1", "--n-train", "64", "--n-test", "32", "--bers", "1e-3", "-t", "1"]
+    assert main(["storage", "campaign", "--out", str(out), "--quiet", *tiny, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --")
+    assert not out.exists()

@@ -247,7 +247,9 @@ def select(
     heat: Annotated[
         Path | None, typer.Option("--heat", help="heat.json, or the folder of a `freq train` run.")
     ] = None,
-    k: Annotated[int, typer.Option("--k", help="Channels to keep.")] = 16,
+    k: Annotated[
+        int | None, typer.Option("--k", help="Channels to keep (with --heat; default 16).")
+    ] = None,
     preset: Annotated[
         int | None, typer.Option("--preset", help="Show a preset: 24, 32, 48 or 64.")
     ] = None,
@@ -265,6 +267,8 @@ def select(
     if (heat is None) == (preset is None):
         raise ParameterError("--heat/--preset", "give exactly one")
     if preset is not None:
+        if k is not None:  # was silently ignored: a preset fixes its own channel count
+            raise ParameterError("--k", "applies to --heat; a preset has its own count", k)
         chosen = fq.preset_channels(preset)
         values = np.zeros(192)
         values[chosen] = 1.0
@@ -277,6 +281,7 @@ def select(
             raise DataError(f"heat: no such file {path}") from None
         except (KeyError, ValueError, TypeError) as exc:
             raise DataError(f"heat: {path} is not a heat.json ({exc})") from None
+        k = 16 if k is None else k
         chosen = fq.top_k_channels(values, check_int("--k", k, 1, values.size))
         what, config = f"gate top-{k}", {"heat": str(path), "k": k}
     run = Run("freq select", config, out=out, title=f"noisyhw freq select: {what}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float, check_int
+from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
     OutOpt,
@@ -309,14 +309,15 @@ def sweep(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
+    check_int("--workers", workers, 1, 256)  # before the float training, not after it
     t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     modes = parse_strs("--qat", qat, ("ptq", "qat"))
     noise = {}
     for kind, text in (("prog", prog_noise), ("read", read_noise), ("adc", adc_noise)):
         if text.strip():
             noise[kind] = tuple(parse_floats(f"--{kind}-noise", text))
-            if min(noise[kind]) < 0:
-                raise ParameterError(f"--{kind}-noise", "levels must be >= 0", text)
+            if min(noise[kind]) < 0 or max(noise[kind]) == float("inf"):
+                raise ParameterError(f"--{kind}-noise", "levels must be finite and >= 0", text)
     fcfg, qcfg = _configs(
         epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size, qat_batches, scheduler
     )
@@ -394,6 +395,7 @@ def energy(
     from ..sweep import Run, bar_plot, line_plot
 
     apply_quiet(quiet)
+    check_choice("--task", task, ("fmnist", "charlm"))
     check_int("--seq-len", seq_len, 2)
     p = EnergyParams.from_toml(params)
     if task == "fmnist":

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import check_int
+from ..errors import ParameterError, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -23,6 +23,9 @@ from .common import (
     parse_strs,
     resolve_device,
 )
+
+#: models whose constructor takes ``width`` (--width)
+WIDTH_MODELS = ("small_cnn", "resnet20")
 
 app = typer.Typer(help="Reweighted / magnitude / ADMM / group-lasso pruning of any structure.")
 
@@ -98,7 +101,11 @@ def sweep(
                 structure, s, ms[0], scope=scope, rho=rho, bits=bits, lam=lam or 0.0, update=update
             )
     ds = dataset_name(dataset)
-    kw = {"width": width} if width else {}
+    if width is not None:  # 0 was silently the default width, <0 or --model mlp failed per trial
+        check_int("--width", width, 1)
+        if model not in WIDTH_MODELS:
+            raise ParameterError("--width", f"applies to {' and '.join(WIDTH_MODELS)}", model)
+    kw = {"width": width} if width is not None else {}
     ctx = trial_context(
         ds,
         model,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float
+from ..errors import ParameterError, check_float, check_int
 from .common import (
     DeviceOpt,
     OutOpt,
@@ -124,6 +124,8 @@ def campaign_cmd(
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
     C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
     check_float("--tolerance", tolerance, 0.0, 1.0)
+    check_float("--margin", margin, 0.0)  # these two failed only after the model's training
+    check_int("--workers", workers, 1, 256)
     run, tol, facts = E.campaign(
         s,
         pairs,

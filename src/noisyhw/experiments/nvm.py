@@ -331,8 +331,8 @@ class StudyConfig:
         check_int("repeats", self.repeats, 1)
         for k, levels in self.noise.items():
             check_choice("noise kind", k, NOISE_KINDS)
-            if any(v < 0 for v in levels):
-                raise ParameterError(f"{k} noise", "levels must be >= 0", levels)
+            if not all(0 <= v < math.inf for v in levels):  # NaN fails both
+                raise ParameterError(f"{k} noise", "levels must be finite and >= 0", levels)
         for m in self.noise_models:
             check_choice("noise model", m, ("ptq", "qat"))
         needs_qat = "qat" in self.noise_models and any(self.noise.values())

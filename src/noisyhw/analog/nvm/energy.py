@@ -70,6 +70,10 @@ def _read_toml(path: str | Path | None, default: str) -> dict[str, Any]:
         return tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, not a TOML file") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text (TOML) file") from None
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path or default}: not valid TOML ({exc})") from None
 

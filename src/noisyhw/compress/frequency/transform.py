@@ -167,6 +167,15 @@ def _check_images(x: Array) -> tuple[int, int, int, int]:
 def _scale_of(x: Array, value_range: float | None) -> float:
     """Factor taking the input to [0, 255]: uint8 as is, float from [0, value_range]."""
     is_uint8 = x.dtype == torch.uint8 if isinstance(x, torch.Tensor) else x.dtype == np.uint8
+    is_float = (
+        x.is_floating_point()
+        if isinstance(x, torch.Tensor)
+        else np.issubdtype(x.dtype, np.floating)
+    )
+    if not (is_uint8 or is_float):  # an int64 image of 0..255 would be scaled as [0, 1] floats
+        raise ParameterError(
+            "images", "must be uint8 in [0, 255] or float in [0, value_range]", str(x.dtype)
+        )
     if is_uint8:
         if value_range not in (None, 255, 255.0):
             raise ParameterError("value_range", "uint8 images are always in [0, 255]", value_range)
