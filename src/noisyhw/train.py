@@ -94,7 +94,7 @@ class TrainConfig:
         check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
         check_float("weight_decay", self.weight_decay, 0.0)
         check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
-        check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed: unsigned 64-bit
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
         if self.max_batches is not None:

@@ -69,6 +69,30 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--dataset", "digits", "--seed", str(2**64)],
+        ["sweep", "bpsk", "--ebn0", "0", "--seed", "-1"],
+        ["demo", "--only", "classifier", "--fast", "--seed", "-1"],
+    ],
+)
+def test_bad_seed_exits_2_and_writes_nothing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: seed:")
+    assert not (tmp_path / "x").exists()  # a rerun with a good seed is not refused
+
+
+@pytest.mark.parametrize("argv", [["sweep", "bpsk", "--ebn0", "0"], ["demo", "--only", "pcm"]])
+def test_out_that_is_a_file_exits_2_and_keeps_the_file(argv, tmp_path, capsys):
+    f = tmp_path / "results.txt"
+    f.write_text("precious")
+    assert main([*argv, "--out", str(f), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: --out: must be a folder")
+    assert f.read_text() == "precious"
+
+
 def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path, capsys):
     bogus = tmp_path / "model.pt"
     bogus.write_bytes(b"not a checkpoint")

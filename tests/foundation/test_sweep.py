@@ -70,6 +70,22 @@ def test_different_grid_in_same_folder_is_refused(tmp_path):
         Run("toy", {"n": 1}, out=tmp_path).sweep(square, [{"x": 2}])
 
 
+def test_out_that_is_a_file_is_refused_and_left_alone(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("precious")
+    with pytest.raises(ParameterError, match="--out: must be a folder"):
+        Run("toy", {}, out=f)
+    assert f.read_text() == "precious"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5])
+def test_bad_seed_is_refused_before_the_folder_exists(tmp_path, seed):
+    with pytest.raises(ParameterError, match="seed"):
+        Run("toy", {}, out=tmp_path / "r", seed=seed)
+    assert not (tmp_path / "r").exists()
+    Run("toy", {}, out=tmp_path / "ok", seed=2**64 - 1)  # the largest seed torch takes
+
+
 def test_runtime_keys_may_change_on_resume(tmp_path):
     Run("toy", {"n": 1, "workers": 1}, out=tmp_path)
     Run("toy", {"n": 1, "workers": 2}, out=tmp_path)
