@@ -70,6 +70,21 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
+    "argv,line",
+    [
+        (["--batch-size", "0"], "error: --batch-size: must be an integer >= 1 (got 0)"),
+        (["--weight-decay", "-1"], "error: --weight-decay: must be in [0, inf] (got -1.0)"),
+        (["--scheduler", "linear"], "error: --scheduler: must be one of none, cosine, step"),
+    ],
+)
+def test_train_errors_name_the_option_as_typed(argv, line, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(["train", "--dataset", "digits", *argv, "--out", str(out), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith(line)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
     "argv",
     [
         ["train", "--dataset", "digits", "--seed", str(2**64)],

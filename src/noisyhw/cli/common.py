@@ -164,7 +164,12 @@ def classifier_job(
 
     check_model(model)
     check_counts(("--n-train", n_train), ("--n-test", n_test))
-    config = TrainConfig(device=resolve_device(device), **train)
+    if train.get("scheduler", "none") not in (None, "none", "cosine", "step"):
+        raise ParameterError("--scheduler", "must be one of none, cosine, step", train["scheduler"])
+    try:
+        config = TrainConfig(device=resolve_device(device), **train)
+    except ParameterError as exc:  # name the option, not the TrainConfig field
+        raise ParameterError("--" + exc.name.replace("_", "-"), exc.allowed, exc.got) from None
     name = dataset_name(dataset)
     job = ClassifierJob(name, model, n_train, n_test, root, model_kwargs or {}, config=config)
     job.datasets()
