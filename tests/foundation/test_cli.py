@@ -167,3 +167,24 @@ def test_model_names_match_the_builders():
     from noisyhw.models._registry import BUILDERS
 
     assert list(MODELS) == list(BUILDERS)
+
+
+def test_exit_codes_of_a_failed_section_and_of_ctrl_c(tmp_path, monkeypatch, capsys):
+    """typer returns (not raises) Exit codes outside standalone mode: main must pass them on."""
+    import noisyhw.experiments.demo as demo_mod
+    from noisyhw.sweep import Run
+
+    def failed_section(**kw):
+        run = Run("demo", {}, out=tmp_path / "d")
+        return run, [{"section": "x", "status": "error: boom", "elapsed_s": 0.0, "rows": []}]
+
+    monkeypatch.setattr(demo_mod, "run_demo", failed_section)
+    assert main(["demo", "--quiet"]) == 1
+
+    def interrupted(**kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_mod, "run_demo", interrupted)
+    capsys.readouterr()
+    assert main(["demo", "--quiet"]) == 130
+    assert "interrupted" in capsys.readouterr().err

@@ -56,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``noisyhw`` script; returns the exit code."""
     try:
         _register_once()
-        app(args=argv, prog_name="noisyhw", standalone_mode=False)
+        # without standalone mode typer *returns* the code of an Exit (also the 130 it makes of
+        # Ctrl-C) instead of raising it; anything else it returns is a command's return value
+        code = app(args=argv, prog_name="noisyhw", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            if code == 130:
+                print("interrupted: rerun the same command to resume", file=sys.stderr)
+            return code
     except NoisyhwError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
