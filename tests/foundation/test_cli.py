@@ -188,3 +188,20 @@ def test_exit_codes_of_a_failed_section_and_of_ctrl_c(tmp_path, monkeypatch, cap
     capsys.readouterr()
     assert main(["demo", "--quiet"]) == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--epochs", "abc"], "'--epochs'"),
+        (["train", "--no-such-option", "1"], "--no-such-option"),
+        (["pcm", "bound"], "'--alpha'"),
+        (["no-such-command"], "no-such-command"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2_no_traceback(argv, needle, capsys):
+    """typer >= 0.20 bundles its own click: its usage errors must not escape as tracebacks."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and needle in err[0], err
+

@@ -7,6 +7,7 @@ and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -72,13 +73,22 @@ def main(argv: list[str] | None = None) -> int:
         print("aborted", file=sys.stderr)
         return 130
     except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        if isinstance(exc, _click_errors()):
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
             return exc.exit_code
         raise
     return 0
+
+
+def _click_errors() -> tuple[type[Exception], ...]:
+    """Usage-error classes of click and of the copy of click that typer >= 0.20 bundles."""
+    kinds = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        with contextlib.suppress(ImportError, AttributeError):
+            kinds.append(importlib.import_module(module).ClickException)
+    return tuple(kinds)
 
 
 _REGISTERED = False
