@@ -205,3 +205,18 @@ def test_usage_errors_are_one_line_exit_2_no_traceback(argv, needle, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and needle in err[0], err
 
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["prune", "sweep", "--seed", "-1"],
+        ["freq", "stats", "--seed", "-1"],
+        ["nvm", "energy", "--seed", str(2**64)],
+        ["storage", "campaign", "--seed", str(2**64)],
+    ],
+)
+def test_every_seed_option_is_checked_while_parsing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --seed: must be an integer in [0, {2**64 - 1}] (got {argv[-1]})"]
+    assert not (tmp_path / "x").exists()

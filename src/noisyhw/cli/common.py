@@ -45,7 +45,18 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Run folder (default runs/<command>-<timestamp>); rerun to resume."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random draw.")]
+#: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
+SEED_MAX = 2**64 - 1
+
+
+def _check_seed(value: int) -> int:
+    """``--seed``, checked while parsing: before any command loads data or makes a run folder."""
+    return check_int("--seed", value, 0, SEED_MAX)
+
+
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Seed for every random draw.", callback=_check_seed)
+]
 WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes for trials.")]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
