@@ -220,3 +220,26 @@ def test_every_seed_option_is_checked_while_parsing(argv, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: --seed: must be an integer in [0, {2**64 - 1}] (got {argv[-1]})"]
     assert not (tmp_path / "x").exists()
+
+
+def test_demo_rerun_retries_failed_sections_only(tmp_path, monkeypatch):
+    import noisyhw.experiments.demo as demo_mod
+
+    module_name, func = demo_mod.DEMO_SECTIONS["pcm"].split(":")
+    module = __import__(module_name, fromlist=[func])
+    calls = []
+
+    def flaky(ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("transient")
+        ctx.section.text("fine now")
+        return [{"x": 1}]
+
+    monkeypatch.setattr(module, func, flaky)
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert rows[0]["status"].startswith("failed: MemoryError")
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert rows[0]["status"] == "ok" and rows[0]["rows"] == [{"x": 1}] and len(calls) == 2
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert len(calls) == 2  # a finished section is not run again

@@ -94,6 +94,11 @@ class ResultStore:
         )
         self._db.commit()
 
+    def discard(self, params: Mapping[str, Any]) -> None:
+        """Forget one stored trial, so that the next sweep runs it again (e.g. a failed one)."""
+        self._db.execute("DELETE FROM trials WHERE key=?", (trial_key(params),))
+        self._db.commit()
+
     def rows(self) -> list[dict[str, Any]]:
         """All finished trials as ``{**params, **result}``, in grid order."""
         out = []
