@@ -94,7 +94,10 @@ class Run:
         self.argv = list(argv if argv is not None else sys.argv)
         self.store = ResultStore(self.dir / "trials.sqlite")
         identity = {k: v for k, v in self.config.items() if k not in RUNTIME_KEYS}
-        self.store.bind({"command": command, "config": identity, "seed": seed})
+        fingerprint = {"command": command, "config": identity, "seed": seed}
+        # a folder that holds nothing but an empty store (a run refused by a late parameter
+        # check, or killed before anything finished) takes the corrected command
+        self.store.bind(fingerprint, replace=self._holds_only_an_empty_store())
         started = self.store.get_meta("started")
         if started is None:
             started = _dt.datetime.now().isoformat(timespec="seconds")
@@ -102,6 +105,11 @@ class Run:
         self.started = started
         self._t0 = time.perf_counter()
         self.report = Report(title or f"noisyhw {command}")
+
+    def _holds_only_an_empty_store(self) -> bool:
+        if len(self.store):
+            return False
+        return all(p.name.startswith("trials.sqlite") for p in self.dir.iterdir())
 
     # ------------------------------------------------------------------ trials
     def sweep(
