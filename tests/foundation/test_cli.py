@@ -243,3 +243,12 @@ def test_demo_rerun_retries_failed_sections_only(tmp_path, monkeypatch):
     assert rows[0]["status"] == "ok" and rows[0]["rows"] == [{"x": 1}] and len(calls) == 2
     _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
     assert len(calls) == 2  # a finished section is not run again
+
+
+@pytest.mark.parametrize("model", ["char_lstm", "torchvision:no_such_net"])
+def test_train_rejects_a_model_that_cannot_classify_before_any_folder(model, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(["train", "--dataset", "digits", "--model", model, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --model:") and model in err[0]
+    assert not out.exists()

@@ -78,8 +78,11 @@ AddressOpt = Annotated[
 ]
 
 # classifier commands (train, noise ...): the same model, batch size and learning rate options
+#: models that classify (char_lstm is a language model: `noisyhw nvm train --task charlm`)
+CLASSIFIERS = tuple(m for m in MODELS if m != "char_lstm")
 ModelOpt = Annotated[
-    str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
+    str,
+    typer.Option("--model", help=f"One of {', '.join(CLASSIFIERS)}, or torchvision:<name>."),
 ]
 BatchSizeOpt = Annotated[int, typer.Option("--batch-size")]
 LrOpt = Annotated[float, typer.Option("--lr")]
@@ -138,11 +141,18 @@ def check_counts(*named: tuple[str, int | None]) -> None:
 
 
 def check_model(model: str) -> str:
-    """``--model``: a registered model name or ``torchvision:<name>``."""
-    if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError(
-            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
-        )
+    """``--model``: a registered classifier or ``torchvision:<name>`` of a torchvision model
+    (checked here, before any data loads or run folder exists)."""
+    allowed = f"must be one of {', '.join(CLASSIFIERS)} or torchvision:<name>"
+    if model.startswith("torchvision:"):
+        import torchvision
+
+        if model.split(":", 1)[1] not in torchvision.models.list_models(torchvision.models):
+            raise ParameterError(
+                "--model", f"{allowed} (see torchvision.models.list_models())", model
+            )
+    elif model not in CLASSIFIERS:
+        raise ParameterError("--model", allowed, model)
     return model
 
 
