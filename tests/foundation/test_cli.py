@@ -252,3 +252,18 @@ def test_train_rejects_a_model_that_cannot_classify_before_any_folder(model, tmp
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --model:") and model in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["noise", "sweep", "--dataset", "digits", "--workers", "0"],
+        ["prune", "sweep", "--workers", "-1"],
+        ["polar", "simulate", "--workers", "0"],
+    ],
+)
+def test_every_workers_option_is_checked_while_parsing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --workers: must be an integer in [1, 100000] (got {argv[-1]})"]
+    assert not (tmp_path / "x").exists()

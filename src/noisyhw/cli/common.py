@@ -57,7 +57,17 @@ def _check_seed(value: int) -> int:
 SeedOpt = Annotated[
     int, typer.Option("--seed", help="Seed for every random draw.", callback=_check_seed)
 ]
-WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes for trials.")]
+
+
+def _check_workers(value: int) -> int:
+    """``--workers``, checked while parsing (a bad count used to surface after the training)."""
+    return check_int("--workers", value, 1, 100_000)
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", help="Worker processes for trials.", callback=_check_workers),
+]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
 ExecutorOpt = Annotated[
