@@ -95,7 +95,7 @@ def test_train_errors_name_the_option_as_typed(argv, line, tmp_path, capsys):
 def test_bad_seed_exits_2_and_writes_nothing(argv, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("error: seed:")
+    assert len(err) == 1 and err[0].startswith("error: --seed:")
     assert not (tmp_path / "x").exists()  # a rerun with a good seed is not refused
 
 
