@@ -94,7 +94,7 @@ class TrainConfig:
         check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
         check_float("weight_decay", self.weight_decay, 0.0)
         check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
-        check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed: unsigned 64-bit
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
         if self.max_batches is not None:
@@ -369,7 +369,7 @@ def fit(
     ckpt = Path(checkpoint) if checkpoint else None
     if ckpt is not None and ckpt.is_file():
         state = load_checkpoint(ckpt, map_location=device)
-        if state.get("config") != asdict(cfg):
+        if _same_run(state.get("config")) != _same_run(asdict(cfg)):
             raise ParameterError(
                 "checkpoint", f"{ckpt} was written with a different training configuration"
             )
@@ -489,6 +489,12 @@ def fit(
 
         dist.destroy_process_group()
     return history
+
+
+def _same_run(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A checkpoint's config without the keys that may change on resume (where it runs), as
+    a run folder's runtime keys may: a CPU-started training can resume on a GPU."""
+    return None if config is None else {k: v for k, v in config.items() if k != "device"}
 
 
 def _evaluate_shared(

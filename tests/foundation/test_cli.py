@@ -69,6 +69,45 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(
+    "argv,line",
+    [
+        (["--batch-size", "0"], "error: --batch-size: must be an integer >= 1 (got 0)"),
+        (["--weight-decay", "-1"], "error: --weight-decay: must be in [0, inf] (got -1.0)"),
+        (["--scheduler", "linear"], "error: --scheduler: must be one of none, cosine, step"),
+    ],
+)
+def test_train_errors_name_the_option_as_typed(argv, line, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(["train", "--dataset", "digits", *argv, "--out", str(out), "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith(line)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "--dataset", "digits", "--seed", str(2**64)],
+        ["sweep", "bpsk", "--ebn0", "0", "--seed", "-1"],
+        ["demo", "--only", "classifier", "--fast", "--seed", "-1"],
+    ],
+)
+def test_bad_seed_exits_2_and_writes_nothing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --seed:")
+    assert not (tmp_path / "x").exists()  # a rerun with a good seed is not refused
+
+
+@pytest.mark.parametrize("argv", [["sweep", "bpsk", "--ebn0", "0"], ["demo", "--only", "pcm"]])
+def test_out_that_is_a_file_exits_2_and_keeps_the_file(argv, tmp_path, capsys):
+    f = tmp_path / "results.txt"
+    f.write_text("precious")
+    assert main([*argv, "--out", str(f), "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("error: --out: must be a folder")
+    assert f.read_text() == "precious"
+
+
 def test_evaluate_rejects_a_file_that_is_not_a_model(tmp_path, capsys):
     bogus = tmp_path / "model.pt"
     bogus.write_bytes(b"not a checkpoint")
@@ -128,3 +167,103 @@ def test_model_names_match_the_builders():
     from noisyhw.models._registry import BUILDERS
 
     assert list(MODELS) == list(BUILDERS)
+
+
+def test_exit_codes_of_a_failed_section_and_of_ctrl_c(tmp_path, monkeypatch, capsys):
+    """typer returns (not raises) Exit codes outside standalone mode: main must pass them on."""
+    import noisyhw.experiments.demo as demo_mod
+    from noisyhw.sweep import Run
+
+    def failed_section(**kw):
+        run = Run("demo", {}, out=tmp_path / "d")
+        return run, [{"section": "x", "status": "error: boom", "elapsed_s": 0.0, "rows": []}]
+
+    monkeypatch.setattr(demo_mod, "run_demo", failed_section)
+    assert main(["demo", "--quiet"]) == 1
+
+    def interrupted(**kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo_mod, "run_demo", interrupted)
+    capsys.readouterr()
+    assert main(["demo", "--quiet"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--epochs", "abc"], "'--epochs'"),
+        (["train", "--no-such-option", "1"], "--no-such-option"),
+        (["pcm", "bound"], "'--alpha'"),
+        (["no-such-command"], "no-such-command"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2_no_traceback(argv, needle, capsys):
+    """typer >= 0.20 bundles its own click: its usage errors must not escape as tracebacks."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and needle in err[0], err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["prune", "sweep", "--seed", "-1"],
+        ["freq", "stats", "--seed", "-1"],
+        ["nvm", "energy", "--seed", str(2**64)],
+        ["storage", "campaign", "--seed", str(2**64)],
+    ],
+)
+def test_every_seed_option_is_checked_while_parsing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --seed: must be an integer in [0, {2**64 - 1}] (got {argv[-1]})"]
+    assert not (tmp_path / "x").exists()
+
+
+def test_demo_rerun_retries_failed_sections_only(tmp_path, monkeypatch):
+    import noisyhw.experiments.demo as demo_mod
+
+    module_name, func = demo_mod.DEMO_SECTIONS["pcm"].split(":")
+    module = __import__(module_name, fromlist=[func])
+    calls = []
+
+    def flaky(ctx):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError("transient")
+        ctx.section.text("fine now")
+        return [{"x": 1}]
+
+    monkeypatch.setattr(module, func, flaky)
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert rows[0]["status"].startswith("failed: MemoryError")
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert rows[0]["status"] == "ok" and rows[0]["rows"] == [{"x": 1}] and len(calls) == 2
+    _, rows = demo_mod.run_demo(only=["pcm"], out=tmp_path, fast=True)
+    assert len(calls) == 2  # a finished section is not run again
+
+
+@pytest.mark.parametrize("model", ["char_lstm", "torchvision:no_such_net"])
+def test_train_rejects_a_model_that_cannot_classify_before_any_folder(model, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(["train", "--dataset", "digits", "--model", model, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --model:") and model in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["noise", "sweep", "--dataset", "digits", "--workers", "0"],
+        ["prune", "sweep", "--workers", "-1"],
+        ["polar", "simulate", "--workers", "0"],
+    ],
+)
+def test_every_workers_option_is_checked_while_parsing(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: --workers: must be an integer in [1, 100000] (got {argv[-1]})"]
+    assert not (tmp_path / "x").exists()

@@ -130,3 +130,45 @@ def test_subset_is_seeded():
     ds = data.load("digits", "train")
     a, b = ds.subset(100, seed=3), ds.subset(100, seed=3)
     assert len(a) == 100 and torch.equal(a.x, b.x)
+
+
+def _fake_source(monkeypatch, files):
+    """Serve ``files`` (name -> bytes) in place of the network; a missing name fails."""
+    import dataclasses
+    import hashlib
+    import io
+    import urllib.request
+
+    from noisyhw.data import registry
+
+    def urlopen(url, timeout=None):
+        name = url.rsplit("/", 1)[1]
+        if name not in files:
+            raise OSError("network unreachable")
+        return io.BytesIO(files[name])
+
+    payload = {f"f{i}.gz": bytes([i]) * 100 for i in range(2)}
+    pins = {
+        n: ("http://example.invalid/", hashlib.sha256(b).hexdigest()) for n, b in payload.items()
+    }
+    info = dataclasses.replace(registry.DATASETS["mnist"], downloads=pins)
+    monkeypatch.setitem(registry.DATASETS, "mnist", info)
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return payload
+
+
+def test_download_verifies_sha256_and_keeps_nothing_bad(tmp_path, monkeypatch):
+    payload = _fake_source(monkeypatch, {})
+    root = tmp_path / "typo" / "data"
+    with pytest.raises(DataError, match=r"download of .* failed"):
+        data.fetch("mnist", root)
+    assert not (tmp_path / "typo").exists()  # no folders left by a failed download
+
+    _fake_source(monkeypatch, {"f0.gz": payload["f0.gz"], "f1.gz": b"tampered"})
+    with pytest.raises(DataError, match="does not match the expected"):
+        data.fetch("mnist", root)
+    assert sorted(p.name for p in (root / "mnist").iterdir()) == ["f0.gz"]  # only verified files
+
+    _fake_source(monkeypatch, payload)
+    assert data.fetch("mnist", root) == root / "mnist"
+    assert {p.name: p.read_bytes() for p in (root / "mnist").iterdir()} == payload

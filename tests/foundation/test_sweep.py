@@ -70,6 +70,44 @@ def test_different_grid_in_same_folder_is_refused(tmp_path):
         Run("toy", {"n": 1}, out=tmp_path).sweep(square, [{"x": 2}])
 
 
+def test_a_folder_with_only_an_empty_store_takes_the_corrected_command(tmp_path):
+    """A late parameter check (inside a trial) leaves a run folder with no finished trial: the
+    corrected rerun with the same --out must not be refused as 'a different grid'."""
+
+    def checked(params, context):
+        if params["x"] < 0:
+            raise ParameterError("--x", "must be >= 0", params["x"])
+        return {"y": params["x"]}
+
+    with pytest.raises(TrialError, match="--x"):
+        Run("toy", {"x": -1}, out=tmp_path).sweep(checked, [{"x": -1}])
+    rows = Run("toy", {"x": 2}, out=tmp_path).sweep(checked, [{"x": 2}])
+    assert rows == [{"x": 2, "y": 2}]
+    with pytest.raises(ParameterError, match="--out"):  # now it holds a finished trial
+        Run("toy", {"x": 3}, out=tmp_path)
+    other = tmp_path / "other"
+    Run("toy", {"x": 1}, out=other)
+    (other / "checkpoint.pt").write_bytes(b"state of a killed training")
+    with pytest.raises(ParameterError, match="--out"):  # other files: never taken over
+        Run("toy", {"x": 2}, out=other)
+
+
+def test_out_that_is_a_file_is_refused_and_left_alone(tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("precious")
+    with pytest.raises(ParameterError, match="--out: must be a folder"):
+        Run("toy", {}, out=f)
+    assert f.read_text() == "precious"
+
+
+@pytest.mark.parametrize("seed", [-1, 2**64, 1.5])
+def test_bad_seed_is_refused_before_the_folder_exists(tmp_path, seed):
+    with pytest.raises(ParameterError, match="seed"):
+        Run("toy", {}, out=tmp_path / "r", seed=seed)
+    assert not (tmp_path / "r").exists()
+    Run("toy", {}, out=tmp_path / "ok", seed=2**64 - 1)  # the largest seed torch takes
+
+
 def test_runtime_keys_may_change_on_resume(tmp_path):
     Run("toy", {"n": 1, "workers": 1}, out=tmp_path)
     Run("toy", {"n": 1, "workers": 2}, out=tmp_path)

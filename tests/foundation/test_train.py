@@ -80,6 +80,20 @@ def test_checkpoint_with_other_config_refused(digits, tmp_path):
         fit(_model(tr), tr, None, TrainConfig(epochs=1, lr=0.1), checkpoint=ck)
 
 
+def test_checkpoint_resumes_on_another_device(digits, tmp_path):
+    """The device is where a run goes, not what it computes (a runtime key of a run folder)."""
+    from noisyhw.io import save_checkpoint
+
+    tr, _ = digits
+    ck = tmp_path / "ck.pt"
+    hist = fit(_model(tr), tr, None, TrainConfig(epochs=1), checkpoint=ck)
+    state = torch.load(ck, weights_only=True)
+    state["config"]["device"] = "cuda:0"  # as written by the same run on a GPU machine
+    save_checkpoint(ck, state)
+    again = fit(_model(tr), tr, None, TrainConfig(epochs=1, device="cpu"), checkpoint=ck)
+    assert again == hist  # resumed from the finished checkpoint, nothing retrained
+
+
 class _Recorder(Callback):
     def __init__(self):
         self.calls = []

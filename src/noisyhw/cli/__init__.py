@@ -7,6 +7,7 @@ and exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 
@@ -56,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``noisyhw`` script; returns the exit code."""
     try:
         _register_once()
-        app(args=argv, prog_name="noisyhw", standalone_mode=False)
+        # without standalone mode typer *returns* the code of an Exit (also the 130 it makes of
+        # Ctrl-C) instead of raising it; anything else it returns is a command's return value
+        code = app(args=argv, prog_name="noisyhw", standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            if code == 130:
+                print("interrupted: rerun the same command to resume", file=sys.stderr)
+            return code
     except NoisyhwError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -66,13 +73,22 @@ def main(argv: list[str] | None = None) -> int:
         print("aborted", file=sys.stderr)
         return 130
     except Exception as exc:  # click usage errors carry their own exit code (2)
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+        if isinstance(exc, _click_errors()):
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
             return exc.exit_code
         raise
     return 0
+
+
+def _click_errors() -> tuple[type[Exception], ...]:
+    """Usage-error classes of click and of the copy of click that typer >= 0.20 bundles."""
+    kinds = []
+    for module in ("click.exceptions", "typer._click.exceptions"):
+        with contextlib.suppress(ImportError, AttributeError):
+            kinds.append(importlib.import_module(module).ClickException)
+    return tuple(kinds)
 
 
 _REGISTERED = False

@@ -45,8 +45,29 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Run folder (default runs/<command>-<timestamp>); rerun to resume."),
 ]
-SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for every random draw.")]
-WorkersOpt = Annotated[int, typer.Option("--workers", help="Worker processes for trials.")]
+#: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
+SEED_MAX = 2**64 - 1
+
+
+def _check_seed(value: int) -> int:
+    """``--seed``, checked while parsing: before any command loads data or makes a run folder."""
+    return check_int("--seed", value, 0, SEED_MAX)
+
+
+SeedOpt = Annotated[
+    int, typer.Option("--seed", help="Seed for every random draw.", callback=_check_seed)
+]
+
+
+def _check_workers(value: int) -> int:
+    """``--workers``, checked while parsing (a bad count used to surface after the training)."""
+    return check_int("--workers", value, 1, 100_000)
+
+
+WorkersOpt = Annotated[
+    int,
+    typer.Option("--workers", help="Worker processes for trials.", callback=_check_workers),
+]
 DeviceOpt = Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:N or auto.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", help="No progress bars.")]
 ExecutorOpt = Annotated[
@@ -67,8 +88,11 @@ AddressOpt = Annotated[
 ]
 
 # classifier commands (train, noise ...): the same model, batch size and learning rate options
+#: models that classify (char_lstm is a language model: `noisyhw nvm train --task charlm`)
+CLASSIFIERS = tuple(m for m in MODELS if m != "char_lstm")
 ModelOpt = Annotated[
-    str, typer.Option("--model", help=f"One of {', '.join(MODELS)}, or torchvision:<name>.")
+    str,
+    typer.Option("--model", help=f"One of {', '.join(CLASSIFIERS)}, or torchvision:<name>."),
 ]
 BatchSizeOpt = Annotated[int, typer.Option("--batch-size")]
 LrOpt = Annotated[float, typer.Option("--lr")]
@@ -127,11 +151,18 @@ def check_counts(*named: tuple[str, int | None]) -> None:
 
 
 def check_model(model: str) -> str:
-    """``--model``: a registered model name or ``torchvision:<name>``."""
-    if model not in MODELS and not model.startswith("torchvision:"):
-        raise ParameterError(
-            "--model", f"must be one of {', '.join(MODELS)} or torchvision:<name>", model
-        )
+    """``--model``: a registered classifier or ``torchvision:<name>`` of a torchvision model
+    (checked here, before any data loads or run folder exists)."""
+    allowed = f"must be one of {', '.join(CLASSIFIERS)} or torchvision:<name>"
+    if model.startswith("torchvision:"):
+        import torchvision
+
+        if model.split(":", 1)[1] not in torchvision.models.list_models(torchvision.models):
+            raise ParameterError(
+                "--model", f"{allowed} (see torchvision.models.list_models())", model
+            )
+    elif model not in CLASSIFIERS:
+        raise ParameterError("--model", allowed, model)
     return model
 
 
@@ -164,7 +195,12 @@ def classifier_job(
 
     check_model(model)
     check_counts(("--n-train", n_train), ("--n-test", n_test))
-    config = TrainConfig(device=resolve_device(device), **train)
+    if train.get("scheduler", "none") not in (None, "none", "cosine", "step"):
+        raise ParameterError("--scheduler", "must be one of none, cosine, step", train["scheduler"])
+    try:
+        config = TrainConfig(device=resolve_device(device), **train)
+    except ParameterError as exc:  # name the option, not the TrainConfig field
+        raise ParameterError("--" + exc.name.replace("_", "-"), exc.allowed, exc.got) from None
     name = dataset_name(dataset)
     job = ClassifierJob(name, model, n_train, n_test, root, model_kwargs or {}, config=config)
     job.datasets()

@@ -268,8 +268,22 @@ def fetch(name: str, root: str | os.PathLike[str] | None = None) -> Path:
     if not info.downloads:
         raise ParameterError("dataset", f"{name} has no download source; {info.how_to_get}", name)
     dest = (Path(root).expanduser() / name) if root else Path.home() / ".cache" / "noisyhw" / name
+    made = [p for p in (dest, *dest.parents) if not p.exists()]  # deepest first
     dest.mkdir(parents=True, exist_ok=True)
-    for fname, (base, sha) in info.downloads.items():
+    try:
+        _fetch_files(info.downloads, dest)
+    except DataError:
+        for folder in made:  # a failed download leaves no folders behind (a mistyped --root)
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    return dest
+
+
+def _fetch_files(downloads: dict[str, tuple[str, str]], dest: Path) -> None:
+    for fname, (base, sha) in downloads.items():
         target = dest / fname
         if target.is_file() and _sha256(target) == sha:
             continue
@@ -286,7 +300,6 @@ def fetch(name: str, root: str | os.PathLike[str] | None = None) -> Path:
             tmp.unlink(missing_ok=True)
             raise DataError(f"{fname}: SHA-256 {got} does not match the expected {sha}; not used")
         tmp.replace(target)
-    return dest
 
 
 def _sha256(path: Path) -> str:

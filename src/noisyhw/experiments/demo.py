@@ -131,6 +131,9 @@ def run_demo(
     ds = default_dataset() if dataset == "auto" else dataset
     config = {"sections": names, "dataset": ds, "fast": fast, "device": device}
     run = Run("demo", config, out=out, seed=seed, title="noisyhw demo")
+    for row in run.store.rows():  # a rerun retries the sections that failed, keeps the others
+        if row["status"] != "ok":
+            run.store.discard({"section": row["section"]})
     fields = {"run": run, "dataset": ds, "device": device, "seed": seed, "fast": fast}
     rows = run.sweep(
         _section_trial, [{"section": n} for n in names], context=fields, description="demo sections"

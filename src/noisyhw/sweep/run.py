@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
+from ..errors import ParameterError, check_int
 from ..io import write_json
 from ..progress import progress_bar
 from .executors import Executor, LocalExecutor, TrialFn
@@ -31,6 +32,9 @@ from .report import Report, Section, format_value
 from .store import ResultStore
 
 __all__ = ["Run", "default_out", "print_table", "versions"]
+
+#: largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
+SEED_MAX = 2**64 - 1
 
 #: config keys that do not change results (how, not what) and so may differ on resume
 RUNTIME_KEYS = frozenset({"workers", "out", "executor", "address", "device", "quiet", "threads"})
@@ -76,13 +80,24 @@ class Run:
     ) -> None:
         self.command = command
         self.config = dict(config)
-        self.seed = seed
+        # checked before the folder exists: a bad seed must not leave a run behind to resume
+        self.seed = check_int("seed", seed, 0, SEED_MAX)
         self.dir = Path(out) if out is not None else default_out(command)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ParameterError("--out", "must be a folder (a new path or a run folder)", str(out))
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ParameterError(
+                "--out", f"cannot create the folder ({exc.strerror or exc})", str(self.dir)
+            ) from None
         self.argv = list(argv if argv is not None else sys.argv)
         self.store = ResultStore(self.dir / "trials.sqlite")
         identity = {k: v for k, v in self.config.items() if k not in RUNTIME_KEYS}
-        self.store.bind({"command": command, "config": identity, "seed": seed})
+        fingerprint = {"command": command, "config": identity, "seed": seed}
+        # a folder that holds nothing but an empty store (a run refused by a late parameter
+        # check, or killed before anything finished) takes the corrected command
+        self.store.bind(fingerprint, replace=self._holds_only_an_empty_store())
         started = self.store.get_meta("started")
         if started is None:
             started = _dt.datetime.now().isoformat(timespec="seconds")
@@ -90,6 +105,11 @@ class Run:
         self.started = started
         self._t0 = time.perf_counter()
         self.report = Report(title or f"noisyhw {command}")
+
+    def _holds_only_an_empty_store(self) -> bool:
+        if len(self.store):
+            return False
+        return all(p.name.startswith("trials.sqlite") for p in self.dir.iterdir())
 
     # ------------------------------------------------------------------ trials
     def sweep(
@@ -124,13 +144,9 @@ class Run:
         trials = [dict(t) for t in trials]
         keys = [trial_key(t) for t in trials]
         if len(set(keys)) != len(keys):
-            from ..errors import ParameterError
-
             raise ParameterError("trials", "must be distinct parameter sets")
         done = self.store.done_keys()
         if done - set(keys):
-            from ..errors import ParameterError
-
             raise ParameterError(
                 "--out", f"{self.dir} holds trials of a different grid; choose another --out"
             )

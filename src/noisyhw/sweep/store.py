@@ -52,10 +52,14 @@ class ResultStore:
         self.close()
 
     # ------------------------------------------------------------------ fingerprint
-    def bind(self, fingerprint: Mapping[str, Any]) -> None:
-        """Record the grid's fingerprint, or check that it equals the recorded one."""
+    def bind(self, fingerprint: Mapping[str, Any], *, replace: bool = False) -> None:
+        """Record the grid's fingerprint, or check that it equals the recorded one; with
+        ``replace`` (for a store without trials) a different recorded run is forgotten instead."""
         text = canonical_json(dict(fingerprint))
         row = self._db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+        if row is not None and row[0] != text and replace and not len(self):
+            self._db.execute("DELETE FROM meta")
+            row = None
         if row is None:
             self._db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (text,))
             self._db.commit()
@@ -92,6 +96,11 @@ class ResultStore:
                 time.time(),
             ),
         )
+        self._db.commit()
+
+    def discard(self, params: Mapping[str, Any]) -> None:
+        """Forget one stored trial, so that the next sweep runs it again (e.g. a failed one)."""
+        self._db.execute("DELETE FROM trials WHERE key=?", (trial_key(params),))
         self._db.commit()
 
     def rows(self) -> list[dict[str, Any]]:
