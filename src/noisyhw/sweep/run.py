@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
+from ..errors import ParameterError
 from ..io import write_json
 from ..progress import progress_bar
 from .executors import Executor, LocalExecutor, TrialFn
@@ -78,6 +79,8 @@ class Run:
         self.config = dict(config)
         self.seed = seed
         self.dir = Path(out) if out is not None else default_out(command)
+        if self.dir.exists() and not self.dir.is_dir():
+            raise ParameterError("--out", "must be a folder (a file of that name exists)", out)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.argv = list(argv if argv is not None else sys.argv)
         self.store = ResultStore(self.dir / "trials.sqlite")
