@@ -70,7 +70,7 @@ def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
             raise ParameterError(
                 "decoder", "list size after ':' must be an integer", item
             ) from None
-        specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1)))
+        specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1, 1024)))
     if not specs:
         raise ParameterError("decoder", "give at least one decoder", text)
     return specs
