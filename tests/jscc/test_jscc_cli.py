@@ -80,3 +80,22 @@ def test_polar_text_cli_bad_input(tmp_path):
         ["--ebn0", "x"],
     ):
         assert main([*base, *extra, "--out", str(tmp_path / "o")]) == 2, extra
+
+
+def test_polar_text_negative_ebn0_runs(tmp_path):
+    """Eb/N0 below 0 dB is a valid point: its trial's noise seed used to be a negative
+    SeedSequence word (ValueError inside the trial). Points >= 0 keep their documented seeds."""
+    from noisyhw.experiments.jscc import _noise_key
+
+    assert _noise_key(0, 3, 1.5) == [0, 3, 150]  # the key of every documented run
+    assert _noise_key(0, 3, -1.5) != _noise_key(0, 3, 1.5)
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text(PROSE)
+    out = tmp_path / "neg"
+    args = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--crc", "crc6"]
+    args += ["--ebn0", "-1,0.5", "--schemes", "scl,joint", "--list", "2", "--streams", "2"]
+    args += ["--blocks", "2", "--chunks", "1", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert sorted({r["ebn0_db"] for r in rows}) == [-1.0, 0.5]
+
