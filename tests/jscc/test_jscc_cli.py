@@ -99,3 +99,25 @@ def test_polar_text_negative_ebn0_runs(tmp_path):
     rows = json.loads((out / "results.json").read_text())["rows"]
     assert sorted({r["ebn0_db"] for r in rows}) == [-1.0, 0.5]
 
+
+def test_polar_text_cli_bad_input_before_any_trial(tmp_path, capsys):
+    """Each bad option is one error line naming it, before any trial runs or a run folder
+    exists (a bad CRC, k + CRC > n or a NaN penalty used to fail inside the trials)."""
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text(PROSE)
+    base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
+    base += ["--streams", "2", "--blocks", "2", "--chunks", "1"]
+    for extra, name in (
+        (["--schemes", "scl,cascl", "--crc", "crc99"], "crc"),
+        (["--schemes", "scl,cascl", "--k", "60", "--crc", "crc8"], "k"),
+        (["--penalty", "nan"], "--penalty"),
+        (["--target-fer", "2"], "--target-fer"),
+        (["--schemes", ","], "--schemes"),
+        (["--seed", "-1"], "--seed"),
+        (["--ebn0", "inf"], "--ebn0"),
+    ):
+        out = tmp_path / "o"
+        assert main([*base, *extra, "--out", str(out)]) == 2, extra
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"error: {name}:"), (extra, err)
+        assert not out.exists(), extra
