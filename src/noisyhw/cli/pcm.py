@@ -126,6 +126,7 @@ def simulate(
     c = constraint(alpha, beta, p)
     check_int("--n", n, 1)
     check_int("--writes", writes, 1, 10_000_000)
+    check_int("--seed", seed, 0)
     check_choice("--messages", messages, SOURCES)
     make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
     params = {

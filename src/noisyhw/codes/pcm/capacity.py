@@ -349,9 +349,19 @@ def finite_n_bound(alpha: int, beta: int, p: int, n: int, *, max_states: int = 1
     return _log2_rho_free(c.alpha, c.beta, c.p, n, max_states) / n
 
 
+MAX_COUNT_BITS = 1000  #: largest log2 M that max_messages returns as an integer
+
+
 def max_messages(alpha: int, beta: int, p: int, n: int, *, max_states: int = 1 << 20) -> int:
-    """Largest message-alphabet size M any zero-error code on n cells could have: floor(rho)."""
+    """Largest message-alphabet size M any zero-error code on n cells could have: floor(rho).
+
+    Counts above ``2**MAX_COUNT_BITS`` do not fit a float: a ParameterError says to use
+    :func:`finite_n_bound` (log2 M / n) instead."""
     r = finite_n_bound(alpha, beta, p, n, max_states=max_states) * n
+    if r > MAX_COUNT_BITS:
+        raise ParameterError(
+            "n", f"the count exceeds 2^{MAX_COUNT_BITS}; use finite_n_bound (log2 M / n)", n
+        )
     return math.floor(2.0**r + 1e-9)
 
 
