@@ -260,3 +260,24 @@ def test_bad_input() -> None:
     # +-inf LLRs are accepted (known bits)
     msg = code.random_messages(3, 0)
     assert np.array_equal(SCLDecoder(code, 4)(np.inf * bpsk(code.encode(msg))), msg)
+
+
+def test_huge_finite_llrs_and_bad_values() -> None:
+    """|LLR| = 1e300 is finite in float64 but inf in the float32 kernels (the exact metric then
+    formed inf - inf and lost frames); complex LLRs and non-binary messages were cast silently."""
+    code = PolarCode(64, 32, crc="crc6")
+    msg = code.random_messages(20, 0)
+    llr = 1e300 * bpsk(code.encode(msg))
+    for dec in (SCDecoder(code), SCLDecoder(code, 4), SCLDecoder(code, 4, "exact")):
+        assert np.array_equal(dec(llr), msg), dec
+        assert np.array_equal(dec(np.where(llr > 0, 1e39, -1e39)), msg), dec
+    assert np.array_equal(CASCLDecoder(code, 4, "exact")(llr), msg)
+    with pytest.raises(ParameterError, match="real"):
+        SCDecoder(code)(llr.astype(complex))
+    with pytest.raises(ParameterError, match="NaN"):
+        SCLDecoder(code, 2)(np.where(np.arange(64) == 3, np.nan, llr))
+    for bad in (np.full((2, 32), 2), np.full((2, 32), 0.7), -np.ones((2, 32), np.int64)):
+        with pytest.raises(ParameterError, match="0 or 1"):
+            code.encode(bad)
+    assert code.encode(msg.astype(bool)).shape == (20, 64)
+    assert code.encode(msg.astype(np.float64)).shape == (20, 64)
