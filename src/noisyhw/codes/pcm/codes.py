@@ -85,13 +85,11 @@ class PCMCode(ABC):
         if s.shape != (self.n,):
             raise ParameterError("state", f"must have shape ({self.n},)", s.shape)
         # data cells must be 0/1 (cells a code never touches are copied as they are)
+        if s.dtype == np.uint8 and (s.size == 0 or s.max() <= 1):  # the common case
+            return s
         cells = getattr(self, "data", None)
         v = s if cells is None else s[cells]
-        if v.dtype == np.uint8:  # the common case: one max() pass
-            bad = v.size > 0 and v.max() > 1
-        else:
-            bad = v.dtype != bool and bool(((v != 0) & (v != 1)).any())
-        if bad:
+        if v.dtype != bool and ((v != 0) & (v != 1)).any():
             raise ParameterError("state", "cells must be 0/1", np.unique(v)[:5].tolist())
         return s.astype(np.uint8, copy=False)
 
