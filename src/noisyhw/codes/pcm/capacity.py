@@ -241,7 +241,13 @@ def capacity(alpha: int, beta: int, p: int) -> float:
             "exact capacity is known only when alpha = 1 or beta = 1; use capacity_bounds",
             (c.alpha, c.beta),
         )
-    return capacity_1d(max(c.alpha, c.beta), c.p)
+    return capacity_1d(check_window_1d(c), c.p)
+
+
+def check_window_1d(c) -> int:
+    """The window of a 1-D constraint, checked under the name the user gave it (the transfer
+    matrix has 2^(w-1) states: w <= 24)."""
+    return check_int("beta" if c.alpha == 1 else "alpha", max(c.alpha, c.beta), 1, 24)
 
 
 def capacity_bounds(
@@ -264,7 +270,7 @@ def capacity_bounds(
     if c.unconstrained:
         return Bounds(*c, 1.0, 1.0, 1.0, "unconstrained", "unconstrained")
     if min(c.alpha, c.beta) == 1:
-        v = capacity_1d(max(c.alpha, c.beta), c.p)
+        v = capacity_1d(check_window_1d(c), c.p)
         b = Bounds(*c, v, v, v, "1-D transfer matrix", "1-D transfer matrix")
         b.elapsed_s = time.perf_counter() - t0
         return b
