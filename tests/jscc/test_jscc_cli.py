@@ -121,3 +121,22 @@ def test_polar_text_cli_bad_input_before_any_trial(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"error: {name}:"), (extra, err)
         assert not out.exists(), extra
+
+
+def test_polar_text_tuning_without_out(tmp_path, monkeypatch):
+    """Without --out the validation run went to one fixed folder (runs/polar_text_tune): a
+    second tuning with another grid failed as 'a run with a different grid'. It now lives in
+    the run's own (timestamped) folder."""
+    import time
+
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text(PROSE)
+    monkeypatch.chdir(tmp_path)
+    base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--crc", "crc6"]
+    base += ["--ebn0", "1", "--schemes", "joint", "--list", "2", "--streams", "2", "--blocks"]
+    base += ["2", "--chunks", "1", "--quiet"]
+    assert main([*base, "--tune-penalty", "2,8"]) == 0
+    time.sleep(1.1)  # default folders are stamped to the second
+    assert main([*base, "--tune-penalty", "4,12"]) == 0
+    runs = sorted((tmp_path / "runs").iterdir())
+    assert len(runs) == 2 and all((r / "tune" / "results.json").exists() for r in runs)

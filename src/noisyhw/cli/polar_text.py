@@ -70,7 +70,7 @@ def text(
     from ..codes.text import ALPHABETS
     from ..errors import ParameterError, check_choice, check_float, check_int
     from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
-    from ..sweep import Run
+    from ..sweep import Run, default_out
 
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
@@ -99,9 +99,11 @@ def text(
         from ..experiments.jscc import tune_penalty as _tune
 
         grid = parse_floats("--tune-penalty", tune_penalty)
-        tune_dir = Path(out) / "tune" if out is not None else None
+        # the validation run lives inside this run's folder (a fixed default folder made a
+        # second tuning with other settings fail as "a run with a different grid")
+        out = out if out is not None else default_out("polar text")
         penalty, tuning = _tune(
-            tune_dir if tune_dir is not None else Path("runs") / "polar_text_tune",
+            Path(out) / "tune",
             corpus,
             dictionary,
             grid,
