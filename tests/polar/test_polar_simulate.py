@@ -191,3 +191,21 @@ def test_cli_out_is_a_file(tmp_path, capsys) -> None:
     assert main([*args, "--max-frames", "10", "--out", str(out)]) == 2
     assert capsys.readouterr().err.strip().startswith("error: --out:")
     assert out.read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    ("channel", "point"),
+    [("awgn", float("inf")), ("awgn", float("nan")), ("bsc", 0.7), ("bec", 1.5)],
+)
+def test_simulate_rejects_bad_points_before_any_chunk(channel, point) -> None:
+    """The library checks every point up front (a bad one failed inside a worker's chunk as
+    a TrialError carrying the whole trial dict)."""
+    cfg = SimulationConfig(64, 32, channel=channel)
+    with pytest.raises(ParameterError, match=f"^{'ebn0_db' if channel == 'awgn' else 'p'}:"):
+        simulate(
+            cfg,
+            [DecoderSpec("sc")],
+            [1.0 if channel == "awgn" else 0.1, point],
+            min_errors=10,
+            max_frames=100,
+        )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int
+from ..errors import ParameterError, check_choice, check_int
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -72,7 +72,12 @@ def simulate(
 
     Example: noisyhw polar simulate --n 1024 --k 512 --decoder sc --ebn0 1.5,2.0,2.5,3.0
     """
-    from ..codes.polar.simulate import CHANNELS, SimulationConfig, parse_decoder_specs
+    from ..codes.polar.simulate import (
+        CHANNELS,
+        SimulationConfig,
+        check_points,
+        parse_decoder_specs,
+    )
     from ..experiments.polar import COLUMNS, run_simulation
     from ..sweep import Run
 
@@ -85,10 +90,8 @@ def simulate(
     check_int("--max-frames", max_frames, 1)
     check_int("--seed", seed, 0)
     specs = parse_decoder_specs(compare if compare else f"{decoder}:{list_size}", list_size)
-    points = _check_points(
-        channel,
-        parse_floats("--ebn0" if channel == "awgn" else "--p", ebn0 if channel == "awgn" else p),
-    )
+    opt = "--ebn0" if channel == "awgn" else "--p"
+    points = check_points(channel, parse_floats(opt, ebn0 if channel == "awgn" else p), opt)
     crc_name = None if crc.lower() in ("none", "") else crc
     cfg = SimulationConfig(
         n=n,
@@ -131,19 +134,6 @@ def simulate(
     )
     x = CHANNELS[channel]
     finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())
-
-
-def _check_points(channel: str, points: list[float]) -> list[float]:
-    """Every sweep point valid for its channel, before a run folder exists (a bad point
-    would otherwise fail inside a trial)."""
-    for v in points:
-        if channel == "awgn":
-            check_float("--ebn0", v, -100.0, 300.0)
-        elif channel == "bsc":
-            check_float("--p", v, 0.0, 0.5, lo_open=True, hi_open=True)
-        else:
-            check_float("--p", v, 0.0, 1.0)
-    return points
 
 
 from .polar_text import text as _text  # noqa: E402
