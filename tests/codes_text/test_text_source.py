@@ -68,6 +68,17 @@ def test_trie_is_dynamic_and_counts():
     assert not trie.add("two words") and not trie.add("naïve")
 
 
+def test_trie_counts_checked():
+    """One count >= 1 per word: a short count list used to leak a bare StopIteration and a
+    negative count was stored."""
+    with pytest.raises(ParameterError, match="counts"):
+        Trie.from_words(["a", "b"], "a27", [1])
+    with pytest.raises(ParameterError, match="count"):
+        Trie.from_words(["a", "b"], "a27", [-1, 2])
+    trie = Trie.from_words(iter(["a", "b", "a"]), "a27", np.array([2, 1, 3]))
+    assert trie.count[trie.walk("a")] == 5 and trie.count[trie.walk("b")] == 1
+
+
 def test_trie_arrays_walk_matches():
     trie = Trie.from_words(["ab", "abc", "b"])
     children, is_word = trie.arrays()

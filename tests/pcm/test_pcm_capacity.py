@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 
+from noisyhw.cli import main
 from noisyhw.codes.pcm import (
     capacity,
     capacity_1d,
@@ -139,3 +140,17 @@ def test_bad_parameters():
     for bad in [(0, 1, 1), (1, 0, 1), (1, 1, 0), (1.5, 2, 1), (-1, 2, 1)]:
         with pytest.raises(ParameterError):
             capacity_bounds(*bad)
+
+
+def test_long_1d_window_error_names_the_parameter(capsys, tmp_path):
+    """(1, 30, 1): the error named an internal 'w' the user never gave."""
+    for a, b, name in ((1, 30, "beta"), (30, 1, "alpha")):
+        with pytest.raises(ParameterError, match=f"^{name}: must be an integer in \\[1, 24\\]"):
+            capacity(a, b, 1)
+        with pytest.raises(ParameterError, match=f"^{name}:"):
+            capacity_bounds(a, b, 1)
+    out = tmp_path / "b"
+    args = ["pcm", "bound", "--alpha", "1", "--beta", "30", "--p", "1", "--out", str(out)]
+    assert main(args) == 2  # before the run (it failed inside the trial)
+    assert capsys.readouterr().err.startswith("error: beta: must be an integer in [1, 24]")
+    assert not out.exists()

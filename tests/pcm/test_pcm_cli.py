@@ -3,9 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from noisyhw.cli import main
+from noisyhw.codes import pcm
 from noisyhw.codes.pcm import check
+from noisyhw.errors import ParameterError
 
 
 def test_bound_writes_results(tmp_path):
@@ -207,3 +210,26 @@ def test_simulate_staggered_wom_beats_round_robin(tmp_path):
     assert abs(row["rate"] - 26 / 100) < 1e-12 and row["block_rate"] > 1 / 4  # 5 cells frozen
     states = np.load(out / "states.npy")
     assert states.shape == (61, 100)
+
+
+def test_simulate_negative_seed_fails_before_the_run(tmp_path, capsys):
+    """--seed -1 is one error line naming it, before a run folder exists (it used to fail
+    inside the trial with numpy's 'expected non-negative integer')."""
+    out = tmp_path / "s"
+    args = ["pcm", "simulate", "--alpha", "2", "--beta", "2", "--p", "2", "--n", "16"]
+    assert main([*args, "--writes", "5", "--seed", "-1", "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --seed:") and not out.exists()
+
+
+def test_bound_many_cells(tmp_path):
+    """A finite-n bound on 100000 cells: the bound itself, no message count (2^M overflowed a
+    float and failed the trial); the library says why instead of overflowing."""
+    out = tmp_path / "b"
+    args = ["pcm", "bound", "--alpha", "2", "--beta", "2", "--p", "1", "--n", "100000"]
+    assert main([*args, "--time-budget", "0", "--out", str(out), "--quiet"]) == 0
+    row = json.loads((out / "results.json").read_text())["rows"][0]
+    assert row["max_messages"] is None and 0 < row["finite_n_bound"] < 1
+    with pytest.raises(ParameterError, match="finite_n_bound"):
+        pcm.max_messages(2, 2, 1, 100000)
+    assert pcm.max_messages(2, 2, 1, 8) >= 2

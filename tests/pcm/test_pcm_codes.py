@@ -221,3 +221,19 @@ def test_rate_table_small():
         assert r["lower"] <= r["upper"] and r["rate"] <= r["upper"] + 1e-9
         if r["p"] >= r["alpha"] * r["beta"]:
             assert r["code"] == "unconstrained"
+
+
+@pytest.mark.parametrize("alpha,beta,p", [(2, 2, 2), (3, 1, 1), (1, 3, 2), (2, 3, 1)])
+def test_non_binary_states_and_fractional_digits_rejected(alpha, beta, p):
+    """A state with a cell value 3 used to read as a garbage index (IndexError) or digits; a
+    digit 1.5 was truncated to 1 and written."""
+    for code in constructions(alpha, beta, p):
+        s = code.initial_state()
+        with pytest.raises(ParameterError, match="0/1"):
+            code.read(np.full(code.n, 3))
+        with pytest.raises(ParameterError, match="0/1"):
+            code.write(np.full(code.n, 2, np.uint8), [0] * code.symbols, step=0)
+        with pytest.raises(ParameterError, match="integers"):
+            code.write(s, [1.5] * code.symbols, step=0)
+        ok = code.write(s.astype(bool), np.ones(code.symbols), step=0)  # bool / float 1.0 fine
+        assert np.array_equal(code.read(ok), np.ones(code.symbols))

@@ -45,14 +45,34 @@ def test_noiseless_decodes_perfectly(systematic: bool) -> None:
     assert np.array_equal(SCDecoder(code)(llr[0]), msg[0])  # single frame (n,) -> (k,)
 
 
+def _sc_boxplus(llr: np.ndarray, frozen: np.ndarray) -> np.ndarray:
+    """Reference SC with exact check nodes, recursive numpy: u (F, n) of x = u F^{(x)m}."""
+
+    def rec(a: np.ndarray, fz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if a.shape[1] == 1:
+            u = np.zeros_like(a, dtype=np.uint8) if fz[0] else (a < 0).astype(np.uint8)
+            return u, u
+        h = a.shape[1] // 2
+        left, right = a[:, :h], a[:, h:]
+        f = 2 * np.arctanh(np.clip(np.tanh(left / 2) * np.tanh(right / 2), -1 + 1e-15, 1 - 1e-15))
+        u1, v1 = rec(f, fz[:h])
+        u2, v2 = rec(right + (1 - 2.0 * v1) * left, fz[h:])
+        return np.concatenate([u1, u2], 1), np.concatenate([v1 ^ v2, v2], 1)
+
+    return rec(np.asarray(llr, np.float64), frozen)[0]
+
+
 def test_scl_list1_is_sc_bit_for_bit() -> None:
     code = PolarCode(256, 128, "ga", 1.5)
     msg, llr = _frames(code, 300, 1.0, 1)
     sc_leaf = SCDecoder(code, shortcuts=False)(llr)
     assert (sc_leaf != msg).any()  # noisy enough to matter
-    for metric in ("approx", "exact"):
-        for shortcuts in (True, False):
-            assert np.array_equal(SCLDecoder(code, 1, metric, shortcuts=shortcuts)(llr), sc_leaf)
+    for shortcuts in (True, False):
+        assert np.array_equal(SCLDecoder(code, 1, shortcuts=shortcuts)(llr), sc_leaf)
+    # the exact metric runs exact (boxplus) check nodes: at L = 1 it is SC with boxplus
+    exact_sc = _sc_boxplus(llr, code.frozen)[:, code.info_positions]
+    assert np.array_equal(SCLDecoder(code, 1, "exact")(llr), exact_sc)
+    assert not np.array_equal(exact_sc, sc_leaf)  # the two check nodes do differ here
     assert np.array_equal(SCDecoder(code)(llr), sc_leaf)  # Rate-0/1/REP shortcuts are exact
     # on a BEC (LLRs exactly 0) the leaf schedules still agree bit for bit
     erased = bec(30.0 * bpsk(code.encode(msg)), 0.3, np.random.default_rng(2))
@@ -133,6 +153,15 @@ def test_scl_full_list_is_maximum_likelihood(n: int, k: int) -> None:
     got = SCLDecoder(code, 2**k)(llr)
     np.testing.assert_array_equal(got, _ml(code, llr))
     assert (got != msg).any(1).mean() <= (SCDecoder(code)(llr) != msg).any(1).mean()
+
+
+@pytest.mark.parametrize("n,k", [(4, 3), (8, 4), (16, 5)])
+def test_exact_metric_full_list_is_maximum_likelihood(n: int, k: int) -> None:
+    """Exact path metric with exact check nodes: a full list is ML (with min-sum check nodes
+    under the exact metric, as before, it was not)."""
+    code = PolarCode(n, k)
+    _, llr = _frames(code, 400, 0.0, 7 * n + k)
+    np.testing.assert_array_equal(SCLDecoder(code, 2**k, "exact")(llr), _ml(code, llr))
 
 
 def test_list_fer_not_worse_than_sc_and_crc_selection() -> None:
@@ -231,3 +260,24 @@ def test_bad_input() -> None:
     # +-inf LLRs are accepted (known bits)
     msg = code.random_messages(3, 0)
     assert np.array_equal(SCLDecoder(code, 4)(np.inf * bpsk(code.encode(msg))), msg)
+
+
+def test_huge_finite_llrs_and_bad_values() -> None:
+    """|LLR| = 1e300 is finite in float64 but inf in the float32 kernels (the exact metric then
+    formed inf - inf and lost frames); complex LLRs and non-binary messages were cast silently."""
+    code = PolarCode(64, 32, crc="crc6")
+    msg = code.random_messages(20, 0)
+    llr = 1e300 * bpsk(code.encode(msg))
+    for dec in (SCDecoder(code), SCLDecoder(code, 4), SCLDecoder(code, 4, "exact")):
+        assert np.array_equal(dec(llr), msg), dec
+        assert np.array_equal(dec(np.where(llr > 0, 1e39, -1e39)), msg), dec
+    assert np.array_equal(CASCLDecoder(code, 4, "exact")(llr), msg)
+    with pytest.raises(ParameterError, match="real"):
+        SCDecoder(code)(llr.astype(complex))
+    with pytest.raises(ParameterError, match="NaN"):
+        SCLDecoder(code, 2)(np.where(np.arange(64) == 3, np.nan, llr))
+    for bad in (np.full((2, 32), 2), np.full((2, 32), 0.7), -np.ones((2, 32), np.int64)):
+        with pytest.raises(ParameterError, match="0 or 1"):
+            code.encode(bad)
+    assert code.encode(msg.astype(bool)).shape == (20, 64)
+    assert code.encode(msg.astype(np.float64)).shape == (20, 64)

@@ -155,3 +155,57 @@ def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
         # later options override earlier ones in click
         assert main(args) == 2, extra
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "name"),
+    [
+        (["--channel", "bsc", "--p", "0.7"], "--p"),
+        (["--channel", "bec", "--p", "1.5"], "--p"),
+        (["--channel", "bec", "--p", "-0.1"], "--p"),
+        (["--ebn0", "inf"], "--ebn0"),
+        (["--ebn0", "1e6"], "--ebn0"),
+        (["--decoder", "scl", "--list", "2000"], "--list"),
+        (["--compare", "sc,scl:2000"], "list_size"),
+        (["--min-errors", "0"], "--min-errors"),
+        (["--max-frames", "-1"], "--max-frames"),
+        (["--seed", "-1"], "--seed"),
+    ],
+)
+def test_cli_bad_points_fail_before_the_run(tmp_path, capsys, extra, name) -> None:
+    """A bad point, list size or count is one error line naming the option, before any
+    trial runs and before a run folder exists (it used to fail inside the first trial)."""
+    out = tmp_path / "bad"
+    args = ["polar", "simulate", "--n", "64", "--k", "32", "--out", str(out), "--quiet"]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {name}:"), err
+    assert "trial" not in err[0] and not out.exists()
+
+
+def test_cli_out_is_a_file(tmp_path, capsys) -> None:
+    """--out naming an existing file: one error line, exit 2, the file untouched."""
+    out = tmp_path / "afile"
+    out.write_text("keep")
+    args = ["polar", "simulate", "--n", "16", "--k", "8", "--ebn0", "2", "--quiet"]
+    assert main([*args, "--max-frames", "10", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: --out:")
+    assert out.read_text() == "keep"
+
+
+@pytest.mark.parametrize(
+    ("channel", "point"),
+    [("awgn", float("inf")), ("awgn", float("nan")), ("bsc", 0.7), ("bec", 1.5)],
+)
+def test_simulate_rejects_bad_points_before_any_chunk(channel, point) -> None:
+    """The library checks every point up front (a bad one failed inside a worker's chunk as
+    a TrialError carrying the whole trial dict)."""
+    cfg = SimulationConfig(64, 32, channel=channel)
+    with pytest.raises(ParameterError, match=f"^{'ebn0_db' if channel == 'awgn' else 'p'}:"):
+        simulate(
+            cfg,
+            [DecoderSpec("sc")],
+            [1.0 if channel == "awgn" else 0.1, point],
+            min_errors=10,
+            max_frames=100,
+        )

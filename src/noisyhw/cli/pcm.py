@@ -34,11 +34,14 @@ def bound(
 ) -> None:
     """Lower/upper bounds on the capacity C(alpha, beta, p) (exact when alpha or beta is 1)."""
     from ..codes.pcm import constraint
+    from ..codes.pcm.capacity import check_window_1d
     from ..experiments.pcm import bound_trial
     from ..sweep import Run
 
     apply_quiet(quiet)
     c = constraint(alpha, beta, p)
+    if min(c.alpha, c.beta) == 1 and not c.unconstrained:
+        check_window_1d(c)
     check_int("--n", n, 0)
     check_float("--time-budget", time_budget, 0.0)
     params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "time_budget": time_budget}
@@ -118,14 +121,18 @@ def simulate(
     """Write random (or adversarial) messages, check the constraint and decoding after every
     write; saves states.npy ((T+1, n) uint8) and messages.npy in --out."""
     from ..codes.pcm import SOURCES, capacity_bounds, constraint
+    from ..codes.pcm.capacity import check_window_1d
     from ..errors import check_choice
     from ..experiments.pcm import make_code, plot_rates, simulate_trial
     from ..sweep import Run
 
     apply_quiet(quiet)
     c = constraint(alpha, beta, p)
+    if min(c.alpha, c.beta) == 1 and not c.unconstrained:
+        check_window_1d(c)  # the bounds of the plot need the 1-D transfer matrix
     check_int("--n", n, 1)
     check_int("--writes", writes, 1, 10_000_000)
+    check_int("--seed", seed, 0)
     check_choice("--messages", messages, SOURCES)
     make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
     params = {

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, check_int
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -72,20 +72,26 @@ def simulate(
 
     Example: noisyhw polar simulate --n 1024 --k 512 --decoder sc --ebn0 1.5,2.0,2.5,3.0
     """
-    from ..codes.polar.simulate import CHANNELS, SimulationConfig, parse_decoder_specs
-    from ..errors import check_int
+    from ..codes.polar.simulate import (
+        CHANNELS,
+        SimulationConfig,
+        check_points,
+        parse_decoder_specs,
+    )
     from ..experiments.polar import COLUMNS, run_simulation
     from ..sweep import Run
 
     apply_quiet(quiet)
     check_choice("--channel", channel, CHANNELS)
     check_choice("--metric", metric, ("approx", "exact"))
-    check_int("--list", list_size, 1)
+    check_int("--list", list_size, 1, 1024)
     check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
+    check_int("--min-errors", min_errors, 1)
+    check_int("--max-frames", max_frames, 1)
+    check_int("--seed", seed, 0)
     specs = parse_decoder_specs(compare if compare else f"{decoder}:{list_size}", list_size)
-    points = parse_floats(
-        "--ebn0" if channel == "awgn" else "--p", ebn0 if channel == "awgn" else p
-    )
+    opt = "--ebn0" if channel == "awgn" else "--p"
+    points = check_points(channel, parse_floats(opt, ebn0 if channel == "awgn" else p), opt)
     crc_name = None if crc.lower() in ("none", "") else crc
     cfg = SimulationConfig(
         n=n,

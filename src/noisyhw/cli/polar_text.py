@@ -39,7 +39,8 @@ def text(
     schemes: Annotated[
         str,
         typer.Option(
-            help="Comma list of scl, cascl, joint, joint-prune, joint-prior, joint-crc, adaptive."
+            help="Comma list of scl, cascl, joint, joint-bitwise, joint-prune, joint-prior, "
+            "joint-crc, adaptive."
         ),
     ] = "scl,cascl,joint,joint-prune,joint-crc,adaptive",
     n: Annotated[int, typer.Option("--n", help="Code length.")] = 256,
@@ -67,15 +68,28 @@ def text(
     Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
     from ..codes.text import ALPHABETS
-    from ..errors import check_int
+    from ..errors import ParameterError, check_choice, check_float, check_int
     from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
-    from ..sweep import Run
+    from ..sweep import Run, default_out
 
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
     check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
-    points = parse_floats("--ebn0", ebn0)
+    check_int("--seed", seed, 0)
+    check_float("--penalty", penalty, 0.0, lo_open=True)
+    check_float("--target-fer", target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
+    points = [check_float("--ebn0", v, -100.0, 300.0) for v in parse_floats("--ebn0", ebn0)]
     names = split_list(schemes)
+    if not names:
+        raise ParameterError("--schemes", "give at least one scheme", schemes)
+    from ..codes.polar import PolarCode
+    from ..experiments.jscc import SCHEMES
+
+    for name in names:
+        check_choice("--schemes", name, tuple(SCHEMES))
+    # the CRC schemes' code (penalty tuning runs CA-SCL too), checked before any trial
+    uses_crc = bool(tune_penalty) or any(SCHEMES[name][0] for name in names)
+    PolarCode(n, k, crc=crc if uses_crc else None)
     # the code, decoder and batch shape: the same for the penalty tuning and the test study
     shape = dict(n=n, k=k, crc=crc, list_size=list_size, streams=streams, blocks=blocks)
     tuning = None
@@ -85,9 +99,11 @@ def text(
         from ..experiments.jscc import tune_penalty as _tune
 
         grid = parse_floats("--tune-penalty", tune_penalty)
-        tune_dir = Path(out) / "tune" if out is not None else None
+        # the validation run lives inside this run's folder (a fixed default folder made a
+        # second tuning with other settings fail as "a run with a different grid")
+        out = out if out is not None else default_out("polar text")
         penalty, tuning = _tune(
-            tune_dir if tune_dir is not None else Path("runs") / "polar_text_tune",
+            Path(out) / "tune",
             corpus,
             dictionary,
             grid,
@@ -109,7 +125,8 @@ def text(
         seed=seed,
         **shape,
     )
-    study.decoder(names[0] if names else "scl")  # validates n, k, crc before any trial
+    for name in names:  # validates every scheme's n, k, crc and penalty before any trial
+        study.decoder(name)
     config = {
         "corpus": corpus,
         "dictionary": dictionary,

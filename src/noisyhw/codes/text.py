@@ -163,9 +163,15 @@ class Trie:
         separator are skipped)."""
         alpha = ALPHABETS[alphabet] if isinstance(alphabet, str) else alphabet
         trie = cls(alpha)
-        counts_it = iter(counts) if counts is not None else None
-        for w in words:
-            trie.add(w, next(counts_it) if counts_it is not None else 1)
+        if counts is None:
+            for w in words:
+                trie.add(w)
+            return trie
+        words, counts = list(words), list(counts)
+        if len(counts) != len(words):
+            raise ParameterError("counts", f"one count per word ({len(words)})", len(counts))
+        for w, c in zip(words, counts, strict=True):
+            trie.add(w, c)
         return trie
 
     def _grow(self) -> None:
@@ -179,7 +185,8 @@ class Trie:
         self.count = np.concatenate([self.count, np.zeros(cap - self.count.size, np.int64)])
 
     def add(self, word: str, count: int = 1) -> bool:
-        """Add one word (its frequency ``count`` accumulates); False if it cannot be spelt."""
+        """Add one word (its frequency ``count`` >= 1 accumulates); False if it cannot be spelt."""
+        count = check_int("count", int(count) if isinstance(count, np.integer) else count, 1)
         if self.alphabet.lowercase:
             word = word.lower()
         table = self.alphabet._table()

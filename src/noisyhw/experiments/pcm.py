@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..codes import pcm
+from ..codes.pcm.capacity import MAX_COUNT_BITS
 from ..errors import ParameterError, check_choice
 from ..io import atomic_write
 from ..sweep import line_plot
@@ -44,8 +45,10 @@ def bound_trial(params: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "bound_s": round(bd.elapsed_s, 3),
     }
     if params.get("n"):
-        out["finite_n_bound"] = pcm.finite_n_bound(a, b, p, params["n"])
-        out["max_messages"] = pcm.max_messages(a, b, p, params["n"])
+        out["finite_n_bound"] = fin = pcm.finite_n_bound(a, b, p, params["n"])
+        # an exact count only while it fits a float (else log2 M / n says it all)
+        fits = fin * params["n"] <= MAX_COUNT_BITS
+        out["max_messages"] = pcm.max_messages(a, b, p, params["n"]) if fits else None
     return out
 
 

@@ -241,7 +241,13 @@ def capacity(alpha: int, beta: int, p: int) -> float:
             "exact capacity is known only when alpha = 1 or beta = 1; use capacity_bounds",
             (c.alpha, c.beta),
         )
-    return capacity_1d(max(c.alpha, c.beta), c.p)
+    return capacity_1d(check_window_1d(c), c.p)
+
+
+def check_window_1d(c) -> int:
+    """The window of a 1-D constraint, checked under the name the user gave it (the transfer
+    matrix has 2^(w-1) states: w <= 24)."""
+    return check_int("beta" if c.alpha == 1 else "alpha", max(c.alpha, c.beta), 1, 24)
 
 
 def capacity_bounds(
@@ -264,7 +270,7 @@ def capacity_bounds(
     if c.unconstrained:
         return Bounds(*c, 1.0, 1.0, 1.0, "unconstrained", "unconstrained")
     if min(c.alpha, c.beta) == 1:
-        v = capacity_1d(max(c.alpha, c.beta), c.p)
+        v = capacity_1d(check_window_1d(c), c.p)
         b = Bounds(*c, v, v, v, "1-D transfer matrix", "1-D transfer matrix")
         b.elapsed_s = time.perf_counter() - t0
         return b
@@ -349,9 +355,19 @@ def finite_n_bound(alpha: int, beta: int, p: int, n: int, *, max_states: int = 1
     return _log2_rho_free(c.alpha, c.beta, c.p, n, max_states) / n
 
 
+MAX_COUNT_BITS = 1000  #: largest log2 M that max_messages returns as an integer
+
+
 def max_messages(alpha: int, beta: int, p: int, n: int, *, max_states: int = 1 << 20) -> int:
-    """Largest message-alphabet size M any zero-error code on n cells could have: floor(rho)."""
+    """Largest message-alphabet size M any zero-error code on n cells could have: floor(rho).
+
+    Counts above ``2**MAX_COUNT_BITS`` do not fit a float: a ParameterError says to use
+    :func:`finite_n_bound` (log2 M / n) instead."""
     r = finite_n_bound(alpha, beta, p, n, max_states=max_states) * n
+    if r > MAX_COUNT_BITS:
+        raise ParameterError(
+            "n", f"the count exceeds 2^{MAX_COUNT_BITS}; use finite_n_bound (log2 M / n)", n
+        )
     return math.floor(2.0**r + 1e-9)
 
 

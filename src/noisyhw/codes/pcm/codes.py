@@ -84,10 +84,20 @@ class PCMCode(ABC):
         s = np.asarray(state)
         if s.shape != (self.n,):
             raise ParameterError("state", f"must have shape ({self.n},)", s.shape)
+        # data cells must be 0/1 (cells a code never touches are copied as they are)
+        if s.dtype == np.uint8 and (s.size == 0 or s.max() <= 1):  # the common case
+            return s
+        cells = getattr(self, "data", None)
+        v = s if cells is None else s[cells]
+        if v.dtype != bool and ((v != 0) & (v != 1)).any():
+            raise ParameterError("state", "cells must be 0/1", np.unique(v)[:5].tolist())
         return s.astype(np.uint8, copy=False)
 
     def _message(self, message) -> np.ndarray:
-        m = np.asarray(message, dtype=np.int64).reshape(-1)
+        raw = np.asarray(message)
+        m = raw.astype(np.int64).reshape(-1)
+        if raw.dtype.kind not in "iub" and not np.array_equal(m, raw.reshape(-1)):
+            raise ParameterError("message", "digits must be integers", raw.reshape(-1).tolist())
         if m.shape != (self.symbols,):
             raise ParameterError("message", f"must hold {self.symbols} digit(s)", m.shape)
         if m.size and (m.min() < 0 or m.max() >= self.radix):

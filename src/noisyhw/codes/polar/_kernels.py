@@ -45,6 +45,22 @@ def _fvec(dst: np.ndarray, src: np.ndarray, size: int) -> None:
 
 
 @numba.njit(**_JIT, inline="always")
+def _fvec_exact(dst: np.ndarray, src: np.ndarray, size: int) -> None:
+    """dst[j] = src[j] boxplus src[size + j] = 2 atanh(tanh(a/2) tanh(b/2)), the exact check
+    node, as min-sum + log1p(exp(-|a+b|)) - log1p(exp(-|a-b|)) (stable; inputs clipped)."""
+    a = src[:size]
+    b = src[size : 2 * size]
+    for j in range(size):
+        x = float(a[j])
+        y = float(b[j])
+        dst[j] = (
+            np.copysign(min(abs(x), abs(y)), x * y)
+            + math.log1p(math.exp(-abs(x + y)))
+            - math.log1p(math.exp(-abs(x - y)))
+        )
+
+
+@numba.njit(**_JIT, inline="always")
 def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
     """Partial sums of a parent: dst = (left ^ right, right)."""
     for j in range(size):
@@ -462,8 +478,9 @@ def scl_decode(
         approximate metric (and Rate-1 / SPC only for L <= 63: fork sets are 64-bit masks).
     K : number of information bits (INFO leaves + REP nodes + Rate-1 sizes + SPC sizes - 1).
     L : list size >= 1.
-    exact : path metric ``PM += log(1 + exp(-(1 - 2u) LLR))`` (True) or its hardware
-        approximation ``PM += |LLR|`` when ``u`` disagrees with the LLR's sign (False).
+    exact : exact check nodes (boxplus) and path metric ``PM += log(1 + exp(-(1 - 2u) LLR))``
+        (True), or min-sum check nodes and the hardware approximation ``PM += |LLR|`` when
+        ``u`` disagrees with the LLR's sign (False). Each pair is ML with a full list.
     src_trans, src_tree, src_bits, n_src_bits, state0 : the **source hook** (per-path state).
         The first ``n_src_bits`` information bits (decoding order) are symbols of ``src_bits``
         bits (MSB first). Each path carries a source state ``s`` (int32) and the binary-tree code
@@ -601,7 +618,10 @@ def scl_decode(
                         p0 = 2 * L * size + aptr[lam + 1, ell] * 2 * size
                         src = A[p0 : p0 + 2 * size]
                     if op == OP_F:
-                        _fvec(A[d0 : d0 + size], src, size)
+                        if exact:
+                            _fvec_exact(A[d0 : d0 + size], src, size)
+                        else:
+                            _fvec(A[d0 : d0 + size], src, size)
                     else:
                         b0 = ell * R + size
                         _gvec(A[d0 : d0 + size], src, bl[b0 : b0 + size], size)

@@ -16,6 +16,7 @@ from .construction import bhattacharyya, gaussian_approximation, nr5g
 __all__ = ["CONSTRUCTIONS", "PolarCode", "polar_transform"]
 
 CONSTRUCTIONS = ("5g", "ga", "bhattacharyya")
+_LLR_CLIP = 1e12  #: LLR magnitudes are clipped here (a certain bit; float32-safe sums)
 _COMPILED_MIN = 1 << 16  #: bits per call from which the compiled transform is used
 
 
@@ -192,6 +193,8 @@ class PolarCode:
         b = np.asarray(bits)
         if b.ndim != 2 or b.shape[1] != width:
             raise ParameterError(name, f"must have shape (F, {width})", b.shape)
+        if b.dtype != bool and ((b != 0) & (b != 1)).any():  # 2 or 0.7 were cast silently
+            raise ParameterError(name, "bits must be 0 or 1", str(np.unique(b)[:5]))
         return np.ascontiguousarray(b, dtype=np.uint8)
 
     def check_llr(self, llr: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -201,17 +204,17 @@ class PolarCode:
         squeeze = a.ndim == 1
         if a.ndim not in (1, 2) or a.shape[-1] != self.n:
             raise ParameterError("llr", f"must have shape (F, {self.n}) or ({self.n},)", a.shape)
-        if not np.issubdtype(a.dtype, np.number):
-            raise ParameterError("llr", "must be numeric", str(a.dtype))
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise ParameterError("llr", "must be real numbers (float or int)", str(a.dtype))
         dtype = np.float32 if a.dtype == np.float32 else np.float64
         a = np.ascontiguousarray(a.reshape(1, -1) if squeeze else a, dtype=dtype)
-        with np.errstate(invalid="ignore", over="ignore"):
-            total = a.sum()
-        if np.isfinite(total):  # fast path: every entry finite (one pass, no copy)
+        with np.errstate(invalid="ignore"):
+            lo, hi = a.min(initial=0.0), a.max(initial=0.0)
+        if lo >= -_LLR_CLIP and hi <= _LLR_CLIP:  # fast path (False for NaN): no copy
             return a, squeeze
-        # +-inf (a perfectly known bit) is clipped so that g = b - a never forms inf - inf;
-        # after clipping, the sum is NaN exactly when an entry is NaN
-        a = np.clip(a, -1e12, 1e12)
+        # +-inf (a perfectly known bit) and huge finite LLRs (inf once in float32) are clipped
+        # so that g = b - a never forms inf - inf; after clipping, only NaN stays out of range
+        a = np.clip(a, -_LLR_CLIP, _LLR_CLIP)
         if np.isnan(a.sum()):
             raise ParameterError("llr", "must not contain NaN")
         return a, squeeze

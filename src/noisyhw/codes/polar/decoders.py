@@ -200,9 +200,10 @@ class SCLDecoder(Decoder):
     Parameters
     ----------
     list_size : L >= 1 (any integer; L = 1 is SC).
-    metric : ``"approx"`` (add |LLR| on disagreement: with min-sum check nodes and a list that
-        keeps every path this is exactly ML on BPSK-AWGN) or ``"exact"``
-        (``log(1 + exp(-(1 - 2u) LLR))``, Balatsoukas-Stimming et al. 2015).
+    metric : ``"approx"`` (min-sum check nodes, add |LLR| on disagreement: with a list that
+        keeps every path this is exactly ML on BPSK-AWGN) or ``"exact"`` (exact boxplus check
+        nodes and ``log(1 + exp(-(1 - 2u) LLR))``, Balatsoukas-Stimming et al. 2015; also ML
+        with a full list; bitwise schedule, so slower).
     source : an optional :class:`SourceModel` carried by every path (see :meth:`decode_list`).
     shortcuts : with the approximate metric, decode Rate-0 and repetition nodes in closed form
         and Rate-1 nodes by forking each path on its ``min(L - 1, size)`` least reliable bits

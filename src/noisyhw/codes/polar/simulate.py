@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ...channels import bec, bpsk, bpsk_awgn, bsc_bits, llr_bsc
-from ...errors import ParameterError, check_choice, check_int
+from ...errors import ParameterError, check_choice, check_float, check_int
 from ...sweep.executors import Executor, LocalExecutor
 from ...sweep.montecarlo import StopRule, clopper_pearson, simulate_all
 from .code import PolarCode
@@ -34,6 +34,7 @@ __all__ = [
     "DecoderSpec",
     "SimulationConfig",
     "channel_llr",
+    "check_points",
     "clopper_pearson",
     "fer_chunk",
     "parse_decoder_specs",
@@ -56,6 +57,19 @@ class DecoderSpec:
         return self.name if self.name == "sc" else f"{self.name}-{self.list_size}"
 
 
+def check_points(channel: str, points: Sequence[float], name: str | None = None) -> list[float]:
+    """Every channel point valid for ``channel`` (Eb/N0 in [-100, 300] dB; BSC 0 < p < 0.5;
+    BEC 0 <= p <= 1), checked before any chunk runs. ``name``: the parameter named in errors
+    (default ``ebn0_db`` / ``p``)."""
+    check_choice("channel", channel, CHANNELS)
+    name = name or CHANNELS[channel]
+    if channel == "awgn":
+        return [check_float(name, v, -100.0, 300.0) for v in points]
+    if channel == "bsc":
+        return [check_float(name, v, 0.0, 0.5, lo_open=True, hi_open=True) for v in points]
+    return [check_float(name, v, 0.0, 1.0) for v in points]
+
+
 def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
     """``"sc,scl:8,cascl:8"`` -> specs (a missing ``:L`` uses ``default_list``)."""
     specs = []
@@ -70,7 +84,7 @@ def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
             raise ParameterError(
                 "decoder", "list size after ':' must be an integer", item
             ) from None
-        specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1)))
+        specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1, 1024)))
     if not specs:
         raise ParameterError("decoder", "give at least one decoder", text)
     return specs
@@ -187,6 +201,7 @@ def simulate(
     max_frames = check_int("max_frames", max_frames, 1)
     if not points:
         raise ParameterError("points", "give at least one channel point")
+    check_points(config.channel, points)
     config.code()  # validate parameters before starting workers
     key = CHANNELS[config.channel]
     rule = StopRule(
