@@ -153,3 +153,14 @@ def test_study_config_rejects_non_finite_noise_levels():
     for bad in (float("inf"), float("nan")):
         with pytest.raises(ParameterError, match="finite"):
             StudyConfig(noise={"adc": (0.0, bad)})
+
+
+@pytest.mark.parametrize("cmd", ["energy", "train", "sweep"])
+@pytest.mark.parametrize("hidden", ["10000000000000", "65537", "0"])
+def test_hidden_is_bounded_while_parsing(cmd, hidden, tmp_path, capsys):
+    # a huge --hidden used to end in a torch allocation traceback (exit 1)
+    out = tmp_path / "x"
+    assert main(["nvm", cmd, "--hidden", hidden, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --hidden:") and "65536" in err[0]
+    assert not out.exists()

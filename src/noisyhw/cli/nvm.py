@@ -34,7 +34,16 @@ TaskOpt = Annotated[
         "--task", help="fmnist (row-sequential Fashion-MNIST LSTM) or charlm (character LSTM LM)."
     ),
 ]
-HiddenOpt = Annotated[int, typer.Option("--hidden", help="LSTM hidden size.")]
+#: the largest --hidden (a 4 x 65536^2 LSTM weight is already 64 GiB of float32)
+HIDDEN_MAX = 65536
+HiddenOpt = Annotated[
+    int,
+    typer.Option(
+        "--hidden",
+        help=f"LSTM hidden size (1..{HIDDEN_MAX}).",
+        callback=lambda v: check_int("--hidden", v, 1, HIDDEN_MAX),
+    ),
+]
 NTrainOpt = Annotated[int, typer.Option("--n-train", help="Training images (fmnist).")]
 NTestOpt = Annotated[int, typer.Option("--n-test", help="Test images (fmnist).")]
 CorpusOpt = Annotated[
