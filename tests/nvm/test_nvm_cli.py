@@ -164,3 +164,24 @@ def test_hidden_is_bounded_while_parsing(cmd, hidden, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --hidden:") and "65536" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("opt", ["--weight-bits", "--dac-bits", "--adc-bits"])
+@pytest.mark.parametrize("value", ["0", "-1", "17"])
+@pytest.mark.parametrize("cmd", ["energy", "train"])
+def test_per_quantity_bits_are_checked_while_parsing(cmd, opt, value, tmp_path, capsys):
+    # 0 used to mean "use --bits" silently (energy ran and exited 0); unset is the default now
+    # (--task bogus: were the option not checked while parsing, the task error would come first)
+    out = tmp_path / "x"
+    args = ["nvm", cmd, opt, value, "--hidden", "16", "--out", str(out), "--quiet"]
+    assert main([*args, *(["--task", "bogus"] if cmd == "train" else [])]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {opt}:") and "[1, 16]" in err[0]
+    assert not out.exists()
+
+
+def test_per_quantity_bits_default_to_bits(tmp_path):
+    out = tmp_path / "e"
+    args = ["nvm", "energy", "--bits", "6", "--dac-bits", "3", "--hidden", "16"]
+    assert main([*args, "--sweep-bits", "4", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "results.json").read_text())["config"]["bits"] == [6, 3, 6]

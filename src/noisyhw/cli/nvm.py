@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -78,16 +78,31 @@ AdcPctOpt = Annotated[
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Dataset folder.")]
 # one bit width for weights, DAC and ADC, each overridable (train, energy)
 BitsOpt = Annotated[int, typer.Option("--bits", help="Weight = DAC = ADC bits.")]
-WeightBitsOpt = Annotated[int | None, typer.Option("--weight-bits")]
-DacBitsOpt = Annotated[int | None, typer.Option("--dac-bits")]
-AdcBitsOpt = Annotated[int | None, typer.Option("--adc-bits")]
+
+
+def _bits_opt(name: str, what: str) -> Any:
+    """``--weight-bits`` etc.: unset (None) means ``--bits``; else 1..16, checked while parsing."""
+    return typer.Option(
+        name,
+        help=f"{what} bits, 1..16 (default: unset, i.e. --bits).",
+        callback=lambda v: None if v is None else check_int(name, v, 1, 16),
+    )
+
+
+WeightBitsOpt = Annotated[int | None, _bits_opt("--weight-bits", "Weight")]
+DacBitsOpt = Annotated[int | None, _bits_opt("--dac-bits", "DAC")]
+AdcBitsOpt = Annotated[int | None, _bits_opt("--adc-bits", "ADC")]
 
 
 def _bits(
     bits: int, weight_bits: int | None, dac_bits: int | None, adc_bits: int | None
 ) -> tuple[int, int, int]:
-    """(weight, DAC, ADC) bits: ``--bits`` unless ``--weight-bits`` etc. say otherwise."""
-    return weight_bits or bits, dac_bits or bits, adc_bits or bits
+    """(weight, DAC, ADC) bits: ``--bits`` unless ``--weight-bits`` etc. are given."""
+    return (
+        bits if weight_bits is None else weight_bits,
+        bits if dac_bits is None else dac_bits,
+        bits if adc_bits is None else adc_bits,
+    )
 
 
 def _task(
