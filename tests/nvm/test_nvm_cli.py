@@ -185,3 +185,14 @@ def test_per_quantity_bits_default_to_bits(tmp_path):
     args = ["nvm", "energy", "--bits", "6", "--dac-bits", "3", "--hidden", "16"]
     assert main([*args, "--sweep-bits", "4", "--out", str(out), "--quiet"]) == 0
     assert json.loads((out / "results.json").read_text())["config"]["bits"] == [6, 3, 6]
+
+
+@pytest.mark.parametrize("bits", ["bogus", "0", ""])
+def test_energy_sweep_bits_fail_before_the_run_folder(bits, tmp_path, capsys):
+    # used to exit 2 only after the run folder was made (an empty folder was left behind)
+    out = tmp_path / "x"
+    args = ["nvm", "energy", "--hidden", "16", "--sweep-bits", bits, "--out", str(out)]
+    assert main([*args, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --sweep-bits:")
+    assert not out.exists()

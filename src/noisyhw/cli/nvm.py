@@ -443,6 +443,7 @@ def energy(
         "params": str(params) if params else "nvm_energy.toml",
         "references": str(references) if references else "nvm_reference.toml",
     }
+    bits_list = parse_ints("--sweep-bits", sweep_bits, 1)  # before the run folder exists
     run = Run("nvm energy", config, out=out, seed=seed)
     sec = run.section(f"Efficiency of the {task} LSTM (hidden {hidden}) at {wb}/{db}/{ab} bits")
     sec.table(layers, title="per crossbar layer (per MVM)")
@@ -462,7 +463,7 @@ def energy(
         title="vs references",
     )
     sweep_rows = []
-    for b in parse_ints("--sweep-bits", sweep_bits, 1):
+    for b in bits_list:
         _, _, s = efficiency_rows(model, example, b, p, references)
         sweep_rows.append({"bits": b, **s})
     if sweep_rows:
