@@ -156,3 +156,16 @@ def test_equal_size_study_runs_resumes_and_exports_heat(tmp_path):
 def test_square_subset_and_fashion_inputs_are_consistent():
     assert study.square_subset(2) == [0, 1, 8, 9]
     assert study.square_subset(1, component=1) == [64]
+
+
+@pytest.mark.parametrize(
+    ("opt", "value"), [("--size", "-1"), ("--size", "12"), ("--channels", "0"), ("--channels", "7")]
+)
+def test_train_checks_size_and_channels_for_every_dataset(opt, value, tmp_path, capsys):
+    # they used to be checked for imagefolder only: `--size -1` trained the study as if unset
+    # (digits: were they not checked first, the --dataset error would come instead)
+    out = tmp_path / "x"
+    assert main(["freq", "train", "--dataset", "digits", opt, value, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {opt}:")
+    assert not out.exists()

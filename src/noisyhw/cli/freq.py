@@ -157,15 +157,16 @@ def train(
     check_float("--lam", lam, 0.0)
     check_float("--gate-scale", gate_scale, 0.0, lo_open=True)
     check_int("--top-k", top_k, 1, 64)
+    # checked for every dataset (the study ignores them, but a bad value is still a mistake)
+    if channels not in (24, 32, 48, 64, 192):
+        raise ParameterError("--channels", "must be 24, 32, 48, 64 or 192", channels)
+    check_int("--size", size, 8)
+    if size % 8:
+        raise ParameterError("--size", "must be a multiple of 8", size)
     dev = resolve_device(device)
     if dataset == "imagefolder":
         if root is None:
             raise ParameterError("--root", "imagefolder needs --root <folder>/<class>/*.jpg")
-        if channels not in (24, 32, 48, 64, 192):
-            raise ParameterError("--channels", "must be 24, 32, 48, 64 or 192", channels)
-        check_int("--size", size, 8)
-        if size % 8:
-            raise ParameterError("--size", "must be a multiple of 8", size)
         config = {
             "dataset": dataset,
             "root": str(root),
