@@ -169,3 +169,15 @@ def test_train_checks_size_and_channels_for_every_dataset(opt, value, tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"error: {opt}:")
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("opt", "value"), [("--n-train", "0"), ("--n-train", "-1"), ("--n-test", "0")]
+)
+def test_train_checks_subset_sizes_before_the_run_folder(opt, value, tmp_path, capsys):
+    # used to fail (exit 2) only after the run folder was made, leaving it empty
+    out = tmp_path / "x"
+    assert main(["freq", "train", opt, value, "--epochs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {opt}:")
+    assert not out.exists()

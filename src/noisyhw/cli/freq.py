@@ -16,6 +16,7 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_counts,
     finish,
     resolve_device,
 )
@@ -157,6 +158,7 @@ def train(
     check_float("--lam", lam, 0.0)
     check_float("--gate-scale", gate_scale, 0.0, lo_open=True)
     check_int("--top-k", top_k, 1, 64)
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
     # checked for every dataset (the study ignores them, but a bad value is still a mistake)
     if channels not in (24, 32, 48, 64, 192):
         raise ParameterError("--channels", "must be 24, 32, 48, 64 or 192", channels)
