@@ -184,3 +184,15 @@ def test_cli_bad_input_fails_before_training(extra, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("trials", ["10000000000000", "10001", "0"])
+def test_cli_trials_are_bounded_up_front(trials, tmp_path, capsys):
+    # a huge count used to hang while the trial grid was built (--bers bogus: were --trials not
+    # checked first, the --bers error would come instead)
+    out = tmp_path / "x"
+    args = ["storage", "campaign", "--study", "mlp-digits", "--trials", trials, "--bers", "x"]
+    assert main([*args, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --trials:") and "10000" in err[0]
+    assert not out.exists()

@@ -23,6 +23,9 @@ from .common import (
     split_list,
 )
 
+#: the most --trials per BER (the trial grid is built up front: configs x BERs x trials rows)
+TRIALS_MAX = 10_000
+
 app = typer.Typer(
     help="Weights in noisy storage without ECC: representations, nulling, range detection.",
     no_args_is_help=True,
@@ -74,7 +77,9 @@ def campaign_cmd(
     bers: Annotated[
         str | None, typer.Option("--bers", help="Explicit BER list (overrides the log grid).")
     ] = None,
-    trials: Annotated[int, typer.Option("--trials", "-t", help="Trials per BER.")] = 10,
+    trials: Annotated[
+        int, typer.Option("--trials", "-t", help=f"Trials per BER (1..{TRIALS_MAX}).")
+    ] = 10,
     margin: Annotated[float, typer.Option("--margin", help="Range check slack x max|w|.")] = 0.1,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Accuracy drop allowed for the tolerable BER.")
@@ -110,6 +115,7 @@ def campaign_cmd(
         if v is not None
     }
     check_counts(("--epochs", epochs), ("--n-train", n_train), ("--n-test", n_test))
+    check_int("--trials", trials, 1, TRIALS_MAX)  # a huge count hung building the grid
     s = replace(s, **over)
     if configs:
         pairs = []
