@@ -196,3 +196,16 @@ def test_cli_trials_are_bounded_up_front(trials, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --trials:") and "10000" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("opt", "value"),
+    [("--model", "bogus"), ("--dataset", "bogus"), ("--model-file", "/missing/model.pt")],
+)
+def test_cli_model_dataset_and_file_fail_before_the_run_folder(opt, value, tmp_path, capsys):
+    # these used to exit 2 only after the run folder was made (it was left behind, empty)
+    out = tmp_path / "x"
+    assert main(["storage", "campaign", opt, value, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {opt}:")
+    assert not out.exists()

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float, check_int
+from ..data.registry import DATASETS
+from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
     OutOpt,
@@ -16,6 +17,7 @@ from .common import (
     WorkersOpt,
     apply_quiet,
     check_counts,
+    check_model,
     finish,
     parse_floats,
     parse_ints,
@@ -116,6 +118,15 @@ def campaign_cmd(
     }
     check_counts(("--epochs", epochs), ("--n-train", n_train), ("--n-test", n_test))
     check_int("--trials", trials, 1, TRIALS_MAX)  # a huge count hung building the grid
+    # these failed only after the run folder was made (leaving it empty)
+    if model is not None:
+        check_model(model)
+    if dataset is not None:
+        check_choice("--dataset", dataset, DATASETS)
+    if model_file is not None and not model_file.is_file():
+        raise ParameterError(
+            "--model-file", "must be a model.pt from `noisyhw train`", str(model_file)
+        )
     s = replace(s, **over)
     if configs:
         pairs = []
