@@ -57,3 +57,17 @@ def test_prune_bad_width_fails_before_any_trial(tmp_path, capsys):
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: --width")
         assert not out.exists()
+
+
+def test_prune_bad_lam_fails_before_any_trial(tmp_path, capsys):
+    # --lam-group-lasso nan used to be rejected only inside the trial, after the run folder
+    base = ["prune", "sweep", "--model", "mlp", "--dataset", "digits", "--structures", "irregular"]
+    base += ["--sparsities", "0.5", "--methods", "group_lasso", "--epochs", "1"]
+    base += ["--n-train", "200", "--n-test", "100"]
+    for opt in ("--lam-group-lasso", "--lam"):
+        for value in ("nan", "inf", "-0.1"):
+            out = tmp_path / "x"
+            assert main([*base, opt, value, "--out", str(out), "--quiet"]) == 2
+            err = capsys.readouterr().err.strip().splitlines()
+            assert len(err) == 1 and err[0].startswith(f"error: {opt}:"), err
+            assert not out.exists()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_int
+from ..errors import ParameterError, check_float, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -95,6 +95,9 @@ def sweep(
     sp = parse_floats("--sparsities", sparsities)
     check_int("--epochs", epochs, 1)
     check_model(model)
+    for name, value in (("--lam", lam), ("--lam-group-lasso", lam_group_lasso)):
+        if value is not None:  # --lam-group-lasso nan used to fail only inside the trial
+            check_float(name, value, 0.0)
     for s in sp:  # validate every combination before any training
         for structure in st:
             PruneSpec(
