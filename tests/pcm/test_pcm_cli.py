@@ -233,3 +233,21 @@ def test_bound_many_cells(tmp_path):
     with pytest.raises(ParameterError, match="finite_n_bound"):
         pcm.max_messages(2, 2, 1, 100000)
     assert pcm.max_messages(2, 2, 1, 8) >= 2
+
+
+@pytest.mark.parametrize(
+    ("opt", "extra"),
+    [
+        ("--n", ["--alpha", "2", "--beta", "1", "--n", "10000000000000"]),
+        ("--beta", ["--alpha", "2", "--beta", "10000000000000", "--n", "64"]),
+        ("--alpha", ["--alpha", "1000", "--beta", "2", "--n", "64"]),
+        ("--n", ["--alpha", "2", "--beta", "1", "--n", "1000000", "--writes", "10000"]),
+    ],
+)
+def test_simulate_sizes_are_bounded_before_the_run(opt, extra, tmp_path, capsys):
+    """A huge --n/--beta used to end in numpy's ArrayMemoryError traceback, a huge --alpha in a
+    RecursionError; now one error line naming the option, before a run folder exists."""
+    out = tmp_path / "s"
+    assert main(["pcm", "simulate", "--p", "1", *extra, "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {opt}:") and not out.exists()

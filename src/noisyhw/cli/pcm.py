@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import check_float, check_int
+from ..errors import ParameterError, check_float, check_int
 from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish
 
 app = typer.Typer(
@@ -17,6 +17,11 @@ app = typer.Typer(
 AlphaOpt = Annotated[int, typer.Option("--alpha", help="Window length in rewrites (>= 1).")]
 BetaOpt = Annotated[int, typer.Option("--beta", help="Window length in cells (>= 1).")]
 POpt = Annotated[int, typer.Option("--p", help="Most cell changes per window (< alpha*beta).")]
+#: simulate: the most cells (and window cells), window rewrites, and cells x (writes + 1) kept in
+#: the (T+1, n) uint8 states array
+SIM_N_MAX = 1_000_000
+SIM_ALPHA_MAX = 256
+SIM_STATES_MAX = 2**30
 BudgetOpt = Annotated[
     float, typer.Option("--time-budget", help="Seconds for widening the strip bounds.")
 ]
@@ -103,8 +108,12 @@ def simulate(
     alpha: AlphaOpt,
     beta: BetaOpt,
     p: POpt,
-    n: Annotated[int, typer.Option("--n", help="Cells (unused ones stay frozen).")] = 64,
-    writes: Annotated[int, typer.Option("--writes", help="Number of rewrites T.")] = 1000,
+    n: Annotated[
+        int, typer.Option("--n", help=f"Cells, 1..{SIM_N_MAX:,} (unused ones stay frozen).")
+    ] = 64,
+    writes: Annotated[
+        int, typer.Option("--writes", help="Number of rewrites T, 1..10,000,000.")
+    ] = 1000,
     code: Annotated[
         str,
         typer.Option(
@@ -127,11 +136,19 @@ def simulate(
     from ..sweep import Run
 
     apply_quiet(quiet)
+    # sizes first: a huge --n or --beta ended in a numpy allocation traceback, a huge --alpha in
+    # a RecursionError (the staggered code's colouring)
+    check_int("--alpha", alpha, 1, SIM_ALPHA_MAX)
+    check_int("--beta", beta, 1, SIM_N_MAX)
+    check_int("--n", n, 1, SIM_N_MAX)
+    check_int("--writes", writes, 1, 10_000_000)
+    if n * (writes + 1) > SIM_STATES_MAX:
+        raise ParameterError(
+            "--n", f"--n x (--writes + 1) must be <= {SIM_STATES_MAX:,} (the states array)", n
+        )
     c = constraint(alpha, beta, p)
     if min(c.alpha, c.beta) == 1 and not c.unconstrained:
         check_window_1d(c)  # the bounds of the plot need the 1-D transfer matrix
-    check_int("--n", n, 1)
-    check_int("--writes", writes, 1, 10_000_000)
     check_int("--seed", seed, 0)
     check_choice("--messages", messages, SOURCES)
     make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
