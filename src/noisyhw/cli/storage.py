@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..data.registry import DATASETS
 from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
@@ -122,6 +121,8 @@ def campaign_cmd(
     if model is not None:
         check_model(model)
     if dataset is not None:
+        from ..data.registry import DATASETS  # imports torch: not at CLI import (--help)
+
         check_choice("--dataset", dataset, DATASETS)
     if model_file is not None and not model_file.is_file():
         raise ParameterError(
