@@ -73,6 +73,17 @@ def test_inplace_groups_measure_power_per_replica(dtype):
         assert abs(_db(power / n[rows].square().mean()) - 10.0) < 0.2
 
 
+@pytest.mark.parametrize("mode", ["relative", "fixed"])
+def test_groups_must_divide_the_batch_on_every_path(mode):
+    z = torch.randn(5, 4096)
+    spec, point = NoiseSpec(10.0, mode=mode), NoisePoint()
+    if mode == "fixed":
+        point.ref["out"] = torch.tensor(1.0)
+    for inplace in (False, True):
+        with torch.no_grad(), pytest.raises(ParameterError, match="groups"):
+            apply_noise(z.clone(), spec, point, groups=2, inplace=inplace)
+
+
 def test_relative_sample_and_output_granularity_per_unit():
     z = _signal(n=200, c=20000)
     out = apply_noise(

@@ -323,12 +323,12 @@ def apply_noise(
         # the common case, a layer output with one sigma per replica: Python floats / a numpy
         # vector, few tensor ops (the same sigmas and normals as the general path below)
         scale = 10.0 ** (-snr / 10.0)
+        _check_groups(z.shape[0], groups)
         if spec.mode == "fixed":  # calibrated: one sigma whatever the replicas
             awgn_(z, math.sqrt(float(point.ref[site]) * scale), generator)
         elif groups == 1:
             awgn_(z, math.sqrt(_mean_square(z) * scale), generator)
         else:
-            _check_groups(z.shape[0], groups)
             zg = z.view(groups, -1)
             awgn_(zg, (_group_mean_squares(zg) * scale).sqrt_().unsqueeze(1), generator)
         return z

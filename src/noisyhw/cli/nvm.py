@@ -333,7 +333,6 @@ def sweep(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
-    check_int("--workers", workers, 1, 256)  # before the float training, not after it
     t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     modes = parse_strs("--qat", qat, ("ptq", "qat"))
     noise = {}

@@ -149,7 +149,6 @@ def simulate(
     c = constraint(alpha, beta, p)
     if min(c.alpha, c.beta) == 1 and not c.unconstrained:
         check_window_1d(c)  # the bounds of the plot need the 1-D transfer matrix
-    check_int("--seed", seed, 0)
     check_choice("--messages", messages, SOURCES)
     make_code(c.alpha, c.beta, c.p, n, code)  # validate before creating the run folder
     params = {

@@ -88,7 +88,6 @@ def simulate(
     check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
     check_int("--min-errors", min_errors, 1)
     check_int("--max-frames", max_frames, 1)
-    check_int("--seed", seed, 0)
     specs = parse_decoder_specs(compare if compare else f"{decoder}:{list_size}", list_size)
     opt = "--ebn0" if channel == "awgn" else "--p"
     points = check_points(channel, parse_floats(opt, ebn0 if channel == "awgn" else p), opt)

@@ -75,7 +75,6 @@ def text(
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
     check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
-    check_int("--seed", seed, 0)
     check_float("--penalty", penalty, 0.0, lo_open=True)
     check_float("--target-fer", target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
     points = [check_float("--ebn0", v, -100.0, 300.0) for v in parse_floats("--ebn0", ebn0)]

@@ -143,7 +143,6 @@ def campaign_cmd(
     C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
     check_float("--tolerance", tolerance, 0.0, 1.0)
     check_float("--margin", margin, 0.0)  # these two failed only after the model's training
-    check_int("--workers", workers, 1, 256)
     run, tol, facts = E.campaign(
         s,
         pairs,
