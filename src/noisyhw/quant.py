@@ -72,7 +72,7 @@ class UniformQuantizer:
 
     def codes(self, x: Array, lo, hi) -> Array:
         """Integer codes of ``x`` (same container type; float dtype holding whole numbers;
-        float32 for half-precision tensors, which are quantized in float32)."""
+        float32 for half-precision tensors and float16 arrays, which are quantized in float32)."""
         x, lo, hi = _wide(x), _wide(lo), _wide(hi)
         step, offset = self.step_offset(lo, hi)
         cmin, cmax = self.code_range
@@ -86,7 +86,9 @@ class UniformQuantizer:
     def __call__(self, x: Array, lo, hi) -> Array:
         """Quantize ``x`` to the nearest level (no gradient tricks; see :func:`fake_quant`)."""
         out = self.levels(self.codes(x, lo, hi), _wide(lo), _wide(hi))
-        return out.to(x.dtype) if isinstance(x, torch.Tensor) else out
+        if isinstance(x, torch.Tensor):
+            return out.to(x.dtype)
+        return out.astype(x.dtype) if isinstance(x, np.ndarray) and x.dtype == np.float16 else out
 
 
 class _RoundSTE(torch.autograd.Function):
@@ -183,6 +185,8 @@ def _wide(v):
     1e-2 steps of it (0.35 % of random float16 inputs at 4 bits were one level off)."""
     if isinstance(v, torch.Tensor) and v.dtype in (torch.float16, torch.bfloat16):
         return v.float()
+    if isinstance(v, np.ndarray | np.floating) and v.dtype == np.float16:
+        return v.astype(np.float32)
     return v
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -225,3 +226,18 @@ def test_half_precision_inputs_quantize_to_the_nearest_level(dtype, scheme):
     assert y.dtype == dtype and torch.allclose(y.double(), ref, **tol)
     y.sum().backward()
     assert xg.grad.dtype == dtype and bool((xg.grad == 1).all())  # every value inside the range
+
+
+@pytest.mark.parametrize("scheme", ["affine", "signed"])
+def test_float16_arrays_quantize_to_the_nearest_level(scheme):
+    # numpy float16 arrays, as the half tensors above: quantized in float32, returned as float16
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(20000) * 0.8).clip(-1.9, 1.9).astype(np.float16)
+    q = UniformQuantizer(4, scheme)
+    step, offset = q.step_offset(-2.0, 2.0)
+    frac = ((x.astype(np.float64) - offset) / step) % 1.0
+    x = x[np.abs(frac - 0.5) > 1e-6]
+    np.testing.assert_array_equal(q.codes(x, -2.0, 2.0), q.codes(x.astype(np.float64), -2.0, 2.0))
+    got = q(x, -2.0, 2.0)
+    assert got.dtype == np.float16
+    np.testing.assert_allclose(got, q(x.astype(np.float64), -2.0, 2.0), rtol=1e-3, atol=0.0)
