@@ -18,6 +18,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_probability",
+    "check_seed",
 ]
 
 
@@ -38,6 +39,15 @@ class ParameterError(NoisyhwError, ValueError):
 
 class DataError(NoisyhwError):
     """A data file that is missing, truncated or not what it claims to be."""
+
+
+#: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
+SEED_MAX = 2**64 - 1
+
+
+def check_seed(name: str, value: Any) -> int:
+    """Return ``value`` as an int if it is a valid seed, an integer in ``[0, SEED_MAX]``."""
+    return check_int(name, value, 0, SEED_MAX)
 
 
 def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:

@@ -42,7 +42,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .data.datasets import ArrayDataset
-from .errors import ParameterError, check_choice, check_float, check_int
+from .errors import ParameterError, check_choice, check_float, check_int, check_seed
 from .io import load_checkpoint, save_checkpoint
 from .progress import progress_bar
 from .seeding import seed_everything
@@ -94,7 +94,7 @@ class TrainConfig:
         check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
         check_float("weight_decay", self.weight_decay, 0.0)
         check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
-        check_int("seed", self.seed, 0, 2**64 - 1)  # torch.manual_seed: unsigned 64-bit
+        check_seed("seed", self.seed)
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
         if self.max_batches is not None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_int
+from ..errors import ParameterError, check_choice, check_int, check_seed
 from ..models import MODELS
 from ..progress import set_quiet
 from ..sweep import Executor, Run, make_executor, print_table
@@ -45,13 +45,11 @@ OutOpt = Annotated[
     Path | None,
     typer.Option("--out", help="Run folder (default runs/<command>-<timestamp>); rerun to resume."),
 ]
-#: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
-SEED_MAX = 2**64 - 1
 
 
 def _check_seed(value: int) -> int:
     """``--seed``, checked while parsing: before any command loads data or makes a run folder."""
-    return check_int("--seed", value, 0, SEED_MAX)
+    return check_seed("--seed", value)
 
 
 SeedOpt = Annotated[

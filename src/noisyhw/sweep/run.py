@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
-from ..errors import ParameterError, check_int
+from ..errors import ParameterError, check_seed
 from ..io import write_json
 from ..progress import progress_bar
 from .executors import Executor, LocalExecutor, TrialFn
@@ -32,9 +32,6 @@ from .report import Report, Section, format_value
 from .store import ResultStore
 
 __all__ = ["Run", "default_out", "print_table", "versions"]
-
-#: largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
-SEED_MAX = 2**64 - 1
 
 #: config keys that do not change results (how, not what) and so may differ on resume
 RUNTIME_KEYS = frozenset({"workers", "out", "executor", "address", "device", "quiet", "threads"})
@@ -81,7 +78,7 @@ class Run:
         self.command = command
         self.config = dict(config)
         # checked before the folder exists: a bad seed must not leave a run behind to resume
-        self.seed = check_int("seed", seed, 0, SEED_MAX)
+        self.seed = check_seed("seed", seed)
         self.dir = Path(out) if out is not None else default_out(command)
         if self.dir.exists() and not self.dir.is_dir():
             raise ParameterError("--out", "must be a folder (a new path or a run folder)", str(out))
