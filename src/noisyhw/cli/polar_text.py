@@ -15,7 +15,7 @@ from .common import (
     check_counts,
     finish,
     parse_floats,
-    split_list,
+    parse_strs,
 )
 
 
@@ -67,8 +67,9 @@ def text(
 
     Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
+    from ..codes.polar.simulate import check_points
     from ..codes.text import ALPHABETS
-    from ..errors import ParameterError, check_choice, check_float, check_int
+    from ..errors import check_float, check_int
     from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
     from ..sweep import Run, default_out
 
@@ -77,15 +78,11 @@ def text(
     check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
     check_float("--penalty", penalty, 0.0, lo_open=True)
     check_float("--target-fer", target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
-    points = [check_float("--ebn0", v, -100.0, 300.0) for v in parse_floats("--ebn0", ebn0)]
-    names = split_list(schemes)
-    if not names:
-        raise ParameterError("--schemes", "give at least one scheme", schemes)
+    points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     from ..codes.polar import PolarCode
     from ..experiments.jscc import SCHEMES
 
-    for name in names:
-        check_choice("--schemes", name, tuple(SCHEMES))
+    names = parse_strs("--schemes", schemes, tuple(SCHEMES))
     # the CRC schemes' code (penalty tuning runs CA-SCL too), checked before any trial
     uses_crc = bool(tune_penalty) or any(SCHEMES[name][0] for name in names)
     PolarCode(n, k, crc=crc if uses_crc else None)
