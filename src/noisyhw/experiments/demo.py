@@ -20,6 +20,7 @@ import torch
 
 from ..errors import NoisyhwError, ParameterError
 from ..sweep import Run, Section
+from .findings import annotate
 
 __all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
 
@@ -142,6 +143,7 @@ def run_demo(
     for r in rows:
         sec = run.section(r.get("title", r["section"]))
         _restore(sec, r["blocks"])
+        annotate(sec, r["section"], r["status"], r["rows"])  # status and claims for the summary
         summary.append(
             {
                 "section": r["section"],
