@@ -28,6 +28,7 @@ from .common import (
     parse_ints,
     parse_strs,
     split_list,
+    tracked,
 )
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def _flat(v: Any) -> list[float]:
 
 
 @app.command()
+@tracked
 def sweep(
     dataset: DatasetOpt = "auto",
     model: ModelOpt = "small_cnn",
@@ -226,6 +228,7 @@ def sweep(
 
 
 @app.command()
+@tracked
 def train(
     dataset: DatasetOpt = "auto",
     model: ModelOpt = "small_cnn",
@@ -349,6 +352,7 @@ def train(
 
 
 @app.command()
+@tracked
 def attack(
     dataset: DatasetOpt = "auto",
     model: ModelOpt = "small_cnn",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
@@ -25,6 +28,8 @@ __all__ = [
     "OutOpt",
     "QuietOpt",
     "SeedOpt",
+    "TrackOpt",
+    "TrackUriOpt",
     "WorkersOpt",
     "apply_quiet",
     "check_counts",
@@ -39,6 +44,7 @@ __all__ = [
     "parse_strs",
     "resolve_device",
     "split_list",
+    "tracked",
 ]
 
 OutOpt = Annotated[
@@ -268,3 +274,53 @@ def run_rows(results_path: Path) -> list[dict[str, Any]]:
     import json
 
     return json.loads(results_path.read_text())["rows"]
+
+
+# --------------------------------------------------------------------------- run tracking
+TrackOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--track",
+        help="Log the run to mlflow (local store runs/mlflow.db unless --track-uri) or "
+        "tensorboard (event files in the run folder); pip install 'noisyhw\\[track]'.",
+    ),
+]
+TrackUriOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--track-uri",
+        help="MLflow tracking server or store URI (default $MLFLOW_TRACKING_URI, else a local "
+        "store); for tensorboard, the log folder.",
+    ),
+]
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def tracked(command: _F) -> _F:
+    """Give a result command ``--track`` and ``--track-uri`` (one line: ``@tracked`` under
+    ``@app.command()``): the run it finishes is logged (:func:`noisyhw.sweep.track.tracking`);
+    the options are checked before the command starts, so a missing package writes nothing."""
+    from ..sweep.track import check_track, tracking
+
+    sig = inspect.signature(command, eval_str=True)
+    hints = get_type_hints(command, include_extras=True)
+    extra = [
+        inspect.Parameter(
+            "track", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=TrackOpt
+        ),
+        inspect.Parameter(
+            "track_uri", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=TrackUriOpt
+        ),
+    ]
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any, track: str | None = None, track_uri: str | None = None, **kw: Any
+    ) -> Any:
+        check_track(track, track_uri)
+        with tracking(track, track_uri):
+            return command(*args, **kw)
+
+    wrapper.__signature__ = sig.replace(parameters=[*sig.parameters.values(), *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {**hints, "track": TrackOpt, "track_uri": TrackUriOpt}
+    return wrapper  # type: ignore[return-value]

@@ -15,9 +15,11 @@ from .common import (
     echo_paths,
     parse_strs,
     resolve_device,
+    tracked,
 )
 
 
+@tracked
 def demo(
     only: Annotated[
         str | None, typer.Option("--only", help="Comma-separated section names.")

@@ -19,6 +19,7 @@ from .common import (
     check_counts,
     finish,
     resolve_device,
+    tracked,
 )
 
 app = typer.Typer(
@@ -38,6 +39,7 @@ RootOpt = Annotated[
 
 
 @app.command()
+@tracked
 def stats(
     dataset: DatasetOpt = "fashion-mnist",
     root: RootOpt = None,
@@ -125,6 +127,7 @@ def stats(
 
 
 @app.command()
+@tracked
 def train(
     dataset: DatasetOpt = "fashion-mnist",
     root: RootOpt = None,
@@ -246,6 +249,7 @@ def train(
 
 
 @app.command()
+@tracked
 def select(
     heat: Annotated[
         Path | None, typer.Option("--heat", help="heat.json, or the folder of a `freq train` run.")

@@ -21,6 +21,7 @@ from .common import (
     parse_ints,
     parse_strs,
     resolve_device,
+    tracked,
 )
 
 app = typer.Typer(
@@ -167,6 +168,7 @@ def _configs(
 
 
 @app.command()
+@tracked
 def train(
     task: TaskOpt = "fmnist",
     bits: BitsOpt = 4,
@@ -265,6 +267,7 @@ def train(
 
 
 @app.command()
+@tracked
 def sweep(
     task: TaskOpt = "fmnist",
     bits: Annotated[str, typer.Option("--bits", help="Bit widths to sweep.")] = "2,3,4,5,6,8",
@@ -383,6 +386,7 @@ def sweep(
 
 
 @app.command()
+@tracked
 def energy(
     task: TaskOpt = "fmnist",
     bits: BitsOpt = 4,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ParameterError, check_float, check_int
-from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish
+from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, tracked
 
 app = typer.Typer(
     help="Phase-change memory (alpha, beta, p) codes: capacity bounds, rate table, simulation.",
@@ -28,6 +28,7 @@ BudgetOpt = Annotated[
 
 
 @app.command()
+@tracked
 def bound(
     alpha: AlphaOpt,
     beta: BetaOpt,
@@ -61,6 +62,7 @@ def bound(
 
 
 @app.command()
+@tracked
 def table(
     max_param: Annotated[
         int, typer.Option("--max", help="alpha, beta and p range over 1..MAX.")
@@ -104,6 +106,7 @@ def table(
 
 
 @app.command()
+@tracked
 def simulate(
     alpha: AlphaOpt,
     beta: BetaOpt,

@@ -19,6 +19,7 @@ from .common import (
     finish,
     make_executor_from_cli,
     parse_floats,
+    tracked,
 )
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
 
 
 @app.command()
+@tracked
 def simulate(
     n: Annotated[int, typer.Option("--n", help="Code length (a power of two).")] = 1024,
     k: Annotated[int, typer.Option("--k", help="Information bits (CRC bits come on top).")] = 512,

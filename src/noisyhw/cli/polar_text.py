@@ -16,9 +16,11 @@ from .common import (
     finish,
     parse_floats,
     parse_strs,
+    tracked,
 )
 
 
+@tracked
 def text(
     corpus: Annotated[
         str,

@@ -22,6 +22,7 @@ from .common import (
     parse_floats,
     parse_strs,
     resolve_device,
+    tracked,
 )
 
 #: models whose constructor takes ``width`` (--width)
@@ -31,6 +32,7 @@ app = typer.Typer(help="Reweighted / magnitude / ADMM / group-lasso pruning of a
 
 
 @app.command("sweep")
+@tracked
 def sweep(
     model: Annotated[
         str, typer.Option("--model", help="small_cnn, resnet20, lenet5, mlp, ...")

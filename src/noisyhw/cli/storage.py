@@ -22,6 +22,7 @@ from .common import (
     parse_ints,
     resolve_device,
     split_list,
+    tracked,
 )
 
 #: the most --trials per BER (the trial grid is built up front: configs x BERs x trials rows)
@@ -34,6 +35,7 @@ app = typer.Typer(
 
 
 @app.command("campaign")
+@tracked
 def campaign_cmd(
     study: Annotated[
         str, typer.Option("--study", help="mlp-digits, cnn-fashion or resnet18-fashion.")
@@ -167,6 +169,7 @@ def campaign_cmd(
 
 
 @app.command("distortion")
+@tracked
 def distortion_cmd(
     n: Annotated[str, typer.Option("--n", help="Bits per value, e.g. 2,4,8,12,16.")] = (
         "2,3,4,5,6,7,8,10,12,14,16,18"

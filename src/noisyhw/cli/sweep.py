@@ -28,6 +28,7 @@ from .common import (
     finish,
     make_executor_from_cli,
     parse_floats,
+    tracked,
 )
 
 app = typer.Typer(
@@ -157,6 +158,7 @@ def ls(
 
 # --------------------------------------------------------------------------- reference Monte-Carlo
 @app.command()
+@tracked
 def bpsk(
     ebn0: Annotated[str, typer.Option("--ebn0", help="Eb/N0 points in dB: list or a:b:step.")] = (
         "0:6:1"

@@ -20,6 +20,7 @@ from .common import (
     classifier_job,
     finish,
     resolve_device,
+    tracked,
 )
 
 DatasetOpt = Annotated[
@@ -27,6 +28,7 @@ DatasetOpt = Annotated[
 ]
 
 
+@tracked
 def train(
     dataset: DatasetOpt = "auto",
     model: ModelOpt = "small_cnn",
@@ -100,6 +102,7 @@ def train(
     )
 
 
+@tracked
 def evaluate(
     checkpoint: Annotated[
         Path, typer.Option("--checkpoint", help="model.pt written by `noisyhw train`.")

@@ -202,11 +202,16 @@ class Report:
         return "\n".join(out)
 
     def write(self, path: str | Path) -> Path:
+        """Write the page (atomically); then log the run folder to the active tracker, if any
+        (:func:`noisyhw.sweep.track.tracking`)."""
         from ..io import atomic_write
+        from .track import log_finished
 
         path = Path(path)
         data = self.render(path.parent).encode()
-        return atomic_write(path, lambda fh: fh.write(data))
+        written = atomic_write(path, lambda fh: fh.write(data))
+        log_finished(written)  # a run finished inside a `tracking(...)` block is logged
+        return written
 
 
 _SUMMARY_COLUMNS = (
