@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..claims import CLAIMS, Finding, judge
+from ..sweep.labels import cell
 from ..sweep.montecarlo import clopper_pearson
 from ..sweep.report import Section
 
@@ -126,13 +127,31 @@ def _prune(rows: Rows) -> list[Finding]:
 
 
 def _freq(rows: Rows) -> list[Finding]:
-    dct = [r for r in rows if _is_dct(r) and r.get("accuracy") is not None]
-    rgb = [r for r in rows if _is_rgb(r) and r.get("accuracy") is not None]
     setting = "28x28 / 64x64 images, small CNN, a few epochs (not ImageNet / ResNet-50)"
-    if not (dct and rgb):
-        return [_missing("freq-gain", "no DCT and RGB rows at equal size", setting)]
-    gain = 100 * (max(r["accuracy"] for r in dct) - max(r["accuracy"] for r in rgb))
-    return [judge(CLAIMS["freq-gain"], gain, setting=setting, comparable=False)]
+    sizes: dict[Any, tuple[list[float], list[float]]] = {}
+    for r in rows:
+        if r.get("accuracy") is None or r.get("input_values") is None:
+            continue
+        dct, rgb = sizes.setdefault(r["input_values"], ([], []))
+        if _is_dct(r):
+            dct.append(float(r["accuracy"]))
+        elif _is_rgb(r):
+            rgb.append(float(r["accuracy"]))
+    shared = sorted(k for k, (d, s) in sizes.items() if d and s)
+    if not shared:
+        return [_missing("freq-gain", "no DCT and spatial rows with the same input size", setting)]
+    gains = {k: 100 * (max(sizes[k][0]) - max(sizes[k][1])) for k in shared}
+    size = shared[-1]  # the largest input both saw
+    others = ", ".join(f"{cell(gains[k])} at {k}" for k in shared[:-1])
+    return [
+        judge(
+            CLAIMS["freq-gain"],
+            gains[size],
+            setting=f"{setting}; equal input size {size} values, one seed",
+            comparable=False,
+            note=f"other sizes: {others}" if others else "",
+        )
+    ]
 
 
 def _is_dct(r: dict[str, Any]) -> bool:
@@ -153,7 +172,13 @@ def _jscc(rows: Rows) -> list[Finding]:
     ref = curves.get("cascl")
     joint = curves.get("joint") or curves.get("adaptive")
     if not (ref and joint):
-        return [_missing("jscc-gain", "no CA-SCL and joint FER curves")]
+        seen = {str(r.get("scheme")) for r in rows}
+        why = (
+            "no frame errors at any point for a scheme (too few frames to locate its curve)"
+            if {"cascl", "joint"} <= seen
+            else "no CA-SCL and joint FER curves"
+        )
+        return [_missing("jscc-gain", why)]
     # equal-FER gain at the geometric middle of the FERs both curves span
     lo = max(min(f for _, f in ref), min(f for _, f in joint))
     hi = min(max(f for _, f in ref), max(f for _, f in joint))

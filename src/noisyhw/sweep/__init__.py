@@ -1,4 +1,5 @@
-"""Sweeps: grids of independent trials, executors, a resumable SQLite store, plots, reports."""
+"""Sweeps: grids of independent trials, executors, a resumable SQLite store, plots, reports,
+run tracking (MLflow, TensorBoard)."""
 
 from .executors import Executor, LocalExecutor, TrialError, make_executor
 from .grid import grid, trial_key
@@ -7,6 +8,7 @@ from .plots import bar_plot, heatmap, line_plot
 from .report import Report, Section
 from .run import Run, default_out, print_table, versions
 from .store import ResultStore
+from .track import track_run, tracking
 
 __all__ = [
     "Executor",
@@ -26,6 +28,8 @@ __all__ = [
     "make_executor",
     "print_table",
     "simulate",
+    "track_run",
+    "tracking",
     "trial_key",
     "versions",
 ]

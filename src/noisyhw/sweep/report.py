@@ -32,21 +32,23 @@ format_value = cell
 
 _CSS = """
 *{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222;
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5em auto;padding:0 1em;color:#222;
 line-height:1.4}
-h1{border-bottom:2px solid #444;margin:.2em 0}h2{margin-top:1.6em;border-bottom:1px solid #ccc}
+h1{border-bottom:2px solid #444;margin:.2em 0;font-size:1.7em}
+h2{margin-top:1.6em;border-bottom:1px solid #ccc;font-size:1.3em}
 .scroll{max-width:100%;overflow-x:auto}
 table{border-collapse:collapse;margin:.6em 0;font-size:90%}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
 table.summary td,table.summary th{text-align:left}
-table.summary td{max-width:26em;overflow-wrap:anywhere}
+table.summary{font-size:80%}table.summary td{max-width:22em;overflow-wrap:anywhere}
 figure{display:inline-block;margin:.6em;max-width:100%}figcaption{font-size:90%;color:#555}
 img{max-width:100%;height:auto;border:1px solid #eee}
 pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 p{overflow-wrap:anywhere}
 .meta{color:#555;font-size:90%}
-nav ol{columns:2;font-size:95%}
+nav{font-size:90%}nav ol{margin:.2em 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;
+gap:.1em 1.2em}
 .verdict-reproduced{background:#e3f4e3}.verdict-not-reproduced{background:#fbe3e3}
 .verdict-not-comparable{background:#f3f0e0}.verdict-failed,.verdict-skipped{background:#fbe3e3}
 .problems{border:2px solid #c33;padding:.4em 1em;margin:1em 0}
@@ -127,17 +129,21 @@ class Report:
         ]
 
     def summary_rows(self) -> list[dict[str, str]]:
-        """One row per finding (per section where a section has none): the summary table."""
+        """The summary table: one row per finding, one per section without any (failed,
+        skipped, or no registered claim); failed and skipped sections first."""
         rows = []
         for sec in self.ordered():
             if sec.status != "ok":
-                rows.append(_row(sec, "–", "–", "–", sec.status, sec.reason))
-                continue
-            for f in sec.findings:
+                rows.append(_row(sec, "–", "–", "–", "–", sec.status, sec.reason))
+            elif not sec.findings:
+                rows.append(_row(sec, "–", "no registered claim", "–", "–", "–", ""))
+            for f in sec.findings if sec.status == "ok" else []:
+                c = f.claim
                 rows.append(
                     _row(
                         sec,
-                        f.claim.describe(),
+                        c.reference,
+                        c.statement,
                         f.measured_text(),
                         f.setting or "–",
                         f.verdict,
@@ -216,23 +222,19 @@ class Report:
 
 _SUMMARY_COLUMNS = (
     "section",
+    "paper (where)",
     "claim",
-    "measured (95% interval)",
+    "measured here (95% interval)",
     "setting that differs",
     "verdict",
 )
 
 
-def _row(sec: Section, claim: str, measured: str, setting: str, verdict: str, note: str) -> dict:
-    return {
-        "anchor": sec.anchor,
-        "section": sec.title,
-        "claim": claim,
-        "measured (95% interval)": measured,
-        "setting that differs": setting,
-        "verdict": verdict,
-        "note": note,
-    }
+def _row(
+    sec: Section, paper: str, claim: str, measured: str, setting: str, verdict: str, note: str
+) -> dict[str, str]:
+    values = (sec.title, paper, claim, measured, setting, verdict)
+    return {"anchor": sec.anchor, **dict(zip(_SUMMARY_COLUMNS, values, strict=True)), "note": note}
 
 
 def _summary_table(rows: list[dict[str, str]]) -> str:
@@ -243,10 +245,9 @@ def _summary_table(rows: list[dict[str, str]]) -> str:
         verdict = r["verdict"]
         css = "verdict-" + verdict.replace(" ", "-")
         note = f"<br><small>{e(r['note'])}</small>" if r["note"] else ""
+        cells = "".join(f"<td>{e(r[c])}</td>" for c in _SUMMARY_COLUMNS[1:-1])
         body.append(
-            f"<tr><td><a href='#{r['anchor']}'>{e(r['section'])}</a></td>"
-            f"<td>{e(r['claim'])}</td><td>{e(r['measured (95% interval)'])}</td>"
-            f"<td>{e(r['setting that differs'])}</td>"
+            f"<tr><td><a href='#{r['anchor']}'>{e(r['section'])}</a></td>{cells}"
             f"<td class='{css}'><strong>{e(verdict)}</strong>{note}</td></tr>"
         )
     return (
