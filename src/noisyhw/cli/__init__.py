@@ -35,6 +35,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("noisyhw.cli.train", "train"),
     ("noisyhw.cli.train", "evaluate"),
     ("noisyhw.cli.demo", "demo"),
+    ("noisyhw.cli.compare", "compare"),
+    ("noisyhw.cli.export", "export"),
 ]
 
 app = typer.Typer(

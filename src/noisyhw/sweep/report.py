@@ -130,7 +130,10 @@ class Report:
 
     def summary_rows(self) -> list[dict[str, str]]:
         """The summary table: one row per finding, one per section without any (failed,
-        skipped, or no registered claim); failed and skipped sections first."""
+        skipped, or no registered claim); failed and skipped sections first. Empty when no
+        section measured a claim or failed."""
+        if not any(s.findings or s.status != "ok" for s in self.sections):
+            return []  # nothing to judge: no summary table
         rows = []
         for sec in self.ordered():
             if sec.status != "ok":

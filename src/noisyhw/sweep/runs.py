@@ -1,0 +1,231 @@
+"""Finished run folders side by side: load, compare (common curves + config diff), export rows.
+
+>>> a, b = load_run("runs/polar-a"), load_run("runs/polar-b")       # doctest: +SKIP
+>>> curves = common_curves([a, b])                                  # doctest: +SKIP
+>>> export_rows(a, "csv", "rows.csv")                               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ParameterError
+
+__all__ = [
+    "CURVE_X",
+    "CURVE_Y",
+    "Curve",
+    "LoadedRun",
+    "check_comparable",
+    "common_curves",
+    "config_diff",
+    "export_rows",
+    "load_run",
+]
+
+#: x axes of the field's curves, in order of preference: (key, log axis)
+CURVE_X: tuple[tuple[str, bool], ...] = (
+    ("ebn0_db", False),
+    ("snr_db", False),
+    ("test_snr_db", False),
+    ("ber", True),
+    ("epoch", False),
+    ("sparsity", False),
+    ("bits", False),
+    ("bits_per_param", False),
+)
+#: y values worth overlaying: (key, log axis)
+CURVE_Y: tuple[tuple[str, bool], ...] = (
+    ("fer", True),
+    ("ber_out", True),
+    ("wer", True),
+    ("error_rate", True),
+    ("accuracy", False),
+    ("mean", False),
+    ("val_acc", False),
+    ("train_loss", False),
+    ("val_loss", False),
+    ("perplexity", False),
+)
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A finished run folder: its ``results.json`` and a short name (the folder's name)."""
+
+    path: Path
+    name: str
+    results: dict[str, Any]
+
+    @property
+    def command(self) -> str:
+        return str(self.results.get("command", ""))
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        rows = [r for r in self.results.get("rows", []) if isinstance(r, dict)]
+        history = self.results.get("history")
+        if isinstance(history, list) and not any("epoch" in r for r in rows):
+            rows += [r for r in history if isinstance(r, dict)]
+        return rows
+
+
+@dataclass(frozen=True)
+class Curve:
+    """A ``y`` vs ``x`` curve that every compared run has."""
+
+    x: str
+    y: str
+    logx: bool
+    logy: bool
+
+
+def load_run(path: str | Path, option: str = "RUN_DIR") -> LoadedRun:
+    """A finished run folder (its ``results.json``); refuses anything else with one line."""
+    path = Path(path)
+    file = path / "results.json"
+    if not file.is_file():
+        raise ParameterError(option, "must be a finished run folder (with results.json)", str(path))
+    try:
+        results = json.loads(file.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParameterError(
+            option, f"holds an unreadable results.json ({exc})", str(path)
+        ) from None
+    if not isinstance(results, dict) or not isinstance(results.get("rows"), list):
+        raise ParameterError(option, "holds a results.json without rows", str(path))
+    return LoadedRun(path, path.resolve().name, results)
+
+
+def check_comparable(runs: Sequence[LoadedRun]) -> list[Curve]:
+    """The curves the runs have in common; refuses runs of different commands or with no
+    curve in common (one line saying why)."""
+    if len(runs) < 2:
+        raise ParameterError("RUN_DIR", "compare needs two or more run folders", str(len(runs)))
+    commands = {r.command for r in runs}
+    if len(commands) > 1:
+        which = "; ".join(f"{r.name}: noisyhw {r.command}" for r in runs)
+        raise ParameterError("RUN_DIR", f"runs of different commands are not comparable ({which})")
+    curves = common_curves(runs)
+    if not curves:
+        raise ParameterError(
+            "RUN_DIR",
+            "the runs share no curve (an x such as ebn0_db, snr_db, ber or epoch with a "
+            "y such as fer or accuracy in every run)",
+            ", ".join(r.name for r in runs),
+        )
+    return curves
+
+
+def common_curves(runs: Sequence[LoadedRun]) -> list[Curve]:
+    """Every (x, y) of :data:`CURVE_X` x :data:`CURVE_Y` with numbers in every run's rows."""
+
+    def has(run: LoadedRun, *keys: str) -> bool:
+        return any(all(_number(r.get(k)) for k in keys) for r in run.rows)
+
+    out = []
+    for x, logx in CURVE_X:
+        for y, logy in CURVE_Y:
+            if all(has(run, x, y) for run in runs):
+                out.append(Curve(x, y, logx, logy))
+    return out
+
+
+def curve_rows(runs: Sequence[LoadedRun], curve: Curve) -> list[dict[str, Any]]:
+    """The rows of one curve from every run, each tagged with ``run`` (the series key), with
+    the run's other text values (e.g. the decoder) kept for the legend."""
+    out = []
+    for run in runs:
+        for r in run.rows:
+            if _number(r.get(curve.x)) and _number(r.get(curve.y)):
+                keep = {k: v for k, v in r.items() if isinstance(v, str) and k != "run"}
+                row = {"run": run.name, **keep, curve.x: r[curve.x], curve.y: r[curve.y]}
+                for end in ("ci_low", "ci_high"):
+                    if _number(r.get(f"{curve.y}_{end}")):
+                        row[end] = r[f"{curve.y}_{end}"]
+                out.append(row)
+    return out
+
+
+def config_diff(runs: Sequence[LoadedRun]) -> list[dict[str, Any]]:
+    """One row per config key (and the seed) whose value differs between the runs."""
+    configs = [
+        {**_flat(r.results.get("config", {})), "seed": r.results.get("meta", {}).get("seed")}
+        for r in runs
+    ]
+    keys = list(dict.fromkeys(k for c in configs for k in c))
+    rows = []
+    for k in keys:
+        values = [c.get(k) for c in configs]
+        if any(
+            json.dumps(v, sort_keys=True, default=str)
+            != json.dumps(values[0], sort_keys=True, default=str)
+            for v in values
+        ):
+            rows.append(
+                {"setting": k, **{run.name: v for run, v in zip(runs, values, strict=True)}}
+            )
+    return rows
+
+
+def export_rows(run: LoadedRun, fmt: str, out: str | Path) -> Path:
+    """Write the run's rows as CSV (nested values as JSON text) or Parquet (needs pandas and
+    pyarrow); returns the file written (atomically)."""
+    from ..io import atomic_write
+
+    if fmt not in ("csv", "parquet"):
+        raise ParameterError("--format", "must be csv or parquet", fmt)
+    if fmt == "parquet" and not all(importlib.util.find_spec(m) for m in ("pandas", "pyarrow")):
+        raise ParameterError(
+            "--format",
+            "parquet needs pandas and pyarrow (pip install pandas pyarrow, or 'noisyhw[track]'); "
+            "use --format csv",
+            fmt,
+        )
+    rows = run.rows
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    flat = [{c: _cell(r.get(c)) for c in columns} for r in rows]
+    out = Path(out)
+    if fmt == "csv":
+
+        def write(fh: Any) -> None:
+            import io
+
+            text = io.StringIO()
+            writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(flat)
+            fh.write(text.getvalue().encode())
+
+        return atomic_write(out, write)
+    import pandas as pd
+
+    frame = pd.DataFrame(flat, columns=columns)
+    return atomic_write(out, lambda fh: frame.to_parquet(fh, index=False))
+
+
+def _cell(v: Any) -> Any:
+    """Plain values stay; lists and mappings become JSON text (one column each)."""
+    if isinstance(v, list | tuple | Mapping):
+        return json.dumps(v, default=str)
+    return v
+
+
+def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
