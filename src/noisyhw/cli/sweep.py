@@ -17,6 +17,7 @@ import typer
 from ..errors import DataError, ParameterError, check_float, check_int
 from ..sweep import print_table, trial_key
 from ..sweep.montecarlo import ChunkLog
+from ..sweep.runs import liveness, training_progress
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -72,6 +73,10 @@ def run_status(folder: Path) -> dict[str, Any]:
         "complete": (folder / "results.json").is_file(),
         "rows": rows,
     }
+    out["state"], out["state_reason"] = liveness(
+        folder, complete=out["complete"], heartbeat=meta.get("heartbeat"), last_write=last
+    )
+    out["epochs"] = _epochs(folder, meta.get("heartbeat"))
     chunks_db = folder / "mc_chunks.sqlite"
     if chunks_db.is_file():
         log = ChunkLog.open_readonly(chunks_db)
@@ -89,6 +94,15 @@ def run_status(folder: Path) -> dict[str, Any]:
             if p["chunks"] and trial_key(p["params"]) not in done
         ]
     return out
+
+
+def _epochs(folder: Path, heartbeat: Any) -> list[int] | None:
+    """``[done, planned]`` epochs of a training run: from the heartbeat when it says, else
+    from the newest training checkpoint in the folder."""
+    if isinstance(heartbeat, dict) and {"epoch", "epochs"} <= heartbeat.keys():
+        return [int(heartbeat["epoch"]), int(heartbeat["epochs"])]
+    found = training_progress(folder)
+    return None if found is None else list(found)
 
 
 def _stamp(t: float | None) -> str | None:
@@ -112,12 +126,15 @@ def status(
     if as_json:
         typer.echo(json.dumps({k: v for k, v in s.items() if k != "rows"}, indent=2))
         return
-    state = "complete" if s["complete"] else "in progress or interrupted (rerun to resume)"
+    state = f"{s['state']} ({s['state_reason']})"
     typer.echo(f"folder:      {s['folder']}")
     typer.echo(f"command:     noisyhw {s['command']}   seed {s['seed']}")
     typer.echo(f"fingerprint: {json.dumps(s['config'], sort_keys=True)}")
     typer.echo(f"started:     {s['started']}   last trial: {s['last_update']}")
-    typer.echo(f"trials:      {_progress_text(s)} finished; {state}")
+    typer.echo(f"state:       {state}")
+    if s["epochs"]:
+        typer.echo(f"training:    epoch {s['epochs'][0]}/{s['epochs'][1]}")
+    typer.echo(f"trials:      {_progress_text(s)} finished")
     if "mc_chunks" in s:
         typer.echo(f"monte-carlo: {s['mc_chunks']} chunks, {s['mc_frames']} frames simulated")
         if s["mc_open_points"]:
@@ -147,7 +164,8 @@ def ls(
                 "folder": s["folder"],
                 "command": s["command"],
                 "trials": _progress_text(s),
-                "complete": "yes" if s["complete"] else "no",
+                "state": s["state"],
+                "epoch": f"{s['epochs'][0]}/{s['epochs'][1]}" if s["epochs"] else "–",
                 "last update": s["last_update"] or "-",
             }
             for s in found

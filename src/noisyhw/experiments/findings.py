@@ -270,13 +270,14 @@ def findings(section: str, rows: Rows) -> list[Finding]:
 
 
 def annotate(section: Section, name: str, status: str, rows: Rows) -> Section:
-    """Mark a restored demo section for the report: its status (``ok``, ``failed: <reason>``,
-    ``skipped: <reason>``) and, when it ran, its findings for the registered claims."""
+    """Mark a restored demo section for the report: its status (``ok``; ``skipped: <reason>``;
+    anything else, e.g. ``failed: <reason>``, is a failure) and, when it ran, its findings for
+    the registered claims."""
     kind, _, reason = status.partition(":")
-    if kind == "failed":
-        return section.fail(reason.strip() or "failed")
     if kind == "skipped":
         return section.skip(reason.strip() or "skipped")
+    if status != "ok":  # failed: ..., error: ..., anything else
+        return section.fail(reason.strip() or status)
     for f in findings(name, rows):
         section.finding(f)
     return section

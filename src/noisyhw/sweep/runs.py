@@ -229,3 +229,117 @@ def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+# --------------------------------------------------------------------------- a run in progress
+#: a heartbeat older than this (seconds) means the run stopped
+HEARTBEAT_STALE_S = 120.0
+#: without a heartbeat: no write for this long (seconds) means the run stopped
+SILENCE_S = 600.0
+
+
+def training_progress(folder: Path) -> tuple[int, int] | None:
+    """``(epochs done, epochs planned)`` of the newest training checkpoint in ``folder`` (a
+    ``*.pt`` file with ``epoch`` and ``config.epochs``, loaded with ``weights_only=True``)."""
+    import torch
+
+    best: tuple[float, tuple[int, int]] | None = None
+    for path in folder.glob("*.pt"):
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except Exception:  # not a checkpoint this reads: not a training run
+            continue
+        config = state.get("config") if isinstance(state, dict) else None
+        if isinstance(config, dict) and isinstance(state.get("epoch"), int) and "epochs" in config:
+            stamp = path.stat().st_mtime
+            if best is None or stamp > best[0]:
+                best = (stamp, (int(state["epoch"]), int(config["epochs"])))
+    return None if best is None else best[1]
+
+
+def heartbeat_time(value: Any) -> float | None:
+    """The time (seconds since the epoch) of a stored heartbeat: a number, an ISO time, or a
+    mapping with one of ``time``, ``t``, ``at``, ``beat``."""
+    import datetime as dt
+
+    if isinstance(value, Mapping):
+        value = next((value[k] for k in ("time", "t", "at", "beat") if k in value), None)
+    if _number(value):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def lock_holder(folder: Path) -> bool:
+    """Whether another process holds the run folder's ``run.lock`` (probed with a shared lock
+    on a read-only handle: nothing is written)."""
+    path = folder / "run.lock"
+    if not path.is_file():
+        return False
+    try:
+        import fcntl
+        import os
+    except ImportError:  # pragma: no cover - Windows
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def liveness(
+    folder: Path,
+    *,
+    complete: bool,
+    heartbeat: Any = None,
+    last_write: float | None = None,
+    now: float | None = None,
+) -> tuple[str, str]:
+    """``(state, why)`` of a run folder: ``complete``, ``alive`` or ``interrupted``.
+
+    In order: a finished run (results.json) is complete; a held ``run.lock`` or a heartbeat
+    younger than :data:`HEARTBEAT_STALE_S` means alive, an older heartbeat interrupted;
+    without either, the newest write to the folder (store, journal, checkpoints) within
+    :data:`SILENCE_S` counts as alive.
+    """
+    import time
+
+    now = time.time() if now is None else now
+    if complete:
+        return "complete", "results.json written"
+    if lock_holder(folder):
+        return "alive", "a process holds run.lock"
+    beat = heartbeat_time(heartbeat)
+    if beat is not None:
+        age = now - beat
+        if age <= HEARTBEAT_STALE_S:
+            return "alive", f"heartbeat {age:.0f} s ago"
+        return "interrupted", f"last heartbeat {_ago(age)} ago; rerun the command to resume"
+    writes = [last_write or 0.0]
+    for pattern in ("trials.sqlite*", "*.pt", "*.sqlite*"):
+        writes += [p.stat().st_mtime for p in folder.glob(pattern) if p.is_file()]
+    age = now - max(writes)
+    if age <= SILENCE_S:
+        return "alive", f"no heartbeat; last write {_ago(age)} ago"
+    return "interrupted", f"no heartbeat; no write for {_ago(age)}; rerun the command to resume"
+
+
+def _ago(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
