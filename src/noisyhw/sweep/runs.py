@@ -329,8 +329,12 @@ def liveness(
             return "alive", f"heartbeat {age:.0f} s ago"
         return "interrupted", f"last heartbeat {_ago(age)} ago; rerun the command to resume"
     writes = [last_write or 0.0]
-    for pattern in ("trials.sqlite*", "*.pt", "*.sqlite*"):
-        writes += [p.stat().st_mtime for p in folder.glob(pattern) if p.is_file()]
+    # not -shm, nor an empty -wal: a read-only reader (this status) may create those
+    for pattern in ("*.sqlite", "*.sqlite-wal", "*.pt"):
+        for p in folder.glob(pattern):
+            st = p.stat()
+            if st.st_size > 0:
+                writes.append(st.st_mtime)
     age = now - max(writes)
     if age <= SILENCE_S:
         return "alive", f"no heartbeat; last write {_ago(age)} ago"
