@@ -356,7 +356,7 @@ def report_campaign(
         xlabel="stored bits per parameter",
         ylabel=f"tolerable BER (within {tolerance:g} of clean)",
     )
-    section.image(tol_png, "equal storage: tolerable BER vs bits per parameter (triangles on the axis: none)")
+    section.image(tol_png, "equal storage: tolerable BER vs bits per parameter (triangle: none)")
     bers = sorted({r["ber"] for r in noisy})
     picks = [b for b in bers if any(abs(math.log10(b) - k) < 1e-9 for k in (-3, -2))]
     for ber in picks or bers[-2:]:
