@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,ray,jpeg]'
+	$(BIN)/python -m pip install -q -e '.[dev,ray,jpeg,track]'
 	touch $(STAMP)
 
 venv: $(STAMP)
