@@ -335,3 +335,31 @@ CLAIMS: dict[str, Claim] = _claims(
 def claims_for(section: str) -> list[Claim]:
     """The claims a demo section measures, in registry order."""
     return [c for c in CLAIMS.values() if c.section == section]
+
+
+def markdown_table() -> str:
+    """The registry as a Markdown table (docs/claims.md holds it; a test keeps them equal).
+    Regenerate with ``python -m noisyhw.claims``."""
+    lines = [
+        "| claim | paper | where | claimed | units | test | demo section |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    tests = {
+        "at_least": "measured interval reaches it",
+        "within": "measured interval holds it",
+        "at_most": "measured interval starts at or below it",
+        "positive": "measured interval above 0",
+        "holds": "holds in every case",
+    }
+    for c in CLAIMS.values():
+        paper = f"[arXiv {c.arxiv}](https://arxiv.org/abs/{c.arxiv})" if c.arxiv else c.source
+        value = "–" if c.test == "holds" else f"{c.value:g}"
+        lines.append(
+            f"| {c.statement} | {paper} | {c.where} | {value} | {c.units or '–'} | "
+            f"{tests[c.test]} | `{c.section}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown_table(), end="")

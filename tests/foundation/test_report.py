@@ -251,3 +251,10 @@ def test_findings_from_demo_rows():
     jscc = findings("jscc", [{"scheme": "cascl", "ebn0_db": 1.0, "fer": 0.1}])
     assert jscc[0].verdict == C.NOT_COMPARABLE and jscc[0].note.startswith("not measured")
     assert findings("classifier", [{"x": 1}]) == []
+
+
+def test_docs_claims_table_is_the_registry():
+    """docs/claims.md holds the registry's table as generated (python -m noisyhw.claims)."""
+    text = (ROOT / "docs" / "claims.md").read_text()
+    start = text.index("<!-- claims:start -->\n") + len("<!-- claims:start -->\n")
+    assert text[start : text.index("<!-- claims:end -->")] == C.markdown_table()
