@@ -72,7 +72,14 @@ def text(
     from ..codes.polar.simulate import check_points
     from ..codes.text import ALPHABETS
     from ..errors import check_float, check_int
-    from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
+    from ..experiments.jscc import (
+        COLUMNS,
+        TextStudy,
+        build_dictionary,
+        gains_text,
+        load_text,
+        run_study,
+    )
     from ..sweep import Run, default_out
 
     apply_quiet(quiet)
@@ -152,7 +159,7 @@ def text(
         title=f"{corpus}, {dictionary} dictionary",
         target_fer=target_fer,
     )
-    typer.echo(f"gains over CA-SCL: {gains}")
+    typer.echo(gains_text(gains, target_fer))
     finish(
         run,
         rows,
