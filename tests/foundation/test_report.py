@@ -258,3 +258,12 @@ def test_docs_claims_table_is_the_registry():
     text = (ROOT / "docs" / "claims.md").read_text()
     start = text.index("<!-- claims:start -->\n") + len("<!-- claims:start -->\n")
     assert text[start : text.index("<!-- claims:end -->")] == C.markdown_table()
+
+
+def test_polar_text_gains_read_as_words():
+    from noisyhw.experiments.jscc import gains_text
+
+    text = gains_text(
+        {"joint_vs_cascl_db@fer=0.03": 0.68, "adaptive_vs_cascl_db@fer=0.03": None}, 0.03
+    )
+    assert text.endswith("joint 0.68, adaptive –") and "{" not in text and "None" not in text
