@@ -132,7 +132,7 @@ def test_zero_without_band_is_marked_below_the_axis(capture, tmp_path):
     rows = [{"bits": 8, "tol": 1e-3, "f": "a"}, {"bits": 16, "tol": 0.0, "f": "b"}]
     plots.line_plot(rows, "bits", "tol", tmp_path / "t.png", hue="f", logy=True)
     legend = [t.get_text() for t in capture[0].axes[0].get_legend().get_texts()]
-    assert "no errors (below the axis)" in legend
+    assert "zero (below the log axis)" in legend
 
 
 def test_every_figure_has_an_svg_beside_a_larger_png(tmp_path):

@@ -198,7 +198,7 @@ def line_plot(
         from matplotlib.lines import Line2D
 
         handles.append(Line2D([], [], marker="v", color="k", ls="none"))
-        labels.append("no errors (below the axis)")
+        labels.append("zero (below the log axis)")
     if len(handles) > 8:  # many entries: legend right of the axes, figure widened
         ncol = math.ceil(len(handles) / 22)
         fig.set_size_inches(8.0 + 2.8 * ncol, 5.0 + 0.12 * min(len(handles), 22))
