@@ -40,9 +40,8 @@ def _analog(rows: Rows) -> list[Finding]:
             judge(
                 CLAIMS["analog-voting"],
                 100 * best["accuracy"],
-                setting=f"8x8 digits, small MLP, {best.get('mode', '?')} noise floor, "
-                f"{best.get('votes', 1)} votes, one seed (no interval); the claim's 99.5% is "
-                "above this model's clean accuracy",
+                setting=f"8x8 digits, small MLP, {best.get('mode', '?')} noise, "
+                f"{best.get('votes', 1)} votes, 1 seed; 99.5% is above its clean accuracy",
                 comparable=False,
                 note=f"clean-trained single pass: {100 * clean[0]['accuracy']:.1f}%"
                 if clean
@@ -64,7 +63,7 @@ def _analog(rows: Rows) -> list[Finding]:
             judge(
                 CLAIMS["analog-rnn"],
                 gain,
-                setting="digits rows as sequences, LSTM, one seed (no interval)",
+                setting="digit rows as sequences, LSTM, 1 seed",
             )
         )
     else:
@@ -82,7 +81,7 @@ def _nvm(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["nvm-4bit"],
             lost,
-            setting="row-LSTM on Fashion-MNIST or digits rows, short training, one seed",
+            setting="row-LSTM, short training, 1 seed",
         )
     ]
 
@@ -97,8 +96,7 @@ def _storage(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["storage-detection"],
             float(pick["gain"]),
-            setting=f"digits MLP, {pick['config']}, 3 trials per BER, log-interpolated "
-            "tolerable BER (no interval)",
+            setting=f"digits MLP, {pick['config']}, 3 trials per BER (no interval)",
         )
     ]
 
@@ -127,7 +125,7 @@ def _prune(rows: Rows) -> list[Finding]:
 
 
 def _freq(rows: Rows) -> list[Finding]:
-    setting = "28x28 / 64x64 images, small CNN, a few epochs (not ImageNet / ResNet-50)"
+    setting = "small images and CNN, a few epochs (not ImageNet / ResNet-50)"
     sizes: dict[Any, tuple[list[float], list[float]]] = {}
     for r in rows:
         if r.get("accuracy") is None or r.get("input_values") is None:
@@ -147,7 +145,7 @@ def _freq(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["freq-gain"],
             gains[size],
-            setting=f"{setting}; equal input size {size} values, one seed",
+            setting=f"{setting}; {size} input values, 1 seed",
             comparable=False,
             note=f"other sizes: {others}" if others else "",
         )
@@ -190,8 +188,7 @@ def _jscc(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["jscc-gain"],
             gain,
-            setting=f"our polar code, trie of the demo's text, FER {target:.2g} "
-            "(log-interpolated, no interval)",
+            setting=f"our polar code and text, at FER {target:.2g} (no interval)",
         )
     ]
 
@@ -214,7 +211,7 @@ def _pcm(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["pcm-bound"],
             1.0 if holds else 0.0,
-            setting=f"{len(cases)} (alpha, beta, p) cases, our reconstructed constructions",
+            setting=f"{len(cases)} (alpha, beta, p) cases, our constructions",
         )
     ]
 
@@ -223,8 +220,8 @@ def _polar(rows: Rows) -> list[Finding]:
     return [
         _missing(
             "polar-sc-1024",
-            "the demo runs a shorter code; reproduce with `noisyhw polar simulate --n 1024 "
-            "--k 512 --construction 5g --decoder sc --ebn0 2.0`",
+            "the demo runs a shorter code (noisyhw polar simulate --n 1024 --k 512 "
+            "--decoder sc --ebn0 2.0 measures it)",
             setting="(256,128) + CRC-8 in the demo",
         )
     ]
@@ -244,7 +241,7 @@ def _scale(rows: Rows) -> list[Finding]:
         judge(
             CLAIMS["bpsk-closed-form"],
             1.0 if inside == len(pts) else 0.0,
-            setting=f"{len(pts)} Eb/N0 points, family-wise 95% Clopper-Pearson intervals",
+            setting=f"{len(pts)} Eb/N0 points, family-wise 95% intervals",
             note=f"closed form inside {inside} of {len(pts)} intervals",
         )
     ]

@@ -32,7 +32,7 @@ format_value = cell
 
 _CSS = """
 *{box-sizing:border-box}
-body{font-family:system-ui,sans-serif;max-width:1200px;margin:1.5em auto;padding:0 1em;color:#222;
+body{font-family:system-ui,sans-serif;max-width:1320px;margin:1.5em auto;padding:0 1em;color:#222;
 line-height:1.4}
 h1{border-bottom:2px solid #444;margin:.2em 0;font-size:1.7em}
 h2{margin-top:1.6em;border-bottom:1px solid #ccc;font-size:1.3em}
@@ -41,13 +41,14 @@ table{border-collapse:collapse;margin:.6em 0;font-size:90%}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}
 th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
 table.summary td,table.summary th{text-align:left}
-table.summary{font-size:80%}table.summary td{max-width:22em;overflow-wrap:anywhere}
+table.summary{font-size:78%;line-height:1.25;width:100%;table-layout:fixed}
+table.summary td{overflow-wrap:anywhere}
 figure{display:inline-block;margin:.6em;max-width:100%}figcaption{font-size:90%;color:#555}
 img{max-width:100%;height:auto;border:1px solid #eee}
 pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 p{overflow-wrap:anywhere}
 .meta{color:#555;font-size:90%}
-nav{font-size:90%}nav ol{margin:.2em 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;
+nav{font-size:85%}nav ol{margin:.2em 0;padding:0;list-style:none;display:flex;flex-wrap:wrap;
 gap:.1em 1.2em}
 .verdict-reproduced{background:#e3f4e3}.verdict-not-reproduced{background:#fbe3e3}
 .verdict-not-comparable{background:#f3f0e0}.verdict-failed,.verdict-skipped{background:#fbe3e3}
@@ -134,25 +135,27 @@ class Report:
         section measured a claim or failed."""
         if not any(s.findings or s.status != "ok" for s in self.sections):
             return []  # nothing to judge: no summary table
-        rows = []
+        failed, judged, plain = [], [], []
         for sec in self.ordered():
             if sec.status != "ok":
-                rows.append(_row(sec, "–", "–", "–", "–", sec.status, sec.reason))
+                failed.append(_row(sec, "–", "–", "–", "–", sec.status, sec.reason))
             elif not sec.findings:
-                rows.append(_row(sec, "–", "no registered claim", "–", "–", "–", ""))
+                plain.append(_row(sec, "–", "no registered claim", "–", "–", "–", ""))
             for f in sec.findings if sec.status == "ok" else []:
                 c = f.claim
-                rows.append(
+                paper = f"arXiv {c.arxiv}, {c.where}" if c.arxiv else c.where
+                judged.append(
                     _row(
                         sec,
-                        c.reference,
-                        c.statement,
+                        paper,
+                        f"{c.source}: {c.statement}",
                         f.measured_text(),
                         f.setting or "–",
                         f.verdict,
                         f.note,
                     )
                 )
+        rows = failed + judged + plain  # sections without a claim last
         return rows
 
     def render(self, folder: Path) -> str:
@@ -233,6 +236,14 @@ _SUMMARY_COLUMNS = (
 )
 
 
+#: column widths of the summary table (%), so that a row stays two or three lines high
+_SUMMARY_COLS = (
+    "<colgroup>"
+    + "".join(f"<col style='width:{w}%'>" for w in (14, 11, 31, 13, 18, 13))
+    + "</colgroup>"
+)
+
+
 def _row(
     sec: Section, paper: str, claim: str, measured: str, setting: str, verdict: str, note: str
 ) -> dict[str, str]:
@@ -254,7 +265,8 @@ def _summary_table(rows: list[dict[str, str]]) -> str:
             f"<td class='{css}'><strong>{e(verdict)}</strong>{note}</td></tr>"
         )
     return (
-        f"<div class='scroll'><table class='summary'><tr>{head}</tr>{''.join(body)}</table></div>"
+        f"<div class='scroll'><table class='summary'>{_SUMMARY_COLS}<tr>{head}</tr>"
+        f"{''.join(body)}</table></div>"
     )
 
 
