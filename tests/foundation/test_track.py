@@ -155,3 +155,12 @@ def test_every_result_command_takes_track():
             if "--out" in opts and "--track" not in opts:
                 missing.append(f"{name} {sub}")
     assert not missing
+
+
+def test_series_named_by_the_text_values_that_vary():
+    rows = [
+        {"decoder": d, "crc": "none", "note": "a long constant text", "fer": 0.1}
+        for d in ("sc", "scl")
+    ]
+    assert [n for n, _, _ in run_metrics({"rows": rows})] == ["sc/fer", "scl/fer"]
+    assert [n for n, _, _ in run_metrics({"rows": rows[:1]})] == ["fer"]

@@ -153,12 +153,17 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
     """``(name, value, step)`` of every metric of a run's results: per-epoch rows (``epoch``
     key, also in top-level lists such as a training history) at ``step = epoch``, and per-point
-    rows grouped into series by their text values, ``step`` = index within the series."""
+    rows grouped into series by the text values that vary between them (``sc/fer``), ``step``
+    = index within the series."""
     rows = [r for r in results.get("rows", []) if isinstance(r, Mapping)]
     for value in results.values():  # e.g. results.json's "history"
         tables = isinstance(value, list) and all(isinstance(r, Mapping) for r in value)
         if tables and value is not results.get("rows") and any("epoch" in r for r in value):
             rows += [r for r in value if "epoch" in r]
+    points = [r for r in rows if not ("epoch" in r and _is_number(r["epoch"]))]
+    text = {k for r in points for k, v in r.items() if isinstance(v, str | bool) or v is None}
+    # a series is named by the text values that vary between rows (decoder, config ...)
+    series_keys = [k for k in text if len({str(r.get(k)) for r in points}) > 1]
     out: list[tuple[str, float, int]] = []
     counters: dict[str, int] = {}
     for r in rows:
@@ -167,7 +172,7 @@ def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
             step = int(r["epoch"])
             out += [(_name(k), v, step) for k, v in numbers.items() if k != "epoch"]
             continue
-        series = label({k: v for k, v in r.items() if isinstance(v, str | bool) or v is None})
+        series = label({k: r.get(k) for k in sorted(series_keys)})
         step = counters.get(series, 0)
         counters[series] = step + 1
         prefix = f"{series}/" if series else ""
