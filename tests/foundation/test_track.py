@@ -164,3 +164,5 @@ def test_series_named_by_the_text_values_that_vary():
     ]
     assert [n for n, _, _ in run_metrics({"rows": rows})] == ["sc/fer", "scl/fer"]
     assert [n for n, _, _ in run_metrics({"rows": rows[:1]})] == ["fer"]
+    mixed = [{"section": "pcm", "rate": 0.5}, {"section": "scale", "same": True, "fer": 0.1}]
+    assert [n for n, _, _ in run_metrics({"rows": mixed})] == ["pcm/rate", "scale/fer"]

@@ -161,7 +161,7 @@ def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
         if tables and value is not results.get("rows") and any("epoch" in r for r in value):
             rows += [r for r in value if "epoch" in r]
     points = [r for r in rows if not ("epoch" in r and _is_number(r["epoch"]))]
-    text = {k for r in points for k, v in r.items() if isinstance(v, str | bool) or v is None}
+    text = {k for r in points for k, v in r.items() if isinstance(v, str)}
     # a series is named by the text values that vary between rows (decoder, config ...)
     series_keys = [k for k in text if len({str(r.get(k)) for r in points}) > 1]
     out: list[tuple[str, float, int]] = []
@@ -172,7 +172,7 @@ def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
             step = int(r["epoch"])
             out += [(_name(k), v, step) for k, v in numbers.items() if k != "epoch"]
             continue
-        series = label({k: r.get(k) for k in sorted(series_keys)})
+        series = label({k: r[k] for k in sorted(series_keys) if isinstance(r.get(k), str)})
         step = counters.get(series, 0)
         counters[series] = step + 1
         prefix = f"{series}/" if series else ""
