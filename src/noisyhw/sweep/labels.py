@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["cell", "header", "label", "legend_label"]
+__all__ = ["cell", "flatten", "header", "is_number", "label", "legend_label"]
 
 #: key -> (name for people, unit or ""); keys not here read as their words.
 _KEYS: dict[str, tuple[str, str]] = {
@@ -126,3 +126,21 @@ def label(params: Mapping[str, Any]) -> str:
 def legend_label(keys: list[str], values: tuple[Any, ...]) -> str:
     """The legend entry of one curve grouped by ``keys`` (see :func:`label`)."""
     return label(dict(zip(keys, values, strict=True)))
+
+
+def is_number(value: Any) -> bool:
+    """A real number (Python or numpy int/float), not a bool: what plots and metrics take."""
+    import numpy as np
+
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+
+
+def flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level, keys joined by dots: ``{"a": {"b": 1}}`` -> ``{"a.b": 1}``."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping):
+            out.update(flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out

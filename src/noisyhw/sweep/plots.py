@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .labels import cell, header, legend_label
+from .labels import cell, header, is_number, legend_label
 
 __all__ = ["STYLE_PERIOD", "bar_plot", "heatmap", "line_plot", "series_style"]
 
@@ -46,10 +46,6 @@ def series_style(i: int) -> dict[str, str]:
         "marker": _MARKERS[i % len(_MARKERS)],
         "linestyle": _DASHES[(i // len(_COLOURS)) % len(_DASHES)],
     }
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
 def _all_integers(values: Sequence[Any]) -> bool:
@@ -94,7 +90,7 @@ def line_plot(
     for r in rows:
         groups.setdefault(tuple(r.get(k) for k in hue_keys), []).append(r)
     xs_all = [r[x] for r in rows]
-    categorical = not all(_is_number(v) for v in xs_all)
+    categorical = not all(is_number(v) for v in xs_all)
     if join is None:
         join = not categorical
     cats = list(dict.fromkeys(_category(v) for v in xs_all)) if categorical else []

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
+from .labels import flatten, is_number
 
 __all__ = [
     "CURVE_X",
@@ -127,7 +128,7 @@ def common_curves(runs: Sequence[LoadedRun]) -> list[Curve]:
     """Every (x, y) of :data:`CURVE_X` x :data:`CURVE_Y` with numbers in every run's rows."""
 
     def has(run: LoadedRun, *keys: str) -> bool:
-        return any(all(_number(r.get(k)) for k in keys) for r in run.rows)
+        return any(all(is_number(r.get(k)) for k in keys) for r in run.rows)
 
     out = []
     for x, logx in CURVE_X:
@@ -143,11 +144,11 @@ def curve_rows(runs: Sequence[LoadedRun], curve: Curve) -> list[dict[str, Any]]:
     out = []
     for run in runs:
         for r in run.rows:
-            if _number(r.get(curve.x)) and _number(r.get(curve.y)):
+            if is_number(r.get(curve.x)) and is_number(r.get(curve.y)):
                 keep = {k: v for k, v in r.items() if isinstance(v, str) and k != "run"}
                 row = {"run": run.name, **keep, curve.x: r[curve.x], curve.y: r[curve.y]}
                 for end in ("ci_low", "ci_high"):
-                    if _number(r.get(f"{curve.y}_{end}")):
+                    if is_number(r.get(f"{curve.y}_{end}")):
                         row[end] = r[f"{curve.y}_{end}"]
                 out.append(row)
     return out
@@ -156,7 +157,7 @@ def curve_rows(runs: Sequence[LoadedRun], curve: Curve) -> list[dict[str, Any]]:
 def config_diff(runs: Sequence[LoadedRun]) -> list[dict[str, Any]]:
     """One row per config key (and the seed) whose value differs between the runs."""
     configs = [
-        {**_flat(r.results.get("config", {})), "seed": r.results.get("meta", {}).get("seed")}
+        {**flatten(r.results.get("config", {})), "seed": r.results.get("meta", {}).get("seed")}
         for r in runs
     ]
     keys = list(dict.fromkeys(k for c in configs for k in c))
@@ -217,20 +218,6 @@ def _cell(v: Any) -> Any:
     return v
 
 
-def _flat(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
 # --------------------------------------------------------------------------- a run in progress
 #: a heartbeat older than this (seconds) means the run stopped
 HEARTBEAT_STALE_S = 120.0
@@ -264,7 +251,7 @@ def heartbeat_time(value: Any) -> float | None:
 
     if isinstance(value, Mapping):
         value = next((value[k] for k in ("time", "t", "at", "beat") if k in value), None)
-    if _number(value):
+    if is_number(value):
         return float(value)
     if isinstance(value, str):
         try:

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, ParameterError
-from .labels import label
+from .labels import flatten, is_number, label
 
 __all__ = [
     "TRACKERS",
@@ -133,21 +133,10 @@ def run_params(results: Mapping[str, Any]) -> dict[str, str]:
         "command": str(results.get("command")),
         "seed": str(results.get("meta", {}).get("seed")),
     }
-    params.update(_flatten(results.get("config", {})))
+    for k, v in flatten(results.get("config", {})).items():
+        text = ",".join(str(x) for x in v) if isinstance(v, list | tuple) else str(v)
+        params[k] = text[:6000]  # MLflow's limit on a parameter value
     return params
-
-
-def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(_flatten(v, key + "."))
-        elif isinstance(v, list | tuple):
-            out[key] = ",".join(str(x) for x in v)[:6000]
-        else:
-            out[key] = str(v)[:6000]
-    return out
 
 
 def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
@@ -181,7 +170,7 @@ def run_metrics(results: Mapping[str, Any]) -> list[tuple[str, float, int]]:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    return is_number(v) and math.isfinite(v)
 
 
 def _name(key: str) -> str:
