@@ -134,7 +134,8 @@ def judge(
 ) -> Finding:
     """The verdict on ``claim`` of a measurement with 95% interval ``[low, high]`` (the point
     itself where no interval is given). ``comparable=False`` (the setting differs in a way that
-    decides the number, e.g. ImageNet vs 8x8 digits) or no measurement gives *not comparable*."""
+    decides the number, e.g. ImageNet vs 8x8 digits) or no measurement gives *not comparable*.
+    A verdict on a point estimate without an interval says so in its note."""
     f = Finding(claim, measured, low, high, setting, NOT_COMPARABLE, note)
     if measured is None or not comparable or math.isnan(measured):
         return f
@@ -147,7 +148,9 @@ def judge(
         "positive": lo > 0,
         "holds": measured >= claim.value,
     }[claim.test]
-    return replace(f, verdict=REPRODUCED if ok else NOT_REPRODUCED)
+    if claim.test != "holds" and (low is None or high is None):  # say how weak the basis is
+        note = "; ".join(t for t in ("point estimate, no interval", note) if t)
+    return replace(f, verdict=REPRODUCED if ok else NOT_REPRODUCED, note=note)
 
 
 PAPERS: dict[str, Paper] = {

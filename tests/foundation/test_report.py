@@ -267,3 +267,9 @@ def test_polar_text_gains_read_as_words():
         {"joint_vs_cascl_db@fer=0.03": 0.68, "adaptive_vs_cascl_db@fer=0.03": None}, 0.03
     )
     assert text.endswith("joint 0.68, adaptive –") and "{" not in text and "None" not in text
+
+
+def test_verdict_on_a_point_estimate_says_so():
+    point = C.judge(C.CLAIMS["nvm-4bit"], 0.5)
+    assert point.verdict == C.REPRODUCED and point.note.startswith("point estimate, no interval")
+    assert C.judge(C.CLAIMS["nvm-4bit"], 0.5, 0.1, 0.9).note == ""
