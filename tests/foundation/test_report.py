@@ -155,7 +155,7 @@ def _demo_like(tmp_path: Path) -> Report:
     ok.table([{"i": i} for i in range(180)], title="campaign rows")
     ok.image(plots.bar_plot(["a"], [1.0], tmp_path / "s.png"), "a plot")
     annotate(ok, "storage", "ok", [{"config": "float32/nulling", "gain": 10.6}])
-    bad = rep.section("Polar")
+    bad = rep.section("polar")  # failed before it set its title
     annotate(bad, "polar", "failed: DataError: no numba", [])
     return rep
 
@@ -166,8 +166,9 @@ def test_report_answers_did_it_work_first(tmp_path):
     order = [page.index(s) for s in ("Contents", "failed or were", "id='summary'", "<h2 id='s-")]
     assert order == sorted(order)
     # the failed section comes first, with its reason, in the list, the summary and the body
-    assert page.index("id='s-polar'") < page.index("id='s-storage'")
+    assert page.index("id='s-polar-codes-polar'") < page.index("id='s-storage'")
     assert "DataError: no numba" in page
+    assert ">Polar codes (polar)</a>" in page  # a name for people, not the raw id alone
     summary = page[page.index("id='summary'") : page.index("<h2 id='s-")]
     assert "arXiv 1709.06173" in summary and "reproduced" in summary and "10.6" in summary
     # long tables fold; short ones do not; labels are for people
