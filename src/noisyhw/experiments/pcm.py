@@ -198,8 +198,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     ctx.section.table(
         rows, ["alpha", "beta", "p", "code", "n", "rate", "lower", "upper", "rate/upper"]
     )
-    cases_text = ", ".join(f"{i + 1}={(r['alpha'], r['beta'], r['p'])}" for i, r in enumerate(rows))
-    ctx.section.image(plot, f"construction rate between the capacity bounds; cases {cases_text}")
+    ctx.section.image(plot, "construction rate and the capacity bounds, per (alpha, beta, p)")
     ctx.section.table(sims, title="simulation: every write checked and decoded")
     return [
         {

@@ -43,8 +43,9 @@ th{background:#f0f0f0}td:first-child,th:first-child{text-align:left}
 table.summary td,table.summary th{text-align:left}
 table.summary{font-size:78%;line-height:1.25;width:100%;table-layout:fixed}
 table.summary td{overflow-wrap:anywhere}
-figure{display:inline-block;margin:.6em;max-width:100%}figcaption{font-size:90%;color:#555}
-img{max-width:100%;height:auto;border:1px solid #eee}
+figure{display:inline-block;vertical-align:top;margin:.5em;width:calc(50% - 1.2em);
+min-width:320px}figcaption{font-size:90%;color:#555}
+img{width:100%;height:auto;border:1px solid #eee}
 pre{background:#f6f6f6;padding:.6em;white-space:pre-wrap;overflow-wrap:anywhere}
 p{overflow-wrap:anywhere}
 .meta{color:#555;font-size:90%}
@@ -282,7 +283,7 @@ def _render_block(kind: str, payload: Any, folder: Path) -> str:
         svg = path.with_suffix(".svg")
         link = f" <a href='{e(str(_relative(svg, folder)))}'>SVG</a>" if svg.is_file() else ""
         return (
-            f"<figure><img src='{e(str(rel))}' alt='{e(caption)}'>"
+            f"<figure><a href='{e(str(rel))}'><img src='{e(str(rel))}' alt='{e(caption)}'></a>"
             f"<figcaption>{e(caption)}{link}</figcaption></figure>"
         )
     rows, columns, title = payload
