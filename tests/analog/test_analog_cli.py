@@ -19,6 +19,8 @@ from noisyhw.cli import main
         (["noise", "sweep", "--model", "transformer"], "--model"),
         (["noise", "attack", "--attacks", "cw"], "--attacks"),
         (["noise", "attack", "--eps", "2"], "--eps"),
+        (["noise", "attack", "--noise-train-snr", "nan"], "--noise-train-snr"),
+        (["noise", "attack", "--finetune-epochs", "0"], "--finetune-epochs"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv, needle, capsys, tmp_path):
@@ -112,3 +114,28 @@ def test_tiny_attack_runs(tmp_path):
     base = [r for r in rows if r["target"] == "standard" and r["test_snr_db"] == "inf"]
     assert all(r["adv_acc"] <= r["clean_acc"] for r in base if r["votes"] == 1)
     assert (out / "adv_acc_fgsm.png").is_file() and (out / "adv_acc_pgd.png").is_file()
+
+
+def test_attack_with_noise_trained_targets(tmp_path):
+    out = tmp_path / "attack-nt"
+    argv = ["noise", "attack", "--dataset", "digits", "--model", "mlp", "--epochs", "2"]
+    argv += ["--lr", "0.005", "--pool-size", "120", "--substitute-epochs", "1"]
+    argv += ["--attacks", "fgsm", "--eps", "0.2", "--noise-train-snr", "5"]
+    argv += ["--finetune-epochs", "1", "--test-snrs", "inf,5", "--votes", "1"]
+    argv += ["--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert {r["target"] for r in res["rows"]} == {
+        "standard",
+        "adversarial",
+        "standard-nt",
+        "adversarial-nt",
+    }
+    assert len(res["rows"]) == 4 * 2
+    assert (out / "models" / "target-adversarial-nt.pt").is_file()
+    # fine-tuning changed the weights of the noise-trained copy
+    from noisyhw.io import load_checkpoint
+
+    a = load_checkpoint(out / "models" / "target-standard.pt")["state_dict"]
+    b = load_checkpoint(out / "models" / "target-standard-nt.pt")["state_dict"]
+    assert any(not (a[k] == b[k]).all() for k in a)

@@ -32,7 +32,18 @@ Granularity of the signal power (``mean(z^2)`` or ``max|z|``)
 
 When a batch holds ``groups`` independent replicas (voting), ``layer`` and ``output`` powers are
 measured per replica, so a K-replica batch sees exactly the noise statistics of K separate passes.
-Sigma is computed without gradient (the noise is an independent input to the network).
+
+Gradient
+--------
+The forward pass is ``z + sigma(z) * eps`` with ``eps ~ N(0, 1)`` drawn independently of ``z``.
+In ``relative`` and ``fullscale`` mode sigma is a function of the current signal
+(``rms(z) * 10^(-snr/20)`` or ``max|z| * 10^(-snr/20)``), and autograd differentiates through it:
+``d/dz (z + sigma(z) eps) = 1 + eps * d sigma / dz``. This is the gradient of the stochastic
+forward for the drawn ``eps``, so noise-injected training sees that growing the signal grows the
+noise. ``NoiseSpec(detach_std=True)`` treats sigma as a constant in the backward pass instead
+(the forward is unchanged); that gradient is biased (it ignores the noise's growth with the
+signal) and is kept only to reproduce that ablation. In ``fixed`` mode sigma is a calibrated
+constant and both are the same.
 """
 
 from __future__ import annotations
@@ -85,6 +96,12 @@ class NoiseSpec:
         ``output`` -> per output row); ``inf`` = none.
     targets:
         Layer kinds that get noise: any of ``"linear"``, ``"conv"``, ``"recurrent"``.
+    detach_std:
+        ``False`` (default): in ``relative`` / ``fullscale`` mode the gradient flows through the
+        noise's standard deviation, which depends on the signal (the exact gradient of the
+        stochastic forward). ``True``: sigma is a constant for autograd (biased gradient; an
+        ablation only, see the module docstring). No effect on the forward pass or in
+        ``fixed`` mode.
     """
 
     snr_db: float = math.inf
@@ -93,6 +110,7 @@ class NoiseSpec:
     input_snr_db: float = math.inf
     weight_snr_db: float = math.inf
     targets: tuple[str, ...] = TARGETS
+    detach_std: bool = False
 
     def __post_init__(self) -> None:
         for name in ("snr_db", "input_snr_db", "weight_snr_db"):
@@ -101,6 +119,8 @@ class NoiseSpec:
                 raise ParameterError(
                     name, "must be a finite number of dB or inf (no noise)", "-inf"
                 )
+        if not isinstance(self.detach_std, bool):
+            raise ParameterError("detach_std", "True or False", self.detach_std)
         check_choice("mode", self.mode, MODES)
         check_choice("granularity", self.granularity, GRANULARITIES)
         if self.mode == "fixed" and self.granularity == "sample":
@@ -140,6 +160,8 @@ class NoiseSpec:
             parts.append(f"input {self.input_snr_db:g} dB")
         if math.isfinite(self.weight_snr_db):
             parts.append(f"weight {self.weight_snr_db:g} dB")
+        if self.detach_std and self.mode != "fixed":
+            parts.append("sigma detached from the gradient")
         return ", ".join(parts)
 
 
@@ -224,10 +246,14 @@ def _grouped(z: torch.Tensor, granularity: str, channel_dim: int, groups: int, b
 
 
 def signal_stat(zt: torch.Tensor, kind: str) -> torch.Tensor:
-    """Mean power (``"power"``) or peak magnitude (``"peak"``) over dim 1 of a (G, M, C) view."""
+    """Mean power (``"power"``), root mean square (``"rms"``) or peak magnitude (``"peak"``) over
+    dim 1 of a (G, M, C) view, shape (G, 1, C). Differentiable; ``"rms"`` and ``"peak"`` have
+    a zero (not NaN) gradient where the signal is all zeros."""
     if kind == "peak":
         lo, hi = torch.aminmax(zt, dim=1, keepdim=True)
         return torch.maximum(hi, -lo)
+    if kind == "rms":  # vector_norm's backward is 0 at a zero vector; sqrt(power)'s is NaN
+        return torch.linalg.vector_norm(zt, dim=1, keepdim=True) / math.sqrt(max(zt.shape[1], 1))
     if zt.shape[-1] == 1:
         if zt.shape[0] == 1:  # one sigma for the whole tensor: a flat BLAS-style norm
             return (torch.linalg.vector_norm(zt) ** 2 / zt.shape[1]).reshape(1, 1, 1)
@@ -333,20 +359,20 @@ def apply_noise(
             awgn_(zg, (_group_mean_squares(zg) * scale).sqrt_().unsqueeze(1), generator)
         return z
     zt, restore = _grouped(z, gran, channel_dim, groups, batched)
-    with torch.no_grad():
-        if spec.mode == "fixed":
-            ref = point.ref[site].to(device=z.device, dtype=z.dtype)
-            if gran == "output" and ref.numel() != zt.shape[-1]:
-                raise ParameterError(
-                    "granularity",
-                    "calibration was done with another granularity; recalibrate",
-                    gran,
-                )
-            sigma = torch.sqrt(ref * 10.0 ** (-snr / 10.0)).reshape(1, 1, -1)
-        elif spec.mode == "fullscale":
-            sigma = signal_stat(zt.detach(), "peak") * 10.0 ** (-snr / 20.0)
-        else:
-            sigma = torch.sqrt(signal_stat(zt.detach(), "power") * 10.0 ** (-snr / 10.0))
+    if spec.mode == "fixed":
+        ref = point.ref[site].to(device=z.device, dtype=z.dtype)
+        if gran == "output" and ref.numel() != zt.shape[-1]:
+            raise ParameterError(
+                "granularity",
+                "calibration was done with another granularity; recalibrate",
+                gran,
+            )
+        sigma = torch.sqrt(ref * 10.0 ** (-snr / 10.0)).reshape(1, 1, -1)
+    else:
+        # sigma(z) is part of the forward, so autograd differentiates through it (module doc)
+        src = zt.detach() if spec.detach_std else zt
+        kind = "peak" if spec.mode == "fullscale" else "rms"
+        sigma = signal_stat(src, kind) * 10.0 ** (-snr / 20.0)
     if batched and gran == "output":
         # draw in z's own layout (sigma (G or 1, 1, C) onto a (G, B/G, ...) view), so that the
         # in-place and out-of-place paths add the same noise for the same generator state

@@ -372,6 +372,16 @@ def attack(
         float, typer.Option("--adv-eps", help="FGSM budget of adversarial training.")
     ] = 0.1,
     pgd_steps: Annotated[int, typer.Option("--pgd-steps")] = 10,
+    noise_train_snr: Annotated[
+        float | None,
+        typer.Option(
+            "--noise-train-snr",
+            help="Also attack both targets fine-tuned with relative noise at this SNR (dB).",
+        ),
+    ] = None,
+    finetune_epochs: Annotated[
+        int, typer.Option("--finetune-epochs", help="Epochs of that noise fine-tuning.")
+    ] = 2,
     test_snrs: Annotated[
         str, typer.Option("--test-snrs", help="Inference SNRs (dB; inf = no noise).")
     ] = "inf,20,10,5",
@@ -394,6 +404,9 @@ def attack(
     check_int("--pool-size", pool_size, 10)
     check_int("--pgd-steps", pgd_steps, 1)
     check_int("--substitute-epochs", substitute_epochs, 1)
+    check_int("--finetune-epochs", finetune_epochs, 1)
+    if noise_train_snr is not None:
+        check_float("--noise-train-snr", noise_train_snr)
     if substitute not in MODELS:
         raise ParameterError("--substitute", f"must be one of {', '.join(MODELS)}", substitute)
     snrs = parse_floats("--test-snrs", test_snrs)
@@ -409,6 +422,8 @@ def attack(
         tuple(attack_list),
         tuple(eps_list),
         pgd_steps,
+        noise_train_snr,
+        finetune_epochs,
     )
     settings = {
         "substitute": substitute,
@@ -418,6 +433,11 @@ def attack(
         "eps": eps_list,
         "adv_eps": adv_eps,
         "pgd_steps": pgd_steps,
+        **(
+            {"noise_train_snr": noise_train_snr, "finetune_epochs": finetune_epochs}
+            if noise_train_snr is not None
+            else {}
+        ),
         "test_snrs": [str(s) for s in snrs],
         "votes": vote_list,
         "device": device,
@@ -427,7 +447,7 @@ def attack(
     run = _run("attack", job, settings, out, seed, f"{model} on {job.dataset}")
     ctx = prepare_attack(ajob, run.dir / "models")
     trials = grid(
-        target=["standard", "adversarial"],
+        target=ajob.targets,
         attack=attack_list,
         eps=eps_list,
         test_snr_db=[str(s) for s in snrs],
@@ -440,6 +460,12 @@ def attack(
     sec.text(
         "Substitute trained on each target's labels for the attacker's pool; adversarial examples "
         "crafted on the substitute. Inference noise: relative SNR per layer; 'no noise' is drawn at 40 dB. "
+        + (
+            f"-nt: fine-tuned {finetune_epochs} epochs with relative noise at {noise_train_snr:g} dB "
+            "(substitute trained on its noisy labels). "
+            if noise_train_snr is not None
+            else ""
+        )
         + "; ".join(
             f"{k}: clean acc {v['clean_acc']:.4f}, substitute agreement "
             f"{v['substitute_agreement']:.3f}"

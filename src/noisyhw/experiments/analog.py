@@ -13,6 +13,7 @@ The pipeline of ``noisyhw noise sweep`` (and of the demo section):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from collections.abc import Sequence
@@ -28,9 +29,11 @@ from ..analog import (
     NoiseSpec,
     NoiseTraining,
     calibrate,
+    get_noise,
     inject_noise,
     load_noise_state_dict,
     measure_snr,
+    noise_disabled,
     noise_state_dict,
     noisy_accuracy,
 )
@@ -279,7 +282,14 @@ def report_sweep(
 @dataclass
 class AttackJob:
     """Black-box transfer attack study: targets (standard / adversarially trained), a substitute
-    per target trained on that target's labels for an attacker pool, FGSM/PGD at some eps."""
+    per target trained on that target's labels for an attacker pool, FGSM/PGD at some eps.
+
+    With ``noise_train_snr`` set, two more targets: each of the two fine-tuned for
+    ``finetune_epochs`` with relative noise (per layer) at that SNR (``standard-nt``,
+    ``adversarial-nt``; the adversarial one keeps its adversarial loss while fine-tuning). Their
+    substitutes are trained on the labels they give *with* that noise (what an attacker querying
+    the deployed analog target observes).
+    """
 
     base: ClassifierJob
     substitute_model: str = "mlp"
@@ -290,6 +300,14 @@ class AttackJob:
     attacks: Sequence[str] = ("fgsm", "pgd")
     eps: Sequence[float] = (0.1,)
     pgd_steps: int = 10
+    noise_train_snr: float | None = None
+    finetune_epochs: int = 2
+
+    @property
+    def targets(self) -> list[str]:
+        """The target kinds of the study, in order."""
+        kinds = ["standard", "adversarial"]
+        return kinds + ([f"{k}-nt" for k in kinds] if self.noise_train_snr is not None else [])
 
 
 def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
@@ -303,19 +321,24 @@ def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
     evalset = D.ArrayDataset(test.x[pool_n:], test.y[pool_n:], test.classes)
     meta = _model_meta(job.base, train)
     states, advs, info = {}, {}, {}
-    for kind in ("standard", "adversarial"):
+    for kind in job.targets:
+        base_kind = kind.removesuffix("-nt")
         model = job.base.build(train.input_shape, train.num_classes)
+        cfg, callbacks = job.base.config, []
+        if kind.endswith("-nt"):  # noise-trained: fine-tune the base target with noise
+            assert job.noise_train_snr is not None
+            model.load_state_dict(states[base_kind])
+            spec = NoiseSpec(job.noise_train_snr)
+            inject_noise(model, spec, seed=job.base.config.seed)
+            callbacks = [NoiseTraining(spec, seed=job.base.config.seed)]
+            cfg = replace(cfg, epochs=job.finetune_epochs)
         loss = (
-            AdversarialLoss(model, job.adv_method, job.adv_eps) if kind == "adversarial" else None
+            AdversarialLoss(model, job.adv_method, job.adv_eps)
+            if base_kind == "adversarial"
+            else None
         )
         _train_or_load(
-            folder / f"target-{kind}.pt",
-            model,
-            train,
-            job.base.config,
-            [],
-            f"target {kind}",
-            loss_fn=loss,
+            folder / f"target-{kind}.pt", model, train, cfg, callbacks, f"target {kind}", loss
         )
         if loss is not None:
             loss.close()
@@ -331,12 +354,13 @@ def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
             train_substitute(model, pool, sub, cfg)
             save_checkpoint(sub_path, {"state_dict": sub.state_dict()})
         sub.eval()
-        info[kind] = {
-            "clean_acc": evaluate(model, evalset)["accuracy"],
-            "substitute_agreement": float(
-                (sub(pool.x).argmax(-1) == model(pool.x).argmax(-1)).float().mean()
-            ),
-        }
+        with torch.no_grad():  # agreement with what the attacker observed (noisy for -nt)
+            agree = float((sub(pool.x).argmax(-1) == model(pool.x).argmax(-1)).float().mean())
+        with noise_disabled(model) if get_noise(model) else contextlib.nullcontext():
+            info[kind] = {
+                "clean_acc": evaluate(model, evalset)["accuracy"],
+                "substitute_agreement": agree,
+            }
         for attack in job.attacks:
             for eps in job.eps:
                 kw = (
