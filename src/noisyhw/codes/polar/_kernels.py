@@ -61,15 +61,6 @@ def _fvec_exact(dst: np.ndarray, src: np.ndarray, size: int) -> None:
 
 
 @numba.njit(**_JIT, inline="always")
-def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
-    """Partial sums of a parent: dst = (left ^ right, right)."""
-    for j in range(size):
-        r = right[j]
-        dst[j] = left[j] ^ r
-        dst[size + j] = r
-
-
-@numba.njit(**_JIT, inline="always")
 def _gvec(dst: np.ndarray, src: np.ndarray, bits: np.ndarray, size: int) -> None:
     """dst[j] = src[size + j] + (1 - 2 bits[j]) src[j]."""
     a = src[:size]
@@ -204,65 +195,6 @@ def build_schedule(
 
     visit(0, m)
     return np.asarray(ops, dtype=np.int32).reshape(-1, 3)
-
-
-@numba.njit(**_JIT)
-def sc_decode_fast(
-    llr: np.ndarray, ops: np.ndarray, info_pos: np.ndarray, systematic: bool, out: np.ndarray
-) -> None:
-    """SC following a schedule with Rate-0 / Rate-1 / REP nodes (exact shortcuts of SC).
-
-    ``llr`` (F, N) f32/f64; ``info_pos`` (K,) sorted information positions; ``out`` (F, K) uint8
-    receives the payload: ``u`` at the information positions, or (``systematic``) the decided
-    codeword ``x`` there."""
-    F, N = llr.shape
-    K = info_pos.size
-    alpha = np.empty(2 * N, dtype=llr.dtype)
-    bl = np.zeros(2 * N, dtype=np.uint8)
-    res = np.zeros(2 * N, dtype=np.uint8)
-    tmp = np.zeros(N, dtype=np.uint8)
-    n_ops = ops.shape[0]
-    for fr in range(F):
-        for j in range(N):
-            alpha[N + j] = llr[fr, j]
-        k = 0
-        for t in range(n_ops):
-            op = ops[t, 0]
-            size = 1 << ops[t, 1]
-            if op == OP_F:
-                _fvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], size)
-            elif op == OP_G:
-                _gvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], bl[size : 2 * size], size)
-            elif op == OP_R0:
-                for j in range(size):
-                    res[size + j] = 0
-            elif op == OP_R1 or op == OP_INFO:  # noqa: SIM109 (numba)
-                for j in range(size):
-                    res[size + j] = alpha[size + j] < 0
-                if not systematic:  # u of the node = its codeword through the transform
-                    for j in range(size):
-                        tmp[j] = res[size + j]
-                    _butterfly(tmp, size)
-                    for j in range(size):
-                        out[fr, k + j] = tmp[j]
-                    k += size
-            elif op == OP_REP:
-                acc = alpha[size]
-                for j in range(1, size):
-                    acc += alpha[size + j]
-                bit = acc < 0
-                for j in range(size):
-                    res[size + j] = bit
-                if not systematic:
-                    out[fr, k] = bit
-                    k += 1
-            elif op == OP_SAVE:
-                bl[size : 2 * size] = res[size : 2 * size]
-            else:  # OP_COMB
-                _comb(res[2 * size : 4 * size], bl[size : 2 * size], res[size : 2 * size], size)
-        if systematic:
-            for j in range(K):
-                out[fr, j] = res[N + info_pos[j]]
 
 
 # ------------------------------------------------------------------------------ list decoder

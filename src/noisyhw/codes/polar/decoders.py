@@ -15,13 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import ParameterError, check_choice, check_int
+from ...errors import ParameterError, check_choice, check_float, check_int
 from . import _kernels
+from ._sc_interframe import sc_interframe
 from .code import PolarCode, polar_transform
 
 __all__ = [
     "DECODERS",
+    "DTYPES",
     "METRICS",
+    "SC_DECODERS",
     "AdaptiveSCLDecoder",
     "CASCLDecoder",
     "Decoder",
@@ -32,8 +35,12 @@ __all__ = [
     "make_decoder",
 ]
 
-DECODERS = ("sc", "scl", "cascl", "ascl")
+#: SC in float32 and in saturating fixed point (``sc-int16``, ``sc-int8``), then the list decoders
+SC_DECODERS = ("sc", "sc-int16", "sc-int8")
+DECODERS = (*SC_DECODERS, "scl", "cascl", "ascl")
 METRICS = ("approx", "exact")
+#: arithmetic of :class:`SCDecoder`
+DTYPES = ("float32", "int16", "int8")
 
 
 # ------------------------------------------------------------------------------- source hook
@@ -132,7 +139,7 @@ class ListOutput:
 
 # ------------------------------------------------------------------------------- decoders
 class Decoder:
-    """Base class: ``decoder(llr) -> messages (F, k)``."""
+    """Base class: ``decoder(llr) -> messages``, LLRs ``[..., n]`` -> messages ``[..., k]``."""
 
     name = "decoder"
 
@@ -144,33 +151,90 @@ class Decoder:
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
         """Decided payload (message + CRC) (F, K) for LLRs (F, n)."""
+        return self._payload(self.code.check_llr(llr)[0])
+
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        """:meth:`decode_payload` on validated frames (F, n)."""
         raise NotImplementedError
 
     def __call__(self, llr: np.ndarray) -> np.ndarray:
-        a, squeeze = self.code.check_llr(llr)
-        msg = self.decode_payload(a)[:, : self.code.k]
-        return msg[0] if squeeze else msg
+        """Decided messages ``[..., k]`` uint8 for channel LLRs ``[..., n]`` (any leading
+        dims; ``(n,)`` gives ``(k,)``)."""
+        a, lead = self.code.llr_frames(llr)
+        msg = self._payload(a)[:, : self.code.k]
+        return msg.reshape(*lead, self.code.k)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code.describe()})"
+
+
+#: fixed-point defaults: channel-LLR bits and scale (LLR units -> steps; a power of two is a
+#: binary point). 6-bit channel LLRs with 2 fractional bits in 8-bit arithmetic, as in the
+#: fixed-point SC literature (Leroux et al., Sarkis et al.: 5-6 bit channel LLRs); int16
+#: keeps 10 bits with 3 fractional bits (never saturates for n <= 1024)
+QUANT_DEFAULTS = {"int16": (10, 8.0), "int8": (6, 4.0)}
+#: frames per block of the inter-frame kernel (a few vector registers per bit)
+BLOCK_DEFAULTS = {"float32": 32, "int16": 32, "int8": 64}
 
 
 class SCDecoder(Decoder):
     """Successive cancellation (Arikan), min-sum check nodes. O(n log n) per frame.
 
     ``shortcuts=True`` (default) decodes Rate-0, Rate-1 and repetition nodes in closed form
-    (Fast-SSC style); these give SC's decisions exactly (up to LLRs that are exactly 0, as on a
-    BEC, where ties may break differently). ``shortcuts=False`` runs the textbook leaf-by-leaf
-    schedule.
+    (Fast-SSC style) with an inter-frame layout: blocks of ``frames_per_block`` frames
+    advance together, the frame index innermost, so every step is one vectorised loop over
+    frames (:mod:`._sc_interframe`). These give SC's decisions exactly (up to LLRs that are
+    exactly 0, as on a BEC, where ties may break differently). ``shortcuts=False`` runs the
+    textbook leaf-by-leaf schedule, frame by frame (float32 only; the reference).
+
+    ``dtype``: ``"float32"``, or saturating fixed point ``"int16"`` / ``"int8"``: channel LLRs
+    are quantised to ``llr_bits``-bit integers ``clip(rint(llr_scale * llr), +-(2**(llr_bits
+    - 1) - 1))`` (defaults :data:`QUANT_DEFAULTS`) and every ``g`` saturates at the dtype's
+    symmetric range (``+-127`` / ``+-32767``). Min-sum SC is invariant to a common LLR scale,
+    so ``llr_scale`` only trades resolution against clipping. The FER loss is measured in
+    docs/polar.md.
     """
 
     name = "sc"
 
-    def __init__(self, code: PolarCode, shortcuts: bool = True) -> None:
+    def __init__(
+        self,
+        code: PolarCode,
+        shortcuts: bool = True,
+        dtype: str = "float32",
+        llr_bits: int | None = None,
+        llr_scale: float | None = None,
+        frames_per_block: int | None = None,
+    ) -> None:
         super().__init__(code)
         self.shortcuts = bool(shortcuts)
+        self.dtype = check_choice("dtype", dtype, DTYPES)
+        if not self.shortcuts and self.dtype != "float32":
+            raise ParameterError("dtype", "the leaf-by-leaf schedule is float32 only", dtype)
+        self.llr_bits, self.llr_scale = 0, 1.0
+        if self.dtype != "float32":
+            bits0, scale0 = QUANT_DEFAULTS[self.dtype]
+            top = np.iinfo(self.dtype).bits
+            self.llr_bits = check_int("llr_bits", bits0 if llr_bits is None else llr_bits, 2, top)
+            self.llr_scale = check_float(
+                "llr_scale", scale0 if llr_scale is None else llr_scale, 0.0, 1e6, lo_open=True
+            )
+        elif llr_bits is not None or llr_scale is not None:
+            raise ParameterError("llr_bits", "only for dtype int16 / int8", llr_bits)
+        B = BLOCK_DEFAULTS[self.dtype] if frames_per_block is None else frames_per_block
+        self.frames_per_block = check_int("frames_per_block", B, 1, 4096)
         self._ops = _kernels.build_schedule(code.frozen, rate0=True, rate1=True, rep=True)
         self._info = code.info_positions.astype(np.int64)
+
+    def _run(self, a: np.ndarray, systematic: bool) -> np.ndarray:
+        """The inter-frame kernel on validated frames (F, n): payload (F, K) uint8."""
+        a = _f32(a)
+        out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+        B = self.frames_per_block
+        alpha = np.empty(2 * self.code.n * B, dtype=self.dtype)
+        qmax = (1 << (self.llr_bits - 1)) - 1 if self.llr_bits else 0
+        sc_interframe(a, self._ops, self._info, systematic, out, alpha, B, self.llr_scale, qmax)
+        return out
 
     def decode_u(self, llr: np.ndarray) -> np.ndarray:
         """Decided bit-channel inputs ``u`` (F, n) uint8."""
@@ -179,19 +243,14 @@ class SCDecoder(Decoder):
             u = np.empty(a.shape, dtype=np.uint8)
             _kernels.sc_decode(a, self._frozen, u)
             return u
-        info = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
-        _kernels.sc_decode_fast(a, self._ops, self._info, False, info)
         u = np.zeros(a.shape, dtype=np.uint8)
-        u[:, self.code.info_positions] = info
+        u[:, self.code.info_positions] = self._run(a, False)
         return u
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        a = _f32(self.code.check_llr(llr)[0])
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
         if self.shortcuts:
-            out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
-            _kernels.sc_decode_fast(a, self._ops, self._info, self.code.systematic, out)
-            return out
-        return self.code.payload_from_u(self.decode_u(a))
+            return self._run(frames, self.code.systematic)
+        return self.code.payload_from_u(self.decode_u(frames))
 
 
 class SCLDecoder(Decoder):
@@ -323,8 +382,8 @@ class SCLDecoder(Decoder):
             payload = polar_transform(u)[:, self.code.info_positions].reshape(F, R, K)
         return ListOutput(info=info, payload=payload, pm=pm, state=st)
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.decode_list(llr, paths=1).payload[:, 0]
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        return self.decode_list(frames, paths=1).payload[:, 0]
 
     def _schedule(self, L: int, nsb: int) -> np.ndarray:
         """The schedule for list size ``L`` with ``nsb`` source-constrained bits."""
@@ -379,8 +438,8 @@ class CASCLDecoder(SCLDecoder):
             todo = todo[~ok]
         return out.payload[np.arange(F), first], found
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.select(self.decode_list(llr))[0]
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        return self.select(self.decode_list(frames))[0]
 
 
 class AdaptiveSCLDecoder(CASCLDecoder):
@@ -390,8 +449,8 @@ class AdaptiveSCLDecoder(CASCLDecoder):
 
     name = "ascl"
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        a, _ = self.code.check_llr(llr)
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        a = frames
         F = a.shape[0]
         out = np.empty((F, self.code.K), dtype=np.uint8)
         todo = np.arange(F)
@@ -413,9 +472,10 @@ class AdaptiveSCLDecoder(CASCLDecoder):
 def make_decoder(
     code: PolarCode, name: str = "sc", list_size: int = 8, metric: str = "approx"
 ) -> Decoder:
-    """A decoder by name: ``sc``, ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
+    """A decoder by name: ``sc`` (float32), ``sc-int16`` / ``sc-int8`` (fixed point, default
+    quantiser), ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
     check_choice("decoder", name, DECODERS)
-    if name == "sc":
-        return SCDecoder(code)
+    if name in SC_DECODERS:
+        return SCDecoder(code, dtype="float32" if name == "sc" else name[3:])
     cls = {"scl": SCLDecoder, "cascl": CASCLDecoder, "ascl": AdaptiveSCLDecoder}[name]
     return cls(code, list_size, metric)
