@@ -228,7 +228,10 @@ def run(quick: bool = False) -> dict:
     for label, c, cls in (("SCL-8", code, SCLDecoder), ("CA-SCL-8 + CRC-16", ccode, CASCLDecoder)):
         m, ll = _frames(c, nl, seed=1)
         prev = cls(c, 8)
-        prev._kernel = kold.scl_decode
+        # the previous kernel has no in-kernel CRC choice: drop its two arguments and select
+        # the CRC-passing path from the full list in numpy, as that version did
+        prev._kernel = lambda *args: kold.scl_decode(*args[:-2])
+        prev._crc_in_kernel = False
         decs = {f"{label}, previous kernel": prev, label: cls(c, 8)}
         bl = [ll[i : i + BATCH] for i in range(0, nl, BATCH)]
         res, times = _compare(decs, bl, m, 512, max(3, reps // 2))

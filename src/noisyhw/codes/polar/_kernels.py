@@ -400,6 +400,8 @@ def scl_decode(
     out_info: np.ndarray,
     out_pm: np.ndarray,
     out_state: np.ndarray,
+    crc: np.ndarray,
+    out_ok: np.ndarray,
 ) -> None:
     """Successive-cancellation list decoding with LLR path metrics and lazy copy.
 
@@ -429,6 +431,11 @@ def scl_decode(
         best first (R = 1: only the decoded word is traced back).
     out_pm : (F, R) float64 path metrics (``inf`` where fewer than R paths survived).
     out_state : (F, R) int32 final source state per path.
+    crc : (4,) int64 ``(width, poly, init, xorout)`` of the CRC ending the information bits, or
+        width 0. With a CRC (and R = 1) row 0 is CA-SCL's choice: the first path in metric order
+        whose CRC checks, else the best path; paths are traced back one at a time, only until
+        one passes (the same choice as checking the whole sorted list, with fewer tracebacks).
+    out_ok : (F,) bool, with a CRC: whether the chosen path's CRC checks.
 
     Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
     pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
@@ -953,6 +960,22 @@ def scl_decode(
                 order[q] = order[q - 1]
                 q -= 1
             order[q] = v
+        if crc[0] > 0:  # CA-SCL: the first path, by metric, whose CRC checks (else the best)
+            out_ok[fr] = False
+            for r in range(n_out):
+                if pm[order[r]] == inf:  # a path the source model ruled out
+                    break
+                _trace(out_info[fr, 0], U, P, dstart, nd, order[r])
+                if _crc_ok(out_info[fr, 0], K, crc):
+                    out_ok[fr] = True
+                    ell = order[r]
+                    break
+            if not out_ok[fr]:
+                ell = order[0]
+                _trace(out_info[fr, 0], U, P, dstart, nd, ell)
+            out_pm[fr, 0] = pm[ell]
+            out_state[fr, 0] = st[ell]
+            continue
         for r in range(out_info.shape[1]):  # the best rows <= L paths
             if r >= n_out:
                 out_pm[fr, r] = inf
@@ -963,9 +986,35 @@ def scl_decode(
             ell = order[r]
             out_pm[fr, r] = pm[ell]
             out_state[fr, r] = st[ell]
-            e = ell
-            for d in range(nd - 1, -1, -1):
-                j0 = dstart[d]
-                for j in range(j0, dstart[d + 1]):
-                    out_info[fr, r, j] = U[e, j]
-                e = P[e, j0]
+            _trace(out_info[fr, r], U, P, dstart, nd, ell)
+
+
+@numba.njit(**_JIT, inline="always")
+def _trace(dst: np.ndarray, U: np.ndarray, P: np.ndarray, dstart: np.ndarray, nd: int, e: int):
+    """``dst[:K]`` = the information bits of path ``e``, traced back through the per-decision
+    ``(bits, parent)`` records (a decision's bits all sit on one path)."""
+    for d in range(nd - 1, -1, -1):
+        j0 = dstart[d]
+        for j in range(j0, dstart[d + 1]):
+            dst[j] = U[e, j]
+        e = P[e, j0]
+
+
+@numba.njit(**_JIT, inline="always")
+def _crc_ok(bits: np.ndarray, K: int, crc: np.ndarray) -> bool:
+    """Whether the last ``w`` of ``bits[:K]`` are the CRC of the first ``K - w`` (register fed
+    MSB first; ``crc = (w, poly, init, xorout)``, as :class:`noisyhw.codes.CRC`)."""
+    w = crc[0]
+    mask = (np.int64(1) << w) - 1
+    top = w - 1
+    reg = crc[2]
+    for j in range(K - w):
+        fb = ((reg >> top) & 1) ^ np.int64(bits[j])
+        reg = (reg << 1) & mask
+        if fb:
+            reg ^= crc[1]
+    reg ^= crc[3]
+    bad = 0
+    for j in range(w):
+        bad |= ((reg >> (top - j)) & 1) ^ bits[K - w + j]
+    return bad == 0

@@ -120,6 +120,7 @@ _MAX_NODE_LIST = 63
 
 _NO_TRANS = np.zeros((1, 2), dtype=np.int32)
 _NO_TREE = np.zeros((1, 4), dtype=np.float32)
+_NO_CRC = np.zeros(4, dtype=np.int64)
 
 
 @dataclass
@@ -128,13 +129,15 @@ class ListOutput:
 
     ``info`` (F, L, K) uint8 decided ``u`` at the information positions; ``payload`` (F, L, K)
     message + CRC (equal to ``info`` unless the code is systematic); ``pm`` (F, L) path metrics
-    (``inf`` for empty slots); ``state`` (F, L) final source states.
+    (``inf`` for empty slots); ``state`` (F, L) final source states; ``crc_ok`` (F,) bool only
+    from ``decode_list(..., crc_select=True)`` (then L = 1: CA-SCL's choice).
     """
 
     info: np.ndarray
     payload: np.ndarray
     pm: np.ndarray
     state: np.ndarray
+    crc_ok: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------------------- decoders
@@ -328,6 +331,7 @@ class SCLDecoder(Decoder):
         source_bits: int | None = None,
         state0: np.ndarray | int | None = None,
         paths: int | None = None,
+        crc_select: bool = False,
     ) -> ListOutput:
         """Run the list decoder and return every surviving path (or the ``paths`` best).
 
@@ -336,6 +340,9 @@ class SCLDecoder(Decoder):
         ``state0``: initial source state per frame ((F,) ints or one int; default 0).
         ``paths``: return only the best ``paths <= L`` paths (the decoder still keeps L; fewer
         are traced back, e.g. 1 for plain SCL).
+        ``crc_select`` (non-systematic codes with a CRC): one path per frame, CA-SCL's choice
+        (the first path in metric order whose CRC checks, else the best), chosen inside the
+        kernel; ``ListOutput.crc_ok`` says whether its CRC checks.
         """
         a, _ = self.code.check_llr(llr)
         F, n = a.shape
@@ -357,6 +364,13 @@ class SCLDecoder(Decoder):
                 raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
         K = self.code.K
         R = L if paths is None else check_int("paths", paths, 1, L)
+        crc = _NO_CRC
+        if crc_select:
+            c = self.code.crc
+            if c is None or self.code.systematic:
+                raise ParameterError("crc_select", "needs a non-systematic code with a CRC", c)
+            crc, R = np.array([c.width, c.poly, c.init, c.xorout], dtype=np.int64), 1
+        ok = np.zeros(F, dtype=np.bool_)
         info = np.empty((F, R, K), dtype=np.uint8)
         pm = np.empty((F, R))
         st = np.empty((F, R), dtype=np.int32)
@@ -376,13 +390,15 @@ class SCLDecoder(Decoder):
             info,
             pm,
             st,
+            crc,
+            ok,
         )
         payload = info
         if self.code.systematic:
             u = np.zeros((F * R, n), dtype=np.uint8)
             u[:, self.code.info_positions] = info.reshape(F * R, K)
             payload = polar_transform(u)[:, self.code.info_positions].reshape(F, R, K)
-        return ListOutput(info=info, payload=payload, pm=pm, state=st)
+        return ListOutput(info, payload, pm, st, ok if crc_select else None)
 
     def _payload(self, frames: np.ndarray) -> np.ndarray:
         return self.decode_list(frames, paths=1).payload[:, 0]
@@ -421,6 +437,10 @@ class CASCLDecoder(SCLDecoder):
             raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
         super().__init__(code, list_size, metric, source, shortcuts, spc, source_nodes)
 
+    #: choose the CRC-passing path inside the kernel (non-systematic codes; a benchmark turns
+    #: it off to time an older kernel)
+    _crc_in_kernel = True
+
     def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
         """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,)).
 
@@ -440,8 +460,19 @@ class CASCLDecoder(SCLDecoder):
             todo = todo[~ok]
         return out.payload[np.arange(F), first], found
 
+    def decode_select(
+        self, llr: np.ndarray, list_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """CA-SCL on LLRs (F, n): (payload (F, K), crc_ok (F,)), as :meth:`select` of the full
+        list. Non-systematic codes choose inside the kernel, tracing back paths only until one
+        passes its CRC (same choice, tested)."""
+        if self._crc_in_kernel and not self.code.systematic:
+            out = self.decode_list(llr, list_size=list_size, crc_select=True)
+            return out.payload[:, 0], out.crc_ok
+        return self.select(self.decode_list(llr, list_size=list_size))
+
     def _payload(self, frames: np.ndarray) -> np.ndarray:
-        return self.select(self.decode_list(frames))[0]
+        return self.decode_select(frames)[0]
 
 
 class AdaptiveSCLDecoder(CASCLDecoder):
@@ -459,8 +490,7 @@ class AdaptiveSCLDecoder(CASCLDecoder):
         L = 1
         self.last_list_sizes = np.zeros(F, dtype=np.int64)
         while True:
-            lo = self.decode_list(a[todo], list_size=L)
-            pay, ok = self.select(lo)
+            pay, ok = self.decode_select(a[todo], list_size=L)
             last = self.list_size <= L
             done = ok | last
             out[todo[done]] = pay[done]
