@@ -176,8 +176,10 @@ class Decoder:
 #: fixed-point SC literature (Leroux et al., Sarkis et al.: 5-6 bit channel LLRs); int16
 #: keeps 10 bits with 3 fractional bits (never saturates for n <= 1024)
 QUANT_DEFAULTS = {"int16": (10, 8.0), "int8": (6, 4.0)}
-#: frames per block of the inter-frame kernel (a few vector registers per bit)
+#: frames per block of the inter-frame kernel (a few vector registers per bit), lowered for long
+#: codes so that the LLR tree (2 n B values) stays within ``_BLOCK_BYTES``
 BLOCK_DEFAULTS = {"float32": 32, "int16": 32, "int8": 64}
+_BLOCK_BYTES = 1 << 19
 
 
 class SCDecoder(Decoder):
@@ -224,7 +226,9 @@ class SCDecoder(Decoder):
             )
         elif llr_bits is not None or llr_scale is not None:
             raise ParameterError("llr_bits", "only for dtype int16 / int8", llr_bits)
-        B = BLOCK_DEFAULTS[self.dtype] if frames_per_block is None else frames_per_block
+        fit = _BLOCK_BYTES // (2 * code.n * np.dtype(self.dtype).itemsize)
+        B = min(BLOCK_DEFAULTS[self.dtype], max(8, fit))
+        B = B if frames_per_block is None else frames_per_block
         self.frames_per_block = check_int("frames_per_block", B, 1, 4096)
         self._ops = _kernels.build_schedule(code.frozen, rate0=True, rate1=True, rep=True)
         self._info = code.info_positions.astype(np.int64)
