@@ -145,6 +145,8 @@ def sc_interframe(
     acc = np.zeros(B, dtype=np.float32)
     sc = np.float32(scale)  # quantiser arithmetic in float32, as :func:`quantize`
     qm = np.float32(qmax)
+    # quantised rows of the block (fixed point), padded so rows do not share cache sets
+    qbuf = np.empty((B, N + 64), dtype=alpha.dtype)
     acci = np.zeros(B, dtype=np.int32)
     n_ops = ops.shape[0]
     top = alpha[N * B : 2 * N * B]
@@ -152,17 +154,24 @@ def sc_interframe(
         nb = min(B, F - f0)
         # load (transpose) the block in tiles of 16 bits, so each frame's row is read a cache
         # line at a time (frames are 4 KiB apart: reading one value of each would evict); in
-        # fixed point the LLRs are quantised on the way in
+        # fixed point the rows are first quantised as wholes (vectorised) into ``qbuf``
+        if not isfloat:
+            for b in range(nb):
+                x = llr[f0 + b]
+                d = qbuf[b]
+                for j in range(N):
+                    d[j] = min(max(np.rint(x[j] * sc), -qm), qm)
         for j0 in range(0, N, 16):
             j1 = min(j0 + 16, N)
             for b in range(nb):
-                src = llr[f0 + b, j0:j1]
-                for j in range(j1 - j0):
-                    if isfloat:
+                if isfloat:
+                    src = llr[f0 + b, j0:j1]
+                    for j in range(j1 - j0):
                         top[(j0 + j) * B + b] = src[j]
-                    else:
-                        q = np.rint(src[j] * sc)
-                        top[(j0 + j) * B + b] = min(max(q, -qm), qm)
+                else:
+                    srq = qbuf[b, j0:j1]
+                    for j in range(j1 - j0):
+                        top[(j0 + j) * B + b] = srq[j]
             for b in range(nb, B):
                 for j in range(j0, j1):
                     top[j * B + b] = 0
