@@ -440,7 +440,8 @@ def scl_decode(
     Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
     pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
     shared array is re-allocated, never copied, on its next write). Partial sums are private
-    bytes per path; a clone copies only the live levels (as 64-bit words). Decisions are
+    bytes per path, a left child's result written straight to the saved rows its sibling and
+    parent read (no save copies); a clone copies only the live levels (as 64-bit words). Decisions are
     recorded as ``(bit, parent path)`` per information bit and traced back at the end.
 
     Rate-1 and SPC nodes (Fast-SSCL, Hashemi et al. 2017) fork each path on its least reliable
@@ -457,13 +458,16 @@ def scl_decode(
     inf = np.inf
     # LLR pool: level lam, slot s at offset L*2^lam + s*2^lam (length 2^lam)
     A = np.empty(2 * L * N, dtype=llr.dtype)
-    # partial sums, private per path: ``res`` the current node's result per level, ``bl`` the
-    # saved left-child result per level (rows of stride R, copied on clone as words)
+    # partial sums, private per path: per level, ``res`` the result of a right child and ``bl``
+    # that of a left child, written there by the node (or combine) that decides it, so nothing
+    # is copied between them (rows of stride R; live ``bl`` levels are copied on clone as words)
     R = max(8, 2 * N)
     res = np.zeros((L, R), dtype=np.uint8)
     resw = res.view(np.uint64)  # (L, R / 8) word view of the same rows
     bl = np.zeros(L * R, dtype=np.uint8)
     blw = bl.view(np.uint64)
+    bl2 = bl.reshape((L, R))  # the same rows as ``res``: a left child writes its result here
+    blw2 = blw.reshape((L, R >> 3))
     aptr = np.zeros((m + 1, L), dtype=np.int32)
     arc = np.zeros((m + 1, L), dtype=np.int32)
     active = np.zeros(L, dtype=np.bool_)
@@ -545,6 +549,9 @@ def scl_decode(
             op = ops[t, 0]
             lam = ops[t, 1]
             size = 1 << lam
+            # a node's result goes where its parent reads it: a right child's to ``res``, a
+            # left child's straight to the saved rows ``bl`` (so no SAVE copies are needed)
+            dst = res if (ops[t, 2] >> lam) & 1 else bl2
             if op == OP_F or op == OP_G:  # noqa: SIM109 (numba)
                 # slices (views) let LLVM vectorise; offsets into one array would not
                 for ell in range(L):
@@ -579,21 +586,15 @@ def scl_decode(
                             acc -= min(nl[j], np.float32(0.0))
                     pm[ell] = acc
                     for j in range(size):
-                        res[ell, size + j] = 0
+                        dst[ell, size + j] = 0
             elif op == OP_SAVE:
-                # partial sums as 64-bit words from size 8 up (rows and levels are 8-aligned)
-                for ell in range(L):
-                    if active[ell]:
-                        b0 = ell * R + size
-                        if lam >= 3:
-                            s8 = size >> 3
-                            w0 = b0 >> 3
-                            for j in range(s8):
-                                blw[w0 + j] = resw[ell, s8 + j]
-                        else:
-                            for j in range(size):
-                                bl[b0 + j] = res[ell, size + j]
+                pass  # left children wrote their results to ``bl`` directly
             elif op == OP_COMB:
+                # the parent (level lam + 1) = (left ^ right, right), written where its own
+                # parent reads it; 64-bit words from size 8 up (rows and levels are 8-aligned)
+                up = (ops[t, 2] >> (lam + 1)) & 1
+                pw = resw if up else blw2
+                pb = res if up else bl2
                 for ell in range(L):
                     if active[ell]:
                         b0 = ell * R + size
@@ -602,13 +603,13 @@ def scl_decode(
                             w0 = b0 >> 3
                             for j in range(s8):
                                 r = resw[ell, s8 + j]
-                                resw[ell, 2 * s8 + j] = blw[w0 + j] ^ r
-                                resw[ell, 3 * s8 + j] = r
+                                pw[ell, 2 * s8 + j] = blw[w0 + j] ^ r
+                                pw[ell, 3 * s8 + j] = r
                         else:
                             for j in range(size):
                                 r = res[ell, size + j]
-                                res[ell, 2 * size + j] = bl[b0 + j] ^ r
-                                res[ell, 3 * size + j] = r
+                                pb[ell, 2 * size + j] = bl[b0 + j] ^ r
+                                pb[ell, 3 * size + j] = r
             elif op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
                 spc = op == OP_SPC
                 nflip = min(L, size) if spc else min(L - 1, size)
@@ -633,7 +634,7 @@ def scl_decode(
                     for j in range(size):
                         lv = nl[j]
                         h = np.uint8(lv < 0)
-                        res[ell, size + j] = h
+                        dst[ell, size + j] = h
                         par ^= h
                         mr[j] = abs(lv)
                         kr[j] = (np.int64(nb[j] & 0x7FFFFFFF) << 32) | j
@@ -754,7 +755,7 @@ def scl_decode(
                         cost = 0.0
                         if s_ >= 0:
                             for j in range(size):
-                                xb[j] = res[p, size + j]
+                                xb[j] = dst[p, size + j]
                             for q in range(nflip):
                                 if (cmask[c] >> q) & 1:
                                     xb[flip[p, q]] ^= 1
@@ -821,13 +822,13 @@ def scl_decode(
                         nw = _clone(p, m, aptr, arc, active, bl, blw, R, ops[t, 2], lam)
                         slot[r] = nw
                         for j in range(size):
-                            res[nw, size + j] = res[p, size + j]
+                            dst[nw, size + j] = dst[p, size + j]
                 # u bits: each parent's hard decisions through the transform once, then
                 # every flip of a survivor toggles the u bits that are submasks of its position
                 nw = (size + 63) >> 6
                 for ell in range(L):
                     if used[ell]:
-                        _u_words(res, ell, size, uw[ell])
+                        _u_words(dst, ell, size, uw[ell])
                 for r in range(nk):
                     ell = slot[r]
                     p = kpar[r]
@@ -836,7 +837,7 @@ def scl_decode(
                     for q in range(nflip):
                         if (kmask[r] >> q) & 1:
                             j = flip[p, q]
-                            res[ell, size + j] ^= 1
+                            dst[ell, size + j] ^= 1
                             _flip_u(wb, j)
                     pm[ell] = kpm[r]
                     st[ell] = kst[r]
@@ -939,7 +940,7 @@ def scl_decode(
                     if not active[ell]:
                         continue
                     for j in range(size):
-                        res[ell, size + j] = ubit[ell]
+                        dst[ell, size + j] = ubit[ell]
                     if src_here and st[ell] >= 0:
                         p = 2 * pf[ell] + ubit[ell]
                         if p >= sym_leaf:
