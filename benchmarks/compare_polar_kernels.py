@@ -62,7 +62,10 @@ def main(lists=(1, 8, 32)) -> list[dict]:
                 no64 = (no_src[0], no_src[1].astype(np.float64), 1, 0)
                 mod.scl_decode(np.asarray(a, np.float64), ops, K, L, False, *no64, s0, info, pm, st)
             else:
-                mod.scl_decode(a, ops_same, K, L, False, *no_src, s0, False, info, pm, st)
+                extra = ()  # kernels from issue 22 on also take (crc, crc_ok)
+                if mod.scl_decode.py_func.__code__.co_argcount == 16:
+                    extra = (np.zeros(4, np.int64), np.zeros(F, np.bool_))
+                mod.scl_decode(a, ops_same, K, L, False, *no_src, s0, False, info, pm, st, *extra)
             return info, pm
 
         run(kold, llr[:2])

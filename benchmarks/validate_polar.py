@@ -5,6 +5,12 @@ whether the published value lies inside. All points are BPSK-AWGN with Eb/N0 cou
 information bits only (CRC excluded). Takes a few minutes on one core:
 
     PYTHONPATH=src python benchmarks/validate_polar.py [--quick] [--both]
+    PYTHONPATH=src python benchmarks/validate_polar.py --fixed [--quick]
+
+``--fixed`` measures instead the FER loss of the fixed-point SC decoders (int16, int8, default
+quantisers) against float32 SC on the (1024, 512) 5G code (same frames for all three: the
+simulator's common random numbers), with 95% Clopper-Pearson intervals and the loss in dB read
+off the float curve's local slope.
 """
 
 from __future__ import annotations
@@ -146,5 +152,34 @@ def main(quick: bool = False, both: bool = False) -> list[dict]:
     return out
 
 
+FIXED_POINTS = [1.5, 2.0, 2.5, 3.0]  # 3.0 dB only gives the float curve's slope at 2.5 dB
+
+
+def fixed_point(quick: bool = False, seed: int = 0) -> list[dict]:
+    """FER of ``sc-int16`` / ``sc-int8`` vs ``sc`` (float32) on (1024, 512) 5G; one row per
+    (decoder, Eb/N0) with the loss in dB against the float curve (> 0: fixed point worse)."""
+    cfg = SimulationConfig(1024, 512, frames_per_chunk=5000, seed=seed)
+    specs = [DecoderSpec("sc"), DecoderSpec("sc-int16"), DecoderSpec("sc-int8")]
+    min_err, max_frames = (300, 60_000) if quick else (2000, 400_000)
+    rows = simulate(cfg, specs, FIXED_POINTS, min_errors=min_err, max_frames=max_frames)
+    flt = [(r["ebn0_db"], r["fer"]) for r in rows if r["decoder"] == "sc"]
+    out = []
+    for r in rows:
+        x = r["ebn0_db"]
+        off = offset_db(flt, x, r["fer"]) if r["decoder"] != "sc" else 0.0
+        loss = None if off is None else round(-off, 3)
+        out.append({**r, "loss_db": loss})
+        print(
+            f"{r['decoder']:9s} {x:4.1f} dB  FER {r['fer']:.4g} [{r['fer_ci_low']:.4g}, "
+            f"{r['fer_ci_high']:.4g}] ({r['frame_errors']}/{r['frames']})"
+            + ("" if loss is None else f"  loss vs float {loss:+.3f} dB"),
+            flush=True,
+        )
+    return out
+
+
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv, both="--both" in sys.argv)
+    if "--fixed" in sys.argv:
+        fixed_point(quick="--quick" in sys.argv)
+    else:
+        main(quick="--quick" in sys.argv, both="--both" in sys.argv)

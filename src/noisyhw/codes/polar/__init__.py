@@ -5,7 +5,9 @@ from .code import CONSTRUCTIONS, PolarCode, polar_transform
 from .construction import bhattacharyya, gaussian_approximation, nr5g, nr5g_sequence
 from .decoders import (
     DECODERS,
+    DTYPES,
     METRICS,
+    SC_DECODERS,
     AdaptiveSCLDecoder,
     CASCLDecoder,
     Decoder,
@@ -19,7 +21,9 @@ from .decoders import (
 __all__ = [
     "CONSTRUCTIONS",
     "DECODERS",
+    "DTYPES",
     "METRICS",
+    "SC_DECODERS",
     "AdaptiveSCLDecoder",
     "CASCLDecoder",
     "Decoder",

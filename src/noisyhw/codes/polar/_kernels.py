@@ -61,15 +61,6 @@ def _fvec_exact(dst: np.ndarray, src: np.ndarray, size: int) -> None:
 
 
 @numba.njit(**_JIT, inline="always")
-def _comb(dst: np.ndarray, left: np.ndarray, right: np.ndarray, size: int) -> None:
-    """Partial sums of a parent: dst = (left ^ right, right)."""
-    for j in range(size):
-        r = right[j]
-        dst[j] = left[j] ^ r
-        dst[size + j] = r
-
-
-@numba.njit(**_JIT, inline="always")
 def _gvec(dst: np.ndarray, src: np.ndarray, bits: np.ndarray, size: int) -> None:
     """dst[j] = src[size + j] + (1 - 2 bits[j]) src[j]."""
     a = src[:size]
@@ -204,65 +195,6 @@ def build_schedule(
 
     visit(0, m)
     return np.asarray(ops, dtype=np.int32).reshape(-1, 3)
-
-
-@numba.njit(**_JIT)
-def sc_decode_fast(
-    llr: np.ndarray, ops: np.ndarray, info_pos: np.ndarray, systematic: bool, out: np.ndarray
-) -> None:
-    """SC following a schedule with Rate-0 / Rate-1 / REP nodes (exact shortcuts of SC).
-
-    ``llr`` (F, N) f32/f64; ``info_pos`` (K,) sorted information positions; ``out`` (F, K) uint8
-    receives the payload: ``u`` at the information positions, or (``systematic``) the decided
-    codeword ``x`` there."""
-    F, N = llr.shape
-    K = info_pos.size
-    alpha = np.empty(2 * N, dtype=llr.dtype)
-    bl = np.zeros(2 * N, dtype=np.uint8)
-    res = np.zeros(2 * N, dtype=np.uint8)
-    tmp = np.zeros(N, dtype=np.uint8)
-    n_ops = ops.shape[0]
-    for fr in range(F):
-        for j in range(N):
-            alpha[N + j] = llr[fr, j]
-        k = 0
-        for t in range(n_ops):
-            op = ops[t, 0]
-            size = 1 << ops[t, 1]
-            if op == OP_F:
-                _fvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], size)
-            elif op == OP_G:
-                _gvec(alpha[size : 2 * size], alpha[2 * size : 4 * size], bl[size : 2 * size], size)
-            elif op == OP_R0:
-                for j in range(size):
-                    res[size + j] = 0
-            elif op == OP_R1 or op == OP_INFO:  # noqa: SIM109 (numba)
-                for j in range(size):
-                    res[size + j] = alpha[size + j] < 0
-                if not systematic:  # u of the node = its codeword through the transform
-                    for j in range(size):
-                        tmp[j] = res[size + j]
-                    _butterfly(tmp, size)
-                    for j in range(size):
-                        out[fr, k + j] = tmp[j]
-                    k += size
-            elif op == OP_REP:
-                acc = alpha[size]
-                for j in range(1, size):
-                    acc += alpha[size + j]
-                bit = acc < 0
-                for j in range(size):
-                    res[size + j] = bit
-                if not systematic:
-                    out[fr, k] = bit
-                    k += 1
-            elif op == OP_SAVE:
-                bl[size : 2 * size] = res[size : 2 * size]
-            else:  # OP_COMB
-                _comb(res[2 * size : 4 * size], bl[size : 2 * size], res[size : 2 * size], size)
-        if systematic:
-            for j in range(K):
-                out[fr, j] = res[N + info_pos[j]]
 
 
 # ------------------------------------------------------------------------------ list decoder
@@ -468,6 +400,8 @@ def scl_decode(
     out_info: np.ndarray,
     out_pm: np.ndarray,
     out_state: np.ndarray,
+    crc: np.ndarray,
+    out_ok: np.ndarray,
 ) -> None:
     """Successive-cancellation list decoding with LLR path metrics and lazy copy.
 
@@ -497,11 +431,17 @@ def scl_decode(
         best first (R = 1: only the decoded word is traced back).
     out_pm : (F, R) float64 path metrics (``inf`` where fewer than R paths survived).
     out_state : (F, R) int32 final source state per path.
+    crc : (4,) int64 ``(width, poly, init, xorout)`` of the CRC ending the information bits, or
+        width 0. With a CRC (and R = 1) row 0 is CA-SCL's choice: the first path in metric order
+        whose CRC checks, else the best path; paths are traced back one at a time, only until
+        one passes (the same choice as checking the whole sorted list, with fewer tracebacks).
+    out_ok : (F,) bool, with a CRC: whether the chosen path's CRC checks.
 
     Memory: LLR arrays are shared between paths (Tal-Vardy lazy copy: per level and path a
     pointer into a pool of L slots, with reference counts; a clone copies ``m`` integers and a
     shared array is re-allocated, never copied, on its next write). Partial sums are private
-    bytes per path; a clone copies only the live levels (as 64-bit words). Decisions are
+    bytes per path, a left child's result written straight to the saved rows its sibling and
+    parent read (no save copies); a clone copies only the live levels (as 64-bit words). Decisions are
     recorded as ``(bit, parent path)`` per information bit and traced back at the end.
 
     Rate-1 and SPC nodes (Fast-SSCL, Hashemi et al. 2017) fork each path on its least reliable
@@ -518,13 +458,16 @@ def scl_decode(
     inf = np.inf
     # LLR pool: level lam, slot s at offset L*2^lam + s*2^lam (length 2^lam)
     A = np.empty(2 * L * N, dtype=llr.dtype)
-    # partial sums, private per path: ``res`` the current node's result per level, ``bl`` the
-    # saved left-child result per level (rows of stride R, copied on clone as words)
+    # partial sums, private per path: per level, ``res`` the result of a right child and ``bl``
+    # that of a left child, written there by the node (or combine) that decides it, so nothing
+    # is copied between them (rows of stride R; live ``bl`` levels are copied on clone as words)
     R = max(8, 2 * N)
     res = np.zeros((L, R), dtype=np.uint8)
     resw = res.view(np.uint64)  # (L, R / 8) word view of the same rows
     bl = np.zeros(L * R, dtype=np.uint8)
     blw = bl.view(np.uint64)
+    bl2 = bl.reshape((L, R))  # the same rows as ``res``: a left child writes its result here
+    blw2 = blw.reshape((L, R >> 3))
     aptr = np.zeros((m + 1, L), dtype=np.int32)
     arc = np.zeros((m + 1, L), dtype=np.int32)
     active = np.zeros(L, dtype=np.bool_)
@@ -606,6 +549,9 @@ def scl_decode(
             op = ops[t, 0]
             lam = ops[t, 1]
             size = 1 << lam
+            # a node's result goes where its parent reads it: a right child's to ``res``, a
+            # left child's straight to the saved rows ``bl`` (so no SAVE copies are needed)
+            dst = res if (ops[t, 2] >> lam) & 1 else bl2
             if op == OP_F or op == OP_G:  # noqa: SIM109 (numba)
                 # slices (views) let LLVM vectorise; offsets into one array would not
                 for ell in range(L):
@@ -640,21 +586,15 @@ def scl_decode(
                             acc -= min(nl[j], np.float32(0.0))
                     pm[ell] = acc
                     for j in range(size):
-                        res[ell, size + j] = 0
+                        dst[ell, size + j] = 0
             elif op == OP_SAVE:
-                # partial sums as 64-bit words from size 8 up (rows and levels are 8-aligned)
-                for ell in range(L):
-                    if active[ell]:
-                        b0 = ell * R + size
-                        if lam >= 3:
-                            s8 = size >> 3
-                            w0 = b0 >> 3
-                            for j in range(s8):
-                                blw[w0 + j] = resw[ell, s8 + j]
-                        else:
-                            for j in range(size):
-                                bl[b0 + j] = res[ell, size + j]
+                pass  # left children wrote their results to ``bl`` directly
             elif op == OP_COMB:
+                # the parent (level lam + 1) = (left ^ right, right), written where its own
+                # parent reads it; 64-bit words from size 8 up (rows and levels are 8-aligned)
+                up = (ops[t, 2] >> (lam + 1)) & 1
+                pw = resw if up else blw2
+                pb = res if up else bl2
                 for ell in range(L):
                     if active[ell]:
                         b0 = ell * R + size
@@ -663,13 +603,13 @@ def scl_decode(
                             w0 = b0 >> 3
                             for j in range(s8):
                                 r = resw[ell, s8 + j]
-                                resw[ell, 2 * s8 + j] = blw[w0 + j] ^ r
-                                resw[ell, 3 * s8 + j] = r
+                                pw[ell, 2 * s8 + j] = blw[w0 + j] ^ r
+                                pw[ell, 3 * s8 + j] = r
                         else:
                             for j in range(size):
                                 r = res[ell, size + j]
-                                res[ell, 2 * size + j] = bl[b0 + j] ^ r
-                                res[ell, 3 * size + j] = r
+                                pb[ell, 2 * size + j] = bl[b0 + j] ^ r
+                                pb[ell, 3 * size + j] = r
             elif op == OP_R1 or op == OP_SPC:  # noqa: SIM109 (numba)
                 spc = op == OP_SPC
                 nflip = min(L, size) if spc else min(L - 1, size)
@@ -694,7 +634,7 @@ def scl_decode(
                     for j in range(size):
                         lv = nl[j]
                         h = np.uint8(lv < 0)
-                        res[ell, size + j] = h
+                        dst[ell, size + j] = h
                         par ^= h
                         mr[j] = abs(lv)
                         kr[j] = (np.int64(nb[j] & 0x7FFFFFFF) << 32) | j
@@ -815,7 +755,7 @@ def scl_decode(
                         cost = 0.0
                         if s_ >= 0:
                             for j in range(size):
-                                xb[j] = res[p, size + j]
+                                xb[j] = dst[p, size + j]
                             for q in range(nflip):
                                 if (cmask[c] >> q) & 1:
                                     xb[flip[p, q]] ^= 1
@@ -882,13 +822,13 @@ def scl_decode(
                         nw = _clone(p, m, aptr, arc, active, bl, blw, R, ops[t, 2], lam)
                         slot[r] = nw
                         for j in range(size):
-                            res[nw, size + j] = res[p, size + j]
+                            dst[nw, size + j] = dst[p, size + j]
                 # u bits: each parent's hard decisions through the transform once, then
                 # every flip of a survivor toggles the u bits that are submasks of its position
                 nw = (size + 63) >> 6
                 for ell in range(L):
                     if used[ell]:
-                        _u_words(res, ell, size, uw[ell])
+                        _u_words(dst, ell, size, uw[ell])
                 for r in range(nk):
                     ell = slot[r]
                     p = kpar[r]
@@ -897,7 +837,7 @@ def scl_decode(
                     for q in range(nflip):
                         if (kmask[r] >> q) & 1:
                             j = flip[p, q]
-                            res[ell, size + j] ^= 1
+                            dst[ell, size + j] ^= 1
                             _flip_u(wb, j)
                     pm[ell] = kpm[r]
                     st[ell] = kst[r]
@@ -1000,7 +940,7 @@ def scl_decode(
                     if not active[ell]:
                         continue
                     for j in range(size):
-                        res[ell, size + j] = ubit[ell]
+                        dst[ell, size + j] = ubit[ell]
                     if src_here and st[ell] >= 0:
                         p = 2 * pf[ell] + ubit[ell]
                         if p >= sym_leaf:
@@ -1021,6 +961,22 @@ def scl_decode(
                 order[q] = order[q - 1]
                 q -= 1
             order[q] = v
+        if crc[0] > 0:  # CA-SCL: the first path, by metric, whose CRC checks (else the best)
+            out_ok[fr] = False
+            for r in range(n_out):
+                if pm[order[r]] == inf:  # a path the source model ruled out
+                    break
+                _trace(out_info[fr, 0], U, P, dstart, nd, order[r])
+                if _crc_ok(out_info[fr, 0], K, crc):
+                    out_ok[fr] = True
+                    ell = order[r]
+                    break
+            if not out_ok[fr]:
+                ell = order[0]
+                _trace(out_info[fr, 0], U, P, dstart, nd, ell)
+            out_pm[fr, 0] = pm[ell]
+            out_state[fr, 0] = st[ell]
+            continue
         for r in range(out_info.shape[1]):  # the best rows <= L paths
             if r >= n_out:
                 out_pm[fr, r] = inf
@@ -1031,9 +987,35 @@ def scl_decode(
             ell = order[r]
             out_pm[fr, r] = pm[ell]
             out_state[fr, r] = st[ell]
-            e = ell
-            for d in range(nd - 1, -1, -1):
-                j0 = dstart[d]
-                for j in range(j0, dstart[d + 1]):
-                    out_info[fr, r, j] = U[e, j]
-                e = P[e, j0]
+            _trace(out_info[fr, r], U, P, dstart, nd, ell)
+
+
+@numba.njit(**_JIT, inline="always")
+def _trace(dst: np.ndarray, U: np.ndarray, P: np.ndarray, dstart: np.ndarray, nd: int, e: int):
+    """``dst[:K]`` = the information bits of path ``e``, traced back through the per-decision
+    ``(bits, parent)`` records (a decision's bits all sit on one path)."""
+    for d in range(nd - 1, -1, -1):
+        j0 = dstart[d]
+        for j in range(j0, dstart[d + 1]):
+            dst[j] = U[e, j]
+        e = P[e, j0]
+
+
+@numba.njit(**_JIT, inline="always")
+def _crc_ok(bits: np.ndarray, K: int, crc: np.ndarray) -> bool:
+    """Whether the last ``w`` of ``bits[:K]`` are the CRC of the first ``K - w`` (register fed
+    MSB first; ``crc = (w, poly, init, xorout)``, as :class:`noisyhw.codes.CRC`)."""
+    w = crc[0]
+    mask = (np.int64(1) << w) - 1
+    top = w - 1
+    reg = crc[2]
+    for j in range(K - w):
+        fb = ((reg >> top) & 1) ^ np.int64(bits[j])
+        reg = (reg << 1) & mask
+        if fb:
+            reg ^= crc[1]
+    reg ^= crc[3]
+    bad = 0
+    for j in range(w):
+        bad |= ((reg >> (top - j)) & 1) ^ bits[K - w + j]
+    return bad == 0

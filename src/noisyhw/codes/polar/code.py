@@ -199,22 +199,33 @@ class PolarCode:
 
     def check_llr(self, llr: np.ndarray) -> tuple[np.ndarray, bool]:
         """Validate channel LLRs: (F, n) or (n,) floats (+-inf allowed) -> (F, n) float64, or
-        float32 for float32 input (the decoders' working precision: no conversion copies)."""
+        float32 for float32 input (the decoders' working precision: no conversion copies), and
+        whether the input was one frame. :meth:`llr_frames` also takes any leading dims."""
         a = np.asarray(llr)
-        squeeze = a.ndim == 1
         if a.ndim not in (1, 2) or a.shape[-1] != self.n:
             raise ParameterError("llr", f"must have shape (F, {self.n}) or ({self.n},)", a.shape)
+        frames, _ = self.llr_frames(a)
+        return frames, a.ndim == 1
+
+    def llr_frames(self, llr: np.ndarray) -> tuple[np.ndarray, tuple[int, ...]]:
+        """Validate channel LLRs of shape ``[..., n]`` (any leading dims, as Sionna's decoders
+        take them) -> frames (F, n) (float32 stays float32, anything else float64) and the
+        leading shape (``()`` for one frame). Values as :meth:`check_llr`."""
+        a = np.asarray(llr)
+        if a.ndim == 0 or a.shape[-1] != self.n:
+            raise ParameterError("llr", f"must have shape [..., {self.n}]", a.shape)
         if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
             raise ParameterError("llr", "must be real numbers (float or int)", str(a.dtype))
         dtype = np.float32 if a.dtype == np.float32 else np.float64
-        a = np.ascontiguousarray(a.reshape(1, -1) if squeeze else a, dtype=dtype)
+        lead = a.shape[:-1]
+        a = np.ascontiguousarray(a.reshape(-1, self.n), dtype=dtype)
         with np.errstate(invalid="ignore"):
             lo, hi = a.min(initial=0.0), a.max(initial=0.0)
         if lo >= -_LLR_CLIP and hi <= _LLR_CLIP:  # fast path (False for NaN): no copy
-            return a, squeeze
+            return a, lead
         # +-inf (a perfectly known bit) and huge finite LLRs (inf once in float32) are clipped
         # so that g = b - a never forms inf - inf; after clipping, only NaN stays out of range
         a = np.clip(a, -_LLR_CLIP, _LLR_CLIP)
         if np.isnan(a.sum()):
             raise ParameterError("llr", "must not contain NaN")
-        return a, squeeze
+        return a, lead

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import ParameterError, check_choice, check_int
+from ...errors import ParameterError, check_choice, check_float, check_int
 from . import _kernels
+from ._sc_interframe import sc_interframe
 from .code import PolarCode, polar_transform
 
 __all__ = [
     "DECODERS",
+    "DTYPES",
     "METRICS",
+    "SC_DECODERS",
     "AdaptiveSCLDecoder",
     "CASCLDecoder",
     "Decoder",
@@ -32,8 +35,12 @@ __all__ = [
     "make_decoder",
 ]
 
-DECODERS = ("sc", "scl", "cascl", "ascl")
+#: SC in float32 and in saturating fixed point (``sc-int16``, ``sc-int8``), then the list decoders
+SC_DECODERS = ("sc", "sc-int16", "sc-int8")
+DECODERS = (*SC_DECODERS, "scl", "cascl", "ascl")
 METRICS = ("approx", "exact")
+#: arithmetic of :class:`SCDecoder`
+DTYPES = ("float32", "int16", "int8")
 
 
 # ------------------------------------------------------------------------------- source hook
@@ -113,6 +120,7 @@ _MAX_NODE_LIST = 63
 
 _NO_TRANS = np.zeros((1, 2), dtype=np.int32)
 _NO_TREE = np.zeros((1, 4), dtype=np.float32)
+_NO_CRC = np.zeros(4, dtype=np.int64)
 
 
 @dataclass
@@ -121,18 +129,20 @@ class ListOutput:
 
     ``info`` (F, L, K) uint8 decided ``u`` at the information positions; ``payload`` (F, L, K)
     message + CRC (equal to ``info`` unless the code is systematic); ``pm`` (F, L) path metrics
-    (``inf`` for empty slots); ``state`` (F, L) final source states.
+    (``inf`` for empty slots); ``state`` (F, L) final source states; ``crc_ok`` (F,) bool only
+    from ``decode_list(..., crc_select=True)`` (then L = 1: CA-SCL's choice).
     """
 
     info: np.ndarray
     payload: np.ndarray
     pm: np.ndarray
     state: np.ndarray
+    crc_ok: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------------------- decoders
 class Decoder:
-    """Base class: ``decoder(llr) -> messages (F, k)``."""
+    """Base class: ``decoder(llr) -> messages``, LLRs ``[..., n]`` -> messages ``[..., k]``."""
 
     name = "decoder"
 
@@ -144,33 +154,95 @@ class Decoder:
 
     def decode_payload(self, llr: np.ndarray) -> np.ndarray:
         """Decided payload (message + CRC) (F, K) for LLRs (F, n)."""
+        return self._payload(self.code.check_llr(llr)[0])
+
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        """:meth:`decode_payload` on validated frames (F, n)."""
         raise NotImplementedError
 
     def __call__(self, llr: np.ndarray) -> np.ndarray:
-        a, squeeze = self.code.check_llr(llr)
-        msg = self.decode_payload(a)[:, : self.code.k]
-        return msg[0] if squeeze else msg
+        """Decided messages ``[..., k]`` uint8 for channel LLRs ``[..., n]`` (any leading
+        dims; ``(n,)`` gives ``(k,)``)."""
+        a, lead = self.code.llr_frames(llr)
+        msg = self._payload(a)[:, : self.code.k]
+        return msg.reshape(*lead, self.code.k)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code.describe()})"
+
+
+#: fixed-point defaults: channel-LLR bits and scale (LLR units -> steps; a power of two is a
+#: binary point). 6-bit channel LLRs with 2 fractional bits in 8-bit arithmetic, as in the
+#: fixed-point SC literature (Leroux et al., Sarkis et al.: 5-6 bit channel LLRs); int16
+#: keeps 10 bits with 3 fractional bits (channel LLRs clipped at +-63.9, sums saturate only
+#: near the root). Measured loss vs float32 in docs/polar.md
+QUANT_DEFAULTS = {"int16": (10, 8.0), "int8": (6, 4.0)}
+#: frames per block of the inter-frame kernel (a few vector registers per bit), lowered for long
+#: codes so that the LLR tree (2 n B values) stays within ``_BLOCK_BYTES``
+BLOCK_DEFAULTS = {"float32": 32, "int16": 32, "int8": 64}
+_BLOCK_BYTES = 1 << 19
 
 
 class SCDecoder(Decoder):
     """Successive cancellation (Arikan), min-sum check nodes. O(n log n) per frame.
 
     ``shortcuts=True`` (default) decodes Rate-0, Rate-1 and repetition nodes in closed form
-    (Fast-SSC style); these give SC's decisions exactly (up to LLRs that are exactly 0, as on a
-    BEC, where ties may break differently). ``shortcuts=False`` runs the textbook leaf-by-leaf
-    schedule.
+    (Fast-SSC style) with an inter-frame layout: blocks of ``frames_per_block`` frames
+    advance together, the frame index innermost, so every step is one vectorised loop over
+    frames (:mod:`._sc_interframe`). These give SC's decisions exactly (up to LLRs that are
+    exactly 0, as on a BEC, where ties may break differently). ``shortcuts=False`` runs the
+    textbook leaf-by-leaf schedule, frame by frame (float32 only; the reference).
+
+    ``dtype``: ``"float32"``, or saturating fixed point ``"int16"`` / ``"int8"``: channel LLRs
+    are quantised to ``llr_bits``-bit integers ``clip(rint(llr_scale * llr), +-(2**(llr_bits
+    - 1) - 1))`` (defaults :data:`QUANT_DEFAULTS`) and every ``g`` saturates at the dtype's
+    symmetric range (``+-127`` / ``+-32767``). Min-sum SC is invariant to a common LLR scale,
+    so ``llr_scale`` only trades resolution against clipping. The FER loss is measured in
+    docs/polar.md.
     """
 
     name = "sc"
 
-    def __init__(self, code: PolarCode, shortcuts: bool = True) -> None:
+    def __init__(
+        self,
+        code: PolarCode,
+        shortcuts: bool = True,
+        dtype: str = "float32",
+        llr_bits: int | None = None,
+        llr_scale: float | None = None,
+        frames_per_block: int | None = None,
+    ) -> None:
         super().__init__(code)
         self.shortcuts = bool(shortcuts)
+        self.dtype = check_choice("dtype", dtype, DTYPES)
+        if not self.shortcuts and self.dtype != "float32":
+            raise ParameterError("dtype", "the leaf-by-leaf schedule is float32 only", dtype)
+        self.llr_bits, self.llr_scale = 0, 1.0
+        if self.dtype != "float32":
+            bits0, scale0 = QUANT_DEFAULTS[self.dtype]
+            top = np.iinfo(self.dtype).bits
+            self.llr_bits = check_int("llr_bits", bits0 if llr_bits is None else llr_bits, 2, top)
+            self.llr_scale = check_float(
+                "llr_scale", scale0 if llr_scale is None else llr_scale, 0.0, 1e6, lo_open=True
+            )
+        elif llr_bits is not None or llr_scale is not None:
+            raise ParameterError("llr_bits", "only for dtype int16 / int8", llr_bits)
+        fit = _BLOCK_BYTES // (2 * code.n * np.dtype(self.dtype).itemsize)
+        B = min(BLOCK_DEFAULTS[self.dtype], max(8, fit))
+        B = B if frames_per_block is None else frames_per_block
+        self.frames_per_block = check_int("frames_per_block", B, 1, 4096)
         self._ops = _kernels.build_schedule(code.frozen, rate0=True, rate1=True, rep=True)
         self._info = code.info_positions.astype(np.int64)
+
+    def _run(self, a: np.ndarray, systematic: bool) -> np.ndarray:
+        """The inter-frame kernel on validated frames (F, n): payload (F, K) uint8."""
+        a = _f32(a)
+        out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
+        B = self.frames_per_block
+        alpha = np.empty(2 * self.code.n * B, dtype=self.dtype)
+        qmax = (1 << (self.llr_bits - 1)) - 1 if self.llr_bits else 0
+        sc_interframe(a, self._ops, self._info, systematic, out, alpha, B, self.llr_scale, qmax)
+        return out
 
     def decode_u(self, llr: np.ndarray) -> np.ndarray:
         """Decided bit-channel inputs ``u`` (F, n) uint8."""
@@ -179,19 +251,14 @@ class SCDecoder(Decoder):
             u = np.empty(a.shape, dtype=np.uint8)
             _kernels.sc_decode(a, self._frozen, u)
             return u
-        info = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
-        _kernels.sc_decode_fast(a, self._ops, self._info, False, info)
         u = np.zeros(a.shape, dtype=np.uint8)
-        u[:, self.code.info_positions] = info
+        u[:, self.code.info_positions] = self._run(a, False)
         return u
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        a = _f32(self.code.check_llr(llr)[0])
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
         if self.shortcuts:
-            out = np.empty((a.shape[0], self.code.K), dtype=np.uint8)
-            _kernels.sc_decode_fast(a, self._ops, self._info, self.code.systematic, out)
-            return out
-        return self.code.payload_from_u(self.decode_u(a))
+            return self._run(frames, self.code.systematic)
+        return self.code.payload_from_u(self.decode_u(frames))
 
 
 class SCLDecoder(Decoder):
@@ -230,6 +297,8 @@ class SCLDecoder(Decoder):
     """
 
     name = "scl"
+    #: the compiled list decoder (a benchmark swaps in an older one for same-run ratios)
+    _kernel = staticmethod(_kernels.scl_decode)
 
     def __init__(
         self,
@@ -267,6 +336,7 @@ class SCLDecoder(Decoder):
         source_bits: int | None = None,
         state0: np.ndarray | int | None = None,
         paths: int | None = None,
+        crc_select: bool = False,
     ) -> ListOutput:
         """Run the list decoder and return every surviving path (or the ``paths`` best).
 
@@ -275,6 +345,9 @@ class SCLDecoder(Decoder):
         ``state0``: initial source state per frame ((F,) ints or one int; default 0).
         ``paths``: return only the best ``paths <= L`` paths (the decoder still keeps L; fewer
         are traced back, e.g. 1 for plain SCL).
+        ``crc_select`` (non-systematic codes with a CRC): one path per frame, CA-SCL's choice
+        (the first path in metric order whose CRC checks, else the best), chosen inside the
+        kernel; ``ListOutput.crc_ok`` says whether its CRC checks.
         """
         a, _ = self.code.check_llr(llr)
         F, n = a.shape
@@ -296,11 +369,18 @@ class SCLDecoder(Decoder):
                 raise ParameterError("state0", f"states must be in [-1, {trans.shape[0] - 1}]")
         K = self.code.K
         R = L if paths is None else check_int("paths", paths, 1, L)
+        crc = _NO_CRC
+        if crc_select:
+            c = self.code.crc
+            if c is None or self.code.systematic:
+                raise ParameterError("crc_select", "needs a non-systematic code with a CRC", c)
+            crc, R = np.array([c.width, c.poly, c.init, c.xorout], dtype=np.int64), 1
+        ok = np.zeros(F, dtype=np.bool_)
         info = np.empty((F, R, K), dtype=np.uint8)
         pm = np.empty((F, R))
         st = np.empty((F, R), dtype=np.int32)
         ops = self._schedule(L, nsb)
-        _kernels.scl_decode(
+        self._kernel(
             _f32(a),
             ops,
             K,
@@ -315,16 +395,18 @@ class SCLDecoder(Decoder):
             info,
             pm,
             st,
+            crc,
+            ok,
         )
         payload = info
         if self.code.systematic:
             u = np.zeros((F * R, n), dtype=np.uint8)
             u[:, self.code.info_positions] = info.reshape(F * R, K)
             payload = polar_transform(u)[:, self.code.info_positions].reshape(F, R, K)
-        return ListOutput(info=info, payload=payload, pm=pm, state=st)
+        return ListOutput(info, payload, pm, st, ok if crc_select else None)
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.decode_list(llr, paths=1).payload[:, 0]
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        return self.decode_list(frames, paths=1).payload[:, 0]
 
     def _schedule(self, L: int, nsb: int) -> np.ndarray:
         """The schedule for list size ``L`` with ``nsb`` source-constrained bits."""
@@ -360,6 +442,10 @@ class CASCLDecoder(SCLDecoder):
             raise ParameterError("crc", "CA-SCL needs a code with a CRC", None)
         super().__init__(code, list_size, metric, source, shortcuts, spc, source_nodes)
 
+    #: choose the CRC-passing path inside the kernel (non-systematic codes; a benchmark turns
+    #: it off to time an older kernel)
+    _crc_in_kernel = True
+
     def select(self, out: ListOutput) -> tuple[np.ndarray, np.ndarray]:
         """Pick per frame the first CRC-passing path; returns (payload (F, K), crc_ok (F,)).
 
@@ -379,8 +465,19 @@ class CASCLDecoder(SCLDecoder):
             todo = todo[~ok]
         return out.payload[np.arange(F), first], found
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        return self.select(self.decode_list(llr))[0]
+    def decode_select(
+        self, llr: np.ndarray, list_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """CA-SCL on LLRs (F, n): (payload (F, K), crc_ok (F,)), as :meth:`select` of the full
+        list. Non-systematic codes choose inside the kernel, tracing back paths only until one
+        passes its CRC (same choice, tested)."""
+        if self._crc_in_kernel and not self.code.systematic:
+            out = self.decode_list(llr, list_size=list_size, crc_select=True)
+            return out.payload[:, 0], out.crc_ok
+        return self.select(self.decode_list(llr, list_size=list_size))
+
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        return self.decode_select(frames)[0]
 
 
 class AdaptiveSCLDecoder(CASCLDecoder):
@@ -390,16 +487,15 @@ class AdaptiveSCLDecoder(CASCLDecoder):
 
     name = "ascl"
 
-    def decode_payload(self, llr: np.ndarray) -> np.ndarray:
-        a, _ = self.code.check_llr(llr)
+    def _payload(self, frames: np.ndarray) -> np.ndarray:
+        a = frames
         F = a.shape[0]
         out = np.empty((F, self.code.K), dtype=np.uint8)
         todo = np.arange(F)
         L = 1
         self.last_list_sizes = np.zeros(F, dtype=np.int64)
         while True:
-            lo = self.decode_list(a[todo], list_size=L)
-            pay, ok = self.select(lo)
+            pay, ok = self.decode_select(a[todo], list_size=L)
             last = self.list_size <= L
             done = ok | last
             out[todo[done]] = pay[done]
@@ -413,9 +509,10 @@ class AdaptiveSCLDecoder(CASCLDecoder):
 def make_decoder(
     code: PolarCode, name: str = "sc", list_size: int = 8, metric: str = "approx"
 ) -> Decoder:
-    """A decoder by name: ``sc``, ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
+    """A decoder by name: ``sc`` (float32), ``sc-int16`` / ``sc-int8`` (fixed point, default
+    quantiser), ``scl``, ``cascl`` (needs a CRC) or ``ascl`` (needs a CRC)."""
     check_choice("decoder", name, DECODERS)
-    if name == "sc":
-        return SCDecoder(code)
+    if name in SC_DECODERS:
+        return SCDecoder(code, dtype="float32" if name == "sc" else name[3:])
     cls = {"scl": SCLDecoder, "cascl": CASCLDecoder, "ascl": AdaptiveSCLDecoder}[name]
     return cls(code, list_size, metric)

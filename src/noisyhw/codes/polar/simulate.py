@@ -27,7 +27,7 @@ from ...errors import ParameterError, check_choice, check_float, check_int
 from ...sweep.executors import Executor, LocalExecutor
 from ...sweep.montecarlo import StopRule, clopper_pearson, simulate_all
 from .code import PolarCode
-from .decoders import DECODERS, Decoder, make_decoder
+from .decoders import DECODERS, SC_DECODERS, Decoder, make_decoder
 
 __all__ = [
     "CHANNELS",
@@ -47,14 +47,14 @@ _BEC_LLR = 1e6  # LLR magnitude of a non-erased BEC output ("known bit")
 
 @dataclass(frozen=True)
 class DecoderSpec:
-    """A decoder by name and list size (``list_size`` is ignored for ``sc``)."""
+    """A decoder by name and list size (``list_size`` is ignored for the SC kinds)."""
 
     name: str
     list_size: int = 1
 
     @property
     def label(self) -> str:
-        return self.name if self.name == "sc" else f"{self.name}-{self.list_size}"
+        return self.name if self.name in SC_DECODERS else f"{self.name}-{self.list_size}"
 
 
 def check_points(channel: str, points: Sequence[float], name: str | None = None) -> list[float]:
@@ -71,7 +71,7 @@ def check_points(channel: str, points: Sequence[float], name: str | None = None)
 
 
 def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
-    """``"sc,scl:8,cascl:8"`` -> specs (a missing ``:L`` uses ``default_list``)."""
+    """``"sc,sc-int8,scl:8,cascl:8"`` -> specs (a missing ``:L`` uses ``default_list``)."""
     specs = []
     for item in (t.strip() for t in text.split(",")):
         if not item:
@@ -79,12 +79,13 @@ def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
         name, _, lsz = item.partition(":")
         check_choice("decoder", name, DECODERS)
         try:
-            L = int(lsz) if lsz else (1 if name == "sc" else default_list)
+            L = int(lsz) if lsz else (1 if name in SC_DECODERS else default_list)
         except ValueError:
             raise ParameterError(
                 "decoder", "list size after ':' must be an integer", item
             ) from None
-        specs.append(DecoderSpec(name, 1 if name == "sc" else check_int("list_size", L, 1, 1024)))
+        sc = name in SC_DECODERS
+        specs.append(DecoderSpec(name, 1 if sc else check_int("list_size", L, 1, 1024)))
     if not specs:
         raise ParameterError("decoder", "give at least one decoder", text)
     return specs
@@ -132,11 +133,7 @@ _CACHE: dict[Any, tuple[PolarCode, dict[DecoderSpec, Decoder]]] = {}
 def _decoder(cfg: SimulationConfig, spec: DecoderSpec) -> tuple[PolarCode, Decoder]:
     code, decs = _CACHE.setdefault(cfg, (cfg.code(), {}))
     if spec not in decs:
-        dec = (
-            make_decoder(code, spec.name, spec.list_size, cfg.metric)
-            if spec.name != "sc"
-            else make_decoder(code, "sc")
-        )
+        dec = make_decoder(code, spec.name, spec.list_size, cfg.metric)
         dec(np.ones((1, code.n)))  # load / compile the kernels outside the timed region
         decs[spec] = dec
     return code, decs[spec]
