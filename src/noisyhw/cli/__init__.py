@@ -77,6 +77,9 @@ def _register() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``noisyhw`` script; returns the exit code."""
+    from .common import reset_output
+
+    reset_output()  # the --format of an earlier call in this process does not carry over
     try:
         _register_once()
         # without standalone mode typer *returns* the code of an Exit (also the 130 it makes of

@@ -8,12 +8,14 @@ import typer
 
 from .common import (
     DeviceOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     apply_quiet,
     echo_paths,
     parse_strs,
+    print_rows,
     resolve_device,
 )
 
@@ -31,11 +33,11 @@ def demo(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Run every area's demo section; writes runs/demo-<time>/report.html (resumable)."""
     from ..experiments.demo import DEMO_SECTIONS, run_demo
-    from ..sweep import print_table
 
     apply_quiet(quiet)
     names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only else None
@@ -46,14 +48,14 @@ def demo(
     path = run.finish(
         flat, sections=[{k: r[k] for k in ("section", "status", "elapsed_s")} for r in rows]
     )
-    print_table(
+    print_rows(
         [{k: r[k] for k in ("section", "status", "elapsed_s")} for r in rows], title="demo sections"
     )
     for r in rows:
         if r["rows"]:
             # one readable table per section: its first seven columns
             columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
-            print_table(r["rows"], columns, title=r["section"])
+            print_rows(r["rows"], columns, title=r["section"])
     echo_paths(run, path)
     if any(r["status"] != "ok" for r in rows):
         raise typer.Exit(1)

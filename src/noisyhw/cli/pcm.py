@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ParameterError, check_float, check_int
-from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish
+from .common import FormatOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, say
 
 app = typer.Typer(
     help="Phase-change memory (alpha, beta, p) codes: capacity bounds, rate table, simulation.",
@@ -35,6 +35,7 @@ def bound(
     n: Annotated[int, typer.Option("--n", help="Also the finite-n bound for n cells (0: no).")] = 0,
     time_budget: BudgetOpt = 2.0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Lower/upper bounds on the capacity C(alpha, beta, p) (exact when alpha or beta is 1)."""
@@ -57,7 +58,7 @@ def bound(
         cols += ["n", "finite_n_bound", "max_messages"]
     run.section(f"Capacity bounds for {c}").table(rows, [*cols, "lower_method", "upper_method"])
     finish(run, rows, cols, title=f"C{c} bits/cell/write")
-    typer.echo(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
+    say(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
 
 
 @app.command()
@@ -68,6 +69,7 @@ def table(
     time_budget: BudgetOpt = 1.0,
     workers: Annotated[int, typer.Option("--workers")] = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Rate of the best construction vs lower/upper bounds for every (alpha, beta, p)."""
@@ -125,6 +127,7 @@ def simulate(
     ] = "random",
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Write random (or adversarial) messages, check the constraint and decoding after every
@@ -184,4 +187,4 @@ def simulate(
         "states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols)."
     )
     finish(run, rows, cols, title=f"pcm simulate {c}")
-    typer.echo(f"construction: {rows[0]['construction']}")
+    say(f"construction: {rows[0]['construction']}")

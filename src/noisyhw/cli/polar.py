@@ -11,14 +11,17 @@ from ..errors import ParameterError, check_choice, check_int
 from .common import (
     AddressOpt,
     ExecutorOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     WorkersOpt,
     apply_quiet,
     finish,
+    live_rows,
     make_executor_from_cli,
     parse_floats,
+    say,
 )
 
 app = typer.Typer(
@@ -66,6 +69,7 @@ def simulate(
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Frame/bit error rates with 95% confidence intervals and decoder throughput.
@@ -108,7 +112,7 @@ def simulate(
     ex = make_executor_from_cli(executor, address, workers)
     if any(s.name in ("cascl", "ascl") for s in specs) and code.crc is None:
         raise ParameterError("--crc", "cascl and ascl need a CRC (e.g. --crc crc16)", crc)
-    typer.echo(code.describe())
+    say(code.describe())
     config = {
         "n": n,
         "k": k,
@@ -128,9 +132,10 @@ def simulate(
         "workers": workers,
     }
     run = Run("polar simulate", config, out=out, seed=seed)
-    rows = run_simulation(
-        run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
-    )
+    with live_rows(k):
+        rows = run_simulation(
+            run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
+        )
     x = CHANNELS[channel]
     finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())
 
