@@ -5,11 +5,11 @@ from hypothesis import strategies as st
 
 from noisyhw.codes.text import (
     ALPHABETS,
+    WORD_LIST,
     Trie,
     bits_to_blocks,
     blocks_to_bits,
     character_error_rate,
-    WORD_LIST,
     load_word_list,
     word_error_rate,
 )
