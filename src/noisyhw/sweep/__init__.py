@@ -5,7 +5,7 @@ from .grid import grid, trial_key
 from .montecarlo import StopRule, chunk_rng, simulate
 from .plots import bar_plot, heatmap, line_plot
 from .report import Report, Section
-from .run import Run, default_out, print_table, versions
+from .run import Run, default_out, versions
 from .store import ResultStore
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "heatmap",
     "line_plot",
     "make_executor",
-    "print_table",
     "simulate",
     "trial_key",
     "versions",

@@ -351,7 +351,9 @@ def _run_points(
                 if p.stopped is None:  # long points: show how far the current one is
                     errors = p.totals.get(rule.error_key, 0)
                     goal = f"/{rule.min_errors}" if rule.min_errors is not None else ""
-                    advance(0, info=f"{label(p.params)}: {errors}{goal} errors in {p.frames} frames")
+                    advance(
+                        0, info=f"{label(p.params)}: {errors}{goal} errors in {p.frames} frames"
+                    )
                 report_finished(advance)
     missing = [p.params for p in states if p.stopped is None]
     if missing:  # pragma: no cover - an executor that dropped results
