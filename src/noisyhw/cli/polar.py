@@ -137,7 +137,7 @@ def simulate(
             run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
         )
     x = CHANNELS[channel]
-    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())
+    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe(), keys=2)
 
 
 from .polar_text import text as _text  # noqa: E402

@@ -21,6 +21,15 @@ from .common import (
 )
 
 
+def _gains_text(gains: dict[str, float | None]) -> str:
+    """``{"joint_vs_cascl_db@fer=0.03": 0.68, ...}`` -> ``joint +0.68 dB, ...``."""
+    parts = [
+        f"{key.split('_vs_')[0]} " + (f"{db:+.2f} dB" if db is not None else "n/a (no crossing)")
+        for key, db in gains.items()
+    ]
+    return ", ".join(parts) or "n/a (no CA-SCL baseline among --schemes)"
+
+
 def text(
     corpus: Annotated[
         str,
@@ -153,11 +162,12 @@ def text(
         title=f"{corpus}, {dictionary} dictionary",
         target_fer=target_fer,
     )
-    say(f"gains over CA-SCL: {gains}")
+    say(f"Eb/N0 gained over CA-SCL at FER {target_fer:g}: {_gains_text(gains)}")
     finish(
         run,
         rows,
         COLUMNS,
+        keys=2,
         title=f"polar text ({corpus}, {dictionary})",
         gains=gains,
         penalty=penalty,
