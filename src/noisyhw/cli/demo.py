@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
@@ -64,7 +65,7 @@ def demo(
     )
     for s in summary:
         if s["note"]:
-            say(f"note ({s['section']}): {s['note']}")
+            say(textwrap.fill(f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  "))
     failed = [s for s in summary if s["status"] != "ok"]
     total = sum(s["cpu_s"] or 0.0 for s in summary)
     say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {format_cell(total)} CPU s")
