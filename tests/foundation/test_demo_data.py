@@ -90,3 +90,15 @@ def test_a_failed_section_fails_the_demo_and_is_listed_first(fake_sections, tmp_
     assert "FAILED: bad" in "\n".join(out)
     sections = json.loads((tmp_path / "results.json").read_text())["sections"]
     assert [s["section"] for s in sections] == ["bad", "good"]
+
+
+def test_install_data_without_apt_says_what_is_missing_and_exits_0():
+    if not _can_hide_data():
+        pytest.skip("SKIPPED LOUDLY: hiding the data packages needs `unshare -m` (root)")
+    mounts = "; ".join(f"[ -d {d} ] && mount -t tmpfs none {d}" for d in DATA_DIRS)
+    script = ROOT / "scripts" / "install-data"
+    cmd = f"{mounts}; {script} --check; PATH=/nonexistent /bin/sh {script}"
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", cmd], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "missing: dataset-fashion-mnist fortunes wamerican" in proc.stdout
+    assert "cannot install dataset-fashion-mnist fortunes wamerican" in proc.stderr
