@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv test demo bench lint clean
+.PHONY: venv data test demo bench lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -14,10 +14,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Debian data packages (Fashion-MNIST, fortunes, wamerican) when root + apt-get are here; else a note
+data:
+	sh scripts/install-data
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=15
 
-demo: $(STAMP)
+demo: $(STAMP) data
 	$(BIN)/noisyhw demo
 
 bench: $(STAMP)

@@ -19,6 +19,7 @@ __all__ = [
     "check_int",
     "check_probability",
     "check_seed",
+    "did_you_mean",
 ]
 
 
@@ -27,14 +28,47 @@ class NoisyhwError(Exception):
 
 
 class ParameterError(NoisyhwError, ValueError):
-    """A parameter outside its allowed range: ``<name>: <allowed> (got <value>)``."""
+    """A parameter outside its allowed range: ``<name>: <allowed> (got <value>)``.
+
+    When ``allowed`` reads ``must be one of a, b, c`` and ``got`` is a near miss of one of them
+    (``fashion_mnist`` for ``fashion-mnist``), the message ends with ``; did you mean 'b'?``.
+    """
 
     def __init__(self, name: str, allowed: str, got: Any = ...) -> None:
         self.name = name
         self.allowed = allowed
         self.got = got
         msg = f"{name}: {allowed}" if got is ... else f"{name}: {allowed} (got {got!r})"
-        super().__init__(msg)
+        guess = did_you_mean(got, _listed_choices(allowed)) if isinstance(got, str) else None
+        super().__init__(msg if guess is None else f"{msg}; did you mean {guess!r}?")
+
+
+def _listed_choices(allowed: str) -> list[str]:
+    """The names in ``"must be one of a, b or c:<name>"`` (nothing for any other wording)."""
+    head = "must be one of "
+    if not allowed.startswith(head):
+        return []
+    text = allowed[len(head) :].split(";")[0].split(" (")[0]
+    return [t.strip() for part in text.split(", ") for t in part.split(" or ") if t.strip()]
+
+
+def did_you_mean(got: str, choices: Iterable[str]) -> str | None:
+    """The choice ``got`` most likely meant: equal up to case and ``_``/``-``/space, else the
+    closest by :func:`difflib.get_close_matches` (ratio >= 0.6); None when nothing is close."""
+    import difflib
+
+    options = list(map(str, choices))
+    if got in options:
+        return None
+
+    def norm(s: str) -> str:
+        return s.lower().replace("_", "-").replace(" ", "-")
+
+    same = [c for c in options if norm(c) == norm(got)]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(got, options, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class DataError(NoisyhwError):

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 
 from noisyhw.codes.text import (
     ALPHABETS,
+    WORD_LIST,
     Trie,
     bits_to_blocks,
     blocks_to_bits,
@@ -90,6 +91,9 @@ def test_trie_arrays_walk_matches():
     assert trie.valid_text("a b") is False
 
 
+@pytest.mark.skipif(
+    not WORD_LIST.is_file(), reason=f"{WORD_LIST} missing (Debian: apt-get install wamerican)"
+)
 def test_word_list_from_wamerican():
     words = load_word_list()
     assert len(words) > 50_000 and all(w.isalpha() and w.islower() for w in words[:1000])

@@ -2,7 +2,8 @@
 
 Each area has its own sub-command module exposing ``app = typer.Typer(...)``; they are listed in
 :data:`SUBCOMMANDS` (name, module). Errors noisyhw raises on purpose become one line on stderr
-and exit code 2.
+and exit code 2. Help texts are plain text (rich markup off: ``[ray]`` and ``a:b:step`` print as
+written); a bare group (``noisyhw polar``) prints its help and exits 0.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import NoisyhwError
 
 __all__ = ["SUBCOMMANDS", "app", "main"]
@@ -45,18 +47,41 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"noisyhw {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", callback=_version, is_eager=True
+    ),
+) -> None:
+    """Neural networks and data on imperfect hardware."""
 
 
 def _register() -> None:
     for module, func in COMMANDS:
         app.command()(getattr(importlib.import_module(module), func))
     for name, module in SUBCOMMANDS:
-        app.add_typer(importlib.import_module(module).app, name=name)
+        sub = importlib.import_module(module).app
+        # help renders what was written (no rich markup, no :emoji:); a bare group shows its help
+        sub.rich_markup_mode = None
+        sub.info.no_args_is_help = True
+        app.add_typer(sub, name=name)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``noisyhw`` script; returns the exit code."""
+    from .common import reset_output
+
+    reset_output()  # the --format of an earlier call in this process does not carry over
     try:
         _register_once()
         # without standalone mode typer *returns* the code of an Exit (also the 130 it makes of
@@ -75,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         print("aborted", file=sys.stderr)
         return 130
     except Exception as exc:  # click usage errors carry their own exit code (2)
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, and success
+            print(exc.ctx.get_help())
+            return 0
         if isinstance(exc, _click_errors()):
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""

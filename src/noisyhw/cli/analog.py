@@ -14,6 +14,7 @@ from ..sweep import Run
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
+    FormatOpt,
     LrOpt,
     ModelOpt,
     OutOpt,
@@ -102,7 +103,9 @@ def _run(
 
 
 def _parse_train_snrs(text: str) -> list[Any]:
-    """``"0,10"`` -> [0.0, 10.0]; ``"-2..4"`` -> a per-batch range; ``"20>10>0"`` -> a curriculum."""
+    """``"0,10"`` -> [0.0, 10.0]; ``"0:4:2"`` -> [0.0, 2.0, 4.0] (the list syntax of every
+    option); ``"-2..4"`` -> one model trained at a random SNR in [-2, 4] per batch;
+    ``"20>10>0"`` -> one model trained on a curriculum."""
     out: list[Any] = []
     for item in split_list(text):
         try:
@@ -114,10 +117,13 @@ def _parse_train_snrs(text: str) -> list[Any]:
             elif ">" in item:
                 out.append([float(v) for v in item.split(">")])
             else:
-                out.append(float(item))
-        except ValueError:
+                out.extend(parse_floats("--train-snrs", item))
+        except (ValueError, ParameterError):
             raise ParameterError(
-                "--train-snrs", "comma-separated dB values, ranges lo..hi or curricula a>b>c", text
+                "--train-snrs",
+                "comma-separated dB values or start:stop:step ranges, per-batch random ranges "
+                "lo..hi, or curricula a>b>c",
+                text,
             ) from None
         if any(isinstance(v, float) and not math.isfinite(v) for v in _flat(out[-1])):
             raise ParameterError(
@@ -151,7 +157,9 @@ def sweep(
     train_snrs: Annotated[
         str,
         typer.Option(
-            "--train-snrs", help="Training SNRs: 0,10; a range -2..4; a curriculum 20>10>0."
+            "--train-snrs",
+            help="Training SNRs, one model each: 0,10 or 0:10:5; -2..4 trains one model at a "
+            "random SNR in [-2, 4] per batch; 20>10>0 one on a curriculum.",
         ),
     ] = "0",
     test_snrs: TestSnrOpt = "-5:20:5",
@@ -163,6 +171,7 @@ def sweep(
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Train clean + noise-injected models, then sweep test SNR x votes x mode (resumable)."""
@@ -252,6 +261,7 @@ def train(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Train clean, then fine-tune with noise at one SNR, a range or a curriculum; writes
@@ -266,7 +276,8 @@ def train(
     check_choice("--mode", mode, MODES)
     check_choice("--granularity", granularity, GRANULARITIES)
     NoiseSpec(0.0, mode=mode, granularity=granularity)  # e.g. fixed + sample is refused here
-    (train_snr,) = _parse_train_snrs(snr) if "," not in snr else (None,)
+    parsed = _parse_train_snrs(snr)
+    train_snr = parsed[0] if len(parsed) == 1 else None
     if train_snr is None:
         raise ParameterError(
             "--snr", "one SNR, range or curriculum (use `noise sweep` for several)", snr
@@ -390,6 +401,7 @@ def attack(
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Black-box transfer attack (substitute trained on the target's labels; FGSM/PGD) against a

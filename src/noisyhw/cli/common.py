@@ -5,6 +5,14 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+import csv
+import json
+import math
+import shutil
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
 
@@ -13,7 +21,7 @@ import typer
 from ..errors import ParameterError, check_choice, check_int, check_seed
 from ..models import MODELS
 from ..progress import set_quiet
-from ..sweep import Executor, Run, make_executor, print_table
+from ..sweep import Executor, Run, make_executor
 
 if TYPE_CHECKING:
     from ..experiments.classify import ClassifierJob
@@ -23,6 +31,7 @@ __all__ = [
     "BatchSizeOpt",
     "DeviceOpt",
     "ExecutorOpt",
+    "FormatOpt",
     "LrOpt",
     "ModelOpt",
     "OutOpt",
@@ -38,11 +47,18 @@ __all__ = [
     "dataset_name",
     "echo_paths",
     "finish",
+    "format_cell",
+    "live_rows",
     "make_executor_from_cli",
+    "output_format",
     "parse_floats",
     "parse_ints",
     "parse_strs",
+    "print_rows",
+    "render_table",
+    "reset_output",
     "resolve_device",
+    "say",
     "split_list",
     "tracked",
 ]
@@ -107,34 +123,56 @@ def split_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+#: the most values one list option may expand to (a range with a tiny step is a typo)
+RANGE_MAX = 10_000
+
+#: the one list syntax of every list option, for help texts
+LIST_SYNTAX = "a comma list and/or start:stop:step ranges (stop included), e.g. 0,1:3:0.5"
+
+
+def _expand(item: str) -> list[float]:
+    """``"2"`` -> [2.0]; ``"0:1:0.25"`` -> [0, 0.25, 0.5, 0.75, 1] (stop included when on the
+    grid); ValueError when malformed, a step <= 0, a stop below the start or too many points."""
+    parts = item.split(":")
+    if len(parts) == 1:
+        return [float(item)]
+    if len(parts) != 3:
+        raise ValueError(item)
+    a, b, step = (float(t) for t in parts)
+    if not (step > 0 and b >= a and math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(item)
+    n = math.floor((b - a) / step + 1e-9) + 1
+    if n > RANGE_MAX:
+        raise ValueError(item)
+    return [round(a + i * step, 10) for i in range(n)]
+
+
 def parse_floats(name: str, text: str) -> list[float]:
-    """``"1.0,1.5,2"`` -> [1.0, 1.5, 2.0]; ``"a:b:step"`` -> an inclusive range; ``inf`` allowed."""
+    """``"1.0,1.5,2"`` -> [1.0, 1.5, 2.0]; items may be ``start:stop:step`` ranges (stop
+    included): ``"0,2:4:1"`` -> [0, 2, 3, 4]; ``inf`` allowed, NaN refused."""
     try:
-        if ":" in text and "," not in text:
-            a, b, s = (float(t) for t in text.split(":"))
-            if s <= 0 or b < a:
-                raise ValueError
-            n = round((b - a) / s) + 1
-            return [round(a + i * s, 10) for i in range(n)]
-        vals = [float(t) for t in text.split(",") if t.strip()]
+        vals = [v for item in split_list(text) for v in _expand(item)]
     except ValueError:
-        raise ParameterError(
-            name, "must be comma-separated numbers or start:stop:step", text
-        ) from None
+        raise ParameterError(name, f"must be {LIST_SYNTAX}", text) from None
     if not vals or any(v != v for v in vals):
-        raise ParameterError(name, "must be comma-separated numbers (no NaN)", text)
+        raise ParameterError(name, f"must be {LIST_SYNTAX} (no NaN)", text)
     return vals
 
 
 def parse_ints(name: str, text: str, lo: int | None = None) -> list[int]:
-    """``"1,3,5"`` -> [1, 3, 5], each >= ``lo`` when given."""
+    """``"1,3,5"`` -> [1, 3, 5]; ``"1:9:4"`` -> [1, 5, 9] (as :func:`parse_floats`, integers
+    only), each >= ``lo`` when given."""
+    allowed = f"must be integers: {LIST_SYNTAX.replace('0,1:3:0.5', '1,2:8:2')}"
     try:
-        vals = [int(t) for t in text.split(",") if t.strip()]
+        vals = [v for item in split_list(text) for v in _expand(item)]
     except ValueError:
-        raise ParameterError(name, "must be comma-separated integers", text) from None
-    if not vals or (lo is not None and min(vals) < lo):
-        raise ParameterError(name, f"must be comma-separated integers >= {lo}", text)
-    return vals
+        raise ParameterError(name, allowed, text) from None
+    if not vals or any(not math.isfinite(v) or v != int(v) for v in vals):
+        raise ParameterError(name, allowed, text)
+    ints = [int(v) for v in vals]
+    if lo is not None and min(ints) < lo:
+        raise ParameterError(name, f"must be integers >= {lo}", text)
+    return ints
 
 
 def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> list[str]:
@@ -250,29 +288,248 @@ def apply_quiet(quiet: bool) -> None:
         set_quiet(True)
 
 
+# ----------------------------------------------------------------------------- printed tables
+FORMATS = ("table", "csv", "tsv", "json")
+_FORMAT = ["table"]  # set by --format while parsing, read by print_rows / say / echo_paths
+
+
+def _set_format(value: str) -> str:
+    _FORMAT[0] = check_choice("--format", value, FORMATS)
+    return value
+
+
+FormatOpt = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="The printed table: table (fits the terminal, 80 columns when piped; 4 significant "
+        "figures), or csv, tsv, json (every column, full precision; other lines go to stderr).",
+        callback=_set_format,
+    ),
+]
+
+
+def reset_output() -> None:
+    """Back to ``--format table`` (each :func:`noisyhw.cli.main` call starts here)."""
+    _FORMAT[0] = "table"
+
+
+def output_format() -> str:
+    """The ``--format`` of the running command (``table`` unless it has the option)."""
+    return _FORMAT[0]
+
+
+def say(text: str) -> None:
+    """A line for the reader beside the table: stdout with ``--format table``, else stderr
+    (so that a csv/tsv/json stdout holds the table only)."""
+    typer.echo(text, err=output_format() != "table")
+
+
+def format_cell(value: Any, digits: int = 4) -> str:
+    """A cell as a person reads it: floats to ``digits`` significant figures (``0.04953``,
+    ``1.235e-05``, ``1.2e+06``), ints in full, None as ``-``, lists comma-joined."""
+    if value is None:
+        return "-"
+    if isinstance(value, int | str):  # bool is an int
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == 0 or 1e-3 <= abs(value) < 10**digits:
+            return f"{value:.{digits}g}"
+        return f"{value:.{digits - 1}e}"
+    if isinstance(value, list | tuple):
+        return ",".join(format_cell(v, digits) for v in value)
+    if isinstance(value, Mapping):
+        return ",".join(f"{k}={format_cell(v, digits)}" for k, v in value.items())
+    return str(value)
+
+
+def _machine_cell(value: Any) -> str:
+    if isinstance(value, list | tuple | Mapping):
+        return json.dumps(value, default=str)
+    return "" if value is None else str(value)
+
+
+def _table_width() -> int:
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((80, 24)).columns)
+    return 80
+
+
+def _blocks(widths: list[int], width: int, keys: int) -> list[list[int]]:
+    """Column indices per printed block: each block fits ``width`` (two spaces between
+    columns) and repeats the first ``keys`` columns; a column wider than the line goes alone."""
+    keys = min(keys, len(widths))
+    head = list(range(keys))
+    blocks: list[list[int]] = []
+    cur = list(head)
+    used = sum(widths[:keys]) + 2 * max(0, keys - 1)
+    for i in range(keys, len(widths)):
+        need = widths[i] + (2 if cur else 0)
+        if len(cur) > keys and used + need > width:
+            blocks.append(cur)
+            cur, used = list(head), sum(widths[:keys]) + 2 * max(0, keys - 1)
+            need = widths[i] + (2 if cur else 0)
+        cur.append(i)
+        used += need
+    if len(cur) > keys or not blocks:
+        blocks.append(cur)
+    return blocks
+
+
+def render_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    width: int = 80,
+    keys: int = 1,
+) -> str:
+    """Rows as plain text that fits ``width``: numbers right-aligned to 4 significant figures,
+    text left-aligned, nothing cut; columns that do not fit fold into further blocks, each
+    repeating the first ``keys`` (identifying) columns."""
+    if not rows:
+        return (f"{title}\n" if title else "") + "(no rows)"
+    cols = list(columns or dict.fromkeys(k for r in rows for k in r))
+    cells = [[format_cell(r.get(c)) if c in r else "" for c in cols] for r in rows]
+    numeric = [
+        all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
+    ]
+    widths = [max(len(c), *(len(row[j]) for row in cells)) for j, c in enumerate(cols)]
+    lines = [title] if title else []
+    for b, block in enumerate(_blocks(widths, width, keys)):
+        if b:
+            lines.append("")
+
+        def fmt(texts: list[str], block: list[int] = block) -> str:
+            out = [
+                t.rjust(widths[j]) if numeric[j] else t.ljust(widths[j])
+                for t, j in zip(texts, block, strict=True)
+            ]
+            return "  ".join(out).rstrip()
+
+        lines.append(fmt([cols[j] for j in block]))
+        lines.append(fmt(["-" * widths[j] for j in block]))
+        lines.extend(fmt([row[j] for j in block]) for row in cells)
+    return "\n".join(lines)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    *,
+    keys: int = 1,
+    fmt: str | None = None,
+) -> None:
+    """Print a result table in the ``--format`` of the command (or ``fmt``).
+
+    ``table``: :func:`render_table` at the terminal's width (80 when piped) showing
+    ``columns``; ``csv`` / ``tsv``: every column of every row, full precision; ``json``: the
+    rows as a JSON list. Tables other than the result table pass ``fmt="table"``.
+    """
+    fmt = fmt or output_format()
+    if fmt == "table":
+        typer.echo(render_table(rows, columns, title, _table_width(), keys))
+        return
+    if fmt == "json":
+        typer.echo(json.dumps([dict(r) for r in rows], default=str, indent=1))
+        return
+    cols = list(dict.fromkeys([*(columns or []), *(k for r in rows for k in r)]))
+    writer = csv.writer(sys.stdout, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    writer.writerow(cols)
+    for r in rows:
+        writer.writerow([_machine_cell(r.get(c)) for c in cols])
+    sys.stdout.flush()
+
+
+#: the Monte-Carlo point keys shown as the x column of a live row, with their headers
+_X_KEYS = {"ebn0_db": "Eb/N0", "p": "p", "snr_db": "SNR"}
+
+
+def _live_header(x_name: str) -> str:
+    cols = f"{'decoder':<10} {x_name:>6}  {'FER':>9} {'BER':>9} {'FE':>6} {'frames':>9}"
+    return f"{cols} {'Mb/s':>6} {'elapsed':>8}"
+
+
+@contextmanager
+def live_rows(
+    bits_per_frame: int, frame_errors: str = "frame_errors", decoder: str | None = None
+) -> Iterator[None]:
+    """Print a row per finished Monte-Carlo point as it finishes (as AFF3CT's simulator does):
+    decoder, channel point, FER, BER, frame errors, frames, decoded Mb/s, elapsed time.
+
+    ``bits_per_frame``: information bits per frame (BER and Mb/s); ``frame_errors``: the count
+    key of erroneous frames; ``decoder``: the name shown (default: the point's label without
+    its channel value, e.g. ``SCL-8``). Mb/s needs a ``decode_s`` count (decoder time), else ``-``.
+    Rows go to stdout with ``--format table`` only (a csv/json stdout holds the table only).
+    """
+    from ..progress import label, on_point_done
+
+    if output_format() != "table":
+        yield
+        return
+    t0 = time.monotonic()
+    shown = [False]
+
+    def show(params: Mapping[str, Any], row: Mapping[str, Any]) -> None:
+        x_key = next((k for k in _X_KEYS if k in params), None)
+        rest = {k: v for k, v in params.items() if k != x_key}
+        x = params[x_key] if x_key else None
+        x_text = f"{x:.2f}" if x_key != "p" and isinstance(x, float) else format_cell(x)
+        if not shown[0]:
+            header = _live_header(_X_KEYS.get(x_key or "", "point"))
+            typer.echo(f"{header}\n{'-' * len(header)}")
+            shown[0] = True
+        frames = int(row.get("frames", 0))
+        fe = int(row.get(frame_errors, 0))
+        bits = frames * bits_per_frame
+        dt = float(row.get("decode_s", 0.0))
+        ber = row.get("bit_errors", 0) / bits if bits and "bit_errors" in row else None
+        fields = [
+            f"{decoder or label(rest) or '-':<10}",
+            f"{x_text:>6} ",
+            f"{format_cell(fe / frames if frames else None):>9}",
+            f"{format_cell(ber):>9}",
+            f"{fe:>6}",
+            f"{frames:>9}",
+            f"{format_cell(bits / dt / 1e6 if dt > 0 else None):>6}",
+            f"{_clock(time.monotonic() - t0):>8}",
+        ]
+        typer.echo(" ".join(fields))
+
+    with on_point_done(show):
+        yield
+
+
+def _clock(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
 def finish(
     run: Run,
     rows: list[dict[str, Any]] | None = None,
     columns: list[str] | None = None,
     title: str | None = None,
+    *,
+    keys: int = 1,
     **extra: Any,
 ) -> None:
     """Write results.json + report.html, print the table and where everything went."""
     path = run.finish(rows, **extra)
     shown = rows if rows is not None else run_rows(path)
-    print_table(shown, columns, title=title)
+    print_rows(shown, columns, title=title, keys=keys)
     echo_paths(run, path)
 
 
 def echo_paths(run: Run, results_path: Path) -> None:
     """The two lines every finished command ends with: where results.json and the report are."""
-    typer.echo(f"results: {results_path}")
-    typer.echo(f"report:  {run.dir / 'report.html'}")
+    say(f"results: {results_path}")
+    say(f"report:  {run.dir / 'report.html'}")
 
 
 def run_rows(results_path: Path) -> list[dict[str, Any]]:
-    import json
-
     return json.loads(results_path.read_text())["rows"]
 
 

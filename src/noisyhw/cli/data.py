@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..errors import DataError
-from ..sweep import print_table
+from .common import FormatOpt, print_rows, say
 
 app = typer.Typer(
     help="Datasets available offline: list, inspect, download (explicitly).", no_args_is_help=True
@@ -39,7 +39,7 @@ def _where(name: str, root: Path | None) -> str:
 
 
 @app.command("list")
-def list_() -> None:
+def list_(output_format: FormatOpt = "table") -> None:
     """All registered datasets, whether each is present here, and where."""
     from ..data import DATASETS
 
@@ -53,24 +53,25 @@ def list_() -> None:
         }
         for n, i in DATASETS.items()
     ]
-    print_table(rows, ["name", "kind", "shape", "location", "description"])
+    print_rows(rows, ["name", "kind", "shape", "location", "description"])
 
 
 @app.command()
 def info(
     name: Annotated[str, typer.Argument(help="Dataset name (see `noisyhw data list`).")],
     root: RootOpt = None,
+    output_format: FormatOpt = "table",
 ) -> None:
     """Sizes, shapes, classes and location of one dataset (loads it)."""
     from ..data import dataset_info, load
 
     meta = dataset_info(name)
-    typer.echo(f"{name}: {meta.description}")
-    typer.echo(f"location: {_where(name, root)}")
+    say(f"{name}: {meta.description}")
+    say(f"location: {_where(name, root)}")
     if meta.kind == "text":
         for split in ("train", "test"):
             text = load(name, split, root)
-            typer.echo(f"{split}: {len(text):,} characters, {len(set(text))} distinct")
+            say(f"{split}: {len(text):,} characters, {len(set(text))} distinct")
         return
     rows = []
     for split in ("train", "test"):
@@ -87,8 +88,8 @@ def info(
                 "mean pixel": round(float(ds.x.mean()), 4),
             }
         )
-    print_table(rows)
-    typer.echo("classes: " + ", ".join(load(name, "test", root).classes))
+    print_rows(rows)
+    say("classes: " + ", ".join(load(name, "test", root).classes))
 
 
 @app.command()

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Annotated
 
 import typer
 
 from .common import (
     DeviceOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     apply_quiet,
     echo_paths,
+    format_cell,
     parse_strs,
+    print_rows,
     resolve_device,
     tracked,
+    say,
 )
 
 
@@ -33,11 +38,15 @@ def demo(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
-    """Run every area's demo section; writes runs/demo-<time>/report.html (resumable)."""
-    from ..experiments.demo import DEMO_SECTIONS, run_demo
-    from ..sweep import print_table
+    """Run every area's demo section; writes runs/demo-<time>/report.html (resumable).
+
+    Exits 1 when a section failed; failed sections come first in the summary. Sections whose
+    data is not installed fall back to bundled data and say so (see scripts/install-data).
+    """
+    from ..experiments.demo import DEMO_SECTIONS, run_demo, summary_rows
 
     apply_quiet(quiet)
     names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only else None
@@ -45,17 +54,24 @@ def demo(
         only=names, out=out, dataset=dataset, device=resolve_device(device), seed=seed, fast=fast
     )
     flat = [{"section": r["section"], **x} for r in rows for x in r["rows"]]
-    path = run.finish(
-        flat, sections=[{k: r[k] for k in ("section", "status", "elapsed_s")} for r in rows]
-    )
-    print_table(
-        [{k: r[k] for k in ("section", "status", "elapsed_s")} for r in rows], title="demo sections"
-    )
+    summary = summary_rows(rows)
+    path = run.finish(flat, sections=summary)
     for r in rows:
-        if r["rows"]:
+        if r["rows"] and output_format == "table":
             # one readable table per section: its first seven columns
             columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
-            print_table(r["rows"], columns, title=r["section"])
+            print_rows(r["rows"], columns, title=r["section"])
+            typer.echo()
+    print_rows(
+        [{k: v for k, v in s.items() if k != "note"} for s in summary], title="demo sections"
+    )
+    for s in summary:
+        if s["note"]:
+            say(textwrap.fill(f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  "))
+    failed = [s for s in summary if s["status"] != "ok"]
+    total = sum(s["cpu_s"] or 0.0 for s in summary)
+    say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {format_cell(total)} CPU s")
     echo_paths(run, path)
-    if any(r["status"] != "ok" for r in rows):
+    if failed:
+        say(f"FAILED: {', '.join(s['section'] for s in failed)} (see the report)")
         raise typer.Exit(1)

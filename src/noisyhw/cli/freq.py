@@ -11,6 +11,7 @@ import typer
 from ..errors import DataError, ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
@@ -50,6 +51,7 @@ def stats(
     batch_size: Annotated[int, typer.Option("--batch-size")] = 512,
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Per-channel mean/std of a dataset's DCT channels, streamed batch by batch; writes
@@ -149,6 +151,7 @@ def train(
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Fashion-MNIST / MNIST: the equal-input-size study (DCT subsets vs downsampled pixels,
@@ -261,6 +264,7 @@ def select(
         int | None, typer.Option("--preset", help="Show a preset: 24, 32, 48 or 64.")
     ] = None,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
 ) -> None:
     """Export the k most used channels of a trained gate (or show a preset) as a static subset:
     writes subset.json and 8x8 grid plots per component."""

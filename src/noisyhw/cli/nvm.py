@@ -11,6 +11,7 @@ import typer
 from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
@@ -197,6 +198,7 @@ def train(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Train the float LSTM, then PTQ and QAT at the given bits; saves float.pt and qat.pt."""
@@ -328,6 +330,7 @@ def sweep(
     device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Metric vs bits (PTQ / QAT) and metric vs device/ADC noise; plots + report (resumable)."""
@@ -411,6 +414,7 @@ def energy(
     ] = "2,3,4,5,6,8",
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Energy (ops/J), area efficiency (ops/s/mm^2) and utilisation of the study model on NVM

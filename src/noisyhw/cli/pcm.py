@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ParameterError, check_float, check_int
-from .common import OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, tracked
+from .common import FormatOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, say, tracked
 
 app = typer.Typer(
     help="Phase-change memory (alpha, beta, p) codes: capacity bounds, rate table, simulation.",
@@ -25,6 +25,14 @@ SIM_STATES_MAX = 2**30
 BudgetOpt = Annotated[
     float, typer.Option("--time-budget", help="Seconds for widening the strip bounds.")
 ]
+DepthOpt = Annotated[
+    int,
+    typer.Option(
+        "--depth",
+        help="log2 of the largest strip computation (states x slices) for the bounds: "
+        "deeper is tighter and slower (24: under ~2 s on one core).",
+    ),
+]
 
 
 @app.command()
@@ -34,11 +42,23 @@ def bound(
     beta: BetaOpt,
     p: POpt,
     n: Annotated[int, typer.Option("--n", help="Also the finite-n bound for n cells (0: no).")] = 0,
-    time_budget: BudgetOpt = 2.0,
+    depth: DepthOpt = 24,
+    time_budget: Annotated[
+        float | None,
+        typer.Option(
+            "--time-budget",
+            help="Also stop widening after this many seconds (opt-in: the bounds then depend "
+            "on the machine's speed and load).",
+        ),
+    ] = None,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
-    """Lower/upper bounds on the capacity C(alpha, beta, p) (exact when alpha or beta is 1)."""
+    """Lower/upper bounds on the capacity C(alpha, beta, p) (exact when alpha or beta is 1).
+
+    Deterministic: the same triple and --depth give the same bounds on every machine.
+    """
     from ..codes.pcm import constraint
     from ..codes.pcm.capacity import check_window_1d
     from ..experiments.pcm import bound_trial
@@ -49,8 +69,12 @@ def bound(
     if min(c.alpha, c.beta) == 1 and not c.unconstrained:
         check_window_1d(c)
     check_int("--n", n, 0)
-    check_float("--time-budget", time_budget, 0.0)
-    params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "time_budget": time_budget}
+    check_int("--depth", depth, 1, 40)
+    if time_budget is not None:
+        check_float("--time-budget", time_budget, 0.0)
+    params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "depth": depth}
+    if time_budget is not None:
+        params["time_budget"] = time_budget
     run = Run("pcm bound", params, out=out, seed=0)
     rows = run.sweep(bound_trial, [params], description="pcm bound")
     cols = ["alpha", "beta", "p", "lower", "upper", "exact"]
@@ -58,7 +82,7 @@ def bound(
         cols += ["n", "finite_n_bound", "max_messages"]
     run.section(f"Capacity bounds for {c}").table(rows, [*cols, "lower_method", "upper_method"])
     finish(run, rows, cols, title=f"C{c} bits/cell/write")
-    typer.echo(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
+    say(f"lower: {rows[0]['lower_method']}; upper: {rows[0]['upper_method']}")
 
 
 @app.command()
@@ -70,6 +94,7 @@ def table(
     time_budget: BudgetOpt = 1.0,
     workers: Annotated[int, typer.Option("--workers")] = 1,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Rate of the best construction vs lower/upper bounds for every (alpha, beta, p)."""
@@ -128,6 +153,7 @@ def simulate(
     ] = "random",
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Write random (or adversarial) messages, check the constraint and decoding after every
@@ -187,4 +213,4 @@ def simulate(
         "states.npy: (T+1, n) uint8 memory states (row 0 initial); messages.npy: (T, symbols)."
     )
     finish(run, rows, cols, title=f"pcm simulate {c}")
-    typer.echo(f"construction: {rows[0]['construction']}")
+    say(f"construction: {rows[0]['construction']}")

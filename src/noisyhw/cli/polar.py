@@ -11,15 +11,18 @@ from ..errors import ParameterError, check_choice, check_int
 from .common import (
     AddressOpt,
     ExecutorOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     WorkersOpt,
     apply_quiet,
     finish,
+    live_rows,
     make_executor_from_cli,
     parse_floats,
     tracked,
+    say,
 )
 
 app = typer.Typer(
@@ -68,6 +71,7 @@ def simulate(
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Frame/bit error rates with 95% confidence intervals and decoder throughput.
@@ -110,7 +114,7 @@ def simulate(
     ex = make_executor_from_cli(executor, address, workers)
     if any(s.name in ("cascl", "ascl") for s in specs) and code.crc is None:
         raise ParameterError("--crc", "cascl and ascl need a CRC (e.g. --crc crc16)", crc)
-    typer.echo(code.describe())
+    say(code.describe())
     config = {
         "n": n,
         "k": k,
@@ -130,11 +134,12 @@ def simulate(
         "workers": workers,
     }
     run = Run("polar simulate", config, out=out, seed=seed)
-    rows = run_simulation(
-        run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
-    )
+    with live_rows(k):
+        rows = run_simulation(
+            run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
+        )
     x = CHANNELS[channel]
-    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe())
+    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe(), keys=2)
 
 
 from .polar_text import text as _text  # noqa: E402

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import (
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
@@ -16,6 +17,7 @@ from .common import (
     finish,
     parse_floats,
     parse_strs,
+    say,
     tracked,
 )
 
@@ -63,6 +65,7 @@ def text(
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """FER / BER / CER / WER of SCL, CA-SCL, joint and adaptive joint decoding of text.
@@ -119,7 +122,7 @@ def text(
             target_fer=target_fer,
             **shape,
         )
-        typer.echo(f"penalty chosen on the validation text: {penalty} ({tuning})")
+        say(f"penalty chosen on the validation text: {penalty} ({tuning})")
     train = load_text(corpus, "train")
     test = load_text(corpus, "test")
     trie = build_dictionary(dictionary, train)
@@ -159,11 +162,12 @@ def text(
         title=f"{corpus}, {dictionary} dictionary",
         target_fer=target_fer,
     )
-    typer.echo(gains_text(gains, target_fer))
+    say(gains_text(gains, target_fer))
     finish(
         run,
         rows,
         COLUMNS,
+        keys=2,
         title=f"polar text ({corpus}, {dictionary})",
         gains=gains,
         penalty=penalty,

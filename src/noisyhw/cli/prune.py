@@ -10,6 +10,7 @@ from ..errors import ParameterError, check_float, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
+    FormatOpt,
     LrOpt,
     OutOpt,
     QuietOpt,
@@ -84,6 +85,7 @@ def sweep(
     workers: WorkersOpt = 1,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""

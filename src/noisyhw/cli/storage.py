@@ -10,6 +10,7 @@ import typer
 from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
@@ -94,6 +95,7 @@ def campaign_cmd(
     workers: WorkersOpt = 1,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Accuracy vs BER per representation/protection, tolerable BER and its gain (resumable)."""
@@ -176,6 +178,7 @@ def distortion_cmd(
     ),
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Exhaustive one-flip distortion of the Hamming-weight-ordered code vs binary, per n."""

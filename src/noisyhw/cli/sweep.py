@@ -15,21 +15,24 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import DataError, ParameterError, check_float, check_int
-from ..sweep import print_table, trial_key
+from ..sweep import trial_key
 from ..sweep.montecarlo import ChunkLog
 from ..sweep.runs import liveness, training_progress
 from .common import (
     AddressOpt,
     ExecutorOpt,
+    FormatOpt,
     OutOpt,
     QuietOpt,
     SeedOpt,
     WorkersOpt,
     apply_quiet,
     finish,
+    live_rows,
     make_executor_from_cli,
     parse_floats,
     tracked,
+    print_rows,
 )
 
 app = typer.Typer(
@@ -138,14 +141,15 @@ def status(
     if "mc_chunks" in s:
         typer.echo(f"monte-carlo: {s['mc_chunks']} chunks, {s['mc_frames']} frames simulated")
         if s["mc_open_points"]:
-            print_table(s["mc_open_points"], title="points in progress (chunks logged so far)")
+            print_rows(s["mc_open_points"], title="points in progress (chunks logged so far)")
     if rows and s["rows"]:
-        print_table(s["rows"][-rows:], title="last finished trials")
+        print_rows(s["rows"][-rows:], title="last finished trials")
 
 
 @app.command("ls")
 def ls(
     root: Annotated[Path, typer.Argument(help="Folder holding run folders.")] = Path("runs"),
+    output_format: FormatOpt = "table",
 ) -> None:
     """Run folders under ROOT with their command and progress, newest first."""
     if not root.is_dir():
@@ -158,7 +162,7 @@ def ls(
             continue
         found.append(s)
     found.sort(key=lambda s: s["last_update"] or s["started"] or "", reverse=True)
-    print_table(
+    print_rows(
         [
             {
                 "folder": s["folder"],
@@ -194,6 +198,7 @@ def bpsk(
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Uncoded BPSK over AWGN by seeded chunked Monte-Carlo, against the closed form.
@@ -222,15 +227,16 @@ def bpsk(
         "workers": workers,
     }
     run = Run("sweep bpsk", config, out=out, seed=seed, title="noisyhw sweep bpsk")
-    rows = bpsk_reference_sweep(
-        run,
-        points,
-        k=k,
-        chunk_size=chunk_size,
-        min_errors=min_errors,
-        max_frames=int(max_frames),
-        executor=ex,
-    )
+    with live_rows(k, frame_errors="errors", decoder="uncoded"):
+        rows = bpsk_reference_sweep(
+            run,
+            points,
+            k=k,
+            chunk_size=chunk_size,
+            min_errors=min_errors,
+            max_frames=int(max_frames),
+            executor=ex,
+        )
     finish(
         run,
         rows,

@@ -11,6 +11,7 @@ from ..errors import ParameterError
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
+    FormatOpt,
     LrOpt,
     ModelOpt,
     OutOpt,
@@ -48,6 +49,7 @@ def train(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Train a classifier; writes model.pt, results.json, plots and report.html (resumable)."""
@@ -114,6 +116,7 @@ def evaluate(
     root: Annotated[Path | None, typer.Option("--root")] = None,
     device: DeviceOpt = "cpu",
     out: OutOpt = None,
+    output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a trained model file; writes results.json, a confusion matrix and report.html."""

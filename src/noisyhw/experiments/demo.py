@@ -5,14 +5,21 @@ A section is a function ``demo_section(ctx: DemoContext) -> list[dict]`` that fi
 ``ctx.section`` (text, tables, PNG plots saved under ``ctx.run.dir``) and returns rows for the
 summary table. Sections are trials of the demo's run: a finished section is not run again when
 the demo is rerun with the same ``--out``.
+
+Data: the demo runs on what is installed (``scripts/install-data``: Fashion-MNIST, fortunes,
+wamerican). A section whose data is missing uses data that is always here and says so with
+:meth:`DemoContext.fallback`: the note goes to the section's report text, the printed summary and
+results.json. ``ctx.dataset`` is Fashion-MNIST when installed, else digits.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +29,14 @@ from ..errors import NoisyhwError, ParameterError
 from ..sweep import Run, Section
 from .findings import annotate
 
-__all__ = ["DEMO_SECTIONS", "DemoContext", "run_demo"]
+__all__ = ["DEMO_SECTIONS", "DemoContext", "data_status", "run_demo", "summary_rows"]
+
+#: the data the demo prefers: (what, where, how to install it)
+DEMO_DATA = [
+    ("Fashion-MNIST", "/usr/share/datasets/fashion-mnist", "dataset-fashion-mnist"),
+    ("fortunes", "/usr/share/games/fortunes", "fortunes"),
+    ("wamerican", "/usr/share/dict/words", "wamerican"),
+]
 
 #: name -> "module:function"; add one line per area.
 DEMO_SECTIONS: dict[str, str] = {
@@ -54,10 +68,33 @@ class DemoContext:
         """Where to save a plot or file of this section."""
         return self.run.plot_path(name)
 
+    notes: list[str] = field(default_factory=list)
+
     def subrun(self, name: str, config: dict[str, Any] | None = None) -> Run:
         """A run of its own in ``<demo dir>/<name>`` for a section that sweeps trials (the
         demo's own trial store holds one trial per section)."""
         return Run(f"demo {name}", config or {}, out=self.run.dir / name, seed=self.seed)
+
+    @property
+    def fashion(self) -> bool:
+        """Whether the section runs on Fashion-MNIST (else on the bundled digits)."""
+        return self.dataset == "fashion-mnist"
+
+    def fallback(self, missing: str, instead: str, install: str) -> None:
+        """Record that ``missing`` data is not here and ``instead`` is used; the note goes to
+        the report (a paragraph at the top of the section) and the printed summary."""
+        note = f"{missing} is not installed: this section uses {instead} instead ({install})."
+        self.notes.append(note)
+        self.section.blocks.insert(0, ("text", f"Data fallback: {note}"))
+
+    def image_fallback(self) -> None:
+        """The note for a section that trains on ``ctx.dataset`` when that is digits."""
+        if not self.fashion:
+            self.fallback(
+                "Fashion-MNIST",
+                "scikit-learn's 8x8 digits",
+                "apt-get install dataset-fashion-mnist, or scripts/install-data as root",
+            )
 
 
 def _serialise(section: Section) -> list[list[Any]]:
@@ -91,7 +128,7 @@ def _section_trial(params: dict[str, Any], ctx_fields: dict[str, Any]) -> dict[s
         ctx_fields["seed"],
         ctx_fields["fast"],
     )
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _cpu_seconds()
     threads = torch.get_num_threads()  # a section may pin threads; the next one gets them back
     try:
         rows = getattr(importlib.import_module(module), func)(ctx) or []
@@ -107,10 +144,19 @@ def _section_trial(params: dict[str, Any], ctx_fields: dict[str, Any]) -> dict[s
     return {
         "status": status,
         "elapsed_s": round(time.perf_counter() - t0, 2),
+        "cpu_s": round(_cpu_seconds() - cpu0, 2),
+        "notes": ctx.notes,
         "rows": rows,
         "blocks": _serialise(section),
         "title": section.title,
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children: on a loaded machine a better
+    guide than wall time to how long a section takes on idle cores."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def run_demo(
@@ -139,17 +185,49 @@ def run_demo(
     rows = run.sweep(
         _section_trial, [{"section": n} for n in names], context=fields, description="demo sections"
     )
-    summary = []
+    status = data_status()
+    run.section("Data").table(status, ["data", "present", "path", "package"]).text(
+        "Missing data packages: each section that needs one uses data that is always here and "
+        "says so at its top. Install them with scripts/install-data (as root) or apt-get."
+        if any(not d["present"] for d in status)
+        else "Every data package the demo uses is installed."
+    )
     for r in rows:
         sec = run.section(r.get("title", r["section"]))
         _restore(sec, r["blocks"])
         annotate(sec, r["section"], r["status"], r["rows"])  # status and claims for the summary
-        summary.append(
-            {
-                "section": r["section"],
-                "status": r["status"],
-                "elapsed_s": r["elapsed_s"],
-                "results": len(r["rows"]),
-            }
-        )
     return run, rows
+
+
+def data_status() -> list[dict[str, Any]]:
+    """Which of the demo's data packages are installed (:data:`DEMO_DATA`)."""
+    from ..data import locate
+    from ..data.text import CORPORA
+
+    out = []
+    for what, default, package in DEMO_DATA:
+        path = Path(default)
+        if what == "Fashion-MNIST":
+            with contextlib.suppress(NoisyhwError):
+                path = locate("fashion-mnist")
+        elif what == "fortunes":
+            path = CORPORA["fortunes"]
+        present = path.exists()
+        out.append({"data": what, "present": present, "path": str(path), "package": package})
+    return out
+
+
+def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per section for the printed summary and results.json: failed sections first
+    (in run order), then the others; a section's data fallback notes in ``note``."""
+    out = [
+        {
+            "section": r["section"],
+            "status": r["status"],
+            "elapsed_s": r["elapsed_s"],
+            "cpu_s": r.get("cpu_s"),
+            "note": " ".join(r.get("notes") or []),
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda r: r["status"] == "ok")

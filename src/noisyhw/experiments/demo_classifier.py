@@ -23,6 +23,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     )
     _, history, ev = train_classifier(job, None, description="demo: small CNN")
     ctx.section.title = f"Small CNN on {ctx.dataset}"
+    if hasattr(ctx, "image_fallback"):
+        ctx.image_fallback()
     ctx.section.text(
         f"A 2-convolution CNN (421k parameters) trained for {epochs} epochs on {ev['n_train']} "
         f"{ctx.dataset} images (Adam, lr 2e-3, batch 128, seed {ctx.seed}); test accuracy "

@@ -394,9 +394,11 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
             device=ctx.device,
             dataset=ctx.dataset,
         )
-    else:
-        ctx.section.text(
-            "The equal-size study needs 28x28 images (fashion-mnist or mnist); skipped."
+    elif hasattr(ctx, "fallback"):
+        ctx.fallback(
+            "Fashion-MNIST",
+            "the colour pipeline alone (the equal-size study needs 28x28 images)",
+            "apt-get install dataset-fashion-mnist, or scripts/install-data as root",
         )
     with tempfile.TemporaryDirectory() as d:
         folder = make_sample_folder(d, per_class=6 if ctx.fast else 10, seed=ctx.seed)

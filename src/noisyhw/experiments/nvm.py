@@ -572,8 +572,20 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     float vs 2/4/8-bit PTQ and 4-bit QAT (plus the float model fine-tuned with the QAT budget),
     one programming-noise point, the efficiency table."""
     fast = bool(getattr(ctx, "fast", False))
+    fashion = ctx.dataset == "fashion-mnist"
+    if not fashion and hasattr(ctx, "fallback"):  # 8x8 digits, unpooled: 8 rows of 8
+        ctx.fallback(
+            "Fashion-MNIST",
+            "scikit-learn's 8x8 digits (rows of 8 pixels)",
+            "apt-get install dataset-fashion-mnist, or scripts/install-data as root",
+        )
     task = NVMTask(
-        "fmnist", n_train=1000 if fast else 2000, n_test=500, hidden=32, calib_samples=256, pool=2
+        "fmnist",
+        n_train=1000 if fast else 2000,
+        n_test=500,
+        hidden=32,
+        calib_samples=256,
+        pool=2 if fashion else 1,
     )
     fcfg = TrainConfig(
         epochs=3, batch_size=100, lr=1e-2, seed=ctx.seed, device=ctx.device, grad_clip=1.0

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..codes import pcm
-from ..codes.pcm.capacity import MAX_COUNT_BITS
+from ..codes.pcm.capacity import DEFAULT_DEPTH, MAX_COUNT_BITS
 from ..errors import ParameterError, check_choice
 from ..io import atomic_write
 from ..sweep import line_plot
@@ -35,7 +35,8 @@ CODES = ("best", "syndrome", "round-robin", "staggered-wom", "residue", "time-sh
 def bound_trial(params: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Bounds (and exact value in 1-D) for one (alpha, beta, p); finite-n bound when n > 0."""
     a, b, p = params["alpha"], params["beta"], params["p"]
-    bd = pcm.capacity_bounds(a, b, p, time_budget=params.get("time_budget", 2.0))
+    depth = params.get("depth", DEFAULT_DEPTH)
+    bd = pcm.capacity_bounds(a, b, p, depth=depth, time_budget=params.get("time_budget"))
     out = {
         "lower": bd.lower,
         "upper": bd.upper,

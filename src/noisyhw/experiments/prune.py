@@ -238,6 +238,8 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         rows.append({**t, **prune_trial(t, tc)})
     sec = ctx.section
     sec.title = f"Pruning: small CNN on {ctx.dataset}"
+    if hasattr(ctx, "image_fallback"):
+        ctx.image_fallback()
     filt = [r for r in rows if r["structure"] == "filter"]
     best = max(filt, key=lambda r: r["accuracy"])
     sp = filt[0]

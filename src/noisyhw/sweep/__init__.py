@@ -6,7 +6,7 @@ from .grid import grid, trial_key
 from .montecarlo import StopRule, chunk_rng, simulate
 from .plots import bar_plot, heatmap, line_plot
 from .report import Report, Section
-from .run import Run, default_out, print_table, versions
+from .run import Run, default_out, versions
 from .store import ResultStore
 from .track import track_run, tracking
 
@@ -26,7 +26,6 @@ __all__ = [
     "heatmap",
     "line_plot",
     "make_executor",
-    "print_table",
     "simulate",
     "track_run",
     "tracking",

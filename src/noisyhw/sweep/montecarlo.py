@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ParameterError, check_int
-from ..progress import progress_bar
+from ..progress import label, point_done, progress_bar
 from .executors import Executor, LocalExecutor
 from .grid import trial_key
 
@@ -335,8 +335,10 @@ def _run_points(
         for p in states:
             if p.stopped is not None and p.idx not in reported:
                 reported.add(p.idx)
-                on_point(p.idx, p.params, p.row())
-                advance(info=f"{p.params} {p.row()['error_rate']:.3g}")
+                row = p.row()
+                on_point(p.idx, p.params, row)
+                point_done(p.params, row)
+                advance(info=f"{label(p.params)}: error rate {row['error_rate']:.3g}")
 
     with progress_bar(description, len(states)) as advance:
         report_finished(advance)
@@ -349,7 +351,9 @@ def _run_points(
                 if p.stopped is None:  # long points: show how far the current one is
                     errors = p.totals.get(rule.error_key, 0)
                     goal = f"/{rule.min_errors}" if rule.min_errors is not None else ""
-                    advance(0, info=f"{p.params}: {errors}{goal} errors in {p.frames} frames")
+                    advance(
+                        0, info=f"{label(p.params)}: {errors}{goal} errors in {p.frames} frames"
+                    )
                 report_finished(advance)
     missing = [p.params for p in states if p.stopped is None]
     if missing:  # pragma: no cover - an executor that dropped results

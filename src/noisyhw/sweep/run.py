@@ -19,19 +19,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
 from .. import __version__
 from ..errors import ParameterError, check_seed
 from ..io import write_json
 from ..progress import progress_bar
 from .executors import Executor, LocalExecutor, TrialFn
 from .grid import trial_key
-from .report import Report, Section, format_value
+from .report import Report, Section
 from .store import ResultStore
 
-__all__ = ["Run", "default_out", "print_table", "versions"]
+__all__ = ["Run", "default_out", "versions"]
 
 #: config keys that do not change results (how, not what) and so may differ on resume
 RUNTIME_KEYS = frozenset({"workers", "out", "executor", "address", "device", "quiet", "threads"})
@@ -218,23 +215,3 @@ class Run:
         self.report.write(self.dir / "report.html")
         self.store.close()
         return path
-
-
-def print_table(
-    rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[str] | None = None,
-    title: str | None = None,
-    console: Console | None = None,
-) -> None:
-    """Print rows as a rich table on stdout."""
-    console = console or Console()
-    if not rows:
-        console.print("(no rows)")
-        return
-    columns = list(columns or dict.fromkeys(k for r in rows for k in r))
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c, justify="right")
-    for r in rows:
-        table.add_row(*(format_value(r.get(c, "")) for c in columns))
-    console.print(table)

@@ -38,6 +38,10 @@ import scipy.sparse as sp
 from ...errors import ParameterError, check_float, check_int
 from .params import constraint
 
+#: log2 of the costliest bound candidate :func:`capacity_bounds` evaluates by default (about
+#: 0.1-2 s per constraint on one core; a fixed depth, so the bounds do not depend on the machine)
+DEFAULT_DEPTH = 24
+
 __all__ = [
     "Bounds",
     "capacity",
@@ -255,17 +259,23 @@ def capacity_bounds(
     beta: int,
     p: int,
     *,
-    time_budget: float = 2.0,
+    depth: int = DEFAULT_DEPTH,
+    time_budget: float | None = None,
     max_states: int = 1 << 16,
 ) -> Bounds:
     """Rigorous lower/upper bounds on C(alpha, beta, p), tightening with strip width.
 
     Candidates (free strips, guarded strips, Calkin-Wilf when a window is 2) are evaluated in
-    order of cost, widest strips last, until ``time_budget`` seconds are spent or the matrices
-    would exceed ``max_states`` states. Exact (lower = upper) when alpha = 1 or beta = 1.
+    order of cost (states x slices enumerated), widest strips last, while the cost is at most
+    ``2**depth`` and the matrices stay within ``max_states`` states: the same inputs give the
+    same bounds on any machine. ``time_budget`` (seconds, opt-in) also stops after the first
+    candidate that ends past it; the result then depends on the machine's speed and load.
+    Exact (lower = upper) when alpha = 1 or beta = 1.
     """
     c = constraint(alpha, beta, p)
-    time_budget = check_float("time_budget", time_budget, 0.0)
+    depth = check_int("depth", depth, 1, 40)
+    if time_budget is not None:
+        time_budget = check_float("time_budget", time_budget, 0.0)
     t0 = time.perf_counter()
     if c.unconstrained:
         return Bounds(*c, 1.0, 1.0, 1.0, "unconstrained", "unconstrained")
@@ -284,8 +294,10 @@ def capacity_bounds(
             cache[key] = _log2_bracket(strip_matrix(a, cc, c.p, m, periodic=periodic))
         return cache[key]
 
-    for _cost, kind, args in tasks:
-        if time.perf_counter() - t0 > time_budget and best.log:
+    for cost, kind, args in tasks:
+        if best.log and cost > 2**depth:
+            break
+        if time_budget is not None and time.perf_counter() - t0 > time_budget and best.log:
             break
         if kind == "strip":
             a, cc, m = args
