@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import inspect
-from collections.abc import Callable
-import csv
 import json
 import math
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints

@@ -19,8 +19,8 @@ from .common import (
     parse_strs,
     print_rows,
     resolve_device,
-    tracked,
     say,
+    tracked,
 )
 
 

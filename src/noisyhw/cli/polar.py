@@ -21,8 +21,8 @@ from .common import (
     live_rows,
     make_executor_from_cli,
     parse_floats,
-    tracked,
     say,
+    tracked,
 )
 
 app = typer.Typer(

@@ -31,8 +31,8 @@ from .common import (
     live_rows,
     make_executor_from_cli,
     parse_floats,
-    tracked,
     print_rows,
+    tracked,
 )
 
 app = typer.Typer(
