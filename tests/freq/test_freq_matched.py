@@ -71,7 +71,12 @@ def test_matched_command_runs_resumes_and_reports_intervals(tmp_path):
     ]  # fmt: skip
     assert main(args) == 0
     res = json.loads((out / "results.json").read_text())
-    assert len(res["rows"]) == 6
+    assert len(res["rows"]) == 6 and len(res["paired"]) == 3
+    for p in res["paired"]:
+        dct = next(r for r in res["rows"] if r["input"] == p["dct"])
+        pix = next(r for r in res["rows"] if r["input"] == p["pixels"])
+        assert dct["shape"] == pix["shape"] == p["shape"]
+        assert p["diff"] == pytest.approx(dct["accuracy"] - pix["accuracy"])
     for r in res["rows"]:
         assert r["seeds"] == 2 and r["acc_lo"] <= r["accuracy"] <= r["acc_hi"]
     by = {r["input"]: r for r in res["rows"]}

@@ -296,7 +296,7 @@ def matched(
         "workers": workers,
     }
     run = Run("freq matched", config, out=out, seed=seed, title=f"noisyhw freq matched: {source}")
-    rows = matched_study(
+    rows, paired = matched_study(
         run,
         source,
         n_train=n_train,
@@ -308,7 +308,8 @@ def matched(
         device=dev,
         workers=workers,
     )
-    finish(run, rows, title="mean test accuracy over seeds, 95% interval")
+    cols = ["input", "shape", "seeds", "accuracy", "acc_lo", "acc_hi"]
+    finish(run, rows, cols, title="mean over seeds, 95% interval", paired=paired)
 
 
 @app.command()

@@ -41,6 +41,7 @@ __all__ = [
     "matched_study",
     "matched_trial",
     "matched_variants",
+    "paired_differences",
     "photo_crops",
     "plot_channel_grids",
     "square_subset",
@@ -555,11 +556,12 @@ def matched_study(
     lr: float = 2e-3,
     device: str = "cpu",
     workers: int = 1,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The matched-stem comparison into ``run`` (resumable): every variant of
     :func:`matched_variants` at seeds ``seed .. seed + seeds - 1`` through one small CNN (the
-    data are drawn once, with ``seed``). Returns one summary row per variant: mean test
-    accuracy and its 95% Student-t interval over the seeds."""
+    data are drawn once, with ``seed``). Returns one summary row per variant (mean test
+    accuracy and its 95% Student-t interval over the seeds) and the paired DCT - pixels
+    differences (:func:`paired_differences`)."""
     if source == "fashion":
         ctx = _fashion_source(n_train, n_test, seed)
     else:
@@ -583,6 +585,7 @@ def matched_study(
                 "acc_hi": hi,
             }
         )
+    paired = paired_differences(rows, variants)
     n_tr, n_te = len(ctx["train"][1]), len(ctx["test"][1])
     what = (
         "Fashion-MNIST 28x28: 4x4 block DCT of the image vs the image area-downsampled and "
@@ -601,6 +604,12 @@ def matched_study(
         f"mean/std; mean test accuracy over {seeds} seeds with its 95% Student-t interval."
     )
     sec.table(summary, ["input", "shape", "seeds", "accuracy", "acc_lo", "acc_hi"])
+    sec.table(
+        paired,
+        ["dct", "pixels", "shape", "seeds", "diff", "diff_lo", "diff_hi"],
+        title="DCT minus pixels of the same shape, paired by seed (same initialisation of the "
+        "body), mean with 95% interval",
+    )
     png = bar_plot(
         [r["input"] for r in summary],
         [r["accuracy"] for r in summary],
@@ -609,7 +618,36 @@ def matched_study(
         ylabel="test accuracy",
     )
     sec.image(png, "mean test accuracy per input (pairs of equal shape side by side)")
-    return summary
+    return summary, paired
+
+
+def paired_differences(
+    rows: list[dict[str, Any]], variants: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per DCT variant: its test accuracy minus that of the pixel variant of the same shape,
+    seed by seed (both start from the same body initialisation), as mean and 95% interval."""
+    acc = {(r["name"], r["seed"]): r["accuracy"] for r in rows}
+    shape = {r["name"]: r["shape"] for r in rows}
+    pixels = {shape[v["name"]]: v["name"] for v in variants if v["kind"] == "pixels"}
+    out = []
+    for v in variants:
+        if v["kind"] != "dct":
+            continue
+        ref = pixels[shape[v["name"]]]
+        seeds = sorted(s for n, s in acc if n == v["name"] and (ref, s) in acc)
+        mean, lo, hi = mean_ci([acc[(v["name"], s)] - acc[(ref, s)] for s in seeds])
+        out.append(
+            {
+                "dct": v["name"],
+                "pixels": ref,
+                "shape": shape[v["name"]],
+                "seeds": len(seeds),
+                "diff": mean,
+                "diff_lo": lo,
+                "diff_hi": hi,
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- demo
