@@ -19,6 +19,7 @@ def test_energy_command_writes_table_and_plots(tmp_path):
     kinds = {r["kind"] for r in res["rows"]}
     assert {"NVM", "GPU", "FPGA", "ASIC"} <= kinds
     assert [r["bits"] for r in res["bits_sweep"]] == [2, 4]
+    assert {r["scope"] for r in res["like_for_like"]} == {"core", "with periphery"}
     assert res["bits_sweep"][0]["ops_per_j"] > res["bits_sweep"][1]["ops_per_j"]
     assert (out / "ops_per_j_vs_bits.png").is_file() and (out / "report.html").is_file()
 

@@ -1,4 +1,4 @@
-"""``noisyhw freq stats | train | select``: frequency-domain inputs (issue 7)."""
+"""``noisyhw freq stats | train | matched | select``: frequency-domain inputs (issues 7, 20)."""
 
 from __future__ import annotations
 
@@ -249,6 +249,74 @@ def train(
         ["name", "grid", "input_channels", "input_values", "accuracy", "active_channels"],
         title="test accuracy vs input",
     )
+
+
+@app.command()
+@tracked
+def matched(
+    source: Annotated[
+        str,
+        typer.Option(
+            "--source",
+            help="fashion (28x28, 4x4 DCT) or photos (crops of sklearn's 2 sample photos).",
+        ),
+    ] = "fashion",
+    epochs: Annotated[int, typer.Option("--epochs")] = 4,
+    n_train: Annotated[
+        int | None, typer.Option("--n-train", help="Training images (photos: crops drawn).")
+    ] = 10000,
+    n_test: Annotated[int | None, typer.Option("--n-test", help="Test images.")] = 5000,
+    seeds: Annotated[int, typer.Option("--seeds", help="Seeds per input: mean, 95% CI.")] = 3,
+    crop: Annotated[
+        int, typer.Option("--crop", help="photos: crop side in pixels (multiple of 8).")
+    ] = 128,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "cpu",
+    workers: WorkersOpt = 1,
+    out: OutOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """DCT channels vs pixels rearranged (space-to-depth) into the same tensor, through one
+    network body; photos: DCT of the full-resolution crop vs downsampling it."""
+    from ..experiments.freq import matched_study
+    from ..sweep import Run
+
+    apply_quiet(quiet)
+    check_choice("--source", source, ("fashion", "photos"))
+    check_int("--epochs", epochs, 1)
+    check_int("--seeds", seeds, 1)
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    check_int("--crop", crop, 32)
+    if crop % 32:  # 4x downsampling then a 2x2 space-to-depth, on an 8x8 tile grid
+        raise ParameterError("--crop", "a multiple of 32", crop)
+    if source == "photos" and crop > 416:
+        raise ParameterError("--crop", "at most 416 (the photos are 427x640)", crop)
+    dev = resolve_device(device)
+    config = {
+        "source": source,
+        "epochs": epochs,
+        "n_train": n_train,
+        "n_test": n_test,
+        "seeds": seeds,
+        "crop": crop,
+        "device": dev,
+        "workers": workers,
+    }
+    run = Run("freq matched", config, out=out, seed=seed, title=f"noisyhw freq matched: {source}")
+    rows, paired = matched_study(
+        run,
+        source,
+        n_train=n_train,
+        n_test=n_test,
+        epochs=epochs,
+        seeds=seeds,
+        seed=seed,
+        crop=crop,
+        device=dev,
+        workers=workers,
+    )
+    cols = ["input", "shape", "seeds", "accuracy", "acc_lo", "acc_hi"]
+    finish(run, rows, cols, title="mean over seeds, 95% interval", paired=paired)
 
 
 @app.command()

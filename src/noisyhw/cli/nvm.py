@@ -422,8 +422,8 @@ def energy(
     import torch
 
     from ..analog.nvm.energy import EnergyParams
-    from ..experiments.nvm import NVMTask, build_model, efficiency_rows
-    from ..sweep import Run, bar_plot, line_plot
+    from ..experiments.nvm import NVMTask, build_model, efficiency_rows, like_for_like_rows
+    from ..sweep import Run, bar_plot, line_plot, print_table
 
     apply_quiet(quiet)
     check_choice("--task", task, ("fmnist", "charlm"))
@@ -469,6 +469,12 @@ def energy(
         ],
         title="vs references",
     )
+    same_scope = like_for_like_rows(model, example, (wb, db, ab), p)
+    sec.table(
+        same_scope,
+        ["scope", "nvm_ops_per_j", "digital_ops_per_j", "nvm_gain"],
+        title="like for like: the same layers on a digital twin (SRAM weights, same periphery)",
+    )
     sweep_rows = []
     for b in bits_list:
         _, _, s = efficiency_rows(model, example, b, p, references)
@@ -484,6 +490,11 @@ def energy(
         )
         sec.image(pth, "ops/J vs bits")
         sec.table(sweep_rows, title="vs bits")
+    print_table(
+        same_scope,
+        ["scope", "nvm_ops_per_j", "digital_ops_per_j", "nvm_gain"],
+        title="like for like (same layers, scope and bits on a digital twin)",
+    )
     named = [r for r in refs if r["ops_per_j"]]
     pth = bar_plot(
         [r["name"] for r in named],
@@ -501,4 +512,5 @@ def energy(
         layers=layers,
         summary=summ,
         bits_sweep=sweep_rows,
+        like_for_like=same_scope,
     )

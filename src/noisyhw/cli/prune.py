@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float, check_int
+from ..errors import ParameterError, check_choice, check_float, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -19,7 +19,7 @@ from .common import (
     apply_quiet,
     check_model,
     dataset_name,
-    finish,
+    echo_paths,
     parse_floats,
     parse_strs,
     resolve_device,
@@ -58,9 +58,36 @@ def sweep(
         int, typer.Option("--epochs", help="Epochs per trial (all methods alike).")
     ] = 4,
     lr: LrOpt = 2e-3,
+    optimizer: Annotated[
+        str, typer.Option("--optimizer", help="adam or sgd (with --momentum, as the paper).")
+    ] = "adam",
+    momentum: Annotated[float, typer.Option("--momentum", help="SGD momentum.")] = 0.9,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="cosine or step (default: constant lr).")
+    ] = None,
     batch_size: BatchSizeOpt = 128,
     n_train: Annotated[int | None, typer.Option("--n-train", help="Training subset size.")] = 4000,
     n_test: Annotated[int | None, typer.Option("--n-test", help="Test subset size.")] = 2000,
+    n_val: Annotated[
+        int,
+        typer.Option(
+            "--n-val", help="Validation images held out from training (needed by --tune-*)."
+        ),
+    ] = 0,
+    seeds: Annotated[
+        int, typer.Option("--seeds", help="Seeds per point (--seed, --seed+1, ...): mean, 95% CI.")
+    ] = 1,
+    tune_lam: Annotated[
+        str | None,
+        typer.Option("--tune-lam", help="Reweighted lam grid, picked on the validation split."),
+    ] = None,
+    tune_lam_group_lasso: Annotated[
+        str | None,
+        typer.Option("--tune-lam-group-lasso", help="Group-lasso lam grid (validation split)."),
+    ] = None,
+    tune_rho: Annotated[
+        str | None, typer.Option("--tune-rho", help="ADMM rho grid (validation split).")
+    ] = None,
     lam: Annotated[
         float | None,
         typer.Option("--lam", help="Penalty of reweighted/group lasso (default per structure)."),
@@ -90,14 +117,34 @@ def sweep(
 ) -> None:
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
     from ..compress.prune import METHODS, STRUCTURES, PruneSpec
-    from ..experiments.prune import SWEEP_COLUMNS, prune_trial, report_sweep, trial_context
-    from ..sweep import Run, grid
+    from ..experiments import prune as P
+    from ..sweep import Run, print_table
 
     apply_quiet(quiet)
     st = parse_strs("--structures", structures, STRUCTURES)
     ms = parse_strs("--methods", methods, METHODS)
     sp = parse_floats("--sparsities", sparsities)
     check_int("--epochs", epochs, 1)
+    check_int("--seeds", seeds, 1)
+    check_int("--n-val", n_val, 0)
+    check_choice("--optimizer", optimizer, ("adam", "sgd"))
+    check_choice("--scheduler", scheduler, (None, "cosine", "step"))
+    check_float("--momentum", momentum, 0.0, 1.0, hi_open=True)
+    grids = {
+        method: parse_floats(name, text)
+        for method, name, text in (
+            ("reweighted", "--tune-lam", tune_lam),
+            ("group_lasso", "--tune-lam-group-lasso", tune_lam_group_lasso),
+            ("admm", "--tune-rho", tune_rho),
+        )
+        if text is not None
+    }
+    for method, values in grids.items():
+        for v in values:
+            check_float(f"grid value of {method}", v, 0.0)
+    grids = {m: v for m, v in grids.items() if m in ms}
+    if grids and not n_val:
+        raise ParameterError("--n-val", "> 0 with --tune-* (knobs are picked on it)", n_val)
     check_model(model)
     for name, value in (("--lam", lam), ("--lam-group-lasso", lam_group_lasso)):
         if value is not None:  # --lam-group-lasso nan used to fail only inside the trial
@@ -113,13 +160,17 @@ def sweep(
         if model not in WIDTH_MODELS:
             raise ParameterError("--width", f"applies to {' and '.join(WIDTH_MODELS)}", model)
     kw = {"width": width} if width is not None else {}
-    ctx = trial_context(
+    ctx = P.trial_context(
         ds,
         model,
         n_train=n_train,
         n_test=n_test,
         epochs=epochs,
+        n_val=n_val,
         lr=lr,
+        optimizer=optimizer,
+        momentum=momentum,
+        scheduler=scheduler,
         batch_size=batch_size,
         seed=seed,
         device=resolve_device(device),
@@ -139,9 +190,15 @@ def sweep(
         "methods": ms,
         "epochs": epochs,
         "lr": lr,
+        "optimizer": optimizer,
+        "momentum": momentum,
+        "scheduler": scheduler,
         "batch_size": batch_size,
         "n_train": n_train,
         "n_test": n_test,
+        "n_val": n_val,
+        "seeds": seeds,
+        "tune": {m: list(v) for m, v in grids.items()},
         "lam": lam,
         "lam_group_lasso": lam_group_lasso,
         "update": update,
@@ -153,17 +210,50 @@ def sweep(
         "device": device,
     }
     run = Run("prune sweep", config, out=out, seed=seed, title=f"noisyhw prune: {model} on {ds}")
-    trials = grid(structure=st, sparsity=sp, method=ms)
-    rows = run.sweep(prune_trial, trials, context=ctx, workers=workers, description="prune trials")
+    seed_list = list(range(seed, seed + seeds))
+    knobs = {}
+    tune_rows: list[dict] = []
+    if grids:  # the knobs are picked on the validation split, at the first seed
+        tune_run = Run("prune tune", config, out=run.dir / "tune", seed=seed)
+        tune_rows = tune_run.sweep(
+            P.prune_trial,
+            P.tuning_trials(st, sp, ms, grids, seed),
+            context=ctx,
+            workers=workers,
+            description="tuning trials",
+        )
+        tune_run.store.close()
+        knobs = P.best_knobs(tune_rows)
+    trials = P.final_trials(st, sp, ms, seed_list, knobs)
+    rows = run.sweep(
+        P.prune_trial, trials, context=ctx, workers=workers, description="prune trials"
+    )
+    split = f"{len(ctx['train'])} training"
+    if ctx["val"] is not None:
+        split += f" (+ {len(ctx['val'])} validation)"
     sec = run.section(f"{model} on {ds}: {epochs} epochs per trial")
     sec.text(
-        f"{len(ctx['train'])} training / {len(ctx['test'])} test images; every method gets the "
+        f"{split} / {len(ctx['test'])} test images; {optimizer} lr {lr:g}; every method gets the "
         "same epochs (first half: penalty or ramp, then hard prune and masked retraining)."
+        + (
+            " Tuned on the validation split (seed "
+            f"{seed}): " + ", ".join(f"{m} {P.KNOBS[m]} in {list(v)}" for m, v in grids.items())
+            if grids
+            else ""
+        )
     )
-    report_sweep(run, sec, rows)
-    cols = SWEEP_COLUMNS
-    finish(
-        run,
-        [{c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows],
-        cols,
-    )
+    summary = P.summarize_seeds(rows)
+    if seeds > 1:
+        P.report_seeds(run, sec, summary)
+    else:
+        P.report_sweep(run, sec, rows)
+    cols = P.SWEEP_COLUMNS
+    full = [
+        {c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows
+    ]
+    path = run.finish(full, summary=summary, tuning=tune_rows)
+    if seeds > 1:
+        print_table(summary, P.SUMMARY_COLUMNS, title="mean over seeds, 95% interval")
+    else:
+        print_table(full, cols)
+    echo_paths(run, path)

@@ -6,6 +6,10 @@
    same epochs; plus the dynamic gate's learned heat map and its top-k export.
 2. A colour pipeline on real JPEG photos (sklearn's sample images as a tiny ImageFolder) through
    a torchvision ResNet-18 adapter: shapes, throughput and a short training run.
+3. Matched stem (issue 20): DCT channels against pixels rearranged by space-to-depth into the
+   same (C, H/b, W/b) tensor, so one network body sees both; on Fashion-MNIST (4x4 DCT of the
+   28x28 image) and on crops of full-resolution photos (8x8 DCT of the full-resolution crop
+   against downsampling it), over several seeds.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from ..compress import frequency as fq
 from ..errors import ParameterError
 from ..sweep import Run, Section, bar_plot, heatmap
 from ..train import TrainConfig, evaluate, fit
+from ._intervals import mean_ci
 
 __all__ = [
     "FashionInputs",
@@ -32,6 +37,12 @@ __all__ = [
     "equal_size_study",
     "fashion_inputs",
     "make_sample_folder",
+    "matched_input",
+    "matched_study",
+    "matched_trial",
+    "matched_variants",
+    "paired_differences",
+    "photo_crops",
     "plot_channel_grids",
     "square_subset",
 ]
@@ -372,6 +383,271 @@ def colour_pipeline(
     section.table(rows, title="shapes through the pipeline")
     section.table([summary], title="throughput and training")
     return [summary]
+
+
+# --------------------------------------------------------------------------- study 3
+def matched_input(
+    images: torch.Tensor,
+    kind: str,
+    block: int,
+    *,
+    down: int = 1,
+    channels: list[int] | None = None,
+) -> torch.Tensor:
+    """One input of the matched-stem study, ``(N, C', H/block, W/block)`` float32.
+
+    ``kind="pixels"``: the image area-downsampled by ``down`` (1: full resolution), then
+    space-to-depth by ``block / down`` (``F.pixel_unshuffle``: channel ``c * r^2 + r i + j``
+    holds pixel (i, j) of each r x r tile of component c), so C' = C * (block / down)^2.
+    ``kind="dct"``: the ``block`` x ``block`` DCT of the full-resolution image
+    (:func:`~noisyhw.compress.frequency.dct_channels`), channels ``channels`` (all when None).
+    ``images``: (N, C, H, W) uint8 in [0, 255] or float in [0, 1]; H, W multiples of ``block``.
+    """
+    if kind == "dct":
+        coeffs = fq.dct_channels(images, block=block)
+        return coeffs if channels is None else fq.select_channels(coeffs, channels)
+    if kind != "pixels":
+        raise ParameterError("kind", "pixels or dct", kind)
+    if block % down:
+        raise ParameterError("down", f"a divisor of the block ({block})", down)
+    x = images.float() / 255.0 if images.dtype == torch.uint8 else images.float()
+    if down > 1:
+        x = F.interpolate(x, scale_factor=1 / down, mode="area")
+    return F.pixel_unshuffle(x, block // down)
+
+
+def _square_all(side: int, components: int, block: int) -> list[int]:
+    """The ``side x side`` lowest frequencies of every component."""
+    return [i for c in range(components) for i in square_subset(side, c, block)]
+
+
+def matched_variants(source: str) -> list[dict[str, Any]]:
+    """The study's inputs, in pairs of equal shape: ``name``, ``kind``, ``down``, ``channels``.
+
+    ``fashion`` (28x28 grey, 4x4 DCT, 7x7 grid): 1, 4 and 16 channels. ``photos`` (RGB crops,
+    8x8 DCT, crop/8 grid): 12 (2x2 per component vs 4x downsampling), 48 (4x4 per component
+    and the paper's 48-channel preset vs 2x downsampling) and 192 (all vs full resolution).
+    """
+    if source == "fashion":
+        b, comps, ratios = 4, 1, (4, 2, 1)
+    elif source == "photos":
+        b, comps, ratios = 8, 3, (4, 2, 1)
+    else:
+        raise ParameterError("source", "fashion or photos", source)
+    out = []
+    for down in ratios:
+        side = b // down
+        c = comps * side * side
+        out.append({"name": f"pixels /{down} s2d {c}ch", "kind": "pixels", "down": down})
+        chans = None if down == 1 else _square_all(side, comps, b)
+        label = "all" if down == 1 else f"{side}x{side} low"
+        out.append({"name": f"DCT {label} {c}ch", "kind": "dct", "down": 1, "channels": chans})
+        if source == "photos" and c == 48:
+            out.append(
+                {
+                    "name": "DCT preset-48 48ch",
+                    "kind": "dct",
+                    "down": 1,
+                    "channels": fq.preset_channels(48),
+                }
+            )
+    for v in out:
+        v["block"] = b
+        v.setdefault("channels", None)
+    return out
+
+
+def photo_crops(
+    n: int, crop: int = 128, regions: tuple[int, int] = (2, 4), seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
+    """Random ``crop`` x ``crop`` crops of sklearn's two sample photos (china, flower; 427x640
+    RGB each), labelled by the region of the photo their centre falls in: the photo split into
+    ``regions`` (rows, cols) cells gives 2 * rows * cols classes. Each draw picks a class
+    uniformly, then a centre uniformly in its cell (the crop clamped to the photo).
+
+    Returns (N, 3, crop, crop) uint8, (N,) int64 labels and the class names. All crops come
+    from the same two photos, so crops of different draws overlap: a test set measures new
+    positions, not new images.
+    """
+    from sklearn.datasets import load_sample_images
+
+    photos = [np.ascontiguousarray(im) for im in load_sample_images().images]
+    rows, cols = regions
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2 * rows * cols, n)
+    out = np.empty((n, 3, crop, crop), dtype=np.uint8)
+    for i, lab in enumerate(labels):
+        img = photos[lab // (rows * cols)]
+        r, c = divmod(int(lab) % (rows * cols), cols)
+        h, w = img.shape[:2]
+        cy = (r + rng.random()) * h / rows
+        cx = (c + rng.random()) * w / cols
+        y0 = int(np.clip(round(cy - crop / 2), 0, h - crop))
+        x0 = int(np.clip(round(cx - crop / 2), 0, w - crop))
+        out[i] = img[y0 : y0 + crop, x0 : x0 + crop].transpose(2, 0, 1)
+    names = [f"{p}-r{r}c{c}" for p in ("china", "flower") for r in range(rows) for c in range(cols)]
+    return torch.from_numpy(out), torch.from_numpy(labels), names
+
+
+def matched_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+    """One (variant, seed): build both splits' inputs, normalise every channel with the
+    training split's mean/std (the same for pixels and DCT), train ``ctx["model"]`` and test.
+
+    ctx: ``train`` / ``test`` as (images, labels), ``classes``, ``epochs``, ``lr``,
+    ``batch_size``, ``model``, ``device``.
+    """
+    torch.set_num_threads(1)
+    from ..progress import set_quiet
+
+    set_quiet(True)
+    kw = {"down": params["down"], "channels": params.get("channels")}
+    xs = {
+        split: matched_input(ctx[split][0], params["kind"], params["block"], **kw)
+        for split in ("train", "test")
+    }
+    norm = fq.ChannelStats({}).update(xs["train"]).normalizer()
+    with torch.no_grad():
+        xs = {k: norm(v) for k, v in xs.items()}
+    train = D.ArrayDataset(xs["train"], ctx["train"][1], ctx["classes"], "train")
+    test = D.ArrayDataset(xs["test"], ctx["test"][1], ctx["classes"], "test")
+    torch.manual_seed(params["seed"])
+    net = M.create(ctx.get("model", "small_cnn"), train.input_shape, train.num_classes)
+    cfg = TrainConfig(
+        epochs=ctx["epochs"],
+        batch_size=ctx.get("batch_size", 128),
+        lr=ctx.get("lr", 2e-3),
+        seed=params["seed"],
+        device=ctx.get("device", "cpu"),
+    )
+    t0 = time.perf_counter()
+    fit(net, train, None, cfg, description=params["name"])
+    ev = evaluate(net, test, cfg.device)
+    c, h, w = train.input_shape
+    return {
+        "shape": f"{c}x{h}x{w}",
+        "input_values": c * h * w,
+        "accuracy": ev["accuracy"],
+        "train_s": round(time.perf_counter() - t0, 1),
+    }
+
+
+def _fashion_source(n_train: int | None, n_test: int | None, seed: int) -> dict[str, Any]:
+    train = D.load("fashion-mnist", "train").subset(n_train, seed=seed)
+    test = D.load("fashion-mnist", "test").subset(n_test, seed=seed + 1)
+    return {"train": (train.x, train.y), "test": (test.x, test.y), "classes": train.classes}
+
+
+def _photo_source(n_train: int, n_test: int, crop: int, seed: int) -> dict[str, Any]:
+    x, y, names = photo_crops(n_train, crop, seed=seed)
+    xt, yt, _ = photo_crops(n_test, crop, seed=seed + 1)
+    return {"train": (x, y), "test": (xt, yt), "classes": names}
+
+
+def matched_study(
+    run: Run,
+    source: str,
+    *,
+    n_train: int | None,
+    n_test: int | None,
+    epochs: int,
+    seeds: int = 3,
+    seed: int = 0,
+    crop: int = 128,
+    lr: float = 2e-3,
+    device: str = "cpu",
+    workers: int = 1,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The matched-stem comparison into ``run`` (resumable): every variant of
+    :func:`matched_variants` at seeds ``seed .. seed + seeds - 1`` through one small CNN (the
+    data are drawn once, with ``seed``). Returns one summary row per variant (mean test
+    accuracy and its 95% Student-t interval over the seeds) and the paired DCT - pixels
+    differences (:func:`paired_differences`)."""
+    if source == "fashion":
+        ctx = _fashion_source(n_train, n_test, seed)
+    else:
+        ctx = _photo_source(n_train or 2000, n_test or 1000, crop, seed)
+    ctx |= {"epochs": epochs, "lr": lr, "device": device, "model": "small_cnn"}
+    variants = matched_variants(source)
+    trials = [{**v, "seed": s} for v in variants for s in range(seed, seed + seeds)]
+    rows = run.sweep(matched_trial, trials, context=ctx, workers=workers, description="matched")
+    summary = []
+    for v in variants:
+        acc = [r["accuracy"] for r in rows if r["name"] == v["name"]]
+        mean, lo, hi = mean_ci(acc)
+        first = next(r for r in rows if r["name"] == v["name"])
+        summary.append(
+            {
+                "input": v["name"],
+                "shape": first["shape"],
+                "seeds": len(acc),
+                "accuracy": mean,
+                "acc_lo": lo,
+                "acc_hi": hi,
+            }
+        )
+    paired = paired_differences(rows, variants)
+    n_tr, n_te = len(ctx["train"][1]), len(ctx["test"][1])
+    what = (
+        "Fashion-MNIST 28x28: 4x4 block DCT of the image vs the image area-downsampled and "
+        "rearranged by space-to-depth onto the same 7x7 grid"
+        if source == "fashion"
+        else f"{crop}x{crop} crops of sklearn's 2 sample photos, {len(ctx['classes'])} classes "
+        "(photo x region of the crop centre): 8x8 block DCT of the full-resolution crop (YCbCr) "
+        f"vs the crop area-downsampled (RGB) and rearranged onto the same {crop // 8}x{crop // 8} "
+        "grid"
+    )
+    sec = run.section(f"Matched stem: {source}")
+    sec.text(
+        f"{what}; {n_tr} training / {n_te} test images, small CNN (identical body: only the "
+        f"first conv's input channels follow the shape, which is the same within each pair), "
+        f"{epochs} epochs, Adam lr {lr:g}, every channel normalised with the training split's "
+        f"mean/std; mean test accuracy over {seeds} seeds with its 95% Student-t interval."
+    )
+    sec.table(summary, ["input", "shape", "seeds", "accuracy", "acc_lo", "acc_hi"])
+    sec.table(
+        paired,
+        ["dct", "pixels", "shape", "seeds", "diff", "diff_lo", "diff_hi"],
+        title="DCT minus pixels of the same shape, paired by seed (same initialisation of the "
+        "body), mean with 95% interval",
+    )
+    png = bar_plot(
+        [r["input"] for r in summary],
+        [r["accuracy"] for r in summary],
+        run.plot_path(f"freq_matched_{source}.png"),
+        title=f"matched stem, {source}: mean test accuracy over {seeds} seeds",
+        ylabel="test accuracy",
+    )
+    sec.image(png, "mean test accuracy per input (pairs of equal shape side by side)")
+    return summary, paired
+
+
+def paired_differences(
+    rows: list[dict[str, Any]], variants: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per DCT variant: its test accuracy minus that of the pixel variant of the same shape,
+    seed by seed (both start from the same body initialisation), as mean and 95% interval."""
+    acc = {(r["name"], r["seed"]): r["accuracy"] for r in rows}
+    shape = {r["name"]: r["shape"] for r in rows}
+    pixels = {shape[v["name"]]: v["name"] for v in variants if v["kind"] == "pixels"}
+    out = []
+    for v in variants:
+        if v["kind"] != "dct":
+            continue
+        ref = pixels[shape[v["name"]]]
+        seeds = sorted(s for n, s in acc if n == v["name"] and (ref, s) in acc)
+        mean, lo, hi = mean_ci([acc[(v["name"], s)] - acc[(ref, s)] for s in seeds])
+        out.append(
+            {
+                "dct": v["name"],
+                "pixels": ref,
+                "shape": shape[v["name"]],
+                "seeds": len(seeds),
+                "diff": mean,
+                "diff_lo": lo,
+                "diff_hi": hi,
+            }
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- demo

@@ -24,7 +24,13 @@ from torch import nn
 from .. import data as D
 from .. import models as M
 from ..analog.nvm import QuantSpec, Recalibrate, calibrate, program, quantize, set_spec
-from ..analog.nvm.energy import EnergyParams, estimate, layer_shapes, reference_table
+from ..analog.nvm.energy import (
+    EnergyParams,
+    estimate,
+    layer_shapes,
+    like_for_like,
+    reference_table,
+)
 from ..errors import DataError, ParameterError, check_choice, check_int
 from ..io import load_checkpoint, save_checkpoint
 from ..sweep import Run, Section, line_plot, trial_key
@@ -553,6 +559,20 @@ def efficiency_rows(
     ]
     refs = reference_table(rep, f"{name} on NVM ({wb}/{db}/{ab} bit)", references)
     return layers, refs, rep.summary()
+
+
+def like_for_like_rows(
+    model: nn.Module,
+    example: torch.Tensor,
+    bits: int | tuple[int, int, int] = 4,
+    params: EnergyParams | None = None,
+) -> list[dict[str, Any]]:
+    """ops/J of ``model`` on the crossbars and on the digital twin at the same scope and bit
+    widths (:func:`noisyhw.analog.nvm.energy.like_for_like`), per scope, with the ratio."""
+    wb, db, ab = (bits, bits, bits) if isinstance(bits, int) else bits
+    q = model if any(True for _ in _crossbar_iter(model)) else quantize(model, QuantSpec.float())
+    shapes = layer_shapes(q, example)
+    return like_for_like(shapes, params, weight_bits=wb, dac_bits=db, adc_bits=ab)
 
 
 def _crossbar_iter(model: nn.Module):

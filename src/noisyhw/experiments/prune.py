@@ -9,7 +9,8 @@ Trials run through the sweep pipeline (``Run.sweep``); :func:`prune_trial` is on
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -18,17 +19,26 @@ from torch import nn
 from .. import data as D
 from .. import models as M
 from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune
+from ..data.datasets import ArrayDataset
+from ..errors import ParameterError, check_int
 from ..sweep import Run, Section, bar_plot, line_plot
 from ..train import TrainConfig, evaluate
+from ._intervals import mean_ci
 
 __all__ = [
     "DEFAULT_LAM",
+    "KNOBS",
     "PROXIMAL_LAM",
+    "best_knobs",
     "demo_section",
+    "final_trials",
     "measure_latency",
     "prune_trial",
+    "report_seeds",
     "report_sweep",
+    "summarize_seeds",
     "trial_context",
+    "tuning_trials",
 ]
 
 #: the reweighted / group-lasso penalty per structure used by default (one lambda per run)
@@ -47,6 +57,9 @@ DEFAULT_LAM = {
 #: Adam lr 2e-3 (other structures use the same values untuned)
 PROXIMAL_LAM = {"reweighted": 4.0, "group_lasso": 0.05}
 
+
+#: the one knob tuned per method on the validation split (magnitude and agp have none)
+KNOBS = {"reweighted": "lam", "group_lasso": "lam", "admm": "rho"}
 
 #: columns of a pruning sweep's table, in display order
 SWEEP_COLUMNS = [
@@ -87,7 +100,11 @@ def trial_context(
     n_train: int | None,
     n_test: int | None,
     epochs: int,
+    n_val: int = 0,
     lr: float = 2e-3,
+    optimizer: str = "adam",
+    momentum: float = 0.9,
+    scheduler: str | None = None,
     batch_size: int = 128,
     seed: int = 0,
     device: str = "cpu",
@@ -100,16 +117,40 @@ def trial_context(
     model_kwargs: dict[str, Any] | None = None,
     latency: bool = True,
 ) -> dict[str, Any]:
-    """Everything the trials share (datasets loaded once, passed to workers as context)."""
-    train = D.load(dataset, "train").subset(n_train, seed=seed)
+    """Everything the trials share (datasets loaded once, passed to workers as context).
+
+    ``n_val`` > 0 holds out that many further training images as the validation split that
+    tuning trials (``stage="tune"``) are scored on; they never train on it, and test images are
+    never used for choosing a knob. The data subsets depend on ``seed`` only, not on the
+    per-trial seeds.
+    """
+    check_int("n_val", n_val, 0)
+    full = D.load(dataset, "train")
+    if n_val:
+        pool = full.subset(None if n_train is None else n_train + n_val, seed=seed)
+        if n_val >= len(pool):
+            raise ParameterError("--n-val", f"below the {len(pool)} training images", n_val)
+        name = pool.name
+        train = ArrayDataset(pool.x[n_val:], pool.y[n_val:], pool.classes, f"{name}:train")
+        val = ArrayDataset(pool.x[:n_val], pool.y[:n_val], pool.classes, f"{name}:val")
+    else:
+        train, val = full.subset(n_train, seed=seed), None
     test = D.load(dataset, "test").subset(n_test, seed=seed + 1)
     return {
         "train": train,
+        "val": val,
         "test": test,
         "model": model,
         "model_kwargs": dict(model_kwargs or {}),
         "config": TrainConfig(
-            epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device=device
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            momentum=momentum,
+            scheduler=scheduler,
+            seed=seed,
+            device=device,
         ),
         "lam": lam,
         "lam_group_lasso": lam_group_lasso,
@@ -122,13 +163,21 @@ def trial_context(
 
 
 def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
-    """One point: ``params`` has structure, sparsity, method; returns accuracy and sizes."""
+    """One point: ``params`` has structure, sparsity, method and optionally ``seed`` (model
+    initialisation and batch order; default the context's), ``lam`` / ``rho`` (override the
+    context's) and ``stage`` (``"tune"``: scored on the validation split, else on the test set).
+    Returns accuracy and sizes."""
     torch.set_num_threads(1)
     from ..progress import set_quiet
 
     set_quiet(True)
     cfg: TrainConfig = ctx["config"]
-    train, test = ctx["train"], ctx["test"]
+    if "seed" in params:
+        cfg = replace(cfg, seed=int(params["seed"]))
+    train = ctx["train"]
+    test = ctx["val"] if params.get("stage") == "tune" else ctx["test"]
+    if test is None:
+        raise ParameterError("--n-val", "> 0 for tuning trials (they score on a validation split)")
     torch.manual_seed(cfg.seed)
     model = M.create(ctx["model"], train.input_shape, train.num_classes, **ctx["model_kwargs"])
     structure, method = params["structure"], params["method"]
@@ -138,13 +187,14 @@ def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         lam = ctx["lam_group_lasso"]
     if lam is None:
         lam = PROXIMAL_LAM.get(method, 0.0) if update == "proximal" else DEFAULT_LAM[structure]
+    lam = float(params.get("lam", lam))
     spec = PruneSpec(
         structure,
         float(params["sparsity"]),
         method,
         scope=ctx["scope"],
         lam=lam,
-        rho=ctx["rho"],
+        rho=float(params.get("rho", ctx["rho"])),
         bits=ctx["bits"],
         update=update,
     )
@@ -173,6 +223,145 @@ def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         row["latency_exported_ms"] = measure_latency(small, shape)
         row["speedup"] = row["latency_dense_ms"] / row["latency_exported_ms"]
     return row
+
+
+def _cell(r: Mapping[str, Any]) -> tuple[str, float, str]:
+    return (r["structure"], float(r["sparsity"]), r["method"])
+
+
+def tuning_trials(
+    structures: Sequence[str],
+    sparsities: Sequence[float],
+    methods: Sequence[str],
+    grids: Mapping[str, Sequence[float]],
+    seed: int,
+) -> list[dict[str, Any]]:
+    """One validation-split trial per (structure, sparsity, method, grid value) for every method
+    with a grid in ``grids`` (method -> values of its :data:`KNOBS` knob), at ``seed``."""
+    out = []
+    for structure in structures:
+        for sparsity in sparsities:
+            for method in methods:
+                for value in grids.get(method, ()):
+                    out.append(
+                        {
+                            "structure": structure,
+                            "sparsity": sparsity,
+                            "method": method,
+                            KNOBS[method]: float(value),
+                            "seed": seed,
+                            "stage": "tune",
+                        }
+                    )
+    return out
+
+
+def best_knobs(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, float, str], dict[str, float]]:
+    """The knob value with the highest validation accuracy per (structure, sparsity, method)
+    (mean over the tuning seeds; a tie goes to the smaller value)."""
+    scores: dict[tuple[str, float, str], dict[float, list[float]]] = {}
+    for r in rows:
+        knob = KNOBS[r["method"]]
+        scores.setdefault(_cell(r), {}).setdefault(float(r[knob]), []).append(r["accuracy"])
+    best = {}
+    for cell, by_value in scores.items():
+        value = max(sorted(by_value), key=lambda v: sum(by_value[v]) / len(by_value[v]))
+        best[cell] = {KNOBS[cell[2]]: value}
+    return best
+
+
+def final_trials(
+    structures: Sequence[str],
+    sparsities: Sequence[float],
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    knobs: Mapping[tuple[str, float, str], Mapping[str, float]] | None = None,
+) -> list[dict[str, Any]]:
+    """Test-set trials: every (structure, sparsity, method) at every seed, with the tuned knob
+    from ``knobs`` where there is one."""
+    knobs = knobs or {}
+    out = []
+    for structure in structures:
+        for sparsity in sparsities:
+            for method in methods:
+                tuned = dict(knobs.get((structure, float(sparsity), method), {}))
+                for seed in seeds:
+                    out.append(
+                        {
+                            "structure": structure,
+                            "sparsity": sparsity,
+                            "method": method,
+                            **tuned,
+                            "seed": seed,
+                            "stage": "test",
+                        }
+                    )
+    return out
+
+
+def summarize_seeds(
+    rows: Sequence[Mapping[str, Any]], confidence: float = 0.95
+) -> list[dict[str, Any]]:
+    """Per (structure, sparsity, method): the seeds, mean test accuracy with its Student-t
+    ``confidence`` interval (``acc_lo`` / ``acc_hi``), mean pruned energy and the tuned knob."""
+    groups: dict[tuple[str, float, str], list[Mapping[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(_cell(r), []).append(r)
+    out = []
+    for (structure, sparsity, method), grp in groups.items():
+        mean, lo, hi = mean_ci([g["accuracy"] for g in grp], confidence)
+        energy = [g["pruned_energy"] for g in grp if g.get("pruned_energy") is not None]
+        knob = KNOBS.get(method)
+        out.append(
+            {
+                "structure": structure,
+                "sparsity": sparsity,
+                "method": method,
+                "seeds": len(grp),
+                "accuracy": mean,
+                "acc_lo": lo,
+                "acc_hi": hi,
+                "pruned_energy": sum(energy) / len(energy) if energy else None,
+                "knob": f"{knob}={grp[0][knob]:g}" if knob and knob in grp[0] else "",
+            }
+        )
+    return out
+
+
+#: columns of the seed-summary table
+SUMMARY_COLUMNS = [
+    "structure",
+    "sparsity",
+    "method",
+    "knob",
+    "seeds",
+    "accuracy",
+    "acc_lo",
+    "acc_hi",
+    "pruned_energy",
+]
+
+
+def report_seeds(
+    run: Run, section: Section, summary: list[dict[str, Any]], prefix: str = "prune_"
+) -> None:
+    """Mean test accuracy vs sparsity with its interval band, one curve per method, and the
+    summary table."""
+    for structure in dict.fromkeys(r["structure"] for r in summary):
+        sub = [r for r in summary if r["structure"] == structure]
+        png = line_plot(
+            sub,
+            "sparsity",
+            "accuracy",
+            run.plot_path(f"{prefix}acc_{structure}.png"),
+            hue="method",
+            band=("acc_lo", "acc_hi"),
+            title=f"{structure} sparsity: mean test accuracy over seeds (95% interval)",
+            xlabel="designated sparsity",
+            ylabel="test accuracy",
+        )
+        section.image(png, f"accuracy vs {structure} sparsity, mean over seeds with 95% band")
+    section.table([{c: r.get(c) for c in SUMMARY_COLUMNS} for r in summary], SUMMARY_COLUMNS)
 
 
 def report_sweep(

@@ -29,6 +29,18 @@ the busiest layer sets the rate: ``ops/s = ops / max_l(mvms_l t_l)``; area effic
 over the total area. Converter costs follow ``per_level 2**b + per_bit b + fixed``.
 Parameters come from a TOML file (default ``noisyhw/resources/nvm_energy.toml``), reference
 GPU/FPGA/ASIC figures from ``nvm_reference.toml``; both are documented there with sources.
+
+Like-for-like comparison (:func:`estimate_digital`, :func:`like_for_like`): the datasheet
+references are whole chips at peak, a different scope from this model. The digital twin runs
+the same layers at the same scope on a digital MAC datapath whose weights stream from local
+SRAM (at batch 1 every weight is used once per MVM, so it is read every MVM), with the same
+tiling, partial-sum adds and periphery as the crossbar::
+
+    E_mac    = m k (E_mul8 (b_w b_a / 64) + E_add32 (acc / 32))     acc = b_w + b_a + log2(rows)
+    E_weight = m k b_w e_sram                                       every weight read once
+    E_input  = m ct b_a e_sram                                      inputs read per column block
+    core     = E_mac + E_weight + E_input        (crossbar: E_DAC + E_cell + E_ADC + E_dig)
+    full     = core + E_per                      (the crossbar's periphery term, identical)
 """
 
 from __future__ import annotations
@@ -48,12 +60,15 @@ from .transform import count_mvms, crossbars
 
 __all__ = [
     "ConverterCost",
+    "DigitalParams",
     "EnergyParams",
     "EnergyReport",
     "LayerCost",
     "LayerShape",
     "estimate",
+    "estimate_digital",
     "layer_shapes",
+    "like_for_like",
     "load_references",
     "reference_table",
 ]
@@ -328,6 +343,95 @@ def estimate(
     used = sum(c.rows * c.cols * c.slices * p.devices_per_weight for c in layers)
     util = used / sum(c.arrays * p.rows * p.cols for c in layers)
     return EnergyReport(layers, ops, energy, busy, sum(c.area_mm2 for c in layers), util)
+
+
+@dataclass(frozen=True)
+class DigitalParams:
+    """Digital MAC datapath of the twin (``[digital_twin]`` of ``nvm_energy.toml``): energies
+    in fJ of an 8-bit integer multiply, a 32-bit integer add and one SRAM bit read; products
+    scale as ``b_w b_a / 64``, adds as ``acc / 32`` (see the module docstring)."""
+
+    mult_8b_fj: float = 200.0
+    add_32b_fj: float = 100.0
+    sram_fj_per_bit: float = 156.0
+
+    def __post_init__(self) -> None:
+        for k, v in asdict(self).items():
+            check_float(f"digital_twin.{k}", v, 0.0)
+
+    @classmethod
+    def from_toml(cls, path: str | Path | None = None) -> DigitalParams:
+        """The ``[digital_twin]`` table of a parameter file (None: the packaged defaults)."""
+        d = dict(_read_toml(path, "nvm_energy.toml").get("digital_twin", {}))
+        d.pop("source", None)
+        try:
+            return cls(**d)
+        except TypeError as exc:
+            raise ParameterError("params", f"unknown key in [digital_twin] ({exc})") from None
+
+
+def estimate_digital(
+    shapes: list[LayerShape],
+    params: EnergyParams | None = None,
+    digital: DigitalParams | None = None,
+    *,
+    weight_bits: int = 4,
+    act_bits: int = 4,
+) -> dict[str, float]:
+    """Energy per inference (J) of ``shapes`` on the digital twin, by term: ``mac``,
+    ``weights``, ``inputs`` (their sum is ``core_j``) and ``periphery`` (the crossbar model's
+    per-array term for the same tiling; ``full_j`` = core + periphery), with ``ops``."""
+    p = params or EnergyParams.from_toml()
+    dp = digital or DigitalParams.from_toml()
+    check_int("weight_bits", weight_bits, 1, 16)
+    check_int("act_bits", act_bits, 1, 16)
+    if not shapes:
+        raise ParameterError("shapes", "needs at least one crossbar layer")
+    kw = p.cols // p.devices_per_weight
+    s = p.weight_slices(weight_bits)
+    acc = weight_bits + act_bits + math.ceil(math.log2(p.rows))
+    e_mac = dp.mult_8b_fj * weight_bits * act_bits / 64 + dp.add_32b_fj * acc / 32
+    fj = {"mac": 0.0, "weights": 0.0, "inputs": 0.0, "periphery": 0.0}
+    ops = 0.0
+    for sh in shapes:
+        m, k, n = sh.rows, sh.cols, sh.mvms
+        rt, ct = math.ceil(m / p.rows), math.ceil(k * s / kw)
+        cycles = weight_bits if p.bit_serial else 1
+        fj["mac"] += n * m * k * e_mac
+        fj["weights"] += n * m * k * weight_bits * dp.sram_fj_per_bit
+        fj["inputs"] += n * m * ct * act_bits * dp.sram_fj_per_bit
+        fj["periphery"] += n * cycles * rt * ct * p.periphery_energy_pj * 1e3
+        ops += 2.0 * m * k * n
+    out = {f"{k}_j": v * 1e-15 for k, v in fj.items()}
+    out["core_j"] = out["mac_j"] + out["weights_j"] + out["inputs_j"]
+    out["full_j"] = out["core_j"] + out["periphery_j"]
+    out["ops"] = ops
+    return out
+
+
+def like_for_like(
+    shapes: list[LayerShape],
+    params: EnergyParams | None = None,
+    digital: DigitalParams | None = None,
+    *,
+    weight_bits: int = 4,
+    dac_bits: int = 4,
+    adc_bits: int = 4,
+) -> list[dict[str, Any]]:
+    """ops/J of the crossbar and of its digital twin at two equal scopes, and their ratio:
+    ``core`` (MVM datapath: converters + cells + partial sums vs MACs + SRAM weight and input
+    reads) and ``with periphery`` (both plus the same per-array periphery term)."""
+    p = params or EnergyParams.from_toml()
+    rep = estimate(shapes, p, weight_bits=weight_bits, dac_bits=dac_bits, adc_bits=adc_bits)
+    dig = estimate_digital(shapes, p, digital, weight_bits=weight_bits, act_bits=dac_bits)
+    per = sum(c.mvms * c.e_periphery_pj for c in rep.layers) * 1e-12 * (1 + p.energy_overhead)
+    nvm = {"core": rep.energy_j - per, "with periphery": rep.energy_j}
+    twin = {"core": dig["core_j"], "with periphery": dig["full_j"]}
+    rows = []
+    for scope in ("core", "with periphery"):
+        a, b = rep.ops / nvm[scope], dig["ops"] / twin[scope]
+        rows.append({"scope": scope, "nvm_ops_per_j": a, "digital_ops_per_j": b, "nvm_gain": a / b})
+    return rows
 
 
 def load_references(path: str | Path | None = None) -> list[dict[str, Any]]:
