@@ -471,8 +471,9 @@ def gain_table(
 ) -> list[dict[str, Any]]:
     """Per scheme the gain over ``baseline`` with its bootstrap interval at each target FER,
     plus where the point estimate is largest (``where = "max"``: over 41 log-spaced targets
-    between the highest and lowest FER both curves reach; that row's interval is the interval
-    at that target, not corrected for having picked the largest)."""
+    between the highest and lowest FER both curves reach, among those where both curves cross
+    in at least ``confidence`` of the replicates; that row's interval is the interval at that
+    target, not corrected for having picked the largest)."""
     out = []
     for s in schemes:
         if s == baseline:
@@ -488,7 +489,11 @@ def gain_table(
             if lo < hi:
                 grid = list(np.logspace(np.log10(hi), np.log10(lo), 41)[1:-1])
         dense = [(t, fer_gain_db(rows, s, baseline, t)) for t in grid]
-        dense = [(t, g) for t, g in dense if g is not None]
+        dense = [  # resolved targets only: both curves cross in the replicates too
+            (t, g)
+            for t, g in dense
+            if g is not None and gain_interval(reps, s, baseline, t, confidence)[0] is not None
+        ]
         picks = [(float(t), "target") for t in targets]
         if dense:
             picks.append((float(max(dense, key=lambda tg: tg[1])[0]), "max"))
