@@ -270,7 +270,9 @@ def _aggregate(
         a["fer"] = a["frame_errors"] / a["frames"]
         a["fer_cp_low"], a["fer_cp_high"] = clopper_pearson(a["frame_errors"], a["frames"])
         if reps is not None and key in reps and a["frame_errors"] > 0:
-            a["fer_ci_low"], a["fer_ci_high"] = (float(v) for v in np.quantile(reps[key], _LEVELS))
+            a["fer_ci_low"], a["fer_ci_high"] = (
+                float(v) for v in np.nanquantile(reps[key], _LEVELS)
+            )
         else:
             a["fer_ci_low"], a["fer_ci_high"] = a["fer_cp_low"], a["fer_cp_high"]
         a["ber"] = a["bit_errors"] / a["bits"]
@@ -300,7 +302,9 @@ def fer_replicates(
     and frames summed over every time it was decoded). Units are resampled with replacement,
     **the same draw for every scheme and Eb/N0** (all see the same text, so curves and their
     differences keep their pairing); replicate FER = resampled errors / resampled frames.
-    Returns ``{(scheme, ebn0_db): (n_boot,) array}``; every key must cover the same positions.
+    Points may cover different positions (more chunks where the FER is low): a unit a point did
+    not decode adds nothing to it. Returns ``{(scheme, ebn0_db): (n_boot,) array}`` (NaN in a
+    replicate that drew none of a point's units).
     """
     errs: dict[tuple[str, float], dict[int, int]] = {}
     frames: dict[tuple[str, float], dict[int, int]] = {}
@@ -316,15 +320,14 @@ def fer_replicates(
     if not errs:
         return {}
     keys = list(errs)
-    units = sorted(frames[keys[0]])
-    unit_frames = np.array([frames[keys[0]][g] for g in units], dtype=np.float64)
-    for key in keys:
-        if frames[key] != frames[keys[0]]:
-            raise ParameterError("rows", "every scheme and Eb/N0 decoding the same streams", key)
-    E = np.array([[errs[key][g] for key in keys] for g in units], dtype=np.float64)  # (U, K)
+    units = sorted(set().union(*(frames[k] for k in keys)))
+    # (U, K): a point that decoded fewer streams (fewer chunks) has 0 frames at the others
+    E = np.array([[errs[k].get(g, 0) for k in keys] for g in units], dtype=np.float64)
+    F = np.array([[frames[k].get(g, 0) for k in keys] for g in units], dtype=np.float64)
     rng = np.random.default_rng(seed)
     W = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=n_boot)
-    reps = (W @ E) / (W @ unit_frames)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reps = (W @ E) / (W @ F)
     return {key: reps[:, i] for i, key in enumerate(keys)}
 
 
@@ -349,6 +352,16 @@ def _curve(rows: Sequence[dict[str, Any]], scheme: str, metric: str) -> tuple[li
     return [x for x, _ in pts], np.array([[y for _, y in pts]], dtype=np.float64)
 
 
+def _per_point(chunks: int | Sequence[int], points: Sequence[float]) -> list[int]:
+    """Chunks per Eb/N0 point from one count or one count per point."""
+    per_point = [chunks] * len(points) if isinstance(chunks, int) else list(chunks)
+    if len(per_point) != len(points) or min(per_point, default=1) < 1:
+        raise ParameterError(
+            "--chunks", f"one count >= 1, or one per Eb/N0 ({len(points)})", chunks
+        )
+    return per_point
+
+
 def _tune_trial(params: dict[str, Any], studies: dict[float, TextStudy]) -> dict[str, Any]:
     return _trial(params, studies[params["penalty"]])
 
@@ -359,7 +372,7 @@ def tune_penalty(
     dictionary: str,
     penalties: Sequence[float],
     points: Sequence[float],
-    chunks: int,
+    chunks: int | Sequence[int],
     *,
     seed: int = 0,
     workers: int = 1,
@@ -393,15 +406,16 @@ def tune_penalty(
     config.update(points=[float(x) for x in points], chunks=chunks, **study_kw)
     run = Run("polar text tune", config, out=out, seed=seed)
     p0 = float(penalties[0])
+    per_point = _per_point(chunks, points)
     trials = [
         {"scheme": "cascl", "penalty": p0, "ebn0_db": float(x), "chunk": c}
-        for x in points
-        for c in range(chunks)
+        for x, n_chunks in zip(points, per_point, strict=True)
+        for c in range(n_chunks)
     ] + [
         {"scheme": "joint", "penalty": float(p), "ebn0_db": float(x), "chunk": c}
         for p in penalties
-        for x in points
-        for c in range(chunks)
+        for x, n_chunks in zip(points, per_point, strict=True)
+        for c in range(n_chunks)
     ]
     raw = run.sweep(_tune_trial, trials, context=studies, workers=workers, description="tune")
     base = _aggregate([r for r in raw if r["scheme"] == "cascl"])
@@ -519,7 +533,7 @@ def run_study(
     study: TextStudy,
     schemes: Sequence[str],
     points: Sequence[float],
-    chunks: int,
+    chunks: int | Sequence[int],
     *,
     title: str,
     workers: int = 1,
@@ -535,11 +549,12 @@ def run_study(
     the point estimate is largest (:func:`gain_table`)."""
     for s in schemes:
         check_choice("scheme", s, tuple(SCHEMES))
+    per_point = _per_point(chunks, points)
     trials = [
         {"scheme": s, "ebn0_db": float(p), "chunk": c}
         for s in schemes
-        for p in points
-        for c in range(chunks)
+        for p, n_chunks in zip(points, per_point, strict=True)
+        for c in range(n_chunks)
     ]
     raw = run.sweep(_trial, trials, context=study, workers=workers, description="polar text")
     reps = fer_replicates(raw, seed=study.seed)
@@ -599,8 +614,8 @@ def run_study(
         f"construction; CRC schemes add {study.crc} on top (same rate k/n). List size "
         f"L={study.list_size} for every list decoder (adaptive: 1, 2, 4, .. up to L). "
         f"Dictionary: {study.trie.num_words} words. Penalty for an out-of-dictionary symbol: "
-        f"{study.penalty} nats. Each point: {chunks} chunks x {study.streams} streams x "
-        f"{study.blocks} blocks = {chunks * study.streams * study.blocks} frames; seed "
+        f"{study.penalty} nats. Frames per point: chunks ({per_point}) x {study.streams} streams "
+        f"x {study.blocks} blocks; seed "
         f"{study.seed}. Eb/N0 per text bit. Intervals: 95% block bootstrap over text positions "
         f"({BOOTSTRAP} resamples, the same for every scheme and Eb/N0); gains interpolated on "
         "log-FER, None where a curve does not cross the target or fewer than 95% of the "
