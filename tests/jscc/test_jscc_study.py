@@ -63,6 +63,8 @@ def test_rows_carry_fer_intervals(tmp_path):
     (r,) = rows
     assert r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"]
     assert r["fer_ci_low"] >= 0 and r["fer_ci_high"] <= 1
+    # the block bootstrap never narrows Clopper-Pearson (a few errors: too narrow alone)
+    assert r["fer_ci_low"] <= r["fer_cp_low"] and r["fer_ci_high"] >= r["fer_cp_high"]
 
 
 def test_bootstrap_interval_covers_ratio_and_narrows():

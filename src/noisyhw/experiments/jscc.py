@@ -237,10 +237,11 @@ def _trial(params: dict[str, Any], study: TextStudy) -> dict[str, Any]:
 def _aggregate(
     rows: Sequence[dict[str, Any]], reps: dict[tuple[str, float], np.ndarray] | None = None
 ) -> list[dict[str, Any]]:
-    """Sum the trials per (scheme, Eb/N0). FER interval: percentiles of ``reps`` (block
-    bootstrap replicates, :func:`fer_replicates`) when given and the point has errors, else
-    Clopper-Pearson (which a bootstrap cannot replace at zero errors); Clopper-Pearson is also
-    kept as ``fer_cp_low``/``fer_cp_high`` (it ignores the correlation within a stream)."""
+    """Sum the trials per (scheme, Eb/N0). FER interval: the union of the percentile interval
+    of ``reps`` (block bootstrap replicates, :func:`fer_replicates`: it accounts for errors
+    correlated within a stream) and Clopper-Pearson (exact for independent frames; a bootstrap
+    of a handful of errors is too narrow, and of none is a point); Clopper-Pearson alone is
+    kept as ``fer_cp_low``/``fer_cp_high``."""
     acc: dict[tuple, dict[str, Any]] = {}
     keys = (
         "frames",
@@ -269,12 +270,10 @@ def _aggregate(
     for key, a in acc.items():
         a["fer"] = a["frame_errors"] / a["frames"]
         a["fer_cp_low"], a["fer_cp_high"] = clopper_pearson(a["frame_errors"], a["frames"])
+        a["fer_ci_low"], a["fer_ci_high"] = a["fer_cp_low"], a["fer_cp_high"]
         if reps is not None and key in reps and a["frame_errors"] > 0:
-            a["fer_ci_low"], a["fer_ci_high"] = (
-                float(v) for v in np.nanquantile(reps[key], _LEVELS)
-            )
-        else:
-            a["fer_ci_low"], a["fer_ci_high"] = a["fer_cp_low"], a["fer_cp_high"]
+            lo, hi = (float(v) for v in np.nanquantile(reps[key], _LEVELS))
+            a["fer_ci_low"], a["fer_ci_high"] = min(lo, a["fer_ci_low"]), max(hi, a["fer_ci_high"])
         a["ber"] = a["bit_errors"] / a["bits"]
         a["cer"] = a["char_errors"] / a["chars"]
         a["wer"] = a["word_errors"] / max(a["words"], 1)
