@@ -264,10 +264,21 @@ def test_docs_claims_table_is_the_registry():
 def test_polar_text_gains_read_as_words():
     from noisyhw.experiments.jscc import gains_text
 
-    text = gains_text(
-        {"joint_vs_cascl_db@fer=0.03": 0.68, "adaptive_vs_cascl_db@fer=0.03": None}, 0.03
-    )
-    assert text.endswith("joint 0.68, adaptive –") and "{" not in text and "None" not in text
+    row = {"scheme": "joint", "where": "target", "target_fer": 0.01}
+    gains = {
+        "joint_vs_cascl_db@fer=0.01": dict(row, gain_db=0.61, ci_low=0.42, ci_high=0.8),
+        "adaptive_vs_cascl_db@fer=0.01": dict(
+            row, scheme="adaptive", gain_db=None, ci_low=None, ci_high=None
+        ),
+        "joint_vs_cascl_db@max": dict(
+            row, where="max", target_fer=0.03, gain_db=0.7, ci_low=None, ci_high=None
+        ),
+    }
+    text = gains_text(gains, 0.01)
+    assert "joint +0.61 [0.42, 0.80] at FER 0.01" in text
+    assert "adaptive n/a at FER 0.01" in text
+    assert "joint +0.70 (interval unresolved) largest FER 0.03" in text
+    assert "{" not in text and "None" not in text
 
 
 def test_verdict_on_a_point_estimate_says_so():

@@ -100,6 +100,21 @@ def test_polar_text_negative_ebn0_runs(tmp_path):
     assert sorted({r["ebn0_db"] for r in rows}) == [-1.0, 0.5]
 
 
+def test_polar_text_chunks_per_point(tmp_path):
+    """More chunks where the FER is low: one count per Eb/N0 point."""
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text(PROSE)
+    out = tmp_path / "pp"
+    args = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--crc", "crc6"]
+    args += ["--ebn0", "0,3", "--schemes", "cascl,joint", "--list", "2", "--streams", "2"]
+    args += ["--blocks", "2", "--chunks", "1,3", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert {(r["ebn0_db"], r["frames"]) for r in res["rows"]} == {(0.0, 4), (3.0, 12)}
+    assert all(r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"] for r in res["rows"])
+    assert "joint_vs_cascl_db@fer=0.001" in res["gains"]
+
+
 def test_polar_text_cli_bad_input_before_any_trial(tmp_path, capsys):
     """Each bad option is one error line naming it, before any trial runs or a run folder
     exists (a bad CRC, k + CRC > n or a NaN penalty used to fail inside the trials)."""
@@ -115,6 +130,8 @@ def test_polar_text_cli_bad_input_before_any_trial(tmp_path, capsys):
         (["--schemes", ","], "--schemes"),
         (["--seed", "-1"], "--seed"),
         (["--ebn0", "inf"], "--ebn0"),
+        (["--chunks", "1,2,3"], "--chunks"),  # 4 points by default: one count or four
+        (["--chunks", "0"], "--chunks"),
     ):
         out = tmp_path / "o"
         assert main([*base, *extra, "--out", str(out)]) == 2, extra

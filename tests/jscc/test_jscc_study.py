@@ -63,6 +63,8 @@ def test_rows_carry_fer_intervals(tmp_path):
     (r,) = rows
     assert r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"]
     assert r["fer_ci_low"] >= 0 and r["fer_ci_high"] <= 1
+    # the block bootstrap never narrows Clopper-Pearson (a few errors: too narrow alone)
+    assert r["fer_ci_low"] <= r["fer_cp_low"] and r["fer_ci_high"] >= r["fer_cp_high"]
 
 
 def test_bootstrap_interval_covers_ratio_and_narrows():
@@ -91,6 +93,77 @@ def test_rows_carry_wer_cer_intervals(tmp_path):
     assert r["word_errors"] > 0
     assert r["wer_ci_low"] <= r["wer"] <= r["wer_ci_high"] and r["wer_ci_high"] > r["wer_ci_low"]
     assert r["cer_ci_low"] <= r["cer"] <= r["cer_ci_high"]
+
+
+def _stream_rows(curves, units, blocks, rng, cluster=False):
+    """Synthetic trial rows: per scheme and Eb/N0 one trial over ``units`` text positions of
+    ``blocks`` frames. ``cluster``: a position's frames fail together (all or none)."""
+    rows = []
+    for scheme, fer_of in curves.items():
+        for x in (1.0, 1.5, 2.0, 2.5, 3.0):
+            p = fer_of(x)
+            clustered = blocks * (rng.random(units) < p)
+            errs = clustered if cluster else rng.binomial(blocks, p, size=units)
+            rows.append(
+                {
+                    "scheme": scheme,
+                    "ebn0_db": x,
+                    "frames": units * blocks,
+                    "frame_errors": int(errs.sum()),
+                    "fer": errs.sum() / (units * blocks),
+                    "stream_positions": list(range(units)),
+                    "stream_frame_errors": [int(e) for e in errs],
+                }
+            )
+    return rows
+
+
+def test_block_bootstrap_widens_for_correlated_streams():
+    from noisyhw.experiments.jscc import fer_replicates
+    from noisyhw.sweep.montecarlo import clopper_pearson
+
+    rng = np.random.default_rng(3)
+    curves = {"a": lambda x: 0.05}
+    for cluster, ratio in ((False, 1.0), (True, np.sqrt(8))):
+        rows = _stream_rows(curves, 2000, 8, rng, cluster=cluster)
+        reps = fer_replicates(rows, n_boot=2000, seed=0)
+        r = rows[0]
+        lo, hi = np.quantile(reps[("a", 1.0)], [0.025, 0.975])
+        cp_lo, cp_hi = clopper_pearson(r["frame_errors"], r["frames"])
+        # independent frames: the bootstrap matches Clopper-Pearson; a stream's frames failing
+        # together: the variance is 8x (the design effect of clusters of 8), width sqrt(8)x
+        assert (hi - lo) / (cp_hi - cp_lo) == pytest.approx(ratio, rel=0.15)
+    # the same draw for every key: identical inputs give identical replicates
+    rows = _stream_rows({"a": lambda x: 0.05, "b": lambda x: 0.05}, 50, 2, rng)
+    rows[5] = dict(rows[0], scheme="b")
+    reps = fer_replicates(rows)
+    assert np.array_equal(reps[("a", 1.0)], reps[("b", 1.0)])
+    # a point that decoded other streams (more chunks at low FER): its own units only
+    more = dict(rows[1], stream_positions=list(range(50, 100)), frames=100)
+    more["stream_frame_errors"] = [1] * 50
+    reps = fer_replicates([rows[0], more])
+    assert np.nanmean(reps[("a", 1.5)]) == pytest.approx(0.5)
+    assert np.nanmean(reps[("a", 1.0)]) == pytest.approx(rows[0]["fer"], rel=0.1)
+
+
+def test_gain_interval_covers_a_known_shift_and_narrows():
+    from noisyhw.experiments.jscc import fer_replicates, gain_interval, gain_table
+
+    curves = {"cascl": lambda x: 10 ** (-(x - 0.5)), "joint": lambda x: 10 ** (-x)}
+    widths = []
+    for units in (200, 3000):
+        rows = _stream_rows(curves, units, 8, np.random.default_rng(units))
+        reps = fer_replicates(rows, n_boot=1000)
+        lo, hi, frac = gain_interval(reps, "joint", "cascl", 1e-2)
+        assert frac >= 0.95 and lo < 0.5 < hi
+        widths.append(hi - lo)
+        assert fer_gain_db(rows, "joint", "cascl", 1e-2) == pytest.approx(0.5, abs=hi - lo)
+    assert widths[1] < widths[0] / 2  # 15x the streams: about a quarter of the width
+    table = gain_table(rows, reps, ["joint"], targets=(1e-2, 1e-5))
+    by = {(g["where"], g["target_fer"]): g for g in table}
+    assert by[("target", 1e-5)]["gain_db"] is None and by[("target", 1e-5)]["ci_low"] is None
+    (top,) = [g for g in table if g["where"] == "max"]
+    assert top["gain_db"] >= by[("target", 0.01)]["gain_db"] and top["ci_low"] is not None
 
 
 def test_penalty_tuned_on_validation_split(tmp_path):

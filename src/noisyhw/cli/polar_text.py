@@ -16,6 +16,7 @@ from .common import (
     check_counts,
     finish,
     parse_floats,
+    parse_ints,
     parse_strs,
     say,
     tracked,
@@ -60,7 +61,13 @@ def text(
     ] = "",
     streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")] = 64,
     blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,
-    chunks: Annotated[int, typer.Option(help="Chunks (trials) per scheme and point.")] = 2,
+    chunks: Annotated[
+        str,
+        typer.Option(
+            help="Chunks (trials) per scheme and point: one count, or one per --ebn0 point "
+            "(more where the FER is low)."
+        ),
+    ] = "2",
     target_fer: Annotated[float, typer.Option(help="FER at which the gain is reported.")] = 0.05,
     workers: WorkersOpt = 1,
     seed: SeedOpt = 0,
@@ -74,7 +81,7 @@ def text(
     """
     from ..codes.polar.simulate import check_points
     from ..codes.text import ALPHABETS
-    from ..errors import check_float, check_int
+    from ..errors import ParameterError, check_float, check_int
     from ..experiments.jscc import (
         COLUMNS,
         TextStudy,
@@ -87,10 +94,16 @@ def text(
 
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
-    check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
+    per_point = parse_ints("--chunks", chunks, 1)
+    check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", max(per_point)))
     check_float("--penalty", penalty, 0.0, lo_open=True)
     check_float("--target-fer", target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
     points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
+    if len(per_point) not in (1, len(points)):
+        raise ParameterError(
+            "--chunks", f"one count, or one per --ebn0 point ({len(points)})", chunks
+        )
+    n_chunks = per_point[0] if len(per_point) == 1 else per_point
     from ..codes.polar import PolarCode
     from ..experiments.jscc import SCHEMES
 
@@ -116,7 +129,7 @@ def text(
             dictionary,
             grid,
             points,
-            chunks,
+            n_chunks,
             seed=seed,
             workers=workers,
             target_fer=target_fer,
@@ -148,7 +161,7 @@ def text(
         "tune_penalty": tune_penalty,
         "streams": streams,
         "blocks": blocks,
-        "chunks": chunks,
+        "chunks": n_chunks,
         "workers": workers,
     }
     run = Run("polar text", config, out=out, seed=seed)
@@ -157,7 +170,7 @@ def text(
         study,
         names,
         points,
-        chunks,
+        n_chunks,
         workers=workers,
         title=f"{corpus}, {dictionary} dictionary",
         target_fer=target_fer,

@@ -26,7 +26,7 @@ from .common import (
     tracked,
 )
 
-#: the most --trials per BER (the trial grid is built up front: configs x BERs x trials rows)
+#: the most --trials per BER and configuration (bounds the work of one point)
 TRIALS_MAX = 10_000
 
 app = typer.Typer(
@@ -82,8 +82,22 @@ def campaign_cmd(
         str | None, typer.Option("--bers", help="Explicit BER list (overrides the log grid).")
     ] = None,
     trials: Annotated[
-        int, typer.Option("--trials", "-t", help=f"Trials per BER (1..{TRIALS_MAX}).")
+        int,
+        typer.Option(
+            "--trials", "-t", help=f"Most trials per BER and configuration (1..{TRIALS_MAX})."
+        ),
     ] = 10,
+    min_failures: Annotated[
+        int,
+        typer.Option(
+            "--min-failures",
+            help="Stop a point at this many failed trials (accuracy more than --tolerance below "
+            "clean float32); 0: always --trials.",
+        ),
+    ] = 0,
+    chunk: Annotated[
+        int, typer.Option("--chunk", help="Trials per chunk (the unit of the stopping rule).")
+    ] = 50,
     margin: Annotated[float, typer.Option("--margin", help="Range check slack x max|w|.")] = 0.1,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Accuracy drop allowed for the tolerable BER.")
@@ -144,7 +158,9 @@ def campaign_cmd(
     grid = parse_floats("--bers", bers) if bers else C.ber_grid(ber_min, ber_max, per_decade)
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
-    C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
+    C.campaign_points(pairs, grid)  # validates names and sizes before any training
+    check_int("--min-failures", min_failures, 0)
+    check_int("--chunk", chunk, 1)
     check_float("--tolerance", tolerance, 0.0, 1.0)
     check_float("--margin", margin, 0.0)  # these two failed only after the model's training
     run, tol, facts = E.campaign(
@@ -159,12 +175,14 @@ def campaign_cmd(
         margin=margin,
         buffers=buffers,
         tolerance=tolerance,
+        min_failures=min_failures or None,
+        chunk=chunk,
         model_file=model_file,
     )
     finish(
         run,
-        tol,
-        ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "gain_interp"],
+        [dict(r, gain=C.gain_text(r)) for r in tol],
+        ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "gain"],
         title="tolerable BER",
         model=facts,
     )

@@ -376,8 +376,9 @@ def text_metrics(
     Returns ``frames``, ``frame_errors``, ``bits``, ``bit_errors``, ``chars``, ``char_errors``
     (substitutions: lengths are equal), ``words`` and ``word_errors`` (word-level edit distance
     per stream, summed), plus ``fer``, ``ber``, ``cer``, ``wer``, and the per-stream counts
-    ``stream_chars``, ``stream_char_errors``, ``stream_words``, ``stream_word_errors`` (lists of
-    S ints: streams are the independent units for confidence intervals).
+    ``stream_frame_errors``, ``stream_chars``, ``stream_char_errors``, ``stream_words``,
+    ``stream_word_errors`` (lists of S ints: streams are the independent units for confidence
+    intervals).
     """
     alpha = ALPHABETS[alphabet] if isinstance(alphabet, str) else alphabet
     r = np.asarray(ref_bits, dtype=np.uint8)
@@ -412,6 +413,7 @@ def text_metrics(
         "ber": int(bit_err.sum()) / bits,
         "cer": char_err / max(chars, 1),
         "wer": word_err / max(words, 1),
+        "stream_frame_errors": [int(v) for v in bit_err.any(2).sum(1)],
         "stream_chars": sc,
         "stream_char_errors": sce,
         "stream_words": sw,

@@ -163,16 +163,23 @@ def campaign(
     margin: float = 0.1,
     buffers: bool = False,
     tolerance: float = 0.01,
+    min_failures: int | None = None,
+    chunk: int = 50,
     model_file: Path | None = None,
     argv: list[str] | None = None,
 ) -> tuple[Run, list[dict[str, Any]], dict[str, Any]]:
-    """``noisyhw storage campaign``: train/load, sweep, plots, report; returns the run, the
-    tolerable-BER table and the model facts (call ``finish`` on the run afterwards)."""
+    """``noisyhw storage campaign``: train/load, adaptive Monte-Carlo, plots, report; returns
+    the run, the tolerable-BER table and the model facts (call ``finish`` on the run
+    afterwards). Up to ``trials`` trials per point in chunks of ``chunk``, stopping at
+    ``min_failures`` failed trials (see :func:`noisyhw.storage.campaign.run_campaign`)."""
     config = {
         "study": study.__dict__,
         "configs": [list(c) for c in configs],
         "bers": bers,
         "trials": trials,
+        "min_failures": min_failures,
+        "chunk": chunk,
+        "tolerance": tolerance,
         "margin": margin,
         "buffers": buffers,
         "model_file": str(model_file) if model_file else None,
@@ -203,14 +210,25 @@ def campaign(
         workers=workers,
         margin=margin,
         buffers=buffers,
+        tolerance=tolerance,
+        min_failures=min_failures,
+        chunk=chunk,
     )
     sec = run.section(f"{study.model} on {study.dataset}")
     sec.text(
         f"{facts['params']:,} parameters ({facts['source']}); clean test accuracy "
         f"{facts['clean_accuracy']:.4f} on {facts['n_test']} images. Every stored bit flips "
-        f"independently at the BER; {trials} trials per BER and configuration; range-detection "
-        f"margin {margin:g} x max|w|; tolerable BER: mean accuracy within {tolerance:g} of the "
-        "clean float32 model."
+        f"independently at the BER; per BER and configuration up to {trials} trials in chunks of "
+        f"{chunk}"
+        + (
+            f", stopping at {min_failures} failed trials (accuracy more than {tolerance:g} below "
+            "clean float32)"
+            if min_failures
+            else ""
+        )
+        + f"; range-detection margin {margin:g} x max|w|; tolerable BER: mean accuracy within "
+        f"{tolerance:g} of the clean float32 model; intervals: 95%, parametric bootstrap of "
+        "every point's mean (failure count binomial, ok and failed means normal)."
     )
     _, tol = C.report_campaign(sec, run.dir, rows, tolerance=tolerance)
     return run, tol, facts
