@@ -138,8 +138,10 @@ def sc_interframe(
     B = block
     isfloat = _is_float(alpha)
     s_at = _sat_of(alpha)
-    bl = np.zeros(2 * N * B, dtype=np.uint8)  # saved left-child partial sums, per level
-    res = np.zeros(2 * N * B, dtype=np.uint8)  # current node's partial sums, per level
+    # partial sums per level: a left child's result goes to ``bl`` (read by its sibling's ``g``
+    # and its parent's combine), a right child's to ``res``, so nothing is ever copied
+    bl = np.zeros(2 * N * B, dtype=np.uint8)
+    res = np.zeros(2 * N * B, dtype=np.uint8)
     tmp = np.zeros(N * B, dtype=np.uint8)
     ub = np.zeros(K * B, dtype=np.uint8)  # decided payload of the block, [bit][frame]
     acc = np.zeros(B, dtype=np.float32)
@@ -181,6 +183,7 @@ def sc_interframe(
             size = 1 << ops[t, 1]
             n = size * B  # values of the node (all frames)
             lo = n
+            dst = res if (ops[t, 2] >> ops[t, 1]) & 1 else bl  # where this result is read
             if op == OP_F:
                 dst = alpha[lo : lo + n]
                 a = alpha[2 * n : 3 * n]
@@ -195,11 +198,11 @@ def sc_interframe(
                 for e in range(n):
                     dst[e] = _gsel(a[e], c[e], s[e], s_at)
             elif op == OP_R0:
-                r = res[lo : lo + n]
+                r = dst[lo : lo + n]
                 for e in range(n):
                     r[e] = 0
             elif op == OP_R1 or op == OP_INFO:  # noqa: SIM109 (numba)
-                r = res[lo : lo + n]
+                r = dst[lo : lo + n]
                 x = alpha[lo : lo + n]
                 for e in range(n):
                     r[e] = x[e] < 0
@@ -239,7 +242,7 @@ def sc_interframe(
                             acci[b] += xr[b]
                     for b in range(B):
                         acci[b] = acci[b] < 0
-                r = res[lo : lo + n]
+                r = dst[lo : lo + n]
                 for j in range(size):
                     rr = r[j * B : (j + 1) * B]
                     for b in range(B):
@@ -250,15 +253,13 @@ def sc_interframe(
                         dst[b] = acci[b]
                     k += 1
             elif op == OP_SAVE:
-                d = bl[lo : lo + n]
-                r = res[lo : lo + n]
-                for e in range(n):
-                    d[e] = r[e]
-            else:  # OP_COMB: parent = (left ^ right, right)
+                pass  # left children wrote their results to ``bl`` directly
+            else:  # OP_COMB: parent = (left ^ right, right), where the parent's parent reads it
                 le = bl[lo : lo + n]
                 r = res[lo : lo + n]
-                d0 = res[2 * n : 3 * n]
-                d1 = res[3 * n : 4 * n]
+                up = res if (ops[t, 2] >> (ops[t, 1] + 1)) & 1 else bl
+                d0 = up[2 * n : 3 * n]
+                d1 = up[3 * n : 4 * n]
                 for e in range(n):
                     v = r[e]
                     d0[e] = le[e] ^ v
@@ -267,7 +268,7 @@ def sc_interframe(
             for j in range(K):
                 p = (N + info_pos[j]) * B
                 for b in range(nb):
-                    out[f0 + b, j] = res[p + b]
+                    out[f0 + b, j] = bl[p + b]  # the root's result (a "left child")
         else:
             for j0 in range(0, K, 64):  # tiles, as the load
                 j1 = min(j0 + 64, K)
