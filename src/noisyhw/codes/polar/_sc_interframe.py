@@ -195,6 +195,12 @@ def sc_interframe(
     qbuf = qflat.reshape((B, QS))
     qw = qflat.view(np.uint64)
     topw = alpha.view(np.uint64)[N * B * alpha.itemsize // 8 :]
+    # float32 LLRs in: 2 x 2 blocks of 32-bit values on 64-bit words (full blocks only)
+    pairs = isfloat and alpha.itemsize == 4 and B % 2 == 0 and N % 16 == 0
+    lw = llr.reshape(-1).view(np.uint64) if pairs else topw
+    lo32 = np.uint64(0xFFFFFFFF)
+    hi32 = np.uint64(0xFFFFFFFF00000000)
+    s32 = np.uint64(32)
     acci = np.zeros(B, dtype=np.int32)
     n_ops = ops.shape[0]
     top = alpha[N * B : 2 * N * B]
@@ -211,11 +217,23 @@ def sc_interframe(
                     d[j] = min(max(np.rint(x[j] * sc), -qm), qm)
             for b in range(nb, B):
                 qbuf[b, :] = 0
+        by_pairs = pairs and nb == B
         if wide_in:
             for j0 in range(0, N, 8):
                 for b0 in range(0, B, 8):
                     _tr8(qw, (b0 * QS + j0) >> 3, QS >> 3, topw, (j0 * B + b0) >> 3, B >> 3)
-        for j0 in range(0, N if not wide_in else 0, 16):
+        elif by_pairs:
+            for j0 in range(0, N, 16):  # a cache line of each frame's row per tile
+                for b0 in range(0, B, 2):
+                    r0 = ((f0 + b0) * N + j0) >> 1
+                    r1 = r0 + (N >> 1)
+                    for jj in range(0, 16, 2):
+                        a = lw[r0 + (jj >> 1)]  # frame b0: values j, j + 1
+                        c = lw[r1 + (jj >> 1)]  # frame b0 + 1
+                        o = ((j0 + jj) * B + b0) >> 1
+                        topw[o] = (a & lo32) | (c << s32)
+                        topw[o + (B >> 1)] = (a >> s32) | (c & hi32)
+        for j0 in range(0, 0 if (wide_in or by_pairs) else N, 16):
             j1 = min(j0 + 16, N)
             for b in range(nb):
                 if isfloat:
