@@ -224,7 +224,7 @@ def run(quick: bool = False) -> dict:
         figures.append(row)
 
     # ---- list decoders: previous kernel vs this one (identical lists asserted)
-    nl = int(256 * s)
+    nl = int(768 * s)
     for label, c, cls in (("SCL-8", code, SCLDecoder), ("CA-SCL-8 + CRC-16", ccode, CASCLDecoder)):
         m, ll = _frames(c, nl, seed=1)
         prev = cls(c, 8)
@@ -234,7 +234,7 @@ def run(quick: bool = False) -> dict:
         prev._crc_in_kernel = False
         decs = {f"{label}, previous kernel": prev, label: cls(c, 8)}
         bl = [ll[i : i + BATCH] for i in range(0, nl, BATCH)]
-        res, times = _compare(decs, bl, m, 512, max(3, reps // 2))
+        res, times = _compare(decs, bl, m, 512, reps)
         o = f"{label}, previous kernel"
         assert np.array_equal(res[o]["out"], res[label]["out"]), f"{label} changed decisions"
         tgt = ">= 4" if label.startswith("CA") else None

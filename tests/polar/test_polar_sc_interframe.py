@@ -31,8 +31,9 @@ def test_float_interframe_equals_leaf_sc_on_random_llrs(code: PolarCode, block: 
     assert np.array_equal(fast.decode_payload(llr), ref.decode_payload(llr))
 
 
+@pytest.mark.parametrize("block", [None, 8, 12])  # default, 8x8 word transposes, scalar
 @pytest.mark.parametrize("dtype", ["int16", "int8"])
-def test_fixed_point_is_exact_without_saturation(dtype: str) -> None:
+def test_fixed_point_is_exact_without_saturation(dtype: str, block: int | None) -> None:
     """Integer LLRs small enough that no sum can saturate (|llr| n <= max): the fixed-point
     kernel makes exactly the float kernel's decisions on the same integers (quantiser =
     identity; float sums of such integers are exact, zeros included, so ties break alike)."""
@@ -41,7 +42,7 @@ def test_fixed_point_is_exact_without_saturation(dtype: str) -> None:
     rng = np.random.default_rng(1)
     llr = rng.integers(-lim, lim + 1, size=(70, n)).astype(np.float32)
     bits = 8 if dtype == "int8" else 16
-    fixed = SCDecoder(code, dtype=dtype, llr_bits=bits, llr_scale=1.0)
+    fixed = SCDecoder(code, dtype=dtype, llr_bits=bits, llr_scale=1.0, frames_per_block=block)
     assert np.array_equal(fixed.decode_u(llr), SCDecoder(code).decode_u(llr))
 
 

@@ -103,6 +103,41 @@ def quantize(llr: np.ndarray, scale: float, qmax: int, dtype) -> np.ndarray:
     return np.clip(v, -qmax, qmax).astype(dtype)
 
 
+_M4 = np.uint64(0x00000000FFFFFFFF)
+_M2 = np.uint64(0x0000FFFF0000FFFF)
+_M1 = np.uint64(0x00FF00FF00FF00FF)
+
+
+@numba.njit(**_JIT, inline="always")
+def _swap(a, b, m, sh):
+    """Exchange the high half of every 2-block of ``a`` with the low half of ``b``'s."""
+    t = ((a >> sh) ^ b) & m
+    return a ^ (t << sh), b ^ t
+
+
+@numba.njit(**_JIT, inline="always")
+def _tr8(w: np.ndarray, i0: int, si: int, o: np.ndarray, o0: int, so: int) -> None:
+    """8 x 8 byte transpose on words: byte ``k`` of ``o[o0 + i so]`` = byte ``i`` of
+    ``w[i0 + k si]`` (``w`` / ``o`` uint64 views; three swap stages of 4, 2, 1 bytes)."""
+    w0, w1, w2, w3 = w[i0], w[i0 + si], w[i0 + 2 * si], w[i0 + 3 * si]
+    w4, w5, w6, w7 = w[i0 + 4 * si], w[i0 + 5 * si], w[i0 + 6 * si], w[i0 + 7 * si]
+    s4, s2, s1 = np.uint64(32), np.uint64(16), np.uint64(8)
+    w0, w4 = _swap(w0, w4, _M4, s4)
+    w1, w5 = _swap(w1, w5, _M4, s4)
+    w2, w6 = _swap(w2, w6, _M4, s4)
+    w3, w7 = _swap(w3, w7, _M4, s4)
+    w0, w2 = _swap(w0, w2, _M2, s2)
+    w1, w3 = _swap(w1, w3, _M2, s2)
+    w4, w6 = _swap(w4, w6, _M2, s2)
+    w5, w7 = _swap(w5, w7, _M2, s2)
+    w0, w1 = _swap(w0, w1, _M1, s1)
+    w2, w3 = _swap(w2, w3, _M1, s1)
+    w4, w5 = _swap(w4, w5, _M1, s1)
+    w6, w7 = _swap(w6, w7, _M1, s1)
+    o[o0], o[o0 + so], o[o0 + 2 * so], o[o0 + 3 * so] = w0, w1, w2, w3
+    o[o0 + 4 * so], o[o0 + 5 * so], o[o0 + 6 * so], o[o0 + 7 * so] = w4, w5, w6, w7
+
+
 @numba.njit(**_JIT)
 def sc_interframe(
     llr: np.ndarray,
@@ -138,15 +173,34 @@ def sc_interframe(
     B = block
     isfloat = _is_float(alpha)
     s_at = _sat_of(alpha)
-    bl = np.zeros(2 * N * B, dtype=np.uint8)  # saved left-child partial sums, per level
-    res = np.zeros(2 * N * B, dtype=np.uint8)  # current node's partial sums, per level
+    # partial sums per level: a left child's result goes to ``bl`` (read by its sibling's ``g``
+    # and its parent's combine), a right child's to ``res``, so nothing is ever copied
+    bl = np.zeros(2 * N * B, dtype=np.uint8)
+    res = np.zeros(2 * N * B, dtype=np.uint8)
     tmp = np.zeros(N * B, dtype=np.uint8)
-    ub = np.zeros(K * B, dtype=np.uint8)  # decided payload of the block, [bit][frame]
+    # byte transposes as 8 x 8 blocks of 64-bit words (1-byte LLRs in, payload bytes out)
+    words = B % 8 == 0 and N % 8 == 0
+    wide_in = words and alpha.itemsize == 1
+    Kp = (K + 7) // 8 * 8
+    ub = np.zeros(Kp * B, dtype=np.uint8)  # decided payload of the block, [bit][frame]
+    ubw = ub.view(np.uint64)
+    ob = np.zeros(B * Kp, dtype=np.uint8)  # the same, [frame][bit]
+    obw = ob.view(np.uint64)
     acc = np.zeros(B, dtype=np.float32)
     sc = np.float32(scale)  # quantiser arithmetic in float32, as :func:`quantize`
     qm = np.float32(qmax)
     # quantised rows of the block (fixed point), padded so rows do not share cache sets
-    qbuf = np.empty((B, N + 64), dtype=alpha.dtype)
+    QS = N + 64
+    qflat = np.zeros(B * QS, dtype=alpha.dtype)
+    qbuf = qflat.reshape((B, QS))
+    qw = qflat.view(np.uint64)
+    topw = alpha.view(np.uint64)[N * B * alpha.itemsize // 8 :]
+    # float32 LLRs in: 2 x 2 blocks of 32-bit values on 64-bit words (full blocks only)
+    pairs = isfloat and alpha.itemsize == 4 and B % 2 == 0 and N % 16 == 0
+    lw = llr.reshape(-1).view(np.uint64) if pairs else topw
+    lo32 = np.uint64(0xFFFFFFFF)
+    hi32 = np.uint64(0xFFFFFFFF00000000)
+    s32 = np.uint64(32)
     acci = np.zeros(B, dtype=np.int32)
     n_ops = ops.shape[0]
     top = alpha[N * B : 2 * N * B]
@@ -161,7 +215,25 @@ def sc_interframe(
                 d = qbuf[b]
                 for j in range(N):
                     d[j] = min(max(np.rint(x[j] * sc), -qm), qm)
-        for j0 in range(0, N, 16):
+            for b in range(nb, B):
+                qbuf[b, :] = 0
+        by_pairs = pairs and nb == B
+        if wide_in:
+            for j0 in range(0, N, 8):
+                for b0 in range(0, B, 8):
+                    _tr8(qw, (b0 * QS + j0) >> 3, QS >> 3, topw, (j0 * B + b0) >> 3, B >> 3)
+        elif by_pairs:
+            for j0 in range(0, N, 16):  # a cache line of each frame's row per tile
+                for b0 in range(0, B, 2):
+                    r0 = ((f0 + b0) * N + j0) >> 1
+                    r1 = r0 + (N >> 1)
+                    for jj in range(0, 16, 2):
+                        a = lw[r0 + (jj >> 1)]  # frame b0: values j, j + 1
+                        c = lw[r1 + (jj >> 1)]  # frame b0 + 1
+                        o = ((j0 + jj) * B + b0) >> 1
+                        topw[o] = (a & lo32) | (c << s32)
+                        topw[o + (B >> 1)] = (a >> s32) | (c & hi32)
+        for j0 in range(0, 0 if (wide_in or by_pairs) else N, 16):
             j1 = min(j0 + 16, N)
             for b in range(nb):
                 if isfloat:
@@ -181,6 +253,7 @@ def sc_interframe(
             size = 1 << ops[t, 1]
             n = size * B  # values of the node (all frames)
             lo = n
+            ps = res if (ops[t, 2] >> ops[t, 1]) & 1 else bl  # where this result is read
             if op == OP_F:
                 dst = alpha[lo : lo + n]
                 a = alpha[2 * n : 3 * n]
@@ -195,11 +268,11 @@ def sc_interframe(
                 for e in range(n):
                     dst[e] = _gsel(a[e], c[e], s[e], s_at)
             elif op == OP_R0:
-                r = res[lo : lo + n]
+                r = ps[lo : lo + n]
                 for e in range(n):
                     r[e] = 0
             elif op == OP_R1 or op == OP_INFO:  # noqa: SIM109 (numba)
-                r = res[lo : lo + n]
+                r = ps[lo : lo + n]
                 x = alpha[lo : lo + n]
                 for e in range(n):
                     r[e] = x[e] < 0
@@ -239,7 +312,7 @@ def sc_interframe(
                             acci[b] += xr[b]
                     for b in range(B):
                         acci[b] = acci[b] < 0
-                r = res[lo : lo + n]
+                r = ps[lo : lo + n]
                 for j in range(size):
                     rr = r[j * B : (j + 1) * B]
                     for b in range(B):
@@ -250,15 +323,13 @@ def sc_interframe(
                         dst[b] = acci[b]
                     k += 1
             elif op == OP_SAVE:
-                d = bl[lo : lo + n]
-                r = res[lo : lo + n]
-                for e in range(n):
-                    d[e] = r[e]
-            else:  # OP_COMB: parent = (left ^ right, right)
+                pass  # left children wrote their results to ``bl`` directly
+            else:  # OP_COMB: parent = (left ^ right, right), where the parent's parent reads it
                 le = bl[lo : lo + n]
                 r = res[lo : lo + n]
-                d0 = res[2 * n : 3 * n]
-                d1 = res[3 * n : 4 * n]
+                up = res if (ops[t, 2] >> (ops[t, 1] + 1)) & 1 else bl
+                d0 = up[2 * n : 3 * n]
+                d1 = up[3 * n : 4 * n]
                 for e in range(n):
                     v = r[e]
                     d0[e] = le[e] ^ v
@@ -267,7 +338,16 @@ def sc_interframe(
             for j in range(K):
                 p = (N + info_pos[j]) * B
                 for b in range(nb):
-                    out[f0 + b, j] = res[p + b]
+                    out[f0 + b, j] = bl[p + b]  # the root's result (a "left child")
+        elif words:
+            for j0 in range(0, Kp, 8):
+                for b0 in range(0, B, 8):
+                    _tr8(ubw, (j0 * B + b0) >> 3, B >> 3, obw, (b0 * Kp + j0) >> 3, Kp >> 3)
+            for b in range(nb):
+                dst = out[f0 + b]
+                src = ob[b * Kp : b * Kp + K]
+                for j in range(K):
+                    dst[j] = src[j]
         else:
             for j0 in range(0, K, 64):  # tiles, as the load
                 j1 = min(j0 + 64, K)
