@@ -19,7 +19,7 @@ data:
 	sh scripts/install-data
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --durations=15
+	$(BIN)/python -m pytest -n 2 -rs --durations=15
 
 demo: $(STAMP) data
 	$(BIN)/noisyhw demo

@@ -495,7 +495,7 @@ def _report(
     extra = ["bpc", "accuracy"] if metric == "perplexity" else []
     cols = ["bits", "qat", metric, "vs_float", *extra]
     table = [{c: r.get(c) for c in cols} for r in bit_rows + control]
-    section.table(table, cols, title=f"bits sweep (vs_float: {vs}; bits None = float control)")
+    section.table(table, cols, title=f"bits sweep (vs. float: {vs}; bits – = the float control)")
     if noise_rows:
         for kind in dict.fromkeys(r["kind"] for r in noise_rows):
             rs = [
