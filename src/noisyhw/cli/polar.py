@@ -40,7 +40,7 @@ def simulate(
     design_snr_db: Annotated[
         float, typer.Option("--design-snr-db", help="Design Eb/N0 (dB) for ga / bhattacharyya.")
     ] = 2.0,
-    decoder: Annotated[str, typer.Option(help="sc, scl, cascl or ascl.")] = "sc",
+    decoder: Annotated[str, typer.Option(help="sc, sc-int16, sc-int8, scl, cascl or ascl.")] = "sc",
     list_size: Annotated[int, typer.Option("--list", help="List size L (max L for ascl).")] = 8,
     crc: Annotated[
         str, typer.Option(help="none, crc6, crc8, crc11, crc16, crc24a, crc24b, crc24c or crc32.")
