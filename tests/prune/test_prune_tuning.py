@@ -81,6 +81,10 @@ def test_sweep_tunes_on_validation_and_summarises_seeds(tmp_path):
     chosen = P.best_knobs(res["tuning"])[("filter", 0.5, "reweighted")]["lam"]
     assert all(r["lam"] == chosen for r in res["rows"] if r["method"] == "reweighted")
     assert {s["method"] for s in res["summary"]} == {"reweighted", "magnitude"}
+    (pair,) = res["paired"]
+    acc = {(r["method"], r["seed"]): r["accuracy"] for r in res["rows"]}
+    diffs = [acc[("reweighted", s)] - acc[("magnitude", s)] for s in (0, 1)]
+    assert pair["seeds"] == 2 and pair["diff"] == pytest.approx(sum(diffs) / 2)
     assert res["config"]["optimizer"] == "sgd"
     assert main(args) == 0  # resumes
 

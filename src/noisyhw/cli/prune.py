@@ -239,15 +239,18 @@ def sweep(
         )
     )
     summary = P.summarize_seeds(rows)
+    paired = P.paired_vs(rows) if "magnitude" in ms else []
     if seeds > 1:
         P.report_seeds(run, sec, summary)
+        if paired:
+            P.report_paired(sec, paired)
     else:
         P.report_sweep(run, sec, rows)
     cols = P.SWEEP_COLUMNS
     full = [
         {c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows
     ]
-    path = run.finish(full, summary=summary, tuning=tune_rows)
+    path = run.finish(full, summary=summary, tuning=tune_rows, paired=paired)
     if seeds > 1:
         print_table(summary, P.SUMMARY_COLUMNS, title="mean over seeds, 95% interval")
     else:
