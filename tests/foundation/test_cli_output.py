@@ -11,8 +11,9 @@ import pytest
 
 from noisyhw import progress
 from noisyhw.cli import main
-from noisyhw.cli.common import format_cell, parse_floats, parse_ints, render_table
+from noisyhw.cli.common import parse_floats, parse_ints, render_table
 from noisyhw.errors import ParameterError
+from noisyhw.sweep.labels import cell
 
 
 def _polar_row(i):
@@ -55,14 +56,14 @@ def test_wide_table_fits_80_columns_and_cuts_nothing():
         (2.5, "2.5"),
         (123456.0, "1.235e+05"),
         (12, "12"),
-        (None, "-"),
-        (True, "True"),
-        (float("nan"), "nan"),
-        ([1, 2], "1,2"),
+        (None, "–"),
+        (True, "yes"),
+        (float("nan"), "n/a"),
+        ([1, 2], "1, 2"),
     ],
 )
-def test_format_cell(value, text):
-    assert format_cell(value) == text
+def test_cell(value, text):
+    assert cell(value) == text
 
 
 def _bpsk(tmp_path, *extra):

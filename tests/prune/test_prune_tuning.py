@@ -8,7 +8,7 @@ from scipy import stats
 
 from noisyhw.cli import main
 from noisyhw.experiments import prune as P
-from noisyhw.experiments._intervals import mean_ci
+from noisyhw.stats import mean_ci
 
 
 def test_mean_ci_is_the_student_t_interval():
@@ -17,7 +17,7 @@ def test_mean_ci_is_the_student_t_interval():
     ref = stats.t.interval(0.95, 2, loc=np.mean(x), scale=stats.sem(x))
     assert m == pytest.approx(np.mean(x))
     assert (lo, hi) == pytest.approx(ref)
-    assert mean_ci([0.5]) == (0.5, 0.5, 0.5)
+    assert mean_ci([0.5])[0] == 0.5 and np.isnan(mean_ci([0.5])[1])  # one seed: no interval
 
 
 def test_tuning_grid_best_knob_and_final_trials():
@@ -81,6 +81,10 @@ def test_sweep_tunes_on_validation_and_summarises_seeds(tmp_path):
     chosen = P.best_knobs(res["tuning"])[("filter", 0.5, "reweighted")]["lam"]
     assert all(r["lam"] == chosen for r in res["rows"] if r["method"] == "reweighted")
     assert {s["method"] for s in res["summary"]} == {"reweighted", "magnitude"}
+    (pair,) = res["paired"]
+    acc = {(r["method"], r["seed"]): r["accuracy"] for r in res["rows"]}
+    diffs = [acc[("reweighted", s)] - acc[("magnitude", s)] for s in (0, 1)]
+    assert pair["seeds"] == 2 and pair["diff"] == pytest.approx(sum(diffs) / 2)
     assert res["config"]["optimizer"] == "sgd"
     assert main(args) == 0  # resumes
 

@@ -21,6 +21,7 @@ from ..errors import ParameterError, check_choice, check_int, check_seed
 from ..models import MODELS
 from ..progress import set_quiet
 from ..sweep import Executor, Run, make_executor
+from ..sweep.labels import cell
 
 if TYPE_CHECKING:
     from ..experiments.classify import ClassifierJob
@@ -46,7 +47,6 @@ __all__ = [
     "dataset_name",
     "echo_paths",
     "finish",
-    "format_cell",
     "live_rows",
     "make_executor_from_cli",
     "output_format",
@@ -324,26 +324,6 @@ def say(text: str) -> None:
     typer.echo(text, err=output_format() != "table")
 
 
-def format_cell(value: Any, digits: int = 4) -> str:
-    """A cell as a person reads it: floats to ``digits`` significant figures (``0.04953``,
-    ``1.235e-05``, ``1.2e+06``), ints in full, None as ``-``, lists comma-joined."""
-    if value is None:
-        return "-"
-    if isinstance(value, int | str):  # bool is an int
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return str(value)
-        if value == 0 or 1e-3 <= abs(value) < 10**digits:
-            return f"{value:.{digits}g}"
-        return f"{value:.{digits - 1}e}"
-    if isinstance(value, list | tuple):
-        return ",".join(format_cell(v, digits) for v in value)
-    if isinstance(value, Mapping):
-        return ",".join(f"{k}={format_cell(v, digits)}" for k, v in value.items())
-    return str(value)
-
-
 def _machine_cell(value: Any) -> str:
     if isinstance(value, list | tuple | Mapping):
         return json.dumps(value, default=str)
@@ -390,7 +370,7 @@ def render_table(
     if not rows:
         return (f"{title}\n" if title else "") + "(no rows)"
     cols = list(columns or dict.fromkeys(k for r in rows for k in r))
-    cells = [[format_cell(r.get(c)) if c in r else "" for c in cols] for r in rows]
+    cells = [[cell(r.get(c)) if c in r else "" for c in cols] for r in rows]
     numeric = [
         all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
     ]
@@ -475,7 +455,7 @@ def live_rows(
         x_key = next((k for k in _X_KEYS if k in params), None)
         rest = {k: v for k, v in params.items() if k != x_key}
         x = params[x_key] if x_key else None
-        x_text = f"{x:.2f}" if x_key != "p" and isinstance(x, float) else format_cell(x)
+        x_text = f"{x:.2f}" if x_key != "p" and isinstance(x, float) else cell(x)
         if not shown[0]:
             header = _live_header(_X_KEYS.get(x_key or "", "point"))
             typer.echo(f"{header}\n{'-' * len(header)}")
@@ -488,11 +468,11 @@ def live_rows(
         fields = [
             f"{decoder or label(rest) or '-':<10}",
             f"{x_text:>6} ",
-            f"{format_cell(fe / frames if frames else None):>9}",
-            f"{format_cell(ber):>9}",
+            f"{cell(fe / frames if frames else None):>9}",
+            f"{cell(ber):>9}",
             f"{fe:>6}",
             f"{frames:>9}",
-            f"{format_cell(bits / dt / 1e6 if dt > 0 else None):>6}",
+            f"{cell(bits / dt / 1e6 if dt > 0 else None):>6}",
             f"{_clock(time.monotonic() - t0):>8}",
         ]
         typer.echo(" ".join(fields))

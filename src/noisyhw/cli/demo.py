@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..sweep.labels import cell
 from .common import (
     DeviceOpt,
     FormatOpt,
@@ -15,7 +16,6 @@ from .common import (
     SeedOpt,
     apply_quiet,
     echo_paths,
-    format_cell,
     parse_strs,
     print_rows,
     resolve_device,
@@ -70,7 +70,7 @@ def demo(
             say(textwrap.fill(f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  "))
     failed = [s for s in summary if s["status"] != "ok"]
     total = sum(s["cpu_s"] or 0.0 for s in summary)
-    say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {format_cell(total)} CPU s")
+    say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {cell(total)} CPU s")
     echo_paths(run, path)
     if failed:
         say(f"FAILED: {', '.join(s['section'] for s in failed)} (see the report)")

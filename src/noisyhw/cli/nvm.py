@@ -21,6 +21,7 @@ from .common import (
     parse_floats,
     parse_ints,
     parse_strs,
+    print_rows,
     resolve_device,
     tracked,
 )
@@ -423,7 +424,7 @@ def energy(
 
     from ..analog.nvm.energy import EnergyParams
     from ..experiments.nvm import NVMTask, build_model, efficiency_rows, like_for_like_rows
-    from ..sweep import Run, bar_plot, line_plot, print_table
+    from ..sweep import Run, bar_plot, line_plot
 
     apply_quiet(quiet)
     check_choice("--task", task, ("fmnist", "charlm"))
@@ -490,10 +491,11 @@ def energy(
         )
         sec.image(pth, "ops/J vs bits")
         sec.table(sweep_rows, title="vs bits")
-    print_table(
+    print_rows(
         same_scope,
         ["scope", "nvm_ops_per_j", "digital_ops_per_j", "nvm_gain"],
         title="like for like (same layers, scope and bits on a digital twin)",
+        fmt="table",
     )
     named = [r for r in refs if r["ops_per_j"]]
     pth = bar_plot(

@@ -22,6 +22,7 @@ from .common import (
     echo_paths,
     parse_floats,
     parse_strs,
+    print_rows,
     resolve_device,
     tracked,
 )
@@ -118,7 +119,7 @@ def sweep(
     """Accuracy vs sparsity for every structure x method at equal epochs (resumable)."""
     from ..compress.prune import METHODS, STRUCTURES, PruneSpec
     from ..experiments import prune as P
-    from ..sweep import Run, print_table
+    from ..sweep import Run
 
     apply_quiet(quiet)
     st = parse_strs("--structures", structures, STRUCTURES)
@@ -243,17 +244,20 @@ def sweep(
         )
     )
     summary = P.summarize_seeds(rows)
+    paired = P.paired_vs(rows) if "magnitude" in ms else []
     if seeds > 1:
         P.report_seeds(run, sec, summary)
+        if paired:
+            P.report_paired(sec, paired)
     else:
         P.report_sweep(run, sec, rows)
     cols = P.SWEEP_COLUMNS
     full = [
         {c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows
     ]
-    path = run.finish(full, summary=summary, tuning=tune_rows)
+    path = run.finish(full, summary=summary, tuning=tune_rows, paired=paired)
     if seeds > 1:
-        print_table(summary, P.SUMMARY_COLUMNS, title="mean over seeds, 95% interval")
+        print_rows(summary, P.SUMMARY_COLUMNS, title="mean over seeds, 95% interval")
     else:
-        print_table(full, cols)
+        print_rows(full, cols)
     echo_paths(run, path)

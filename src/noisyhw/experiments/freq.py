@@ -27,9 +27,9 @@ from .. import data as D
 from .. import models as M
 from ..compress import frequency as fq
 from ..errors import ParameterError
+from ..stats import mean_ci
 from ..sweep import Run, Section, bar_plot, heatmap
 from ..train import TrainConfig, evaluate, fit
-from ._intervals import mean_ci
 
 __all__ = [
     "FashionInputs",

@@ -21,9 +21,9 @@ from .. import models as M
 from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune
 from ..data.datasets import ArrayDataset
 from ..errors import ParameterError, check_int
+from ..stats import mean_ci
 from ..sweep import Run, Section, bar_plot, line_plot
 from ..train import TrainConfig, evaluate
-from ._intervals import mean_ci
 
 __all__ = [
     "DEFAULT_LAM",
@@ -33,7 +33,9 @@ __all__ = [
     "demo_section",
     "final_trials",
     "measure_latency",
+    "paired_vs",
     "prune_trial",
+    "report_paired",
     "report_seeds",
     "report_sweep",
     "summarize_seeds",
@@ -328,6 +330,45 @@ def summarize_seeds(
     return out
 
 
+def paired_vs(
+    rows: Sequence[Mapping[str, Any]], baseline: str = "magnitude", confidence: float = 0.95
+) -> list[dict[str, Any]]:
+    """Per (structure, sparsity, method other than ``baseline``): test accuracy minus the
+    baseline's at the same seed (same initialisation, batch order and data), as mean and
+    Student-t ``confidence`` interval over the seeds both have."""
+    acc = {(*_cell(r), r.get("seed")): r["accuracy"] for r in rows}
+    out = []
+    for structure, sparsity, method in dict.fromkeys(_cell(r) for r in rows):
+        if method == baseline:
+            continue
+        seeds = [
+            s
+            for (st, sp, m, s) in acc
+            if (st, sp, m) == (structure, sparsity, method)
+            and (structure, sparsity, baseline, s) in acc
+        ]
+        if not seeds:
+            continue
+        diffs = [
+            acc[(structure, sparsity, method, s)] - acc[(structure, sparsity, baseline, s)]
+            for s in seeds
+        ]
+        mean, lo, hi = mean_ci(diffs, confidence)
+        out.append(
+            {
+                "structure": structure,
+                "sparsity": sparsity,
+                "method": method,
+                "baseline": baseline,
+                "seeds": len(seeds),
+                "diff": mean,
+                "diff_lo": lo,
+                "diff_hi": hi,
+            }
+        )
+    return out
+
+
 #: columns of the seed-summary table
 SUMMARY_COLUMNS = [
     "structure",
@@ -362,6 +403,14 @@ def report_seeds(
         )
         section.image(png, f"accuracy vs {structure} sparsity, mean over seeds with 95% band")
     section.table([{c: r.get(c) for c in SUMMARY_COLUMNS} for r in summary], SUMMARY_COLUMNS)
+
+
+def report_paired(section: Section, paired: list[dict[str, Any]]) -> None:
+    """The paired differences of :func:`paired_vs` as a table."""
+    cols = ["structure", "sparsity", "method", "baseline", "seeds", "diff", "diff_lo", "diff_hi"]
+    section.table(
+        paired, cols, title="accuracy minus the baseline's at the same seed (95% interval)"
+    )
 
 
 def report_sweep(
