@@ -10,6 +10,10 @@ finished seed is read back from its run folder), then groups the rows of the see
 Student-t 95% interval (:func:`noisyhw.stats.mean_ci`). Also the clean accuracy of ``noise
 sweep`` and the per-target facts of ``noise attack``. Writes ``<out>/summary.json``.
 ``--no-run`` only aggregates the folders that exist.
+
+Expected time on 2 idle cores: ~1 min per seed for the digits-MLP sweep of docs/analog.md,
+10-20 min per seed for its Fashion-MNIST LSTM and CNN studies; --quick runs seed 0 of a 1-epoch
+digits-MLP sweep (~15 s) when no command is given.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from noisyhw.stats import mean_ci
 
 #: the measured columns of noise sweep / train / attack rows (everything else is a grid key)
 METRICS = ("accuracy", "eff_snr_db", "eff_snr_min_db", "clean_acc", "adv_acc")
+QUICK = ["noise", "sweep", "--dataset", "digits", "--model", "mlp", "--epochs", "1",
+         "--finetune-epochs", "1", "--train-snrs", "0", "--test-snrs", "0", "--votes", "1,3"]  # fmt: skip
 
 
 def _ci(values: list[float]) -> dict[str, Any]:
@@ -79,14 +85,21 @@ def show(summary: dict[str, Any]) -> None:
 
 
 def run() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="Expected time on 2 idle cores: ~1 min per seed (digits MLP); --quick: ~15 s.",
+    )
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     ap.add_argument("--out", required=True, type=Path, help="folder of the seed runs")
+    ap.add_argument("--quick", action="store_true", help="seed 0 of a 1-epoch digits-MLP sweep")
     ap.add_argument("--no-run", action="store_true", help="only aggregate existing runs")
     ap.add_argument("command", nargs=argparse.REMAINDER, help="-- noise sweep|train|attack ...")
     args = ap.parse_args()
     command = [a for a in args.command if a != "--"]
     seeds = [int(s) for s in args.seeds.split(",")]
+    if args.quick:
+        seeds = [0]
+        command = command or QUICK
     folders = []
     for s in seeds:
         folder = args.out / f"seed{s}"
