@@ -25,9 +25,9 @@ import torch
 from _baseline import module_at  # benchmarks/ is on sys.path when run as a script
 from _timing import paired_ratio, rounds
 
-from noisyhw import _gauss_kernels as new
 from noisyhw import channels
 from noisyhw.analog import NoiseSpec, calibrate, inject_noise
+from noisyhw.channels import _gauss_kernels as new
 from noisyhw.models import create
 
 OLD = os.environ.get("ANALOG_OLD_KERNEL", "766dfe4")

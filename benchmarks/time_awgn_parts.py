@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from numba import njit
 
-from noisyhw import _gauss_kernels as gk
 from noisyhw.analog import NoiseSpec, calibrate, inject_noise
+from noisyhw.channels import _gauss_kernels as gk
 from noisyhw.models import create
 
 B = gk.BLOCK

@@ -18,7 +18,7 @@ import time
 import numpy as np
 from scipy import special, stats
 
-from noisyhw import _gauss_kernels as gk
+from noisyhw.channels import _gauss_kernels as gk
 
 CHUNK = 1 << 24
 BINS = 4096

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from .data.datasets import ArrayDataset
 from .errors import ParameterError, check_choice, check_float, check_int, check_seed
@@ -54,6 +54,7 @@ __all__ = [
     "confusion_matrix",
     "evaluate",
     "fit",
+    "input_batches",
     "is_main_process",
     "iterate_batches",
     "predict",
@@ -227,6 +228,30 @@ def iterate_batches(
                 yield ds.x[idx], ds.y[idx]
         return
     yield from DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=generator)
+
+
+def input_batches(
+    data: Any, batch_size: int, max_batches: int | None = None
+) -> Iterator[torch.Tensor]:
+    """Model inputs (B, ...) for calibration and probing, at most ``max_batches`` batches.
+
+    ``data`` is an input tensor (N, ...) (split along dim 0), an object with an input tensor
+    ``.x`` (:class:`ArrayDataset`), a map-style :class:`Dataset` (``batch_size`` examples per
+    batch, in order), or an iterable of batches (an :class:`IterableDataset` too), each an input
+    tensor or a tuple/list whose first element is the input.
+    """
+    if isinstance(data, torch.Tensor):
+        items: Any = data.split(batch_size)
+    elif isinstance(getattr(data, "x", None), torch.Tensor):
+        items = data.x.split(batch_size)
+    elif isinstance(data, Dataset) and not isinstance(data, IterableDataset):
+        items = iterate_batches(data, batch_size)
+    else:
+        items = data
+    for i, b in enumerate(items):
+        if max_batches is not None and i >= max_batches:
+            break
+        yield b[0] if isinstance(b, tuple | list) else b
 
 
 def _sharded_batches(

@@ -13,7 +13,7 @@ import pytest
 import torch
 from scipy import stats
 
-from noisyhw import _gauss_kernels as gk
+from noisyhw.channels import _gauss_kernels as gk
 from noisyhw.channels import awgn, awgn_
 from noisyhw.errors import ParameterError
 

@@ -171,3 +171,17 @@ def test_seed_everything_asks_torch_for_deterministic_kernels():
     a = torch.rand(3)
     seed_everything(3)
     assert torch.equal(a, torch.rand(3))
+
+
+def test_input_batches_takes_every_input_form_and_caps():
+    from noisyhw.data.datasets import ArrayDataset
+    from noisyhw.train import input_batches
+
+    x = torch.arange(10.0).view(10, 1)
+    ds = ArrayDataset(x, torch.zeros(10, dtype=torch.long), ["a"])
+    pairs = [(x[i : i + 4], None) for i in range(0, 10, 4)]
+    for src in (x, ds, torch.utils.data.TensorDataset(x), pairs):
+        got = list(input_batches(src, 4))
+        assert [b.shape[0] for b in got] == [4, 4, 2]
+        assert torch.equal(torch.cat(got), x)
+    assert len(list(input_batches(x, 3, max_batches=2))) == 2

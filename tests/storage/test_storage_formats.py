@@ -250,6 +250,9 @@ def test_corrupted_image_flip_count_and_mask():
         assert np.all((only_msb.tensors[k].words ^ t.words) == 0x80)
     with pytest.raises(ParameterError, match="bit_mask"):
         image.corrupted(0.1, 0, bit_mask=[8])
+    # non-integer positions are rejected as in channels.bsc (the storage copy truncated 6.7 to bit 6)
+    with pytest.raises(ParameterError, match="bit_mask"):
+        image.corrupted(1.0, 0, bit_mask=[6.7])
 
 
 def test_nulling_protects_against_a_top_exponent_flip():

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -25,6 +25,7 @@ from torch.nn import functional as F
 
 from ..errors import ParameterError
 from ..seeding import torch_generator
+from ..train import input_batches
 from .noise import NoisePoint, NoiseSpec, apply_noise
 from .recurrent import NoisyRecurrent
 
@@ -324,24 +325,6 @@ def _replace(root: nn.Module, name: str, new: nn.Module) -> None:
     setattr(parent, child, new)
 
 
-def _batches(data: Any, batch_size: int, max_batches: int | None) -> Iterator[torch.Tensor]:
-    """Inputs from a tensor, an ArrayDataset-like object (``.x``), or an iterable of batches."""
-    if isinstance(data, torch.Tensor):
-        items: Iterable[Any] = data.split(batch_size)
-    elif hasattr(data, "x") and isinstance(data.x, torch.Tensor):
-        items = data.x.split(batch_size)
-    elif isinstance(data, torch.utils.data.Dataset) and not isinstance(
-        data, torch.utils.data.IterableDataset
-    ):
-        items = torch.utils.data.DataLoader(data, batch_size=batch_size)
-    else:
-        items = data
-    for i, b in enumerate(items):
-        if max_batches is not None and i >= max_batches:
-            break
-        yield b[0] if isinstance(b, tuple | list) else b
-
-
 @torch.no_grad()
 def calibrate(
     model: nn.Module,
@@ -372,7 +355,7 @@ def calibrate(
     model.eval()
     seen = 0
     try:
-        for x in _batches(data, batch_size, max_batches):
+        for x in input_batches(data, batch_size, max_batches):
             model(x.to(dev))
             seen += 1
     finally:

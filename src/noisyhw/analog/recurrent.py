@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..errors import ParameterError, check_choice, check_float, check_int
+from .cells import unroll
 from .noise import NoisePoint, apply_noise
 
 if TYPE_CHECKING:
@@ -247,10 +248,8 @@ class NoisyRecurrent(nn.Module):
         dac = spec is not None and (math.isfinite(spec.input_snr_db) or p_ih.calibrating)
         if not dac:  # all input products in one matmul (time major); noise is drawn per step
             xw = F.linear(x.transpose(0, 1), w_ih, b_ih).contiguous()
-        steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
-        outs: list[torch.Tensor] = [x.new_empty(0)] * x.shape[1]
-        hh = self.hidden_size
-        for t in steps:
+
+        def products(t: int, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             if dac:
                 gi = F.linear(
                     apply_noise(x[:, t], spec, p_ih, gen, site="in", groups=groups), w_ih, b_ih
@@ -262,19 +261,11 @@ class NoisyRecurrent(nn.Module):
             if spec is not None:
                 gi = apply_noise(gi, spec, p_ih, gen, groups=groups, inplace=True)
                 gh = apply_noise(gh, spec, p_hh, gen, groups=groups, inplace=True)
-            if self.cell == "rnn":
-                pre = gi + gh
-                h = torch.tanh(pre) if self.nonlinearity == "tanh" else torch.relu(pre)
-            elif self.cell == "lstm":
-                i, f, g, o = (gi + gh).chunk(4, dim=1)
-                c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-                h = torch.sigmoid(o) * torch.tanh(c)
-            else:
-                r = torch.sigmoid(gi[:, :hh] + gh[:, :hh])
-                z = torch.sigmoid(gi[:, hh : 2 * hh] + gh[:, hh : 2 * hh])
-                nn_ = torch.tanh(gi[:, 2 * hh :] + r * gh[:, 2 * hh :])
-                h = (1.0 - z) * nn_ + z * h
-            outs[t] = h
+            return gi, gh
+
+        outs, h, c = unroll(
+            self.cell, x.shape[1], products, h, c, reverse=reverse, nonlinearity=self.nonlinearity
+        )
         return torch.stack(outs, dim=1), h, c
 
     def extra_repr(self) -> str:

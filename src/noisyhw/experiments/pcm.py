@@ -55,30 +55,9 @@ def bound_trial(params: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def table_trial(params: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """One row of the rate table: best construction vs bounds."""
-    a, b, p = params["alpha"], params["beta"], params["p"]
-    if p >= a * b:
-        return {
-            "code": "unconstrained",
-            "n": 1,
-            "rate": 1.0,
-            "lower": 1.0,
-            "upper": 1.0,
-            "exact": 1.0,
-            "rate/upper": 1.0,
-            "finite_n_bound": 1.0,
-        }
-    code = pcm.best_code(a, b, p)
-    bd = pcm.capacity_bounds(a, b, p, time_budget=params.get("time_budget", 1.0))
-    return {
-        "code": code.name,
-        "n": code.n,
-        "rate": code.rate,
-        "lower": bd.lower,
-        "upper": bd.upper,
-        "exact": bd.exact,
-        "rate/upper": code.rate / bd.upper,
-        "finite_n_bound": pcm.finite_n_bound(a, b, p, code.n),
-    }
+    return pcm.rate_row(
+        params["alpha"], params["beta"], params["p"], time_budget=params.get("time_budget", 1.0)
+    )
 
 
 def make_code(alpha: int, beta: int, p: int, n: int, code: str = "best") -> pcm.PCMCode:

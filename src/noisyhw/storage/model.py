@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..channels import bsc_inplace
+from ..channels import bit_positions, bsc_inplace
 from ..errors import ParameterError
 from ..seeding import RngLike, as_rng
 from .formats import Representation, StoredTensor, representation
@@ -66,7 +66,7 @@ class StoredModel:
         returns it and the number of flipped bits. ``bit_mask`` selects bit positions within the
         ``width`` stored bits (bit 0 = LSB); container bits above ``width`` never flip."""
         width = self.width
-        positions = _positions(bit_mask, width)
+        positions = bit_positions(bit_mask, width)
         g = as_rng(rng)
         out = StoredModel(self.representation, self.protection, {}, dict(self.dtypes))
         flips = 0
@@ -85,20 +85,6 @@ class StoredModel:
             nulled += a
             ranged += b
         return state, {"nulled": nulled, "range_zeroed": ranged}
-
-
-def _positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
-    if bit_mask is None:
-        return np.arange(width, dtype=np.int64)
-    m = np.asarray(bit_mask)
-    if m.dtype == bool:
-        if m.shape != (width,):
-            raise ParameterError("bit_mask", f"a boolean mask must have length {width}", m.shape)
-        return np.flatnonzero(m)
-    pos = np.unique(m.astype(np.int64))
-    if pos.size and (pos.min() < 0 or pos.max() >= width):
-        raise ParameterError("bit_mask", f"bit positions must be in [0, {width - 1}]", m.tolist())
-    return pos
 
 
 def _weights(model: nn.Module, buffers: bool) -> dict[str, torch.Tensor]:

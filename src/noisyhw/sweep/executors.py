@@ -19,35 +19,15 @@ import multiprocessing as mp
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Protocol
+from typing import Any
 
-from ..errors import NoisyhwError, check_int
+from ..errors import check_int
+from .trials import Executor, TrialError, TrialFn, drain
 
 __all__ = ["Executor", "LocalExecutor", "TrialError", "TrialFn", "make_executor"]
-
-TrialFn = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-class TrialError(NoisyhwError):
-    """A trial raised: carries its parameters; finished trials were kept."""
-
-    def __init__(self, params: dict[str, Any], cause: BaseException) -> None:
-        self.params = params
-        self.cause = cause
-        super().__init__(f"trial {params} failed: {cause.__class__.__name__}: {cause}")
-
-
-class Executor(Protocol):
-    def run(
-        self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
-    ) -> Iterator[tuple[int, dict[str, Any]]]:
-        """Yield ``(index, result)`` as trials finish; raise :class:`TrialError` on a failure
-        after the trials already in flight have been yielded."""
-        ...
-
 
 _CONTEXT: Any = None
 
@@ -163,34 +143,22 @@ class LocalExecutor:
         self, fn: TrialFn, items: Iterable[tuple[int, dict[str, Any]]], context: Any
     ) -> Iterator[tuple[int, dict[str, Any]]]:
         pool = self._acquire_pool(context)
-        pending = iter(items)
-        exhausted = False
         running: dict[Future, tuple[int, dict[str, Any]]] = {}
-        failure: TrialError | None = None
         broken = False
+
+        def collect(futures: list[Future]) -> Iterator[tuple[Future, Any, BaseException | None]]:
+            nonlocal broken
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for fut in done:
+                exc = fut.exception()
+                broken = broken or isinstance(exc, BrokenProcessPool)
+                yield fut, (None if exc is not None else fut.result()), exc
+
+        def submit(params: dict[str, Any]) -> Future:
+            return pool.submit(_call, fn, params)
+
         try:
-            while not exhausted or running:
-                cap = self.workers + self.prefetch
-                while not exhausted and failure is None and len(running) < cap:
-                    nxt = next(pending, None)
-                    if nxt is None:
-                        exhausted = True
-                        break
-                    idx, params = nxt
-                    running[pool.submit(_call, fn, params)] = (idx, params)
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    idx, params = running.pop(fut)
-                    exc = fut.exception()
-                    if exc is not None:
-                        broken = broken or isinstance(exc, BrokenProcessPool)
-                        failure = failure or TrialError(params, exc)
-                    else:
-                        yield idx, fut.result()
-            if failure is not None:
-                raise failure
+            yield from drain(items, submit, collect, self.workers + self.prefetch, running)
         finally:
             if pool is self._pool and not broken:
                 for fut in running:  # closed early: drop what has not started, keep the pool

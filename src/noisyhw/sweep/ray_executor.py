@@ -23,7 +23,7 @@ from typing import Any
 import ray
 
 from ..errors import ParameterError, check_float, check_int
-from .executors import TrialError, TrialFn
+from .trials import TrialFn, drain
 
 __all__ = ["RayExecutor", "connect"]
 
@@ -123,40 +123,25 @@ class RayExecutor:
         )
         ctx_box = [None if context is None else ray.put(context)]
         fn_ref = ray.put(fn)  # pickled once, not once per task
-        cap = self._in_flight_cap()
-        pending = iter(items)
-        exhausted = False
         running: dict[Any, tuple[int, dict[str, Any]]] = {}
-        failure: TrialError | None = None
+
+        def submit(params: dict[str, Any]) -> Any:
+            return task.remote(fn_ref, params, ctx_box)
+
+        def collect(refs: list[Any]) -> Iterator[tuple[Any, Any, BaseException | None]]:
+            done, rest = ray.wait(refs, num_returns=1)
+            if rest:  # collect everything else already finished in the same round trip
+                done += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
+            for ref in done:
+                try:
+                    yield ref, ray.get(ref), None
+                except ray.exceptions.RayTaskError as exc:
+                    yield ref, None, getattr(exc, "cause", None) or exc
+                except ray.exceptions.RayError as exc:  # worker/node lost beyond retries
+                    yield ref, None, exc
+
         try:
-            while not exhausted or running:
-                while not exhausted and failure is None and len(running) < cap:
-                    nxt = next(pending, None)
-                    if nxt is None:
-                        exhausted = True
-                        break
-                    idx, params = nxt
-                    running[task.remote(fn_ref, params, ctx_box)] = (idx, params)
-                if not running:
-                    break
-                refs = list(running)
-                done, rest = ray.wait(refs, num_returns=1)
-                if rest:  # collect everything else already finished in the same round trip
-                    done += ray.wait(rest, num_returns=len(rest), timeout=0)[0]
-                for ref in done:
-                    idx, params = running.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except ray.exceptions.RayTaskError as exc:
-                        cause = getattr(exc, "cause", None) or exc
-                        failure = failure or TrialError(params, cause)
-                        continue
-                    except ray.exceptions.RayError as exc:  # worker/node lost beyond retries
-                        failure = failure or TrialError(params, exc)
-                        continue
-                    yield idx, result
-            if failure is not None:
-                raise failure
+            yield from drain(items, submit, collect, self._in_flight_cap(), running)
         finally:
             for ref in running:  # closed early (stopping rule, Ctrl-C): cancel the rest
                 ray.cancel(ref, force=False)

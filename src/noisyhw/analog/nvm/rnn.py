@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...errors import ParameterError
+from ..cells import Cell, unroll
 from .crossbar import Crossbar
 from .spec import QuantSpec
 
@@ -28,6 +29,7 @@ __all__ = ["CrossbarGRU", "CrossbarLSTM"]
 
 class _CrossbarRNNBase(nn.Module):
     gates = 4
+    cell: Cell = "lstm"
 
     def __init__(
         self,
@@ -96,28 +98,31 @@ class _CrossbarRNNBase(nn.Module):
         """x (T, N, F) -> output (T, N, H), final states per layer."""
         finals = []
         for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._params(layer)
-            t_len, n = x.shape[:2]
-            # all time steps at once, as one (T*N, F) matrix product (a 3-D strided input
-            # would take a slow batched-matmul path)
-            gx = self.xbar_ih[layer](x.reshape(t_len * n, -1), w_ih).view(t_len, n, -1)
-            hh = self.xbar_hh[layer]
-            prepared = hh.prepare(w_hh)
-            gx, b_step = self._fold_bias(gx, b_ih, b_hh)
-            outs = []
-            state = states[layer]
-            # unbind, not gx[t]: the backward of T selects would build T full-size zero grads
-            for gx_t in gx.unbind(0):
-                gh = hh.apply(state[0], prepared)
-                if b_step is not None:
-                    gh = gh + b_step
-                state = self._cell(gx_t, gh, state)
-                outs.append(state[0])
-            x = torch.stack(outs)
+            x, state = self._layer(layer, x, states[layer])
             finals.append(state)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, training=True)
         return x, finals
+
+    def _layer(self, layer: int, x: torch.Tensor, state: tuple[torch.Tensor, ...]):
+        """One layer: x (T, N, F) and its initial state -> output (T, N, H), final state."""
+        w_ih, w_hh, b_ih, b_hh = self._params(layer)
+        t_len, n = x.shape[:2]
+        # all time steps at once, as one (T*N, F) matrix product (a 3-D strided input would
+        # take a slow batched-matmul path)
+        gx = self.xbar_ih[layer](x.reshape(t_len * n, -1), w_ih).view(t_len, n, -1)
+        gx, b_step = self._fold_bias(gx, b_ih, b_hh)
+        gx_steps = gx.unbind(0)  # not gx[t]: T selects would backprop T full-size zero grads
+        hh = self.xbar_hh[layer]
+        prepared = hh.prepare(w_hh)
+
+        def products(t: int, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            gh = hh.apply(h, prepared)
+            return gx_steps[t], (gh if b_step is None else gh + b_step)
+
+        c0 = state[1] if self.cell == "lstm" else None
+        outs, h, c = unroll(self.cell, t_len, products, state[0], c0)
+        return torch.stack(outs), ((h, c) if self.cell == "lstm" else (h,))
 
     def _fold_bias(self, gx, b_ih, b_hh):
         """Add the digital biases to the input-gate products once for all steps; returns
@@ -149,12 +154,7 @@ class CrossbarLSTM(_CrossbarRNNBase):
     """``nn.LSTM`` on crossbars (gate order i, f, g, o; see module doc)."""
 
     gates = 4
-
-    @staticmethod
-    def _cell(gx: torch.Tensor, gh: torch.Tensor, state: tuple[torch.Tensor, ...]):
-        i, f, g, o = (gx + gh).chunk(4, dim=-1)
-        c = torch.sigmoid(f) * state[1] + torch.sigmoid(i) * torch.tanh(g)
-        return torch.sigmoid(o) * torch.tanh(c), c
+    cell = "lstm"
 
     def forward(self, x: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
         x = self._check(x)
@@ -173,6 +173,7 @@ class CrossbarGRU(_CrossbarRNNBase):
     """``nn.GRU`` on crossbars (gate order r, z, n; ``n = tanh(x_n + r * (W_hn h + b_hn))``)."""
 
     gates = 3
+    cell = "gru"
 
     def _fold_bias(self, gx, b_ih, b_hh):
         """``b_hr``, ``b_hz`` fold into the input products; ``b_hn`` stays inside ``r * (...)``."""
@@ -182,15 +183,6 @@ class CrossbarGRU(_CrossbarRNNBase):
         b_r, b_z, b_n = b_hh.split(h)
         folded = torch.cat([b_r, b_z, torch.zeros_like(b_n)])
         return gx + (b_ih + folded), torch.cat([torch.zeros_like(b_r), torch.zeros_like(b_z), b_n])
-
-    @staticmethod
-    def _cell(gx: torch.Tensor, gh: torch.Tensor, state: tuple[torch.Tensor, ...]):
-        xr, xz, xn = gx.chunk(3, dim=-1)
-        hr, hz, hn = gh.chunk(3, dim=-1)
-        r = torch.sigmoid(xr + hr)
-        z = torch.sigmoid(xz + hz)
-        n = torch.tanh(xn + r * hn)
-        return ((1 - z) * n + z * state[0],)
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None):
         x = self._check(x)

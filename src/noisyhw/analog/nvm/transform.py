@@ -9,7 +9,7 @@ converters from data, ``program`` its devices, and QAT through :func:`noisyhw.tr
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ...errors import ParameterError, check_int
-from ...train import Callback, iterate_batches
+from ...train import Callback, input_batches
 from .converters import Converter
 from .crossbar import Crossbar, CrossbarLinear
 from .rnn import CrossbarGRU, CrossbarLSTM
@@ -111,16 +111,6 @@ def set_spec(model: nn.Module, spec: QuantSpec) -> nn.Module:
     return model
 
 
-def _batches(data: Dataset | Iterable[Any], batch_size: int) -> Iterator[torch.Tensor]:
-    if isinstance(data, torch.Tensor):
-        for i in range(0, data.shape[0], batch_size):
-            yield data[i : i + batch_size]
-        return
-    it = iterate_batches(data, batch_size) if isinstance(data, Dataset) else data
-    for b in it:
-        yield b[0] if isinstance(b, list | tuple) else b
-
-
 @torch.no_grad()
 def calibrate(
     model: nn.Module,
@@ -157,9 +147,7 @@ def calibrate(
                 conv: Converter = xb.dac if phase == "dac" else xb.adc
                 conv.observing = conv.bits is not None
             seen = 0
-            for k, x in enumerate(_batches(data, batch_size)):
-                if batches is not None and k >= batches:
-                    break
+            for x in input_batches(data, batch_size, batches):
                 model(x.to(device))
                 seen += 1
             if seen == 0:

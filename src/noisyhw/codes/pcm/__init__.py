@@ -3,10 +3,12 @@
 An (alpha, beta, p) constraint allows at most p cell changes in any alpha consecutive rewrites
 and any beta contiguous cells. This package checks histories against it (:func:`check`), bounds
 its capacity (:func:`capacity_bounds`, exact :func:`capacity` in 1-D, :func:`finite_n_bound`),
-and builds zero-error rewrite codes (:mod:`.codes`, :func:`constructions`, :func:`best_code`)
-with exact rates (:func:`rate_table`).
+and builds zero-error rewrite codes (:mod:`.base` holds their contract; one module per
+construction: :mod:`.syndrome`, :mod:`.residue`, :mod:`.timeshare`, :mod:`.staggered`;
+:func:`constructions`, :func:`best_code`) with exact rates (:func:`rate_table`).
 """
 
+from .base import Encoder, PCMCode
 from .capacity import (
     Bounds,
     capacity,
@@ -19,20 +21,14 @@ from .capacity import (
     strip_matrix,
 )
 from .check import Violation, change_array, check, max_window_cost
-from .codes import (
-    Encoder,
-    PCMCode,
-    ResidueCode,
-    StaggeredWOMCode,
-    SyndromeCode,
-    TimeSharedCode,
-    round_robin,
-    staggered_wom,
-)
-from .construct import best_code, constructions, rate_table
+from .construct import best_code, constructions, rate_row, rate_table
 from .game import search_block_code, solve_game, solve_wom
 from .params import Constraint, constraint
+from .residue import ResidueCode
 from .simulate import SOURCES, SimulationResult, simulate
+from .staggered import StaggeredWOMCode, staggered_wom
+from .syndrome import SyndromeCode, round_robin
+from .timeshare import TimeSharedCode
 
 __all__ = [
     "SOURCES",
@@ -58,6 +54,7 @@ __all__ = [
     "finite_n_bound",
     "max_messages",
     "max_window_cost",
+    "rate_row",
     "rate_table",
     "round_robin",
     "search_block_code",

@@ -6,19 +6,16 @@ from functools import cache
 
 from ...errors import check_int
 from ._tables import BLOCK_CODES
+from .base import PCMCode
 from .capacity import capacity_bounds, finite_n_bound
-from .codes import (
-    PCMCode,
-    ResidueCode,
-    SyndromeCode,
-    TimeSharedCode,
-    round_robin,
-    staggered_wom,
-)
 from .game import MAX_GAME_BITS
 from .params import constraint
+from .residue import ResidueCode
+from .staggered import staggered_wom
+from .syndrome import SyndromeCode, round_robin
+from .timeshare import TimeSharedCode
 
-__all__ = ["best_code", "constructions", "rate_table"]
+__all__ = ["best_code", "constructions", "rate_row", "rate_table"]
 
 
 @cache
@@ -86,48 +83,49 @@ def best_code(alpha: int, beta: int, p: int, *, copies: int = 1) -> PCMCode:
     return constructions(alpha, beta, p, copies=copies)[0]
 
 
+def rate_row(alpha: int, beta: int, p: int, *, time_budget: float = 1.0) -> dict:
+    """Best construction vs bounds for one (alpha, beta, p): ``code`` (name), ``n``, ``rate``,
+    ``lower`` / ``upper`` / ``exact`` capacity bounds, ``rate/upper`` and the finite-n bound at
+    the block length. An unconstrained triple (p >= alpha*beta) has rate 1 on one cell."""
+    if p >= alpha * beta:
+        return {
+            "code": "unconstrained",
+            "n": 1,
+            "rate": 1.0,
+            "lower": 1.0,
+            "upper": 1.0,
+            "exact": 1.0,
+            "rate/upper": 1.0,
+            "finite_n_bound": 1.0,
+        }
+    code = best_code(alpha, beta, p)
+    bd = capacity_bounds(alpha, beta, p, time_budget=time_budget)
+    return {
+        "code": code.name,
+        "n": code.n,
+        "rate": code.rate,
+        "lower": bd.lower,
+        "upper": bd.upper,
+        "exact": bd.exact,
+        "rate/upper": code.rate / bd.upper,
+        "finite_n_bound": finite_n_bound(alpha, beta, p, code.n),
+    }
+
+
+_ROUND = {"rate": 6, "lower": 6, "upper": 6, "rate/upper": 4, "finite_n_bound": 6}
+
+
 def rate_table(
     alphas=(1, 2, 3, 4), betas=(1, 2, 3, 4), ps=(1, 2, 3, 4), *, time_budget: float = 1.0
 ) -> list[dict]:
-    """One row per constrained (alpha, beta, p): best construction rate, its block length,
-    lower / upper bounds (exact in 1-D), rate / upper, and the finite-n bound at the block length.
-    Unconstrained triples (p >= alpha*beta) are listed with rate 1."""
+    """One :func:`rate_row` per (alpha, beta, p), rounded for display (rates to 6 digits,
+    rate / upper to 4). Unconstrained triples (p >= alpha*beta) are listed with rate 1."""
     rows = []
     for a in alphas:
         for b in betas:
             for p in ps:
-                if p >= a * b:
-                    rows.append(
-                        {
-                            "alpha": a,
-                            "beta": b,
-                            "p": p,
-                            "code": "unconstrained",
-                            "n": 1,
-                            "rate": 1.0,
-                            "lower": 1.0,
-                            "upper": 1.0,
-                            "exact": 1.0,
-                            "rate/upper": 1.0,
-                            "finite_n_bound": 1.0,
-                        }
-                    )
-                    continue
-                code = best_code(a, b, p)
-                bd = capacity_bounds(a, b, p, time_budget=time_budget)
-                rows.append(
-                    {
-                        "alpha": a,
-                        "beta": b,
-                        "p": p,
-                        "code": code.name,
-                        "n": code.n,
-                        "rate": round(code.rate, 6),
-                        "lower": round(bd.lower, 6),
-                        "upper": round(bd.upper, 6),
-                        "exact": bd.exact,
-                        "rate/upper": round(code.rate / bd.upper, 4),
-                        "finite_n_bound": round(finite_n_bound(a, b, p, code.n), 6),
-                    }
-                )
+                row = rate_row(a, b, p, time_budget=time_budget)
+                for key, digits in _ROUND.items():
+                    row[key] = round(row[key], digits)
+                rows.append({"alpha": a, "beta": b, "p": p, **row})
     return rows

@@ -9,8 +9,8 @@ import numpy as np
 
 from ...errors import ParameterError, check_choice, check_int
 from ...seeding import RngLike, as_rng
+from .base import PCMCode
 from .check import check
-from .codes import PCMCode
 
 __all__ = ["SOURCES", "SimulationResult", "simulate"]
 

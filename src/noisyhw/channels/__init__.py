@@ -24,13 +24,14 @@ from typing import overload
 import numpy as np
 import torch
 
-from .errors import ParameterError, check_float, check_probability
-from .seeding import RngLike, as_rng
+from ..errors import ParameterError, check_float, check_probability
+from ..seeding import RngLike, as_rng
 
 __all__ = [
     "awgn",
     "awgn_",
     "bec",
+    "bit_positions",
     "bpsk",
     "bpsk_awgn",
     "bsc",
@@ -173,7 +174,7 @@ def awgn_(x, std, rng=None):
     global generator) or a seed / numpy Generator (arrays).
 
     CPU float32/float64 (from 4096 elements): a compiled ziggurat sampler
-    (:mod:`noisyhw._gauss_kernels`: exact on a grid at most 2.04e-6 apart; in place, ~3x faster
+    (:mod:`noisyhw.channels._gauss_kernels`: exact on a grid at most 2.04e-6 apart; in place, ~3x faster
     than torch's CPU ``normal_`` + add). One 64-bit key is drawn from
     ``rng`` per call; the noise is a function of that key and each element's index only, so it is
     the same for any number of threads. Contiguous tensors that need no gradient, whose ``std``
@@ -398,7 +399,7 @@ def bsc_inplace(
         r01 = check_probability("p01", p01 or 0.0)
         r10 = check_probability("p10", p10 or 0.0)
     width = 8 * arr.dtype.itemsize
-    positions = _exposed_positions(bit_mask, width)
+    positions = bit_positions(bit_mask, width)
     words = arr.reshape(-1).view(_UINT_BY_SIZE[arr.dtype.itemsize])
     rate = max(r01, r10)
     if rate == 0.0 or words.size == 0 or positions.size == 0:
@@ -424,7 +425,10 @@ def _check_data(data: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _exposed_positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
+def bit_positions(bit_mask: np.ndarray | list[int] | None, width: int) -> np.ndarray:
+    """Sorted, unique int64 bit positions (bit 0 = LSB) selected by ``bit_mask`` in a
+    ``width``-bit word: ``None`` selects all, a boolean mask has length ``width``, integers are
+    positions in ``[0, width)``; anything else (floats, strings) is a :class:`ParameterError`."""
     if bit_mask is None:
         return np.arange(width, dtype=np.int64)
     m = np.asarray(bit_mask)
