@@ -65,7 +65,8 @@ def demo(
     )
     for s in summary:
         if s["note"]:
-            say(textwrap.fill(f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  "))
+            note = f"note ({s['section']}): {s['note']}"
+            say(textwrap.fill(note, 80, subsequent_indent="  ", break_on_hyphens=False))
     failed = [s for s in summary if s["status"] != "ok"]
     total = sum(s["cpu_s"] or 0.0 for s in summary)
     say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {format_cell(total)} CPU s")
