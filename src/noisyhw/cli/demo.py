@@ -56,8 +56,8 @@ def demo(
     path = run.finish(flat, sections=summary)
     for r in rows:
         if r["rows"] and output_format == "table":
-            # one readable table per section: its first seven columns
-            columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
+            # one readable table per section: the first seven columns of its first row
+            columns = list(r["rows"][0])[:7]
             print_rows(r["rows"], columns, title=r["section"])
             typer.echo()
     print_rows(
