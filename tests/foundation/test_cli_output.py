@@ -190,3 +190,11 @@ def test_noise_sweep_train_snrs_take_the_same_range_syntax():
 
     assert _parse_train_snrs("0:4:2") == [0.0, 2.0, 4.0]
     assert _parse_train_snrs("0:4:2,-2..4,20>10") == [0.0, 2.0, 4.0, (-2.0, 4.0), [20.0, 10.0]]
+
+
+def test_long_text_cells_wrap_within_80_columns_and_keep_every_character():
+    path = "/usr/share/datasets/" + "/".join(["a-very-long-folder-name"] * 6)
+    rows = [{"name": "fashion-mnist", "location": path, "size": 70000}]
+    text = render_table(rows, width=80)
+    assert max(map(len, text.splitlines())) <= 80
+    assert path in "".join(line[15:].strip() for line in text.splitlines())

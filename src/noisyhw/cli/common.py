@@ -9,6 +9,7 @@ import json
 import math
 import shutil
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -366,30 +367,49 @@ def render_table(
 ) -> str:
     """Rows as plain text that fits ``width``: numbers right-aligned to 4 significant figures,
     text left-aligned, nothing cut; columns that do not fit fold into further blocks, each
-    repeating the first ``keys`` (identifying) columns."""
+    repeating the first ``keys`` (identifying) columns; a text cell wider than the line left
+    beside the key columns wraps onto more lines."""
     if not rows:
         return (f"{title}\n" if title else "") + "(no rows)"
     cols = list(columns or dict.fromkeys(k for r in rows for k in r))
+    keys = min(keys, len(cols))
     cells = [[cell(r.get(c)) if c in r else "" for c in cols] for r in rows]
     numeric = [
         all(isinstance(r.get(c), int | float) or r.get(c) is None for r in rows) for c in cols
     ]
     widths = [max(len(c), *(len(row[j]) for row in cells)) for j, c in enumerate(cols)]
+    for j in range(keys):  # a key column takes at most half the line
+        if not numeric[j] and widths[j] > width // 2:
+            widths[j] = max(width // 2, len(cols[j]))
+    room = max(20, width - sum(widths[:keys]) - 2 * keys)
+    for j in range(keys, len(cols)):
+        if not numeric[j] and widths[j] > room:
+            widths[j] = max(room, len(cols[j]))
     lines = [title] if title else []
     for b, block in enumerate(_blocks(widths, width, keys)):
         if b:
             lines.append("")
 
-        def fmt(texts: list[str], block: list[int] = block) -> str:
-            out = [
-                t.rjust(widths[j]) if numeric[j] else t.ljust(widths[j])
-                for t, j in zip(texts, block, strict=True)
-            ]
-            return "  ".join(out).rstrip()
+        def fmt(texts: list[str], block: list[int] = block) -> list[str]:
+            parts = [
+                textwrap.wrap(t, widths[j], break_on_hyphens=False) or [""] for t, j in
+                zip(texts, block, strict=True)
+            ]  # fmt: skip
+            out = []
+            for i in range(max(map(len, parts))):
+                texts_i = [p[i] if i < len(p) else "" for p in parts]
+                out.append(
+                    "  ".join(
+                        t.rjust(widths[j]) if numeric[j] else t.ljust(widths[j])
+                        for t, j in zip(texts_i, block, strict=True)
+                    ).rstrip()
+                )
+            return out
 
-        lines.append(fmt([cols[j] for j in block]))
-        lines.append(fmt(["-" * widths[j] for j in block]))
-        lines.extend(fmt([row[j] for j in block]) for row in cells)
+        lines.extend(fmt([cols[j] for j in block]))
+        lines.extend(fmt(["-" * widths[j] for j in block]))
+        for row in cells:
+            lines.extend(fmt([row[j] for j in block]))
     return "\n".join(lines)
 
 

@@ -58,8 +58,8 @@ def demo(
     path = run.finish(flat, sections=summary)
     for r in rows:
         if r["rows"] and output_format == "table":
-            # one readable table per section: its first seven columns
-            columns = list(dict.fromkeys(k for x in r["rows"] for k in x))[:7]
+            # one readable table per section: the first seven columns of its first row
+            columns = list(r["rows"][0])[:7]
             print_rows(r["rows"], columns, title=r["section"])
             typer.echo()
     print_rows(
@@ -67,7 +67,8 @@ def demo(
     )
     for s in summary:
         if s["note"]:
-            say(textwrap.fill(f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  "))
+            note = f"note ({s['section']}): {s['note']}"
+            say(textwrap.fill(note, 80, subsequent_indent="  ", break_on_hyphens=False))
     failed = [s for s in summary if s["status"] != "ok"]
     total = sum(s["cpu_s"] or 0.0 for s in summary)
     say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {cell(total)} CPU s")

@@ -135,7 +135,10 @@ def text(
             target_fer=target_fer,
             **shape,
         )
-        say(f"penalty chosen on the validation text: {penalty} ({tuning})")
+        tried = ", ".join(
+            f"{t['penalty']:g}: {t['frame_errors']}/{t['frames']} frame errors" for t in tuning
+        )
+        say(f"penalty chosen on the validation text: {penalty:g} (tried {tried})")
     train = load_text(corpus, "train")
     test = load_text(corpus, "test")
     trie = build_dictionary(dictionary, train)

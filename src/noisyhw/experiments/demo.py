@@ -63,12 +63,12 @@ class DemoContext:
     device: str
     seed: int
     fast: bool
+    #: data fallback notes (see :meth:`fallback`)
+    notes: list[str] = field(default_factory=list)
 
     def path(self, name: str) -> Path:
         """Where to save a plot or file of this section."""
         return self.run.plot_path(name)
-
-    notes: list[str] = field(default_factory=list)
 
     def subrun(self, name: str, config: dict[str, Any] | None = None) -> Run:
         """A run of its own in ``<demo dir>/<name>`` for a section that sweeps trials (the
