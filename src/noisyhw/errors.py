@@ -19,6 +19,8 @@ __all__ = [
     "check_int",
     "check_probability",
     "check_seed",
+    "option_name",
+    "renamed",
 ]
 
 
@@ -100,6 +102,34 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     if value not in options:
         raise ParameterError(name, f"must be one of {', '.join(map(str, options))}", value)
     return value
+
+
+#: config fields whose option is not ``--field-name`` (one table for every command's messages)
+OPTION_NAMES: dict[str, str] = {
+    "weight_bits": "--bits",
+    "alpha": "--alpha",
+    "ber_min": "--bers",
+    "ber_max": "--bers",
+    "train_chars": "--seq-len",
+    "ebn0_db": "--ebn0",
+    "snr_db": "--snrs",
+    "num_classes": "--num-classes",
+}
+
+
+def option_name(field: str, options: dict[str, str] | None = None) -> str:
+    """The CLI option that sets config field ``field``: ``options``, then :data:`OPTION_NAMES`,
+    else ``--field-name``; a name that is already an option (``--x``) is returned as is."""
+    if field.startswith("-") or " " in field:
+        return field
+    if options and field in options:
+        return options[field]
+    return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def renamed(exc: ParameterError, options: dict[str, str] | None = None) -> ParameterError:
+    """``exc`` naming the option the user typed instead of the library field."""
+    return ParameterError(option_name(exc.name, options), exc.allowed, exc.got)
 
 
 def _range_text(lo: int | None, hi: int | None, kind: str) -> str:

@@ -373,6 +373,7 @@ def fit(
             raise ParameterError(
                 "checkpoint", f"{ckpt} was written with a different training configuration"
             )
+        _check_extension(ckpt, state, cfg)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler") is not None:
@@ -492,9 +493,27 @@ def fit(
 
 
 def _same_run(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A checkpoint's config without the keys that may change on resume (where it runs), as
-    a run folder's runtime keys may: a CPU-started training can resume on a GPU."""
-    return None if config is None else {k: v for k, v in config.items() if k != "device"}
+    """A checkpoint's config without the keys that may change on resume: where it runs (as a
+    run folder's runtime keys: a CPU-started training can resume on a GPU) and ``epochs`` (a
+    larger value extends the training, :func:`_check_extension`)."""
+    if config is None:
+        return None
+    return {k: v for k, v in config.items() if k not in ("device", "epochs")}
+
+
+def _check_extension(ckpt: Path, state: dict[str, Any], cfg: TrainConfig) -> None:
+    """Resuming with other ``epochs``: only more, and only without a schedule tied to them."""
+    done = int(state["epoch"])
+    saved = (state.get("config") or {}).get("epochs", cfg.epochs)
+    if cfg.epochs < done:
+        raise ParameterError("epochs", f"{ckpt} already holds {done} epochs", cfg.epochs)
+    if cfg.epochs != saved and cfg.scheduler is not None:
+        raise ParameterError(
+            "epochs",
+            f"{ckpt} was trained for {saved} epochs with a {cfg.scheduler} schedule, which "
+            "depends on the epochs; only a run without --scheduler can be extended",
+            cfg.epochs,
+        )
 
 
 def _evaluate_shared(

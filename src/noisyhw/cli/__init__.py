@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("interrupted: rerun the same command to resume", file=sys.stderr)
             return code
     except NoisyhwError as exc:
+        _discard_unused_runs()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except typer.Exit as exc:
@@ -78,8 +79,16 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
             return exc.exit_code
+        _discard_unused_runs()
         raise
     return 0
+
+
+def _discard_unused_runs() -> None:
+    """A refused command leaves no folder: remove run folders it created and stored nothing in."""
+    run = sys.modules.get("noisyhw.sweep.run")
+    if run is not None:
+        run.Run.discard_unused()
 
 
 def _click_errors() -> tuple[type[Exception], ...]:

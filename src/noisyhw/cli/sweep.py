@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError, ParameterError, check_float, check_int
+from ..errors import DataError, NoisyhwError, ParameterError, check_float, check_int
 from ..sweep import print_table, trial_key
 from ..sweep.montecarlo import ChunkLog
+from ..sweep.store import ResultStore, check_sqlite, connect_readonly
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -37,16 +38,16 @@ app = typer.Typer(
 
 
 # --------------------------------------------------------------------------- reading a run folder
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
-
-
 def run_status(folder: Path) -> dict[str, Any]:
     """Progress of a run folder: command, identity (fingerprint), finished/total trials, chunks."""
     db = folder / "trials.sqlite"
     if not db.is_file():
         raise DataError(f"{folder}: not a noisyhw run folder (no trials.sqlite)")
-    con = _connect_ro(db)
+    check_sqlite(db, ResultStore.TABLES, "FOLDER")  # reads only, like everything here
+    chunks_db = folder / "mc_chunks.sqlite"
+    if chunks_db.is_file():
+        check_sqlite(chunks_db, ChunkLog.TABLES, "FOLDER")
+    con = connect_readonly(db)
     try:
         meta = {
             k: json.loads(v) if k != "fingerprint" else v
@@ -71,7 +72,6 @@ def run_status(folder: Path) -> dict[str, Any]:
         "complete": (folder / "results.json").is_file(),
         "rows": rows,
     }
-    chunks_db = folder / "mc_chunks.sqlite"
     if chunks_db.is_file():
         log = ChunkLog.open_readonly(chunks_db)
         try:
@@ -136,8 +136,13 @@ def ls(
     for db in root.glob("*/trials.sqlite"):
         try:
             s = run_status(db.parent)
-        except (sqlite3.Error, DataError, json.JSONDecodeError):
-            continue
+            s["state"] = "complete" if s["complete"] else "in progress or interrupted"
+        except (sqlite3.Error, NoisyhwError, json.JSONDecodeError, ValueError) as exc:
+            # listed, not skipped: a damaged folder is what the user most needs to see
+            reason = str(exc).split(" holds a damaged store ")[-1].split("; move it")[0]
+            s = {"folder": str(db.parent), "command": "-", "finished_trials": "-"}
+            s |= {"total_trials": None, "last_update": None, "started": None}
+            s["state"] = f"damaged {reason}"
         found.append(s)
     found.sort(key=lambda s: s["last_update"] or s["started"] or "", reverse=True)
     print_table(
@@ -146,7 +151,7 @@ def ls(
                 "folder": s["folder"],
                 "command": s["command"],
                 "trials": _progress_text(s),
-                "complete": "yes" if s["complete"] else "no",
+                "state": s["state"],
                 "last update": s["last_update"] or "-",
             }
             for s in found

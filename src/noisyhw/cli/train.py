@@ -83,7 +83,16 @@ def train(
         "root": str(root) if root else None,
         "device": device,
     }
-    run = Run("train", config, out=out, seed=seed, title=f"noisyhw train: {model} on {ds}")
+    run = Run(
+        "train",
+        config,
+        out=out,
+        seed=seed,
+        title=f"noisyhw train: {model} on {ds}",
+        # a larger --epochs extends a finished run from its checkpoint (not with a schedule
+        # tied to the epochs)
+        extendable=("epochs",) if scheduler == "none" else (),
+    )
     _, history, ev = train_classifier(job, run.dir)
     sec = run.section(f"{model} on {ds}")
     sec.text(

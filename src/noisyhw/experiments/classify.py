@@ -103,17 +103,13 @@ def save_model(
 
 def load_model(path: Path, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild a model saved by :func:`save_model`; returns (model, its metadata)."""
+    from ..models.saved import build_saved
+
     state = load_checkpoint(path, map_location=device)
-    if "model_name" not in state or "state_dict" not in state:
-        raise DataError(f"checkpoint: {path} is not a noisyhw model file (see `noisyhw train`)")
-    model = M.create(
-        state["model_name"],
-        tuple(state["input_shape"]),
-        state["num_classes"],
-        **state["model_kwargs"],
-    )
-    model.load_state_dict(state["state_dict"])
-    return model.to(device), state
+    model = build_saved(state, path, device)  # every field checked before anything is built
+    state.setdefault("dataset", "fashion-mnist")
+    state.setdefault("sequence", state["model_name"] in SEQUENCE_MODELS)
+    return model, state
 
 
 def report_training(

@@ -146,7 +146,13 @@ class ChunkLog:
     the chunk size; a chunk is reused only when its frame count matches.
     """
 
+    TABLES = ("chunks", "points")
+
     def __init__(self, path: str | Path) -> None:
+        from .store import check_sqlite
+
+        if Path(path).exists():
+            check_sqlite(path, self.TABLES)
         self._db = sqlite3.connect(Path(path), timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -192,8 +198,10 @@ class ChunkLog:
     @classmethod
     def open_readonly(cls, path: str | Path) -> ChunkLog:
         """Open an existing log without writing to it (progress reports of a running sweep)."""
+        from .store import connect_readonly
+
         log = cls.__new__(cls)
-        log._db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10.0)
+        log._db = connect_readonly(path)
         return log
 
     def add(self, point: str, chunk: int, n: int, result: Mapping[str, Any]) -> None:
