@@ -42,7 +42,15 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from .data.datasets import ArrayDataset
-from .errors import ParameterError, check_choice, check_float, check_int, check_seed
+from .errors import (
+    BATCH_MAX,
+    EPOCHS_MAX,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+)
 from .io import load_checkpoint, save_checkpoint
 from .progress import progress_bar
 from .seeding import seed_everything
@@ -87,19 +95,20 @@ class TrainConfig:
     eval_batch_size: int = 1024
 
     def __post_init__(self) -> None:
-        check_int("epochs", self.epochs, 1)
-        check_int("batch_size", self.batch_size, 1)
-        check_float("lr", self.lr, 0.0, lo_open=True)
+        # upper bounds too: a size or a count is a promise of memory and time
+        check_int("epochs", self.epochs, 1, EPOCHS_MAX)
+        check_int("batch_size", self.batch_size, 1, BATCH_MAX)
+        check_float("lr", self.lr, 0.0, 100.0, lo_open=True)
         check_choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
         check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
-        check_float("weight_decay", self.weight_decay, 0.0)
+        check_float("weight_decay", self.weight_decay, 0.0, 100.0)
         check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
         check_seed("seed", self.seed)
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
         if self.max_batches is not None:
             check_int("max_batches", self.max_batches, 1)
-        check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_int("eval_batch_size", self.eval_batch_size, 1, BATCH_MAX)
 
 
 class Callback:

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from ..errors import NoisyhwError
+from ..errors import NoisyhwError, ParameterError, renamed
 
 __all__ = ["SUBCOMMANDS", "app", "main"]
 
@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             return code
     except NoisyhwError as exc:
         _discard_unused_runs()
+        if isinstance(exc, ParameterError):  # name the option typed, not the library field
+            exc = renamed(exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except typer.Exit as exc:

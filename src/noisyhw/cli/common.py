@@ -96,6 +96,10 @@ BatchSizeOpt = Annotated[int, typer.Option("--batch-size")]
 LrOpt = Annotated[float, typer.Option("--lr")]
 
 
+#: the most points a list or range option expands into (a bound on the work it asks for)
+MAX_POINTS = 1000
+
+
 def split_list(text: str) -> list[str]:
     """``"a, b,,c"`` -> ["a", "b", "c"]: the stripped, non-empty items of a comma list."""
     return [t.strip() for t in text.split(",") if t.strip()]
@@ -103,20 +107,27 @@ def split_list(text: str) -> list[str]:
 
 def parse_floats(name: str, text: str) -> list[float]:
     """``"1.0,1.5,2"`` -> [1.0, 1.5, 2.0]; ``"a:b:step"`` -> an inclusive range; ``inf`` allowed."""
+    n = 0
     try:
         if ":" in text and "," not in text:
             a, b, s = (float(t) for t in text.split(":"))
-            if s <= 0 or b < a:
+            if not s > 0 or not b >= a:
                 raise ValueError
-            n = round((b - a) / s) + 1
-            return [round(a + i * s, 10) for i in range(n)]
-        vals = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
+            n = round((b - a) / s) + 1  # inf or nan in the range: OverflowError / ValueError
+        else:
+            vals = [float(t) for t in text.split(",") if t.strip()]
+    except (ValueError, OverflowError):
         raise ParameterError(
             name, "must be comma-separated numbers or start:stop:step", text
         ) from None
+    if n > MAX_POINTS:
+        raise ParameterError(name, f"a range may hold at most {MAX_POINTS} points", text)
+    if n:
+        return [round(a + i * s, 10) for i in range(n)]
     if not vals or any(v != v for v in vals):
         raise ParameterError(name, "must be comma-separated numbers (no NaN)", text)
+    if len(vals) > MAX_POINTS:
+        raise ParameterError(name, f"may list at most {MAX_POINTS} points", text)
     return vals
 
 
@@ -128,6 +139,8 @@ def parse_ints(name: str, text: str, lo: int | None = None) -> list[int]:
         raise ParameterError(name, "must be comma-separated integers", text) from None
     if not vals or (lo is not None and min(vals) < lo):
         raise ParameterError(name, f"must be comma-separated integers >= {lo}", text)
+    if len(vals) > MAX_POINTS:
+        raise ParameterError(name, f"may list at most {MAX_POINTS} values", text)
     return vals
 
 
@@ -141,11 +154,16 @@ def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> li
     return vals
 
 
+#: the most examples a count option (--n-train, --n-test ...) may ask for
+COUNT_MAX = 10**9
+
+
 def check_counts(*named: tuple[str, int | None]) -> None:
-    """Each ``(option, value)`` pair whose value is given (not None) must be an integer >= 1."""
+    """Each ``(option, value)`` pair whose value is given (not None) must be an integer in
+    [1, COUNT_MAX] (a count above a data set's size takes all of it)."""
     for name, value in named:
         if value is not None:
-            check_int(name, value, 1)
+            check_int(name, value, 1, COUNT_MAX)
 
 
 def check_model(model: str) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import check_choice
 from .common import (
     DeviceOpt,
     OutOpt,
@@ -34,11 +35,15 @@ def demo(
     quiet: QuietOpt = False,
 ) -> None:
     """Run every area's demo section; writes runs/demo-<time>/report.html (resumable)."""
+    from ..data import DATASETS
     from ..experiments.demo import DEMO_SECTIONS, run_demo
     from ..sweep import print_table
 
     apply_quiet(quiet)
-    names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only else None
+    # an empty --only is a mistake, not "everything" (that is leaving --only out)
+    names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only is not None else None
+    images = [n for n, info in DATASETS.items() if info.kind == "images" and n != "imagefolder"]
+    check_choice("--dataset", dataset, ("auto", *images))
     run, rows = run_demo(
         only=names, out=out, dataset=dataset, device=resolve_device(device), seed=seed, fast=fast
     )

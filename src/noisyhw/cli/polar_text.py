@@ -18,6 +18,10 @@ from .common import (
     parse_strs,
 )
 
+#: the longest code and the most chunks per scheme and point (a bound on the work)
+N_MAX = 2**16
+CHUNKS_MAX = 100_000
+
 
 def text(
     corpus: Annotated[
@@ -67,16 +71,24 @@ def text(
 
     Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
+    from ..codes.crc import CRCS
     from ..codes.polar.simulate import check_points
     from ..codes.text import ALPHABETS
-    from ..errors import check_float, check_int
+    from ..errors import check_choice, check_float, check_int, check_memory
     from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
-    from ..sweep import Run, default_out
+    from ..sweep import Run
 
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
-    check_counts(("--streams", streams), ("--blocks", blocks), ("--chunks", chunks))
-    check_float("--penalty", penalty, 0.0, lo_open=True)
+    check_int("--n", n, 2, N_MAX)
+    check_counts(("--streams", streams), ("--blocks", blocks))
+    check_int("--chunks", chunks, 1, CHUNKS_MAX)
+    check_choice("--crc", crc, tuple(CRCS))  # checked even when no scheme uses it
+    # a chunk decodes streams x list paths of n LLRs and partial sums over log2(n)+1 stages
+    per_chunk = 16.0 * streams * list_size * n * (n.bit_length() + 1)
+    check_memory("--streams", per_chunk, streams, f"a chunk of {streams} streams x L={list_size}")
+    check_memory("--blocks", 8.0 * streams * blocks * k, blocks, "the text of a chunk")
+    check_float("--penalty", penalty, 0.0, 1e6, lo_open=True)
     check_float("--target-fer", target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
     points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     from ..codes.polar import PolarCode
@@ -88,39 +100,17 @@ def text(
     PolarCode(n, k, crc=crc if uses_crc else None)
     # the code, decoder and batch shape: the same for the penalty tuning and the test study
     shape = dict(n=n, k=k, crc=crc, list_size=list_size, streams=streams, blocks=blocks)
-    tuning = None
+    grid = None
     if tune_penalty:
-        from pathlib import Path
-
-        from ..experiments.jscc import tune_penalty as _tune
-
-        grid = parse_floats("--tune-penalty", tune_penalty)
-        # the validation run lives inside this run's folder (a fixed default folder made a
-        # second tuning with other settings fail as "a run with a different grid")
-        out = out if out is not None else default_out("polar text")
-        penalty, tuning = _tune(
-            Path(out) / "tune",
-            corpus,
-            dictionary,
-            grid,
-            points,
-            chunks,
-            seed=seed,
-            workers=workers,
-            target_fer=target_fer,
-            **shape,
-        )
-        typer.echo(f"penalty chosen on the validation text: {penalty} ({tuning})")
+        grid = [
+            check_float("--tune-penalty", v, 0.0, 1e6, lo_open=True)
+            for v in parse_floats("--tune-penalty", tune_penalty)
+        ]
     train = load_text(corpus, "train")
     test = load_text(corpus, "test")
     trie = build_dictionary(dictionary, train)
-    study = TextStudy(
-        ALPHABETS["a27"].text_to_bits(test),
-        trie,
-        penalty=penalty,
-        seed=seed,
-        **shape,
-    )
+    bits = ALPHABETS["a27"].text_to_bits(test)
+    study = TextStudy(bits, trie, penalty=penalty, seed=seed, **shape)
     for name in names:  # validates every scheme's n, k, crc and penalty before any trial
         study.decoder(name)
     config = {
@@ -132,7 +122,7 @@ def text(
         "n": n,
         "k": k,
         "crc": crc,
-        "penalty": penalty,
+        "penalty": None if grid else penalty,  # tuned: chosen from the grid, in the run
         "tune_penalty": tune_penalty,
         "streams": streams,
         "blocks": blocks,
@@ -140,6 +130,26 @@ def text(
         "workers": workers,
     }
     run = Run("polar text", config, out=out, seed=seed)
+    tuning = None
+    if grid:
+        from ..experiments.jscc import tune_penalty as _tune
+
+        # the validation run lives inside this run's folder (a fixed default folder made a
+        # second tuning with other settings fail as "a run with a different grid")
+        penalty, tuning = _tune(
+            run.dir / "tune",
+            corpus,
+            dictionary,
+            grid,
+            points,
+            chunks,
+            seed=seed,
+            workers=workers,
+            target_fer=target_fer,
+            **shape,
+        )
+        typer.echo(f"penalty chosen on the validation text: {penalty} ({tuning})")
+        study = TextStudy(bits, trie, penalty=penalty, seed=seed, **shape)
     rows, gains = run_study(
         run,
         study,

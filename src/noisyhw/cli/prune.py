@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_float, check_int
+from ..errors import BATCH_MAX, EPOCHS_MAX, ParameterError, check_float, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -16,6 +16,7 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_counts,
     check_model,
     dataset_name,
     finish,
@@ -93,11 +94,15 @@ def sweep(
     st = parse_strs("--structures", structures, STRUCTURES)
     ms = parse_strs("--methods", methods, METHODS)
     sp = parse_floats("--sparsities", sparsities)
-    check_int("--epochs", epochs, 1)
+    check_int("--epochs", epochs, 1, EPOCHS_MAX)
+    check_int("--batch-size", batch_size, 1, BATCH_MAX)
+    check_float("--lr", lr, 0.0, 100.0, lo_open=True)
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    check_float("--rho", rho, 0.0, 1e6, lo_open=True)
     check_model(model)
     for name, value in (("--lam", lam), ("--lam-group-lasso", lam_group_lasso)):
         if value is not None:  # --lam-group-lasso nan used to fail only inside the trial
-            check_float(name, value, 0.0)
+            check_float(name, value, 0.0, 1e6)
     for s in sp:  # validate every combination before any training
         for structure in st:
             PruneSpec(
@@ -105,7 +110,7 @@ def sweep(
             )
     ds = dataset_name(dataset)
     if width is not None:  # 0 was silently the default width, <0 or --model mlp failed per trial
-        check_int("--width", width, 1)
+        check_int("--width", width, 1, 1024)
         if model not in WIDTH_MODELS:
             raise ParameterError("--width", f"applies to {' and '.join(WIDTH_MODELS)}", model)
     kw = {"width": width} if width is not None else {}

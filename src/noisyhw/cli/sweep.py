@@ -14,7 +14,14 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError, NoisyhwError, ParameterError, check_float, check_int
+from ..errors import (
+    DataError,
+    NoisyhwError,
+    ParameterError,
+    check_float,
+    check_int,
+    check_memory,
+)
 from ..sweep import print_table, trial_key
 from ..sweep.montecarlo import ChunkLog
 from ..sweep.store import ResultStore, check_sqlite, connect_readonly
@@ -101,13 +108,15 @@ def _progress_text(s: dict[str, Any]) -> str:
 
 @app.command()
 def status(
-    folder: Annotated[Path, typer.Argument(help="A run folder (the --out of a command).")],
+    folder: Annotated[str, typer.Argument(help="A run folder (the --out of a command).")],
     rows: Annotated[int, typer.Option("--rows", help="Show the last N finished trials.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Progress of one run folder: finished trials, identity (fingerprint), Monte-Carlo chunks."""
-    check_int("--rows", rows, 0)
-    s = run_status(folder)
+    check_int("--rows", rows, 0, 1_000_000)
+    if not folder.strip():
+        raise ParameterError("FOLDER", "must be a run folder path (got an empty one)")
+    s = run_status(Path(folder))
     if as_json:
         typer.echo(json.dumps({k: v for k, v in s.items() if k != "rows"}, indent=2))
         return
@@ -127,11 +136,14 @@ def status(
 
 @app.command("ls")
 def ls(
-    root: Annotated[Path, typer.Argument(help="Folder holding run folders.")] = Path("runs"),
+    root_text: Annotated[
+        str, typer.Argument(metavar="ROOT", help="Folder holding run folders.")
+    ] = "runs",
 ) -> None:
     """Run folders under ROOT with their command and progress, newest first."""
-    if not root.is_dir():
-        raise ParameterError("ROOT", "must be a folder", str(root))
+    root = Path(root_text)
+    if not root_text.strip() or not root.is_dir():
+        raise ParameterError("ROOT", "must be a folder", root_text)
     found = []
     for db in root.glob("*/trials.sqlite"):
         try:
@@ -186,15 +198,19 @@ def bpsk(
     A reference for the executors: the numbers for a seed are the same with --workers 1, N or
     --executor ray; the report compares them with Q(sqrt(2 Eb/N0)).
     """
+    from ..codes.polar.simulate import check_points
     from ..experiments.scale import bpsk_reference_sweep
     from ..sweep import Run
+    from ..sweep.montecarlo import MAX_FRAMES
 
     apply_quiet(quiet)
-    points = parse_floats("--ebn0", ebn0)
+    points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     check_int("--k", k, 1, 4096)
-    check_int("--chunk-size", chunk_size, 1)
-    check_int("--min-errors", min_errors, 1)
-    check_float("--max-frames", max_frames, 1)
+    check_int("--chunk-size", chunk_size, 1, MAX_FRAMES)
+    check_int("--min-errors", min_errors, 1, MAX_FRAMES)
+    check_float("--max-frames", max_frames, 1, MAX_FRAMES)
+    # a chunk holds its bits (int8), their LLRs and noise (float64) and a mask: ~26 bytes a bit
+    check_memory("--chunk-size", 26.0 * min(chunk_size, max_frames) * k, chunk_size, "a chunk")
     ex = make_executor_from_cli(executor, address, workers)
     config = {
         "ebn0": points,

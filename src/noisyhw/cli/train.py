@@ -132,8 +132,10 @@ def evaluate(
     apply_quiet(quiet)
     dev = resolve_device(device)
     model, meta = load_model(checkpoint, dev)
-    name = dataset or meta["dataset"]
+    name = meta["dataset"] if dataset is None else dataset
     ds = D.load(name, split, str(root) if root else None)
+    if not isinstance(ds, D.ArrayDataset):  # a text corpus is no classification data
+        raise ParameterError("--dataset", "must be an image dataset (not a text corpus)", name)
     if meta["sequence"]:
         ds = D.sequence_view(ds)
     if tuple(ds.input_shape) != tuple(meta["input_shape"]):

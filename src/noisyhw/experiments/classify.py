@@ -47,6 +47,10 @@ class ClassifierJob:
         return self.model in SEQUENCE_MODELS
 
     def datasets(self) -> tuple[D.ArrayDataset, D.ArrayDataset]:
+        if self.dataset in D.DATASETS and D.DATASETS[self.dataset].kind == "text":
+            raise ParameterError(
+                "dataset", "must be an image dataset for classification", self.dataset
+            )
         train = D.load(self.dataset, "train", self.root)
         test = D.load(self.dataset, "test", self.root)
         if not isinstance(train, D.ArrayDataset):

@@ -137,6 +137,7 @@ class Run:
         self.fingerprint = {"command": command, "config": identity(self.config), "seed": seed}
         self._store: ResultStore | None = None
         self._created = False
+        self._top = self._dir
         self._replace = self._check_folder()
         self.started = _dt.datetime.now().isoformat(timespec="seconds")
         self._t0 = time.perf_counter()
@@ -206,6 +207,10 @@ class Run:
         if self._store is not None:
             return self._store
         existed = self._dir.exists()
+        top = self._dir.absolute()  # the outermost folder this creates (runs/ too)
+        while not top.parent.exists():
+            top = top.parent
+        self._top = top
         try:
             self._dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -255,6 +260,10 @@ class Run:
             return False
         self._store.close()
         shutil.rmtree(self._dir, ignore_errors=True)
+        parent = self._dir.absolute().parent
+        while parent != self._top.parent and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()  # the runs/ folder it made for it, when empty
+            parent = parent.parent
         return True
 
     @classmethod
