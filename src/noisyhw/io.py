@@ -99,31 +99,32 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     return atomic_write(path, lambda fh: torch.save(signed, fh))
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True`` (no arbitrary code from pickles)."""
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", *, name: str = "checkpoint"
+) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True`` (no arbitrary code from pickles) and check
+    its digest; errors are one line starting with ``name`` (e.g. the option that gave it)."""
     import torch
 
     from .errors import DataError
 
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"checkpoint: no such file {path}")
+        raise DataError(f"{name}: no such file {path}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for a bad file
         raise DataError(
-            f"checkpoint: {path} is not a readable noisyhw checkpoint ({exc.__class__.__name__})"
+            f"{name}: {path} is not a readable noisyhw checkpoint ({exc.__class__.__name__})"
         ) from None
     if not isinstance(state, dict):
         raise DataError(
-            f"checkpoint: {path} holds a {type(state).__name__}, not a noisyhw checkpoint (a dict)"
+            f"{name}: {path} holds a {type(state).__name__}, not a noisyhw checkpoint (a dict)"
         )
     if DIGEST_KEY in state:  # files of older versions carry none
         body = {k: v for k, v in state.items() if k != DIGEST_KEY}
         if state[DIGEST_KEY] != payload_digest(body):
-            raise DataError(
-                f"checkpoint: {path} is damaged (its contents do not match their SHA-256)"
-            )
+            raise DataError(f"{name}: {path} is damaged (its contents do not match their SHA-256)")
         state = body
     return state
 

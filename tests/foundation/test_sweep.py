@@ -111,19 +111,28 @@ def test_bad_seed_is_refused_before_the_folder_exists(tmp_path, seed):
 def test_runtime_keys_may_change_on_resume_at_any_depth(tmp_path):
     """cli/nvm.py nests asdict(TrainConfig), which holds ``device``: a run started on one device
     resumes on another (refused before: RUNTIME_KEYS were dropped at the top level only)."""
+    from dataclasses import asdict
+
+    from noisyhw.train import TrainConfig
+
+    nested = {"float": asdict(TrainConfig(device="cuda")), "device": "cuda"}  # as cli/nvm.py
+    Run("nvm train", nested, out=tmp_path / "nvm").sweep(square, [{"x": 1}])
+    moved = {"float": asdict(TrainConfig(device="cpu")), "device": "cpu"}
+    assert Run("nvm train", moved, out=tmp_path / "nvm").sweep(square, [{"x": 1}])
+
     train = {"epochs": 2, "device": "cpu", "inner": [{"device": "cpu", "lr": 0.1}]}
-    first = Run("toy", {"n": 1, "workers": 1, "train": train}, out=tmp_path)
+    first = Run("toy", {"n": 1, "workers": 1, "train": train}, out=tmp_path / "toy")
     first.sweep(square, [{"x": 1}])
     first.store.close()
     moved = {"epochs": 2, "device": "cuda:1", "inner": [{"device": "cuda", "lr": 0.1}]}
-    rows = Run("toy", {"n": 1, "workers": 4, "train": moved}, out=tmp_path).sweep(
+    rows = Run("toy", {"n": 1, "workers": 4, "train": moved}, out=tmp_path / "toy").sweep(
         square, [{"x": 1}]
     )
     assert rows == [{"x": 1, "y": 1}]
     # what the results are made of is still part of the identity, at depth too
     changed = {**moved, "inner": [{"device": "cuda", "lr": 0.2}]}
     with pytest.raises(ParameterError, match=r"--lr 0\.1 \(this command: 0\.2\)"):
-        Run("toy", {"n": 1, "train": changed}, out=tmp_path)
+        Run("toy", {"n": 1, "train": changed}, out=tmp_path / "toy")
 
 
 def test_run_writes_nothing_until_first_use(tmp_path):

@@ -105,6 +105,9 @@ def simulate(
     ebn0_points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     p_points = check_points("bsc" if channel == "bsc" else "bec", parse_floats("--p", p), "--p")
     points = ebn0_points if channel == "awgn" else p_points
+    from ..codes.crc import CRCS
+
+    check_choice("--crc", crc.lower(), ("none", *CRCS))
     crc_name = None if crc.lower() == "none" else crc
     cfg = SimulationConfig(
         n=n,

@@ -12,7 +12,6 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
-    check_counts,
     finish,
     parse_floats,
     parse_strs,
@@ -52,12 +51,12 @@ def text(
     crc: Annotated[str, typer.Option(help="CRC of the CRC schemes (on top of k).")] = "crc8",
     penalty: Annotated[float, typer.Option(help="Nats per out-of-dictionary symbol.")] = 8.0,
     tune_penalty: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="Comma list of penalties to choose from on the validation text (last ninth "
             "of the training split, dictionary from the rest); overrides --penalty."
         ),
-    ] = "",
+    ] = None,
     streams: Annotated[int, typer.Option(help="Streams per chunk (decoded as one batch).")] = 64,
     blocks: Annotated[int, typer.Option(help="Consecutive blocks per stream.")] = 8,
     chunks: Annotated[int, typer.Option(help="Chunks (trials) per scheme and point.")] = 2,
@@ -81,7 +80,8 @@ def text(
     apply_quiet(quiet)
     check_int("--list", list_size, 1, 1024)
     check_int("--n", n, 2, N_MAX)
-    check_counts(("--streams", streams), ("--blocks", blocks))
+    check_int("--streams", streams, 1)  # the upper bounds: memory, below
+    check_int("--blocks", blocks, 1)
     check_int("--chunks", chunks, 1, CHUNKS_MAX)
     check_choice("--crc", crc, tuple(CRCS))  # checked even when no scheme uses it
     # a chunk decodes streams x list paths of n LLRs and partial sums over log2(n)+1 stages
@@ -96,12 +96,12 @@ def text(
 
     names = parse_strs("--schemes", schemes, tuple(SCHEMES))
     # the CRC schemes' code (penalty tuning runs CA-SCL too), checked before any trial
-    uses_crc = bool(tune_penalty) or any(SCHEMES[name][0] for name in names)
+    uses_crc = tune_penalty is not None or any(SCHEMES[name][0] for name in names)
     PolarCode(n, k, crc=crc if uses_crc else None)
     # the code, decoder and batch shape: the same for the penalty tuning and the test study
     shape = dict(n=n, k=k, crc=crc, list_size=list_size, streams=streams, blocks=blocks)
     grid = None
-    if tune_penalty:
+    if tune_penalty is not None:
         grid = [
             check_float("--tune-penalty", v, 0.0, 1e6, lo_open=True)
             for v in parse_floats("--tune-penalty", tune_penalty)
@@ -123,7 +123,7 @@ def text(
         "k": k,
         "crc": crc,
         "penalty": None if grid else penalty,  # tuned: chosen from the grid, in the run
-        "tune_penalty": tune_penalty,
+        "tune_penalty": tune_penalty or "",  # "" as before: older runs keep their identity
         "streams": streams,
         "blocks": blocks,
         "chunks": chunks,

@@ -137,7 +137,9 @@ def campaign_cmd(
             )
         from ..experiments.classify import load_model
 
-        load_model(model_file)  # a damaged or foreign file: one line, before any folder
+        load_model(
+            model_file, option="--model-file"
+        )  # a damaged or foreign file: one line, before any folder
     s = replace(s, **over)
     if configs is not None:  # given empty: a mistake, not "the -r x -p product"
         pairs = []
@@ -148,7 +150,7 @@ def campaign_cmd(
     else:
         pairs = [(r, p) for r in split_list(representations) for p in split_list(protections)]
     log_grid = C.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
-    grid = parse_floats("--bers", bers) if bers else log_grid
+    grid = parse_floats("--bers", bers) if bers is not None else log_grid
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
     C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training

@@ -131,7 +131,7 @@ def evaluate(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
-    model, meta = load_model(checkpoint, dev)
+    model, meta = load_model(checkpoint, dev, option="--checkpoint")
     name = meta["dataset"] if dataset is None else dataset
     ds = D.load(name, split, str(root) if root else None)
     if not isinstance(ds, D.ArrayDataset):  # a text corpus is no classification data

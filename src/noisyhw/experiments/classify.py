@@ -105,12 +105,15 @@ def save_model(
     )
 
 
-def load_model(path: Path, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model saved by :func:`save_model`; returns (model, its metadata)."""
+def load_model(
+    path: Path, device: str = "cpu", option: str | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_model`; returns (model, its metadata). ``option``:
+    the CLI option that named the file, for error messages."""
     from ..models.saved import build_saved
 
-    state = load_checkpoint(path, map_location=device)
-    model = build_saved(state, path, device)  # every field checked before anything is built
+    state = load_checkpoint(path, map_location=device, name=option or "checkpoint")
+    model = build_saved(state, path, device, option)  # every field checked before building
     state.setdefault("dataset", "fashion-mnist")
     state.setdefault("sequence", state["model_name"] in SEQUENCE_MODELS)
     return model, state

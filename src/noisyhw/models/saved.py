@@ -27,14 +27,17 @@ MAX_INPUT_ELEMENTS = 2**24
 MAX_CLASSES = 1_000_000
 
 
-def build_saved(state: Any, path: str | Path, device: str = "cpu") -> nn.Module:
+def build_saved(
+    state: Any, path: str | Path, device: str = "cpu", option: str | None = None
+) -> nn.Module:
     """The model ``state`` describes, with its weights, on ``device``.
 
-    Raises :class:`~noisyhw.errors.DataError` (one line naming ``path`` and the field) for a
+    Raises :class:`~noisyhw.errors.DataError` (one line naming ``path``, the ``option`` that
+    gave it when given, and the field) for a
     state that is not a model file: not a dict, a field missing or of the wrong type, an unknown
     model, a non-positive or huge size, kwargs the model does not take, weights that do not fit.
     """
-    where = f"model file {path}"
+    where = f"{option}: {path}" if option else f"model file {path}"
 
     def bad(what: str) -> DataError:
         return DataError(f"{where}: {what} (write model files with `noisyhw train`)")
