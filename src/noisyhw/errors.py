@@ -157,6 +157,7 @@ OPTION_NAMES: dict[str, str] = {
     "list_size": "--list",
     "max_param": "--max",
     "on_off_ratio": "--on-off",
+    "sparsity": "--sparsities",
 }
 
 

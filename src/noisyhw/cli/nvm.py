@@ -68,7 +68,8 @@ HiddenOpt = Annotated[
 NTrainOpt = Annotated[int, typer.Option("--n-train", help="Training images (fmnist).")]
 NTestOpt = Annotated[int, typer.Option("--n-test", help="Test images (fmnist).")]
 CorpusOpt = Annotated[
-    str, typer.Option("--corpus", help="charlm text: fortunes, licenses or a file path.")
+    str | None,
+    typer.Option("--corpus", help="charlm text: fortunes (default), licenses or a file path."),
 ]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Float training epochs.")]
 QatEpochsOpt = Annotated[int, typer.Option("--qat-epochs", help="QAT fine-tuning epochs.")]
@@ -133,6 +134,45 @@ def _bits(
     )
 
 
+def _corpus(task: str, corpus: str | None) -> str:
+    """``--corpus``: for ``--task charlm`` only (refused when given with another task); its
+    text is checked here, before any folder (default: fortunes)."""
+    from ..data import load_corpus
+    from ..data.text import CORPORA
+    from ..errors import DataError
+
+    if corpus is not None and task != "charlm":
+        raise ParameterError("--corpus", "is for --task charlm", corpus)
+    corpus = "fortunes" if corpus is None else corpus
+    if task == "charlm":
+        if corpus not in CORPORA and not (corpus.strip() and Path(corpus).exists()):
+            raise ParameterError(
+                "--corpus",
+                f"must be {', '.join(CORPORA)} or an existing text file or folder",
+                corpus,
+            )
+        try:
+            load_corpus(corpus, max_chars=1)  # an empty folder or file: one clear error here
+        except DataError as exc:
+            raise DataError(f"--corpus: {exc}") from None
+    return corpus
+
+
+def _check_toml(option: str, path: Path | None) -> None:
+    """A given parameter file must be readable TOML with at least one entry."""
+    from ..analog.nvm.energy import _read_toml
+    from ..errors import DataError
+
+    if path is None:
+        return
+    try:
+        data = _read_toml(path, "")
+    except DataError as exc:
+        raise DataError(f"{option}: {exc}") from None
+    if not data:
+        raise ParameterError(option, "holds no entries (an empty TOML file)", str(path))
+
+
 def _task(
     task: str,
     hidden: int,
@@ -144,7 +184,6 @@ def _task(
     train_chars: int = 400_000,
     test_chars: int = 40_000,
 ):
-    from ..data.text import CORPORA
     from ..experiments.nvm import NVMTask
 
     check_int("--n-train", n_train, 1, COUNT_MAX)
@@ -152,15 +191,7 @@ def _task(
     check_int("--seq-len", seq_len, 2, SEQ_LEN_MAX)
     check_int("--train-chars", train_chars, 2 * seq_len, CHARS_MAX)
     check_int("--test-chars", test_chars, 2 * seq_len, CHARS_MAX)
-    # the corpus is checked whatever the task: a bad option is refused even where unused
-    if corpus not in CORPORA and not Path(corpus).exists():
-        raise ParameterError(
-            "--corpus", f"must be {', '.join(CORPORA)} or an existing text file or folder", corpus
-        )
-    if task == "charlm":
-        from ..data import load_corpus
-
-        load_corpus(corpus, max_chars=1)  # an empty folder or file: one clear error here
+    corpus = _corpus(task, corpus)
     return NVMTask(
         task,
         n_train=n_train,
@@ -222,7 +253,7 @@ def train(
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     epochs: EpochsOpt = 3,
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
@@ -351,7 +382,7 @@ def sweep(
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     epochs: EpochsOpt = 3,
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
@@ -446,7 +477,7 @@ def energy(
     dac_bits: DacBitsOpt = None,
     adc_bits: AdcBitsOpt = None,
     hidden: HiddenOpt = 128,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     seq_len: Annotated[
         int, typer.Option("--seq-len", help="charlm characters per inference.")
     ] = 64,
@@ -475,17 +506,20 @@ def energy(
 
     apply_quiet(quiet)
     check_choice("--task", task, ("fmnist", "charlm"))
+    _corpus(task, corpus)
     check_int("--seq-len", seq_len, 2, SEQ_LEN_MAX)
     bits_list = [
         check_int("--sweep-bits", b, 1, 16) for b in parse_ints("--sweep-bits", sweep_bits)
     ]
+    for opt, path in (("--params", params), ("--references", references)):
+        _check_toml(opt, path)
     p = EnergyParams.from_toml(params)
     if task == "fmnist":
         t = NVMTask("fmnist", hidden=hidden)
         info = {"input_shape": (28, 28), "num_classes": 10}
         example = torch.zeros(2, 28, 28)
     else:
-        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=corpus)
+        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=_corpus(task, corpus))
         info = {"input_shape": (seq_len,), "num_classes": 96}
         example = torch.zeros(2, seq_len, dtype=torch.long)
     model = build_model(t, info, seed)

@@ -100,7 +100,11 @@ def simulate(
         "a chunk",
     )
     spec_text = compare if compare is not None else f"{decoder}:{list_size}"
-    specs = parse_decoder_specs(spec_text, list_size)
+    try:
+        specs = parse_decoder_specs(spec_text, list_size)
+    except ParameterError as exc:  # the option the decoders came from
+        name = "--compare" if compare is not None and exc.name == "decoder" else exc.name
+        raise ParameterError(name, exc.allowed, exc.got) from None
     # both point lists are checked, the one the channel does not use too
     ebn0_points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     p_points = check_points("bsc" if channel == "bsc" else "bec", parse_floats("--p", p), "--p")

@@ -73,7 +73,7 @@ def text(
     from ..codes.crc import CRCS
     from ..codes.polar.simulate import check_points
     from ..codes.text import ALPHABETS
-    from ..errors import check_choice, check_float, check_int, check_memory
+    from ..errors import DataError, check_choice, check_float, check_int, check_memory
     from ..experiments.jscc import COLUMNS, TextStudy, build_dictionary, load_text, run_study
     from ..sweep import Run
 
@@ -106,9 +106,15 @@ def text(
             check_float("--tune-penalty", v, 0.0, 1e6, lo_open=True)
             for v in parse_floats("--tune-penalty", tune_penalty)
         ]
-    train = load_text(corpus, "train")
-    test = load_text(corpus, "test")
-    trie = build_dictionary(dictionary, train)
+    try:
+        train = load_text(corpus, "train")
+        test = load_text(corpus, "test")
+    except DataError as exc:
+        raise DataError(f"--corpus: {exc}") from None
+    try:
+        trie = build_dictionary(dictionary, train)
+    except DataError as exc:
+        raise DataError(f"--dictionary: {exc}") from None
     bits = ALPHABETS["a27"].text_to_bits(test)
     study = TextStudy(bits, trie, penalty=penalty, seed=seed, **shape)
     for name in names:  # validates every scheme's n, k, crc and penalty before any trial

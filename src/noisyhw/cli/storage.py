@@ -148,12 +148,24 @@ def campaign_cmd(
                 raise ParameterError("--configs", "items must be representation/protection", item)
             pairs.append(tuple(item.split("/")))
     else:
-        pairs = [(r, p) for r in split_list(representations) for p in split_list(protections)]
+        reps, prots = split_list(representations), split_list(protections)
+        for name, items, text in (
+            ("--representations", reps, representations),
+            ("--protections", prots, protections),
+        ):
+            if not items:
+                raise ParameterError(name, "must list one or more names", text)
+        pairs = [(r, p) for r in reps for p in prots]
     log_grid = C.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
     grid = parse_floats("--bers", bers) if bers is not None else log_grid
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
-    C.campaign_trials(pairs, grid, trials)  # validates names and sizes before any training
+    try:  # validates names and sizes before any training
+        C.campaign_trials(pairs, grid, trials)
+    except ParameterError as exc:  # name the option the names came from
+        plural = {"representation": "--representations", "protection": "--protections"}
+        source = "--configs" if configs is not None else plural.get(exc.name, exc.name)
+        raise ParameterError(source, exc.allowed, exc.got) from None
     check_float("--tolerance", tolerance, 0.0, 1.0)
     check_float("--margin", margin, 0.0, 1000.0)  # these two failed only after the model's training
     run, tol, facts = E.campaign(
