@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv data test demo bench lint clean
+.PHONY: venv data test demo bench lint clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,9 @@ data:
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -rs --durations=15
+
+fuzz: $(STAMP)  # every command x a table of bad values (docs/reliability.md)
+	$(BIN)/python scripts/fuzz_cli.py -j 2
 
 demo: $(STAMP) data
 	$(BIN)/noisyhw demo

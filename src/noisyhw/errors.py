@@ -7,19 +7,25 @@ names the parameter and what is allowed. The CLI turns these into ``error: ...``
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "BATCH_MAX",
+    "EPOCHS_MAX",
     "DataError",
     "NoisyhwError",
     "ParameterError",
     "check_choice",
     "check_float",
     "check_int",
+    "check_memory",
     "check_probability",
     "check_seed",
     "did_you_mean",
+    "option_name",
+    "renamed",
 ]
 
 
@@ -75,6 +81,11 @@ class DataError(NoisyhwError):
     """A data file that is missing, truncated or not what it claims to be."""
 
 
+#: the most epochs and the largest batch any training takes (upper bounds of counts are part of
+#: every check: a count is a promise of time or memory)
+EPOCHS_MAX = 100_000
+BATCH_MAX = 2**20
+
 #: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
 SEED_MAX = 2**64 - 1
 
@@ -86,7 +97,11 @@ def check_seed(name: str, value: Any) -> int:
 
 def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
     """Return ``value`` as an int if it is an integer within ``[lo, hi]`` (either may be None)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ParameterError(name, "must be an integer", value)
+    if not isinstance(value, numbers.Integral) and (
+        not math.isfinite(value) or value != int(value)
+    ):
         raise ParameterError(name, "must be an integer", value)
     value = int(value)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
@@ -123,6 +138,40 @@ def check_float(
     return f
 
 
+def memory_budget() -> int:
+    """Bytes one command may plan to hold: half of this machine's physical memory."""
+    import os
+
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        total = 16 * 2**30
+    return total // 2
+
+
+def format_bytes(n: float) -> str:
+    """``1536`` -> ``1.5 KiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(n) < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} EiB"  # pragma: no cover
+
+
+def check_memory(name: str, nbytes: float, got: Any, what: str = "") -> None:
+    """Refuse a size whose estimated memory, ``nbytes``, exceeds :func:`memory_budget`; the
+    message gives the estimate (``what`` says what it holds)."""
+    budget = memory_budget()
+    if nbytes > budget:
+        detail = f" for {what}" if what else ""
+        raise ParameterError(
+            name,
+            f"needs about {format_bytes(nbytes)} of memory{detail}; at most "
+            f"{format_bytes(budget)} (half of this machine's) can be used",
+            got,
+        )
+
+
 def check_probability(name: str, value: Any) -> float:
     """A probability in [0, 1]."""
     return check_float(name, value, 0.0, 1.0)
@@ -134,6 +183,33 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     if value not in options:
         raise ParameterError(name, f"must be one of {', '.join(map(str, options))}", value)
     return value
+
+
+#: config fields whose option is not ``--field-name`` (one table for every command's messages)
+OPTION_NAMES: dict[str, str] = {
+    "ebn0_db": "--ebn0",
+    "list_size": "--list",
+    "max_param": "--max",
+    "on_off_ratio": "--on-off",
+    "sparsity": "--sparsities",
+}
+
+
+def option_name(field: str, options: dict[str, str] | None = None) -> str:
+    """The CLI option that sets config field ``field``: ``options``, then :data:`OPTION_NAMES`,
+    else ``--field-name``; a name that is already an option (``--x``) is returned as is."""
+    if not field or field.startswith("-") or not field.replace("_", "").isalnum():
+        return field  # already an option, or not a field name (an argument, a description)
+    if field.isupper():
+        return field  # a positional argument (FOLDER, ROOT)
+    if options and field in options:
+        return options[field]
+    return OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def renamed(exc: ParameterError, options: dict[str, str] | None = None) -> ParameterError:
+    """``exc`` naming the option the user typed instead of the library field."""
+    return ParameterError(option_name(exc.name, options), exc.allowed, exc.got)
 
 
 def _range_text(lo: int | None, hi: int | None, kind: str) -> str:

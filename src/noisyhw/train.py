@@ -42,7 +42,15 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from .data.datasets import ArrayDataset
-from .errors import ParameterError, check_choice, check_float, check_int, check_seed
+from .errors import (
+    BATCH_MAX,
+    EPOCHS_MAX,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+)
 from .io import load_checkpoint, save_checkpoint
 from .progress import progress_bar
 from .seeding import seed_everything
@@ -88,19 +96,20 @@ class TrainConfig:
     eval_batch_size: int = 1024
 
     def __post_init__(self) -> None:
-        check_int("epochs", self.epochs, 1)
-        check_int("batch_size", self.batch_size, 1)
-        check_float("lr", self.lr, 0.0, lo_open=True)
+        # upper bounds too: a size or a count is a promise of memory and time
+        check_int("epochs", self.epochs, 1, EPOCHS_MAX)
+        check_int("batch_size", self.batch_size, 1, BATCH_MAX)
+        check_float("lr", self.lr, 0.0, 100.0, lo_open=True)
         check_choice("optimizer", self.optimizer, ("adam", "adamw", "sgd"))
         check_float("momentum", self.momentum, 0.0, 1.0, hi_open=True)
-        check_float("weight_decay", self.weight_decay, 0.0)
+        check_float("weight_decay", self.weight_decay, 0.0, 100.0)
         check_choice("scheduler", self.scheduler, (None, "cosine", "step"))
         check_seed("seed", self.seed)
         if self.grad_clip is not None:
             check_float("grad_clip", self.grad_clip, 0.0, lo_open=True)
         if self.max_batches is not None:
             check_int("max_batches", self.max_batches, 1)
-        check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_int("eval_batch_size", self.eval_batch_size, 1, BATCH_MAX)
 
 
 class Callback:
@@ -398,6 +407,7 @@ def fit(
             raise ParameterError(
                 "checkpoint", f"{ckpt} was written with a different training configuration"
             )
+        _check_extension(ckpt, state, cfg)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler") is not None:
@@ -517,9 +527,27 @@ def fit(
 
 
 def _same_run(config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A checkpoint's config without the keys that may change on resume (where it runs), as
-    a run folder's runtime keys may: a CPU-started training can resume on a GPU."""
-    return None if config is None else {k: v for k, v in config.items() if k != "device"}
+    """A checkpoint's config without the keys that may change on resume: where it runs (as a
+    run folder's runtime keys: a CPU-started training can resume on a GPU) and ``epochs`` (a
+    larger value extends the training, :func:`_check_extension`)."""
+    if config is None:
+        return None
+    return {k: v for k, v in config.items() if k not in ("device", "epochs")}
+
+
+def _check_extension(ckpt: Path, state: dict[str, Any], cfg: TrainConfig) -> None:
+    """Resuming with other ``epochs``: only more, and only without a schedule tied to them."""
+    done = int(state["epoch"])
+    saved = (state.get("config") or {}).get("epochs", cfg.epochs)
+    if cfg.epochs < done:
+        raise ParameterError("epochs", f"{ckpt} already holds {done} epochs", cfg.epochs)
+    if cfg.epochs != saved and cfg.scheduler is not None:
+        raise ParameterError(
+            "epochs",
+            f"{ckpt} was trained for {saved} epochs with a {cfg.scheduler} schedule, which "
+            "depends on the epochs; only a run without --scheduler can be extended",
+            cfg.epochs,
+        )
 
 
 def _evaluate_shared(

@@ -72,8 +72,8 @@ def test_bad_input_exits_2_with_one_line(argv, needle, tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv,line",
     [
-        (["--batch-size", "0"], "error: --batch-size: must be an integer >= 1 (got 0)"),
-        (["--weight-decay", "-1"], "error: --weight-decay: must be in [0, inf] (got -1.0)"),
+        (["--batch-size", "0"], "error: --batch-size: must be an integer in [1, 1048576] (got 0)"),
+        (["--weight-decay", "-1"], "error: --weight-decay: must be in [0, 100] (got -1.0)"),
         (["--scheduler", "linear"], "error: --scheduler: must be one of none, cosine, step"),
     ],
 )

@@ -54,10 +54,58 @@ def test_mnist_layout_from_root(tmp_path):
 
 def test_missing_dataset_says_where_it_looked(tmp_path, monkeypatch):
     monkeypatch.setenv("NOISYHW_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     with pytest.raises(DataError) as exc:
-        data.load("mnist", "train", root=tmp_path)
+        data.load("mnist", "train")
     msg = str(exc.value)
-    assert str(tmp_path) in msg and "nowhere" in msg and "download" in msg
+    assert "nowhere" in msg and "download" in msg
+
+
+@pytest.mark.parametrize("kind", ["missing", "file", "empty"])
+def test_a_given_root_is_that_root_never_a_fallback(tmp_path, kind):
+    """--root pointing to nothing, a file or an empty folder used to fall back silently to the
+    system's data (/usr/share/datasets)."""
+    root = {"missing": tmp_path / "none", "file": tmp_path / "f", "empty": tmp_path / "e"}[kind]
+    if kind == "file":
+        root.write_text("x")
+    if kind == "empty":
+        root.mkdir()
+    with pytest.raises(ParameterError, match=r"^root: ") as exc:
+        data.load("fashion-mnist", "train", root=root)
+    assert str(root) in str(exc.value) and "\n" not in str(exc.value)
+    with pytest.raises(ParameterError, match=r"^root: "):
+        data.locate("fashion-mnist", root)
+
+
+def test_root_of_a_builtin_or_a_text_dataset(tmp_path):
+    with pytest.raises(ParameterError, match="digits is bundled"):
+        data.load("digits", "train", root=tmp_path)
+    with pytest.raises(ParameterError, match="no such file or folder"):
+        data.load("fortunes", "train", root=tmp_path / "none")
+    (tmp_path / "t.txt").write_text("some text to read " * 20)
+    assert data.load("fortunes", "train", root=tmp_path / "t.txt").startswith("some text")
+
+
+def test_cli_root_errors_name_the_option(tmp_path, capsys):
+    from noisyhw.cli import main
+
+    for argv in (
+        ["data", "info", "fashion-mnist", "--root", str(tmp_path / "none")],
+        [
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--root",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "r"),
+        ],
+        ["freq", "stats", "--dataset", "fashion-mnist", "--root", str(tmp_path / "none")],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: --root: ") and "\n" not in err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
 
 
 def test_unknown_dataset_and_split():

@@ -57,3 +57,18 @@ def test_tiny_file_rejected(tmp_path):
     (tmp_path / "x").write_bytes(b"\0\0")
     with pytest.raises(DataError):
         read_idx(tmp_path / "x")
+
+
+@pytest.mark.parametrize(
+    "dims", [(2**31, 2**31, 4), (2**32 - 1,) * 4, (2**31, 2**31, 2**31, 2**31)]
+)
+def test_huge_header_dims_are_one_clear_error_without_overflow(tmp_path, dims):
+    """The expected size is a Python int: the int64 product used to wrap (a wrong byte count,
+    or 'cannot reshape array of size 0')."""
+    import math
+    import struct
+
+    path = tmp_path / "huge.idx"
+    path.write_bytes(struct.pack(">HBB", 0, 0x08, len(dims)) + struct.pack(f">{len(dims)}I", *dims))
+    with pytest.raises(DataError, match=f"needs {math.prod(dims)} data bytes, found 0"):
+        read_idx(path)

@@ -123,8 +123,8 @@ def test_polar_text_cli_bad_input_before_any_trial(tmp_path, capsys):
     base = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--quiet"]
     base += ["--streams", "2", "--blocks", "2", "--chunks", "1"]
     for extra, name in (
-        (["--schemes", "scl,cascl", "--crc", "crc99"], "crc"),
-        (["--schemes", "scl,cascl", "--k", "60", "--crc", "crc8"], "k"),
+        (["--schemes", "scl,cascl", "--crc", "crc99"], "--crc"),
+        (["--schemes", "scl,cascl", "--k", "60", "--crc", "crc8"], "--k"),
         (["--penalty", "nan"], "--penalty"),
         (["--target-fer", "2"], "--target-fer"),
         (["--schemes", ","], "--schemes"),

@@ -166,7 +166,7 @@ def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
         (["--ebn0", "inf"], "--ebn0"),
         (["--ebn0", "1e6"], "--ebn0"),
         (["--decoder", "scl", "--list", "2000"], "--list"),
-        (["--compare", "sc,scl:2000"], "list_size"),
+        (["--compare", "sc,scl:2000"], "--list"),
         (["--min-errors", "0"], "--min-errors"),
         (["--max-frames", "-1"], "--max-frames"),
         (["--seed", "-1"], "--seed"),

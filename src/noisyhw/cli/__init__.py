@@ -15,7 +15,7 @@ import sys
 import typer
 
 from .. import __version__
-from ..errors import NoisyhwError
+from ..errors import NoisyhwError, ParameterError, renamed
 
 __all__ = ["SUBCOMMANDS", "app", "main"]
 
@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("interrupted: rerun the same command to resume", file=sys.stderr)
             return code
     except NoisyhwError as exc:
+        _discard_unused_runs()
+        if isinstance(exc, ParameterError):  # name the option typed, not the library field
+            exc = renamed(exc)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except typer.Exit as exc:
@@ -108,8 +111,16 @@ def main(argv: list[str] | None = None) -> int:
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
             return exc.exit_code
+        _discard_unused_runs()
         raise
     return 0
+
+
+def _discard_unused_runs() -> None:
+    """A refused command leaves no folder: remove run folders it created and stored nothing in."""
+    run = sys.modules.get("noisyhw.sweep.run")
+    if run is not None:
+        run.Run.discard_unused()
 
 
 def _click_errors() -> tuple[type[Exception], ...]:

@@ -8,10 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int
-from ..models import MODELS
+from ..errors import (
+    EPOCHS_MAX,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+)
 from ..sweep import Run
 from .common import (
+    CLASSIFIERS,
+    COUNT_MAX,
     BatchSizeOpt,
     DeviceOpt,
     FormatOpt,
@@ -63,8 +71,35 @@ HiddenOpt = Annotated[
 ]
 
 
+#: SNRs in dB are finite numbers in this range (inf, where allowed, means no noise)
+SNR_DB_MIN, SNR_DB_MAX = -100.0, 300.0
+#: the most votes (noisy forward passes per example)
+VOTES_MAX = 1000
+#: the most attack steps
+STEPS_MAX = 10_000
+
+
+def _snrs(name: str, text: str, *, allow_inf: bool = False) -> list[float]:
+    """A list or range of SNRs in dB, each in [SNR_DB_MIN, SNR_DB_MAX] (``inf``: no noise)."""
+    out = []
+    for v in parse_floats(name, text):
+        if not (allow_inf and v == math.inf):
+            check_float(name, v, SNR_DB_MIN, SNR_DB_MAX)
+        out.append(v)
+    return out
+
+
+def _votes(text: str) -> list[int]:
+    vals = parse_ints("--votes", text, lo=1)
+    for v in vals:
+        check_int("--votes", v, 1, VOTES_MAX)
+    return vals
+
+
 def _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden):
     check_counts(("--hidden", hidden))
+    if hidden is not None:  # 4 gates x hidden x hidden weights, with gradients and Adam moments
+        check_memory("--hidden", 4 * 4 * 4.0 * hidden * hidden, hidden, "the recurrent weights")
     kw = {"hidden": hidden} if hidden is not None and model in ("rnn", "lstm", "gru") else {}
     return classifier_job(
         dataset,
@@ -125,10 +160,15 @@ def _parse_train_snrs(text: str) -> list[Any]:
                 "lo..hi, or curricula a>b>c",
                 text,
             ) from None
-        if any(isinstance(v, float) and not math.isfinite(v) for v in _flat(out[-1])):
+        if any(not SNR_DB_MIN <= v <= SNR_DB_MAX for v in _flat(out[-1])):
             raise ParameterError(
-                "--train-snrs", "finite dB values (the clean model is always included)", text
+                "--train-snrs",
+                f"dB values in [{SNR_DB_MIN:g}, {SNR_DB_MAX:g}] (the clean model is always "
+                "included)",
+                text,
             )
+    if len(out) > 100:
+        raise ParameterError("--train-snrs", "at most 100 training SNRs", text)
     if not out:
         raise ParameterError("--train-snrs", "needs at least one training SNR", text)
     return out
@@ -185,14 +225,10 @@ def sweep(
     if granularity == "sample" and "fixed" in mode_list:
         raise ParameterError("--granularity", "fixed mode needs layer or output power", granularity)
     trains = _parse_train_snrs(train_snrs)
-    tests = parse_floats("--test-snrs", test_snrs)
-    if any(not math.isfinite(t) for t in tests):
-        raise ParameterError(
-            "--test-snrs", "finite dB values (the clean accuracy is drawn as a line)", test_snrs
-        )
-    vote_list = parse_ints("--votes", votes, lo=1)
+    tests = _snrs("--test-snrs", test_snrs)  # finite: the clean accuracy is drawn as a line
+    vote_list = _votes(votes)
     method_list = parse_strs("--methods", methods, ("mean", "majority"))
-    check_int("--finetune-epochs", finetune_epochs, 1)
+    check_int("--finetune-epochs", finetune_epochs, 1, EPOCHS_MAX)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden)
     njob = NoiseJob(
         job,
@@ -282,9 +318,9 @@ def train(
         raise ParameterError(
             "--snr", "one SNR, range or curriculum (use `noise sweep` for several)", snr
         )
-    check_int("--votes", votes, 1)
-    check_int("--finetune-epochs", finetune_epochs, 1)
-    tests = parse_floats("--test-snrs", test_snrs)
+    check_int("--votes", votes, 1, VOTES_MAX)
+    check_int("--finetune-epochs", finetune_epochs, 1, EPOCHS_MAX)
+    tests = _snrs("--test-snrs", test_snrs)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, hidden)
     label = snr_label(train_snr)
     njob = NoiseJob(job, (mode,), (train_snr,), granularity, finetune_epochs)
@@ -413,16 +449,16 @@ def attack(
     attack_list = parse_strs("--attacks", attacks, ("fgsm", "pgd"))
     eps_list = [check_float("--eps", e, 0.0, 1.0) for e in parse_floats("--eps", eps)]
     check_float("--adv-eps", adv_eps, 0.0, 1.0)
-    check_int("--pool-size", pool_size, 10)
-    check_int("--pgd-steps", pgd_steps, 1)
-    check_int("--substitute-epochs", substitute_epochs, 1)
-    check_int("--finetune-epochs", finetune_epochs, 1)
+    check_int("--pool-size", pool_size, 10, COUNT_MAX)
+    check_int("--pgd-steps", pgd_steps, 1, STEPS_MAX)
+    check_int("--substitute-epochs", substitute_epochs, 1, EPOCHS_MAX)
+    check_int("--finetune-epochs", finetune_epochs, 1, EPOCHS_MAX)
     if noise_train_snr is not None:
-        check_float("--noise-train-snr", noise_train_snr)
-    if substitute not in MODELS:
-        raise ParameterError("--substitute", f"must be one of {', '.join(MODELS)}", substitute)
-    snrs = parse_floats("--test-snrs", test_snrs)
-    vote_list = parse_ints("--votes", votes, lo=1)
+        check_float("--noise-train-snr", noise_train_snr, SNR_DB_MIN, SNR_DB_MAX)
+    if substitute not in CLASSIFIERS:  # a classifier: it learns the target's labels
+        raise ParameterError("--substitute", f"must be one of {', '.join(CLASSIFIERS)}", substitute)
+    snrs = _snrs("--test-snrs", test_snrs, allow_inf=True)
+    vote_list = _votes(votes)
     job = _job(dataset, model, n_train, n_test, epochs, batch_size, lr, seed, device, None)
     ajob = AttackJob(
         job,

@@ -118,13 +118,14 @@ BatchSizeOpt = Annotated[int, typer.Option("--batch-size")]
 LrOpt = Annotated[float, typer.Option("--lr")]
 
 
+#: the most points a list or range option expands into (a bound on the work it asks for)
+MAX_POINTS = 1000
+
+
 def split_list(text: str) -> list[str]:
     """``"a, b,,c"`` -> ["a", "b", "c"]: the stripped, non-empty items of a comma list."""
     return [t.strip() for t in text.split(",") if t.strip()]
 
-
-#: the most values one list option may expand to (a range with a tiny step is a typo)
-RANGE_MAX = 10_000
 
 #: the one list syntax of every list option, for help texts
 LIST_SYNTAX = "a comma list and/or start:stop:step ranges (stop included), e.g. 0,1:3:0.5"
@@ -142,20 +143,25 @@ def _expand(item: str) -> list[float]:
     if not (step > 0 and b >= a and math.isfinite(a) and math.isfinite(b)):
         raise ValueError(item)
     n = math.floor((b - a) / step + 1e-9) + 1
-    if n > RANGE_MAX:
+    if n > MAX_POINTS:
         raise ValueError(item)
     return [round(a + i * step, 10) for i in range(n)]
 
 
 def parse_floats(name: str, text: str) -> list[float]:
     """``"1.0,1.5,2"`` -> [1.0, 1.5, 2.0]; items may be ``start:stop:step`` ranges (stop
-    included): ``"0,2:4:1"`` -> [0, 2, 3, 4]; ``inf`` allowed, NaN refused."""
+    included): ``"0,2:4:1"`` -> [0, 2, 3, 4]; ``inf`` allowed, NaN refused; at most
+    :data:`MAX_POINTS` values."""
     try:
         vals = [v for item in split_list(text) for v in _expand(item)]
-    except ValueError:
-        raise ParameterError(name, f"must be {LIST_SYNTAX}", text) from None
+    except (ValueError, OverflowError):
+        raise ParameterError(
+            name, f"must be {LIST_SYNTAX}, at most {MAX_POINTS} points", text
+        ) from None
     if not vals or any(v != v for v in vals):
         raise ParameterError(name, f"must be {LIST_SYNTAX} (no NaN)", text)
+    if len(vals) > MAX_POINTS:
+        raise ParameterError(name, f"may list at most {MAX_POINTS} points", text)
     return vals
 
 
@@ -165,13 +171,15 @@ def parse_ints(name: str, text: str, lo: int | None = None) -> list[int]:
     allowed = f"must be integers: {LIST_SYNTAX.replace('0,1:3:0.5', '1,2:8:2')}"
     try:
         vals = [v for item in split_list(text) for v in _expand(item)]
-    except ValueError:
-        raise ParameterError(name, allowed, text) from None
+    except (ValueError, OverflowError):
+        raise ParameterError(name, f"{allowed}, at most {MAX_POINTS} values", text) from None
     if not vals or any(not math.isfinite(v) or v != int(v) for v in vals):
         raise ParameterError(name, allowed, text)
     ints = [int(v) for v in vals]
     if lo is not None and min(ints) < lo:
         raise ParameterError(name, f"must be integers >= {lo}", text)
+    if len(ints) > MAX_POINTS:
+        raise ParameterError(name, f"may list at most {MAX_POINTS} values", text)
     return ints
 
 
@@ -185,11 +193,16 @@ def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> li
     return vals
 
 
+#: the most examples a count option (--n-train, --n-test ...) may ask for
+COUNT_MAX = 10**9
+
+
 def check_counts(*named: tuple[str, int | None]) -> None:
-    """Each ``(option, value)`` pair whose value is given (not None) must be an integer >= 1."""
+    """Each ``(option, value)`` pair whose value is given (not None) must be an integer in
+    [1, COUNT_MAX] (a count above a data set's size takes all of it)."""
     for name, value in named:
         if value is not None:
-            check_int(name, value, 1)
+            check_int(name, value, 1, COUNT_MAX)
 
 
 def check_model(model: str) -> str:

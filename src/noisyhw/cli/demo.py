@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from ..errors import check_choice
 from ..sweep.labels import cell
 from .common import (
     DeviceOpt,
@@ -46,10 +47,14 @@ def demo(
     Exits 1 when a section failed; failed sections come first in the summary. Sections whose
     data is not installed fall back to bundled data and say so (see scripts/install-data).
     """
+    from ..data import DATASETS
     from ..experiments.demo import DEMO_SECTIONS, run_demo, summary_rows
 
     apply_quiet(quiet)
-    names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only else None
+    # an empty --only is a mistake, not "everything" (that is leaving --only out)
+    names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only is not None else None
+    images = [n for n, info in DATASETS.items() if info.kind == "images" and n != "imagefolder"]
+    check_choice("--dataset", dataset, ("auto", *images))
     run, rows = run_demo(
         only=names, out=out, dataset=dataset, device=resolve_device(device), seed=seed, fast=fast
     )

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from ..errors import DataError, ParameterError, check_choice, check_float, check_int
+from ..errors import (
+    BATCH_MAX,
+    EPOCHS_MAX,
+    DataError,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+)
 from .common import (
     DeviceOpt,
     FormatOpt,
@@ -22,6 +30,9 @@ from .common import (
     resolve_device,
     tracked,
 )
+
+#: the largest image side (imagefolder resizing; a 4096^2 RGB image is 200 MB of float32)
+SIZE_MAX = 4096
 
 app = typer.Typer(
     help="Learning in the frequency domain: block-DCT inputs, channel stats, gate, subsets.",
@@ -45,7 +56,14 @@ def stats(
     dataset: DatasetOpt = "fashion-mnist",
     root: RootOpt = None,
     size: Annotated[int, typer.Option("--size", help="imagefolder: resize to size x size.")] = 224,
-    upscale: Annotated[int, typer.Option("--upscale", help="Upscale factor before the DCT.")] = 1,
+    upscale: Annotated[
+        int | None,
+        typer.Option(
+            "--upscale",
+            help="Upscale factor before the DCT (default: the smallest that makes the sides "
+            "multiples of the 8x8 blocks, e.g. 2 for 28x28).",
+        ),
+    ] = None,
     chroma: Annotated[str, typer.Option("--chroma", help="full or 420 (RGB only).")] = "full",
     n: Annotated[int | None, typer.Option("--n", help="Use a random subset of n images.")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 512,
@@ -66,9 +84,15 @@ def stats(
     from ..sweep import Run
 
     apply_quiet(quiet)
-    check_int("--upscale", upscale, 1, 16)
-    check_int("--batch-size", batch_size, 1)
+    if upscale is not None:
+        check_int("--upscale", upscale, 1, 16)
+    check_int("--batch-size", batch_size, 1, BATCH_MAX)
+    check_int("--size", size, 8, SIZE_MAX)  # checked for every dataset, used by imagefolder
+    check_counts(("--n", n))
     check_choice("--chroma", chroma, fq.CHROMA)
+    check_choice("--dataset", dataset, D.DATASETS)
+    if D.DATASETS[dataset].kind == "text":
+        raise ParameterError("--dataset", "must be an image dataset", dataset)
     kw = {"size": size} if dataset == "imagefolder" else {}
     ds = D.load(dataset, "train", str(root) if root else None, **kw)
     if not isinstance(ds, D.ArrayDataset) or ds.x.ndim != 4:
@@ -76,6 +100,8 @@ def stats(
     ds = ds.subset(n, seed=seed)
     c, h, w = ds.input_shape
     mult = 16 if chroma == "420" else 8
+    if upscale is None:  # the smallest factor that tiles the image with whole blocks
+        upscale = next(u for u in range(1, mult + 1) if (h * u) % mult == (w * u) % mult == 0)
     if (h * upscale) % mult or (w * upscale) % mult:
         raise ParameterError(
             "--upscale",
@@ -160,21 +186,30 @@ def train(
     from ..sweep import Run
 
     apply_quiet(quiet)
-    check_int("--epochs", epochs, 1)
-    check_float("--lam", lam, 0.0)
-    check_float("--gate-scale", gate_scale, 0.0, lo_open=True)
+    check_int("--epochs", epochs, 1, EPOCHS_MAX)
+    check_float("--lam", lam, 0.0, 1000.0)
+    check_float("--gate-scale", gate_scale, 0.0, 1e6, lo_open=True)
     check_int("--top-k", top_k, 1, 64)
     check_counts(("--n-train", n_train), ("--n-test", n_test))
     # checked for every dataset (the study ignores them, but a bad value is still a mistake)
     if channels not in (24, 32, 48, 64, 192):
         raise ParameterError("--channels", "must be 24, 32, 48, 64 or 192", channels)
-    check_int("--size", size, 8)
+    check_int("--size", size, 8, SIZE_MAX)
     if size % 8:
         raise ParameterError("--size", "must be a multiple of 8", size)
     dev = resolve_device(device)
+    if root is not None and dataset != "imagefolder":  # the study reads its data itself
+        raise ParameterError(
+            "--root",
+            "is for --dataset imagefolder (the study finds fashion-mnist/mnist)",
+            str(root),
+        )
     if dataset == "imagefolder":
         if root is None:
             raise ParameterError("--root", "imagefolder needs --root <folder>/<class>/*.jpg")
+        from ..data.registry import check_root
+
+        check_root("imagefolder", root)
         config = {
             "dataset": dataset,
             "root": str(root),
@@ -358,8 +393,10 @@ def select(
             values = np.asarray(json.loads(path.read_text())["heat"], dtype=float)
         except FileNotFoundError:
             raise DataError(f"heat: no such file {path}") from None
-        except (KeyError, ValueError, TypeError) as exc:
-            raise DataError(f"heat: {path} is not a heat.json ({exc})") from None
+        except (KeyError, ValueError, TypeError, OSError) as exc:
+            raise DataError(f"heat: {path} is not a heat.json ({exc.__class__.__name__})") from None
+        if values.ndim != 1 or values.size not in (64, 192) or not np.isfinite(values).all():
+            raise DataError(f"heat: {path} must hold 64 or 192 finite channel values")
         k = 16 if k is None else k
         chosen = fq.top_k_channels(values, check_int("--k", k, 1, values.size))
         what, config = f"gate top-{k}", {"heat": str(path), "k": k}

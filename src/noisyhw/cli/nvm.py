@@ -8,8 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int
+from ..errors import (
+    BATCH_MAX,
+    EPOCHS_MAX,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+    check_memory,
+)
 from .common import (
+    COUNT_MAX,
     DeviceOpt,
     FormatOpt,
     OutOpt,
@@ -39,18 +48,31 @@ TaskOpt = Annotated[
 ]
 #: the largest --hidden (a 4 x 65536^2 LSTM weight is already 64 GiB of float32)
 HIDDEN_MAX = 65536
+#: the longest charlm window and the most corpus characters
+SEQ_LEN_MAX = 100_000
+CHARS_MAX = 10**9
+#: the most programmings per noise level, and the largest noise std (x range or LSB)
+REPEATS_MAX = 1000
+NOISE_MAX = 100.0
+
+
+def _check_hidden(value: int) -> int:
+    """``--hidden``, bounded by the memory of the LSTM it builds: 4 gates x hidden x hidden
+    float32 weights, with gradients, Adam moments and a quantized copy (~64 h^2 bytes)."""
+    check_int("--hidden", value, 1, HIDDEN_MAX)
+    check_memory("--hidden", 64.0 * value * value, value, "the LSTM and its training state")
+    return value
+
+
 HiddenOpt = Annotated[
     int,
-    typer.Option(
-        "--hidden",
-        help=f"LSTM hidden size (1..{HIDDEN_MAX}).",
-        callback=lambda v: check_int("--hidden", v, 1, HIDDEN_MAX),
-    ),
+    typer.Option("--hidden", help="LSTM hidden size (memory-bounded).", callback=_check_hidden),
 ]
 NTrainOpt = Annotated[int, typer.Option("--n-train", help="Training images (fmnist).")]
 NTestOpt = Annotated[int, typer.Option("--n-test", help="Test images (fmnist).")]
 CorpusOpt = Annotated[
-    str, typer.Option("--corpus", help="charlm text: fortunes, licenses or a file path.")
+    str | None,
+    typer.Option("--corpus", help="charlm text: fortunes (default), licenses or a file path."),
 ]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Float training epochs.")]
 QatEpochsOpt = Annotated[int, typer.Option("--qat-epochs", help="QAT fine-tuning epochs.")]
@@ -80,7 +102,14 @@ AdcPctOpt = Annotated[
 ]
 RootOpt = Annotated[Path | None, typer.Option("--root", help="Dataset folder.")]
 # one bit width for weights, DAC and ADC, each overridable (train, energy)
-BitsOpt = Annotated[int, typer.Option("--bits", help="Weight = DAC = ADC bits.")]
+BitsOpt = Annotated[
+    int,
+    typer.Option(
+        "--bits",
+        help="Weight = DAC = ADC bits, 1..16.",
+        callback=lambda v: check_int("--bits", v, 1, 16),
+    ),
+]
 
 
 def _bits_opt(name: str, what: str) -> Any:
@@ -108,6 +137,45 @@ def _bits(
     )
 
 
+def _corpus(task: str, corpus: str | None) -> str:
+    """``--corpus``: for ``--task charlm`` only (refused when given with another task); its
+    text is checked here, before any folder (default: fortunes)."""
+    from ..data import load_corpus
+    from ..data.text import CORPORA
+    from ..errors import DataError
+
+    if corpus is not None and task != "charlm":
+        raise ParameterError("--corpus", "is for --task charlm", corpus)
+    corpus = "fortunes" if corpus is None else corpus
+    if task == "charlm":
+        if corpus not in CORPORA and not (corpus.strip() and Path(corpus).exists()):
+            raise ParameterError(
+                "--corpus",
+                f"must be {', '.join(CORPORA)} or an existing text file or folder",
+                corpus,
+            )
+        try:
+            load_corpus(corpus, max_chars=1)  # an empty folder or file: one clear error here
+        except DataError as exc:
+            raise DataError(f"--corpus: {exc}") from None
+    return corpus
+
+
+def _check_toml(option: str, path: Path | None) -> None:
+    """A given parameter file must be readable TOML with at least one entry."""
+    from ..analog.nvm.energy import _read_toml
+    from ..errors import DataError
+
+    if path is None:
+        return
+    try:
+        data = _read_toml(path, "")
+    except DataError as exc:
+        raise DataError(f"{option}: {exc}") from None
+    if not data:
+        raise ParameterError(option, "holds no entries (an empty TOML file)", str(path))
+
+
 def _task(
     task: str,
     hidden: int,
@@ -121,6 +189,12 @@ def _task(
 ):
     from ..experiments.nvm import NVMTask
 
+    check_int("--n-train", n_train, 1, COUNT_MAX)
+    check_int("--n-test", n_test, 1, COUNT_MAX)
+    check_int("--seq-len", seq_len, 2, SEQ_LEN_MAX)
+    check_int("--train-chars", train_chars, 2 * seq_len, CHARS_MAX)
+    check_int("--test-chars", test_chars, 2 * seq_len, CHARS_MAX)
+    corpus = _corpus(task, corpus)
     return NVMTask(
         task,
         n_train=n_train,
@@ -151,11 +225,14 @@ def _configs(
 ):
     from ..train import TrainConfig
 
-    check_int("--batch-size", batch_size, 1)
-    check_int("--epochs", epochs, 1)
-    check_int("--qat-epochs", qat_epochs, 1)
-    check_float("--lr", lr, 0.0, lo_open=True)
-    check_float("--qat-lr", qat_lr, 0.0, lo_open=True)
+    check_int("--batch-size", batch_size, 1, BATCH_MAX)
+    check_int("--epochs", epochs, 1, EPOCHS_MAX)
+    check_int("--qat-epochs", qat_epochs, 1, EPOCHS_MAX)
+    check_float("--lr", lr, 0.0, 100.0, lo_open=True)
+    check_float("--qat-lr", qat_lr, 0.0, 100.0, lo_open=True)
+    if qat_batches is not None:
+        check_int("--qat-batches", qat_batches, 1, COUNT_MAX)
+    check_choice("--scheduler", scheduler, ("none", "cosine", "step"))
     sched = None if scheduler == "none" else scheduler
     f = TrainConfig(
         epochs=epochs,
@@ -180,7 +257,7 @@ def train(
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     epochs: EpochsOpt = 3,
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
@@ -311,7 +388,7 @@ def sweep(
     hidden: HiddenOpt = 128,
     n_train: NTrainOpt = 12000,
     n_test: NTestOpt = 2000,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     epochs: EpochsOpt = 3,
     qat_epochs: QatEpochsOpt = 1,
     lr: LrOpt = 3e-3,
@@ -342,17 +419,27 @@ def sweep(
     dev = resolve_device(device)
     t = _task(task, hidden, n_train, n_test, corpus, root, seq_len, train_chars, test_chars)
     modes = parse_strs("--qat", qat, ("ptq", "qat"))
+    bit_list = [check_int("--bits", b, 1, 16) for b in parse_ints("--bits", bits, 1)]
+    check_choice("--vary", vary, ("all", "weight", "dac", "adc"))
+    check_int("--base-bits", base_bits, 1, 16)
+    if fixed_bits is not None:  # given: checked, and refused where unused
+        check_int("--fixed-bits", fixed_bits, 1, 16)
+        if vary == "all":
+            raise ParameterError(
+                "--fixed-bits", "is for --vary weight, dac or adc (with all, every part varies)"
+            )
+    check_int("--repeats", repeats, 1, REPEATS_MAX)
     noise = {}
     for kind, text in (("prog", prog_noise), ("read", read_noise), ("adc", adc_noise)):
         if text.strip():
             noise[kind] = tuple(parse_floats(f"--{kind}-noise", text))
-            if min(noise[kind]) < 0 or max(noise[kind]) == float("inf"):
-                raise ParameterError(f"--{kind}-noise", "levels must be finite and >= 0", text)
+            for v in noise[kind]:
+                check_float(f"--{kind}-noise", v, 0.0, NOISE_MAX)
     fcfg, qcfg = _configs(
         epochs, qat_epochs, lr, qat_lr, seed, dev, batch_size, qat_batches, scheduler
     )
     cfg = StudyConfig(
-        bits=tuple(parse_ints("--bits", bits, 1)),
+        bits=tuple(bit_list),
         qat=tuple(m == "qat" for m in modes),
         vary=vary,
         fixed_bits=fixed_bits,
@@ -398,7 +485,7 @@ def energy(
     dac_bits: DacBitsOpt = None,
     adc_bits: AdcBitsOpt = None,
     hidden: HiddenOpt = 128,
-    corpus: CorpusOpt = "fortunes",
+    corpus: CorpusOpt = None,
     seq_len: Annotated[
         int, typer.Option("--seq-len", help="charlm characters per inference.")
     ] = 64,
@@ -428,14 +515,20 @@ def energy(
 
     apply_quiet(quiet)
     check_choice("--task", task, ("fmnist", "charlm"))
-    check_int("--seq-len", seq_len, 2)
+    _corpus(task, corpus)
+    check_int("--seq-len", seq_len, 2, SEQ_LEN_MAX)
+    bits_list = [
+        check_int("--sweep-bits", b, 1, 16) for b in parse_ints("--sweep-bits", sweep_bits)
+    ]
+    for opt, path in (("--params", params), ("--references", references)):
+        _check_toml(opt, path)
     p = EnergyParams.from_toml(params)
     if task == "fmnist":
         t = NVMTask("fmnist", hidden=hidden)
         info = {"input_shape": (28, 28), "num_classes": 10}
         example = torch.zeros(2, 28, 28)
     else:
-        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=corpus)
+        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=_corpus(task, corpus))
         info = {"input_shape": (seq_len,), "num_classes": 96}
         example = torch.zeros(2, seq_len, dtype=torch.long)
     model = build_model(t, info, seed)
@@ -451,7 +544,6 @@ def energy(
         "params": str(params) if params else "nvm_energy.toml",
         "references": str(references) if references else "nvm_reference.toml",
     }
-    bits_list = parse_ints("--sweep-bits", sweep_bits, 1)  # before the run folder exists
     run = Run("nvm energy", config, out=out, seed=seed)
     sec = run.section(f"Efficiency of the {task} LSTM (hidden {hidden}) at {wb}/{db}/{ab} bits")
     sec.table(layers, title="per crossbar layer (per MVM)")

@@ -7,7 +7,17 @@ from typing import Annotated
 import typer
 
 from ..errors import ParameterError, check_float, check_int
-from .common import FormatOpt, OutOpt, QuietOpt, SeedOpt, apply_quiet, finish, say, tracked
+from .common import (
+    FormatOpt,
+    OutOpt,
+    QuietOpt,
+    SeedOpt,
+    WorkersOpt,
+    apply_quiet,
+    finish,
+    say,
+    tracked,
+)
 
 app = typer.Typer(
     help="Phase-change memory (alpha, beta, p) codes: capacity bounds, rate table, simulation.",
@@ -22,6 +32,10 @@ POpt = Annotated[int, typer.Option("--p", help="Most cell changes per window (< 
 SIM_N_MAX = 1_000_000
 SIM_ALPHA_MAX = 256
 SIM_STATES_MAX = 2**30
+#: the largest window side of `pcm bound` (the bounds' transfer matrices grow with it)
+WINDOW_MAX = 1024
+#: the longest --time-budget (seconds): a bound on the work one command asks for
+TIME_BUDGET_MAX = 3600.0
 BudgetOpt = Annotated[
     float, typer.Option("--time-budget", help="Seconds for widening the strip bounds.")
 ]
@@ -65,13 +79,15 @@ def bound(
     from ..sweep import Run
 
     apply_quiet(quiet)
+    check_int("--alpha", alpha, 1, WINDOW_MAX)
+    check_int("--beta", beta, 1, WINDOW_MAX)
+    check_int("--n", n, 0, SIM_N_MAX)
     c = constraint(alpha, beta, p)
     if min(c.alpha, c.beta) == 1 and not c.unconstrained:
         check_window_1d(c)
-    check_int("--n", n, 0)
     check_int("--depth", depth, 1, 40)
     if time_budget is not None:
-        check_float("--time-budget", time_budget, 0.0)
+        check_float("--time-budget", time_budget, 0.0, TIME_BUDGET_MAX)
     params = {"alpha": c.alpha, "beta": c.beta, "p": c.p, "n": n, "depth": depth}
     if time_budget is not None:
         params["time_budget"] = time_budget
@@ -92,7 +108,7 @@ def table(
         int, typer.Option("--max", help="alpha, beta and p range over 1..MAX.")
     ] = 4,
     time_budget: BudgetOpt = 1.0,
-    workers: Annotated[int, typer.Option("--workers")] = 1,
+    workers: WorkersOpt = 1,
     out: OutOpt = None,
     output_format: FormatOpt = "table",
     quiet: QuietOpt = False,
@@ -103,7 +119,7 @@ def table(
 
     apply_quiet(quiet)
     m = check_int("--max", max_param, 1, 6)
-    check_float("--time-budget", time_budget, 0.0)
+    check_float("--time-budget", time_budget, 0.0, TIME_BUDGET_MAX)
     trials = [
         dict(t, time_budget=time_budget)
         for t in grid(alpha=range(1, m + 1), beta=range(1, m + 1), p=range(1, m + 1))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_int
+from ..errors import ParameterError, check_choice, check_float, check_int, check_memory
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -90,14 +90,35 @@ def simulate(
     apply_quiet(quiet)
     check_choice("--channel", channel, CHANNELS)
     check_choice("--metric", metric, ("approx", "exact"))
+    from ..sweep.montecarlo import MAX_FRAMES
+
     check_int("--list", list_size, 1, 1024)
+    check_int("--n", n, 2, 2**20)
+    check_float("--design-snr-db", design_snr_db, -100.0, 300.0)
     check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
-    check_int("--min-errors", min_errors, 1)
-    check_int("--max-frames", max_frames, 1)
-    specs = parse_decoder_specs(compare if compare else f"{decoder}:{list_size}", list_size)
-    opt = "--ebn0" if channel == "awgn" else "--p"
-    points = check_points(channel, parse_floats(opt, ebn0 if channel == "awgn" else p), opt)
-    crc_name = None if crc.lower() in ("none", "") else crc
+    check_int("--min-errors", min_errors, 1, MAX_FRAMES)
+    check_int("--max-frames", max_frames, 1, MAX_FRAMES)
+    # a chunk decodes its frames x L paths of n LLRs over log2(n)+1 stages (float64)
+    check_memory(
+        "--frames-per-chunk",
+        8.0 * min(frames_per_chunk, max_frames) * list_size * n * (n.bit_length() + 1),
+        frames_per_chunk,
+        "a chunk",
+    )
+    spec_text = compare if compare is not None else f"{decoder}:{list_size}"
+    try:
+        specs = parse_decoder_specs(spec_text, list_size)
+    except ParameterError as exc:  # the option the decoders came from
+        name = "--compare" if compare is not None and exc.name == "decoder" else exc.name
+        raise ParameterError(name, exc.allowed, exc.got) from None
+    # both point lists are checked, the one the channel does not use too
+    ebn0_points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
+    p_points = check_points("bsc" if channel == "bsc" else "bec", parse_floats("--p", p), "--p")
+    points = ebn0_points if channel == "awgn" else p_points
+    from ..codes.crc import CRCS
+
+    check_choice("--crc", crc.lower(), ("none", *CRCS))
+    crc_name = None if crc.lower() == "none" else crc
     cfg = SimulationConfig(
         n=n,
         k=k,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int
+from ..errors import BATCH_MAX, EPOCHS_MAX, ParameterError, check_choice, check_float, check_int
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -17,6 +17,7 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
+    check_counts,
     check_model,
     dataset_name,
     echo_paths,
@@ -125,31 +126,36 @@ def sweep(
     st = parse_strs("--structures", structures, STRUCTURES)
     ms = parse_strs("--methods", methods, METHODS)
     sp = parse_floats("--sparsities", sparsities)
-    check_int("--epochs", epochs, 1)
-    check_int("--seeds", seeds, 1)
-    check_int("--n-val", n_val, 0)
+    check_int("--epochs", epochs, 1, EPOCHS_MAX)
+    check_int("--batch-size", batch_size, 1, BATCH_MAX)
+    check_float("--lr", lr, 0.0, 100.0, lo_open=True)
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    check_float("--rho", rho, 0.0, 1e6, lo_open=True)
+    check_int("--seeds", seeds, 1, 100)
+    check_int("--n-val", n_val, 0, 10**7)
     check_choice("--optimizer", optimizer, ("adam", "sgd"))
     check_choice("--scheduler", scheduler, (None, "cosine", "step"))
     check_float("--momentum", momentum, 0.0, 1.0, hi_open=True)
+    options = {
+        "reweighted": "--tune-lam",
+        "group_lasso": "--tune-lam-group-lasso",
+        "admm": "--tune-rho",
+    }
+    texts = {"reweighted": tune_lam, "group_lasso": tune_lam_group_lasso, "admm": tune_rho}
     grids = {
-        method: parse_floats(name, text)
-        for method, name, text in (
-            ("reweighted", "--tune-lam", tune_lam),
-            ("group_lasso", "--tune-lam-group-lasso", tune_lam_group_lasso),
-            ("admm", "--tune-rho", tune_rho),
-        )
+        method: [
+            check_float(options[method], v, 0.0, 1e6) for v in parse_floats(options[method], text)
+        ]
+        for method, text in texts.items()
         if text is not None
     }
-    for method, values in grids.items():
-        for v in values:
-            check_float(f"grid value of {method}", v, 0.0)
     grids = {m: v for m, v in grids.items() if m in ms}
     if grids and not n_val:
         raise ParameterError("--n-val", "> 0 with --tune-* (knobs are picked on it)", n_val)
     check_model(model)
     for name, value in (("--lam", lam), ("--lam-group-lasso", lam_group_lasso)):
         if value is not None:  # --lam-group-lasso nan used to fail only inside the trial
-            check_float(name, value, 0.0)
+            check_float(name, value, 0.0, 1e6)
     for s in sp:  # validate every combination before any training
         for structure in st:
             PruneSpec(
@@ -157,7 +163,7 @@ def sweep(
             )
     ds = dataset_name(dataset)
     if width is not None:  # 0 was silently the default width, <0 or --model mlp failed per trial
-        check_int("--width", width, 1)
+        check_int("--width", width, 1, 1024)
         if model not in WIDTH_MODELS:
             raise ParameterError("--width", f"applies to {' and '.join(WIDTH_MODELS)}", model)
     kw = {"width": width} if width is not None else {}

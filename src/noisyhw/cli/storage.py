@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int
+from ..errors import EPOCHS_MAX, ParameterError, check_choice, check_float, check_int
 from .common import (
     DeviceOpt,
     FormatOpt,
@@ -133,7 +133,9 @@ def campaign_cmd(
         )
         if v is not None
     }
-    check_counts(("--epochs", epochs), ("--n-train", n_train), ("--n-test", n_test))
+    check_counts(("--n-train", n_train), ("--n-test", n_test))
+    if epochs is not None:
+        check_int("--epochs", epochs, 1, EPOCHS_MAX)
     check_int("--trials", trials, 1, TRIALS_MAX)  # a huge count hung building the grid
     # these failed only after the run folder was made (leaving it empty)
     if model is not None:
@@ -142,27 +144,50 @@ def campaign_cmd(
         from ..data.registry import DATASETS  # imports torch: not at CLI import (--help)
 
         check_choice("--dataset", dataset, DATASETS)
-    if model_file is not None and not model_file.is_file():
-        raise ParameterError(
-            "--model-file", "must be a model.pt from `noisyhw train`", str(model_file)
-        )
+        if DATASETS[dataset].kind == "text":
+            raise ParameterError(
+                "--dataset", "must be an image dataset (not a text corpus)", dataset
+            )
+    if model_file is not None:
+        if not model_file.is_file():
+            raise ParameterError(
+                "--model-file", "must be a model.pt from `noisyhw train`", str(model_file)
+            )
+        from ..experiments.classify import load_model
+
+        load_model(
+            model_file, option="--model-file"
+        )  # a damaged or foreign file: one line, before any folder
     s = replace(s, **over)
-    if configs:
+    if configs is not None:  # given empty: a mistake, not "the -r x -p product"
         pairs = []
         for item in split_list(configs):
             if item.count("/") != 1:
                 raise ParameterError("--configs", "items must be representation/protection", item)
             pairs.append(tuple(item.split("/")))
     else:
-        pairs = [(r, p) for r in split_list(representations) for p in split_list(protections)]
-    grid = parse_floats("--bers", bers) if bers else C.ber_grid(ber_min, ber_max, per_decade)
+        reps, prots = split_list(representations), split_list(protections)
+        for name, items, text in (
+            ("--representations", reps, representations),
+            ("--protections", prots, protections),
+        ):
+            if not items:
+                raise ParameterError(name, "must list one or more names", text)
+        pairs = [(r, p) for r in reps for p in prots]
+    log_grid = C.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
+    grid = parse_floats("--bers", bers) if bers is not None else log_grid
     for b in grid:
         check_float("--bers", b, 0.0, 1.0, lo_open=True)
-    C.campaign_points(pairs, grid)  # validates names and sizes before any training
-    check_int("--min-failures", min_failures, 0)
-    check_int("--chunk", chunk, 1)
+    try:  # validates names and sizes before any training
+        C.campaign_points(pairs, grid)
+    except ParameterError as exc:  # name the option the names came from
+        plural = {"representation": "--representations", "protection": "--protections"}
+        source = "--configs" if configs is not None else plural.get(exc.name, exc.name)
+        raise ParameterError(source, exc.allowed, exc.got) from None
+    check_int("--min-failures", min_failures, 0, TRIALS_MAX)
+    check_int("--chunk", chunk, 1, TRIALS_MAX)
     check_float("--tolerance", tolerance, 0.0, 1.0)
-    check_float("--margin", margin, 0.0)  # these two failed only after the model's training
+    check_float("--margin", margin, 0.0, 1000.0)  # these two failed only after the model's training
     run, tol, facts = E.campaign(
         s,
         pairs,

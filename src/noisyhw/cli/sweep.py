@@ -14,10 +14,18 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import DataError, ParameterError, check_float, check_int
+from ..errors import (
+    DataError,
+    NoisyhwError,
+    ParameterError,
+    check_float,
+    check_int,
+    check_memory,
+)
 from ..sweep import trial_key
 from ..sweep.montecarlo import ChunkLog
 from ..sweep.runs import liveness, training_progress
+from ..sweep.store import ResultStore, check_sqlite, connect_readonly
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -42,16 +50,16 @@ app = typer.Typer(
 
 
 # --------------------------------------------------------------------------- reading a run folder
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10.0)
-
-
 def run_status(folder: Path) -> dict[str, Any]:
     """Progress of a run folder: command, identity (fingerprint), finished/total trials, chunks."""
     db = folder / "trials.sqlite"
     if not db.is_file():
         raise DataError(f"{folder}: not a noisyhw run folder (no trials.sqlite)")
-    con = _connect_ro(db)
+    check_sqlite(db, ResultStore.TABLES, "FOLDER")  # reads only, like everything here
+    chunks_db = folder / "mc_chunks.sqlite"
+    if chunks_db.is_file():
+        check_sqlite(chunks_db, ChunkLog.TABLES, "FOLDER")
+    con = connect_readonly(db)
     try:
         meta = {
             k: json.loads(v) if k != "fingerprint" else v
@@ -80,7 +88,6 @@ def run_status(folder: Path) -> dict[str, Any]:
         folder, complete=out["complete"], heartbeat=meta.get("heartbeat"), last_write=last
     )
     out["epochs"] = _epochs(folder, meta.get("heartbeat"))
-    chunks_db = folder / "mc_chunks.sqlite"
     if chunks_db.is_file():
         log = ChunkLog.open_readonly(chunks_db)
         try:
@@ -119,13 +126,15 @@ def _progress_text(s: dict[str, Any]) -> str:
 
 @app.command()
 def status(
-    folder: Annotated[Path, typer.Argument(help="A run folder (the --out of a command).")],
+    folder: Annotated[str, typer.Argument(help="A run folder (the --out of a command).")],
     rows: Annotated[int, typer.Option("--rows", help="Show the last N finished trials.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Progress of one run folder: finished trials, identity (fingerprint), Monte-Carlo chunks."""
-    check_int("--rows", rows, 0)
-    s = run_status(folder)
+    check_int("--rows", rows, 0, 1_000_000)
+    if not folder.strip():
+        raise ParameterError("FOLDER", "must be a run folder path (got an empty one)")
+    s = run_status(Path(folder))
     if as_json:
         typer.echo(json.dumps({k: v for k, v in s.items() if k != "rows"}, indent=2))
         return
@@ -148,18 +157,25 @@ def status(
 
 @app.command("ls")
 def ls(
-    root: Annotated[Path, typer.Argument(help="Folder holding run folders.")] = Path("runs"),
+    root_text: Annotated[
+        str, typer.Argument(metavar="ROOT", help="Folder holding run folders.")
+    ] = "runs",
     output_format: FormatOpt = "table",
 ) -> None:
     """Run folders under ROOT with their command and progress, newest first."""
-    if not root.is_dir():
-        raise ParameterError("ROOT", "must be a folder", str(root))
+    root = Path(root_text)
+    if not root_text.strip() or not root.is_dir():
+        raise ParameterError("ROOT", "must be a folder", root_text)
     found = []
     for db in root.glob("*/trials.sqlite"):
         try:
             s = run_status(db.parent)
-        except (sqlite3.Error, DataError, json.JSONDecodeError):
-            continue
+        except (sqlite3.Error, NoisyhwError, json.JSONDecodeError, ValueError) as exc:
+            # listed, not skipped: a damaged folder is what the user most needs to see
+            reason = str(exc).split(" holds a damaged store ")[-1].split("; move it")[0]
+            s = {"folder": str(db.parent), "command": "-", "finished_trials": "-"}
+            s |= {"total_trials": None, "last_update": None, "started": None}
+            s["state"] = f"damaged {reason}"
         found.append(s)
     found.sort(key=lambda s: s["last_update"] or s["started"] or "", reverse=True)
     print_rows(
@@ -169,7 +185,7 @@ def ls(
                 "command": s["command"],
                 "trials": _progress_text(s),
                 "state": s["state"],
-                "epoch": f"{s['epochs'][0]}/{s['epochs'][1]}" if s["epochs"] else "–",
+                "epoch": f"{s['epochs'][0]}/{s['epochs'][1]}" if s.get("epochs") else "–",
                 "last update": s["last_update"] or "-",
             }
             for s in found
@@ -206,15 +222,19 @@ def bpsk(
     A reference for the executors: the numbers for a seed are the same with --workers 1, N or
     --executor ray; the report compares them with Q(sqrt(2 Eb/N0)).
     """
+    from ..codes.polar.simulate import check_points
     from ..experiments.scale import bpsk_reference_sweep
     from ..sweep import Run
+    from ..sweep.montecarlo import MAX_FRAMES
 
     apply_quiet(quiet)
-    points = parse_floats("--ebn0", ebn0)
+    points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     check_int("--k", k, 1, 4096)
-    check_int("--chunk-size", chunk_size, 1)
-    check_int("--min-errors", min_errors, 1)
-    check_float("--max-frames", max_frames, 1)
+    check_int("--chunk-size", chunk_size, 1, MAX_FRAMES)
+    check_int("--min-errors", min_errors, 1, MAX_FRAMES)
+    check_float("--max-frames", max_frames, 1, MAX_FRAMES)
+    # a chunk holds its bits (int8), their LLRs and noise (float64) and a mask: ~26 bytes a bit
+    check_memory("--chunk-size", 26.0 * min(chunk_size, max_frames) * k, chunk_size, "a chunk")
     ex = make_executor_from_cli(executor, address, workers)
     config = {
         "ebn0": points,

@@ -87,7 +87,16 @@ def train(
         "root": str(root) if root else None,
         "device": device,
     }
-    run = Run("train", config, out=out, seed=seed, title=f"noisyhw train: {model} on {ds}")
+    run = Run(
+        "train",
+        config,
+        out=out,
+        seed=seed,
+        title=f"noisyhw train: {model} on {ds}",
+        # a larger --epochs extends a finished run from its checkpoint (not with a schedule
+        # tied to the epochs)
+        extendable=("epochs",) if scheduler == "none" else (),
+    )
     _, history, ev = train_classifier(job, run.dir)
     sec = run.section(f"{model} on {ds}")
     sec.text(
@@ -128,9 +137,11 @@ def evaluate(
 
     apply_quiet(quiet)
     dev = resolve_device(device)
-    model, meta = load_model(checkpoint, dev)
-    name = dataset or meta["dataset"]
+    model, meta = load_model(checkpoint, dev, option="--checkpoint")
+    name = meta["dataset"] if dataset is None else dataset
     ds = D.load(name, split, str(root) if root else None)
+    if not isinstance(ds, D.ArrayDataset):  # a text corpus is no classification data
+        raise ParameterError("--dataset", "must be an image dataset (not a text corpus)", name)
     if meta["sequence"]:
         ds = D.sequence_view(ds)
     if tuple(ds.input_shape) != tuple(meta["input_shape"]):

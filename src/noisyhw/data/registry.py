@@ -161,11 +161,12 @@ DATASETS: dict[str, DatasetInfo] = {
 
 
 def search_paths(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Folders searched for ``name``, in order."""
-    paths: list[Path] = []
+    """Folders searched for ``name``, in order: with ``root``, only that root (the folder itself
+    and ``root/<name>``; a given root is never silently replaced by the system's data)."""
     if root is not None:
         r = Path(root).expanduser()
-        paths += [r, r / name]
+        return [r, r / name]
+    paths: list[Path] = []
     if os.environ.get("NOISYHW_DATA"):
         paths.append(Path(os.environ["NOISYHW_DATA"]).expanduser() / name)
     paths.append(Path.home() / ".cache" / "noisyhw" / name)
@@ -180,14 +181,38 @@ def _holds(folder: Path, files: tuple[str, ...]) -> bool:
 def locate(name: str, root: str | os.PathLike[str] | None = None) -> Path:
     """The first folder in the search order that holds ``name``'s files."""
     info = dataset_info(name)
+    check_root(name, root)
     tried = search_paths(name, root)
     for folder in tried:
         if _holds(folder, info.files):
             return folder
+    if root is not None:
+        raise ParameterError(
+            "root", f"holds no {name} files (looked in {tried[0]} and {tried[1]})", str(root)
+        )
     raise DataError(
         f"dataset {name!r} not found; looked in: {', '.join(map(str, tried))}. "
         f"To get it: {info.how_to_get}"
     )
+
+
+def check_root(name: str, root: str | os.PathLike[str] | None) -> None:
+    """A given ``root`` must be usable for ``name``: an existing folder (a file or folder for a
+    text corpus); the built-in ``digits`` reads no files and takes none."""
+    if root is None:
+        return
+    if str(root).strip() == "":
+        raise ParameterError("root", "must be a path (got an empty one)", str(root))
+    r = Path(root).expanduser()
+    if name == "digits":
+        raise ParameterError("root", "digits is bundled with scikit-learn; give no root", str(root))
+    if name in CORPORA:
+        if not r.exists():
+            raise ParameterError("root", f"no such file or folder for the {name} text", str(root))
+        return
+    if not r.is_dir():
+        what = "no such folder" if not r.exists() else "must be a folder, not a file"
+        raise ParameterError("root", what, str(root))
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -216,6 +241,8 @@ def load(
     """
     dataset_info(name)
     check_choice("split", split, SPLITS)
+    if not download:
+        check_root(name, root)
     loader = _LOADERS[name]
     if download:
         fetch(name, root)

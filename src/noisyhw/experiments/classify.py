@@ -47,6 +47,10 @@ class ClassifierJob:
         return self.model in SEQUENCE_MODELS
 
     def datasets(self) -> tuple[D.ArrayDataset, D.ArrayDataset]:
+        if self.dataset in D.DATASETS and D.DATASETS[self.dataset].kind == "text":
+            raise ParameterError(
+                "dataset", "must be an image dataset for classification", self.dataset
+            )
         train = D.load(self.dataset, "train", self.root)
         test = D.load(self.dataset, "test", self.root)
         if not isinstance(train, D.ArrayDataset):
@@ -101,19 +105,18 @@ def save_model(
     )
 
 
-def load_model(path: Path, device: str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild a model saved by :func:`save_model`; returns (model, its metadata)."""
-    state = load_checkpoint(path, map_location=device)
-    if "model_name" not in state or "state_dict" not in state:
-        raise DataError(f"checkpoint: {path} is not a noisyhw model file (see `noisyhw train`)")
-    model = M.create(
-        state["model_name"],
-        tuple(state["input_shape"]),
-        state["num_classes"],
-        **state["model_kwargs"],
-    )
-    model.load_state_dict(state["state_dict"])
-    return model.to(device), state
+def load_model(
+    path: Path, device: str = "cpu", option: str | None = None
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild a model saved by :func:`save_model`; returns (model, its metadata). ``option``:
+    the CLI option that named the file, for error messages."""
+    from ..models.saved import build_saved
+
+    state = load_checkpoint(path, map_location=device, name=option or "checkpoint")
+    model = build_saved(state, path, device, option)  # every field checked before building
+    state.setdefault("dataset", "fashion-mnist")
+    state.setdefault("sequence", state["model_name"] in SEQUENCE_MODELS)
+    return model, state
 
 
 def report_training(

@@ -5,6 +5,7 @@ All take ``input_shape = (C, H, W)`` and return logits (N, num_classes).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -29,7 +30,7 @@ class MLP(nn.Sequential):
         dropout: float = 0.0,
     ) -> None:
         layers: list[nn.Module] = [nn.Flatten()]
-        width = int(torch.tensor(input_shape).prod())
+        width = math.prod(input_shape)
         for h in hidden:
             layers += [nn.Linear(width, h), nn.ReLU()]
             if dropout:

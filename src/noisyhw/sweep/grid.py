@@ -10,7 +10,11 @@ from typing import Any
 
 from ..errors import ParameterError
 
-__all__ = ["grid", "trial_key"]
+__all__ = ["RUNTIME_KEYS", "grid", "identity", "trial_key"]
+
+#: config keys that do not change results (how, not what) and so may differ on resume; they
+#: are left out of a run's identity at any depth (a nested TrainConfig holds ``device`` too)
+RUNTIME_KEYS = frozenset({"workers", "out", "executor", "address", "device", "quiet", "threads"})
 
 
 def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
@@ -35,3 +39,12 @@ def canonical_json(obj: Any) -> str:
 def trial_key(params: Mapping[str, Any]) -> str:
     """A short stable identifier of one trial's parameters."""
     return hashlib.sha256(canonical_json(dict(params)).encode()).hexdigest()[:16]
+
+
+def identity(config: Any) -> Any:
+    """``config`` without the :data:`RUNTIME_KEYS`, at every depth (dicts inside lists too)."""
+    if isinstance(config, Mapping):
+        return {k: identity(v) for k, v in config.items() if k not in RUNTIME_KEYS}
+    if isinstance(config, list | tuple):
+        return [identity(v) for v in config]
+    return config

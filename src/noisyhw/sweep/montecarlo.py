@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 __all__ = [
+    "MAX_FRAMES",
     "ChunkFn",
     "ChunkLog",
     "StopRule",
@@ -68,6 +69,9 @@ __all__ = [
     "simulate_all",
     "simulate_points",
 ]
+
+#: the most frames one point may simulate (a bound on the work a stopping rule can ask for)
+MAX_FRAMES = 10**12
 
 ChunkFn = Callable[[dict[str, Any], np.random.Generator, int, Any], Mapping[str, Any]]
 
@@ -89,10 +93,10 @@ class StopRule:
     error_key: str = "errors"
 
     def __post_init__(self) -> None:
-        check_int("chunk_size", self.chunk_size, 1)
+        check_int("chunk_size", self.chunk_size, 1, MAX_FRAMES)
         if self.min_errors is not None:
-            check_int("min_errors", self.min_errors, 1)
-        check_int("max_frames", self.max_frames, 1)
+            check_int("min_errors", self.min_errors, 1, MAX_FRAMES)
+        check_int("max_frames", self.max_frames, 1, MAX_FRAMES)
         if not self.error_key:
             raise ParameterError("error_key", "must be a non-empty key of the chunk results")
 
@@ -146,7 +150,13 @@ class ChunkLog:
     the chunk size; a chunk is reused only when its frame count matches.
     """
 
+    TABLES = ("chunks", "points")
+
     def __init__(self, path: str | Path) -> None:
+        from .store import check_sqlite
+
+        if Path(path).exists():
+            check_sqlite(path, self.TABLES)
         self._db = sqlite3.connect(Path(path), timeout=30.0)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -192,8 +202,10 @@ class ChunkLog:
     @classmethod
     def open_readonly(cls, path: str | Path) -> ChunkLog:
         """Open an existing log without writing to it (progress reports of a running sweep)."""
+        from .store import connect_readonly
+
         log = cls.__new__(cls)
-        log._db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=10.0)
+        log._db = connect_readonly(path)
         return log
 
     def add(self, point: str, chunk: int, n: int, result: Mapping[str, Any]) -> None:

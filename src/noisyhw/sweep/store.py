@@ -2,21 +2,29 @@
 
 A killed run loses at most the trials in flight; a rerun skips the finished ones. The store
 remembers the grid's fingerprint, and refuses a different grid in the same directory.
+
+Damaged files are refused before anything is written: :func:`check_sqlite` reads a store
+without writing (``immutable`` when no ``-wal`` journal is beside it, else ``mode=ro``) and
+raises one ``--out: <dir> holds a damaged store (<reason>)`` line. A store being written is
+locked (:class:`RunLock`, a POSIX lock the OS drops when its process dies), so a second
+process never takes over a run in progress.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ParameterError
-from .grid import canonical_json, trial_key
+from .grid import canonical_json, identity, trial_key
 
-__all__ = ["ResultStore"]
+__all__ = ["ResultStore", "RunLock", "check_sqlite", "connect_readonly", "damaged"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,14 +37,160 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 """
 
+_MAGIC = b"SQLite format 3\x00"
+
+
+def damaged(folder: Path, reason: str, option: str = "--out") -> ParameterError:
+    """The one error every damaged run file gives (the folder is left as it is)."""
+    return ParameterError(
+        option,
+        f"{folder} holds a damaged store ({reason}); move it away or pick another {option}",
+    )
+
+
+def connect_readonly(path: str | Path) -> sqlite3.Connection:
+    """Open an existing SQLite file without writing anything beside it.
+
+    Without a ``-wal`` journal the file is complete and is opened ``immutable`` (no lock, no
+    ``-shm``); with one (a run writing now, or killed) ``mode=ro`` reads the journal too.
+    """
+    path = Path(path)
+    wal = path.with_name(path.name + "-wal")
+    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
+    return sqlite3.connect(f"file:{path.resolve()}?{mode}", uri=True, timeout=10.0)
+
+
+def check_sqlite(path: str | Path, tables: tuple[str, ...], option: str = "--out") -> None:
+    """Refuse a damaged SQLite file (not SQLite, truncated, a page flipped, tables missing).
+
+    Reads only; an empty (0-byte) file is a valid empty store. Raises :func:`damaged`.
+    """
+    path = Path(path)
+    folder = path.parent
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(100)
+    except OSError as exc:
+        raise damaged(folder, f"{path.name}: cannot read ({exc.strerror})", option) from None
+    if not head:
+        return
+    if len(head) < 100 or not head.startswith(_MAGIC):
+        raise damaged(folder, f"{path.name} is not an SQLite database", option)
+    try:
+        con = connect_readonly(path)
+        try:
+            problems = [r[0] for r in con.execute("PRAGMA quick_check")]
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise damaged(folder, f"{path.name}: {exc}", option) from None
+    if problems != ["ok"]:
+        first = " ".join(str(problems[0]).split())[:80]
+        raise damaged(folder, f"{path.name}: {first}", option)
+    missing = [t for t in tables if t not in names]
+    if names and missing:
+        raise damaged(folder, f"{path.name} lacks the table {missing[0]!r}", option)
+
+
+class RunLock:
+    """An exclusive lock on ``folder/run.lock`` held while a run writes its folder.
+
+    A POSIX record lock: the OS releases it when the process ends (also on kill -9), so a
+    killed run is resumable at once while a running one is never taken over. Within one
+    process a folder may be opened again (tests, a resumed call). No-op where ``fcntl`` is
+    missing (Windows).
+    """
+
+    _held: ClassVar[dict[str, int]] = {}  # realpath -> fd, the locks this process holds
+
+    def __init__(self, folder: Path, option: str = "--out") -> None:
+        self.folder = Path(folder)
+        self.option = option
+        self.path = self.folder / "run.lock"
+        self._fd: int | None = None
+
+    @property
+    def _key(self) -> str:
+        return os.path.realpath(self.path)
+
+    def check(self) -> None:
+        """Refuse when another process holds the lock (reads only; creates nothing)."""
+        if self._key in RunLock._held or not self.path.exists():
+            return
+        try:
+            fd = os.open(self.path, os.O_RDWR)
+        except OSError:
+            return
+        try:
+            if not _try_lock(fd):
+                raise self._busy()
+        finally:
+            os.close(fd)  # in this process only the check's lock goes (none other is held)
+
+    def acquire(self) -> None:
+        if self._key in RunLock._held:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        if not _try_lock(fd):
+            os.close(fd)
+            raise self._busy()
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        RunLock._held[self._key] = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            RunLock._held.pop(self._key, None)
+            os.close(self._fd)  # closing drops the POSIX lock
+            self._fd = None
+
+    def _busy(self) -> ParameterError:
+        pid = ""
+        with contextlib.suppress(OSError, ValueError):
+            pid = f" (pid {int(self.path.read_text().split()[0])})"
+        return ParameterError(
+            self.option,
+            f"{self.folder} is in use by a running noisyhw process{pid}; "
+            f"wait for it to end or pick another {self.option}",
+        )
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return True
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
 
 class ResultStore:
-    """Trial results of one run, in ``path`` (SQLite, WAL journal, one writer: the driver)."""
+    """Trial results of one run, in ``path`` (SQLite, WAL journal, one writer: the driver).
 
-    def __init__(self, path: str | Path) -> None:
+    Opening checks an existing file (:func:`check_sqlite`) and takes the folder's
+    :class:`RunLock` before anything is written; :meth:`close` releases it.
+    """
+
+    TABLES = ("meta", "trials")
+
+    def __init__(self, path: str | Path, *, option: str = "--out") -> None:
         self.path = Path(path)
+        if self.path.exists():
+            check_sqlite(self.path, self.TABLES, option)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0)
+        self.lock = RunLock(self.path.parent, option)
+        self.lock.acquire()
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0)
+        except sqlite3.Error as exc:
+            self.lock.release()
+            raise damaged(self.path.parent, str(exc), option) from None
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -44,6 +198,20 @@ class ResultStore:
 
     def close(self) -> None:
         self._db.close()
+        self.lock.release()
+
+    @staticmethod
+    def read_fingerprint(path: str | Path) -> dict[str, Any] | None:
+        """The fingerprint recorded in an existing (checked) store, read without writing."""
+        con = connect_readonly(path)
+        try:
+            row = con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+            n = con.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+        except sqlite3.Error:
+            return None  # an empty file: no run recorded yet
+        finally:
+            con.close()
+        return None if row is None else {"fingerprint": json.loads(row[0]), "trials": n}
 
     def __enter__(self) -> ResultStore:
         return self
@@ -52,23 +220,36 @@ class ResultStore:
         self.close()
 
     # ------------------------------------------------------------------ fingerprint
-    def bind(self, fingerprint: Mapping[str, Any], *, replace: bool = False) -> None:
-        """Record the grid's fingerprint, or check that it equals the recorded one; with
-        ``replace`` (for a store without trials) a different recorded run is forgotten instead."""
+    def bind(
+        self,
+        fingerprint: Mapping[str, Any],
+        *,
+        replace: bool = False,
+        extendable: tuple[str, ...] = (),
+    ) -> None:
+        """Record the grid's fingerprint, or check that it matches the recorded one.
+
+        The recorded one matches when equal after dropping runtime keys at any depth (folders of
+        older versions kept some) and the config keys in ``extendable`` (the caller checked that
+        they grew); the new fingerprint is then recorded. With ``replace`` (a store without
+        trials) a different recorded run is forgotten. :class:`~noisyhw.sweep.Run` checks all
+        this first, with messages that name what differs.
+        """
         text = canonical_json(dict(fingerprint))
         row = self._db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
-        if row is not None and row[0] != text and replace and not len(self):
-            self._db.execute("DELETE FROM meta")
-            row = None
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('fingerprint', ?)", (text,))
-            self._db.commit()
-        elif row[0] != text:
-            raise ParameterError(
-                "--out",
-                f"{self.path.parent} holds a run with a different command or grid; "
-                "rerun with its original parameters to resume, or choose another --out",
-            )
+        if row is not None and row[0] != text:
+            if replace and not len(self):
+                self._db.execute("DELETE FROM meta")
+            elif _comparable(json.loads(row[0]), extendable) != _comparable(
+                json.loads(text), extendable
+            ):
+                raise ParameterError(
+                    "--out",
+                    f"{self.path.parent} holds a run with a different command or grid; "
+                    "rerun with its original parameters to resume, or choose another --out",
+                )
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)", (text,))
+        self._db.commit()
 
     def get_meta(self, key: str) -> Any:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -112,6 +293,13 @@ class ResultStore:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+
+
+def _comparable(fingerprint: dict[str, Any], extendable: tuple[str, ...]) -> str:
+    """A fingerprint without runtime keys (any depth) and the extendable config keys."""
+    fp = identity(fingerprint)
+    fp["config"] = {k: v for k, v in fp.get("config", {}).items() if k not in extendable}
+    return canonical_json(fp)
 
 
 def _jsonable(obj: Any) -> Any:
