@@ -152,5 +152,5 @@ def test_long_1d_window_error_names_the_parameter(capsys, tmp_path):
     out = tmp_path / "b"
     args = ["pcm", "bound", "--alpha", "1", "--beta", "30", "--p", "1", "--out", str(out)]
     assert main(args) == 2  # before the run (it failed inside the trial)
-    assert capsys.readouterr().err.startswith("error: beta: must be an integer in [1, 24]")
+    assert capsys.readouterr().err.startswith("error: --beta: must be an integer in [1, 24]")
     assert not out.exists()
