@@ -15,7 +15,6 @@ from noisyhw.cli import main
 from noisyhw.errors import ParameterError
 from noisyhw.sweep import Run
 from noisyhw.sweep.runs import (
-    HEARTBEAT_STALE_S,
     SILENCE_S,
     check_comparable,
     config_diff,
@@ -105,25 +104,42 @@ def test_export_parquet_or_a_clear_error(tmp_path, capsys):
         assert code == 2 and "parquet needs pandas and pyarrow" in capsys.readouterr().err
     assert main(["export", str(a), "--format", "xlsx"]) == 2
     assert main(["export", str(tmp_path / "none")]) == 2
+    # a folder as --out was an IsADirectoryError traceback from the atomic rename
+    assert main(["export", str(a), "--out", str(tmp_path)]) == 2
+    assert "error: --out: must be a file path, not a folder" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------------------- sweep status
-def test_liveness_complete_heartbeat_and_silence(tmp_path):
+def test_liveness_complete_lock_and_silence(tmp_path):
+    import subprocess
+    import sys
+
     now = time.time()
     assert liveness(tmp_path, complete=True)[0] == "complete"
-    assert liveness(tmp_path, complete=False, heartbeat=now - 5, now=now)[0] == "alive"
-    stale = now - HEARTBEAT_STALE_S - 60
-    state, why = liveness(tmp_path, complete=False, heartbeat={"time": stale}, now=now)
-    assert state == "interrupted" and "heartbeat" in why
-    iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(now - 1))
-    assert liveness(tmp_path, complete=False, heartbeat=iso, now=now)[0] == "alive"
-    # no heartbeat: the folder's last write decides
+    # the folder's last write decides when no process holds run.lock
     (tmp_path / "trials.sqlite").write_bytes(b"SQLite format 3")
     assert liveness(tmp_path, complete=False, now=now)[0] == "alive"
     old = now - SILENCE_S - 60
     os.utime(tmp_path / "trials.sqlite", (old, old))
     state, why = liveness(tmp_path, complete=False, last_write=old, now=now)
     assert state == "interrupted" and "rerun" in why
+    # a run.lock held by another process means alive, however old the writes
+    hold = (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(tmp_path / 'run.lock')!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.lockf(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        assert liveness(tmp_path, complete=False, last_write=old, now=now) == (
+            "alive",
+            "a process holds run.lock",
+        )
+    finally:
+        child.kill()
+        child.wait()
+    assert liveness(tmp_path, complete=False, last_write=old, now=now)[0] == "interrupted"
 
 
 def test_status_shows_training_epochs_and_interrupted(tmp_path, capsys):

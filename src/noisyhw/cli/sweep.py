@@ -84,10 +84,9 @@ def run_status(folder: Path) -> dict[str, Any]:
         "complete": (folder / "results.json").is_file(),
         "rows": rows,
     }
-    out["state"], out["state_reason"] = liveness(
-        folder, complete=out["complete"], heartbeat=meta.get("heartbeat"), last_write=last
-    )
-    out["epochs"] = _epochs(folder, meta.get("heartbeat"))
+    out["state"], out["state_reason"] = liveness(folder, complete=out["complete"], last_write=last)
+    epochs = training_progress(folder)
+    out["epochs"] = None if epochs is None else list(epochs)
     if chunks_db.is_file():
         log = ChunkLog.open_readonly(chunks_db)
         try:
@@ -104,15 +103,6 @@ def run_status(folder: Path) -> dict[str, Any]:
             if p["chunks"] and trial_key(p["params"]) not in done
         ]
     return out
-
-
-def _epochs(folder: Path, heartbeat: Any) -> list[int] | None:
-    """``[done, planned]`` epochs of a training run: from the heartbeat when it says, else
-    from the newest training checkpoint in the folder."""
-    if isinstance(heartbeat, dict) and {"epoch", "epochs"} <= heartbeat.keys():
-        return [int(heartbeat["epoch"]), int(heartbeat["epochs"])]
-    found = training_progress(folder)
-    return None if found is None else list(found)
 
 
 def _stamp(t: float | None) -> str | None:

@@ -180,6 +180,8 @@ def export_rows(run: LoadedRun, fmt: str, out: str | Path) -> Path:
     pyarrow); returns the file written (atomically)."""
     from ..io import atomic_write
 
+    if Path(out).is_dir():  # also "" (the working directory)
+        raise ParameterError("--out", "must be a file path, not a folder", str(out))
     if fmt not in ("csv", "parquet"):
         raise ParameterError("--format", "must be csv or parquet", fmt)
     if fmt == "parquet" and not all(importlib.util.find_spec(m) for m in ("pandas", "pyarrow")):
@@ -219,9 +221,7 @@ def _cell(v: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- a run in progress
-#: a heartbeat older than this (seconds) means the run stopped
-HEARTBEAT_STALE_S = 120.0
-#: without a heartbeat: no write for this long (seconds) means the run stopped
+#: no write to a run folder for this long (seconds) means the run stopped
 SILENCE_S = 600.0
 
 
@@ -244,77 +244,25 @@ def training_progress(folder: Path) -> tuple[int, int] | None:
     return None if best is None else best[1]
 
 
-def heartbeat_time(value: Any) -> float | None:
-    """The time (seconds since the epoch) of a stored heartbeat: a number, an ISO time, or a
-    mapping with one of ``time``, ``t``, ``at``, ``beat``."""
-    import datetime as dt
-
-    if isinstance(value, Mapping):
-        value = next((value[k] for k in ("time", "t", "at", "beat") if k in value), None)
-    if is_number(value):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value).timestamp()
-        except ValueError:
-            return None
-    return None
-
-
-def lock_holder(folder: Path) -> bool:
-    """Whether another process holds the run folder's ``run.lock`` (probed with a shared lock
-    on a read-only handle: nothing is written)."""
-    path = folder / "run.lock"
-    if not path.is_file():
-        return False
-    try:
-        import fcntl
-        import os
-    except ImportError:  # pragma: no cover - Windows
-        return False
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:
-        return True
-    else:
-        fcntl.lockf(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
 def liveness(
-    folder: Path,
-    *,
-    complete: bool,
-    heartbeat: Any = None,
-    last_write: float | None = None,
-    now: float | None = None,
+    folder: Path, *, complete: bool, last_write: float | None = None, now: float | None = None
 ) -> tuple[str, str]:
     """``(state, why)`` of a run folder: ``complete``, ``alive`` or ``interrupted``.
 
-    In order: a finished run (results.json) is complete; a held ``run.lock`` or a heartbeat
-    younger than :data:`HEARTBEAT_STALE_S` means alive, an older heartbeat interrupted;
-    without either, the newest write to the folder (store, journal, checkpoints) within
-    :data:`SILENCE_S` counts as alive.
+    In order: a finished run (results.json) is complete; a ``run.lock`` held by another
+    process (:meth:`RunLock.held_elsewhere`) means alive; otherwise the newest write to the
+    folder (store, journal, checkpoints) within :data:`SILENCE_S` counts as alive (a run on
+    another machine that sees the folder, where the lock cannot be probed).
     """
     import time
+
+    from .store import RunLock
 
     now = time.time() if now is None else now
     if complete:
         return "complete", "results.json written"
-    if lock_holder(folder):
+    if RunLock(folder).held_elsewhere():
         return "alive", "a process holds run.lock"
-    beat = heartbeat_time(heartbeat)
-    if beat is not None:
-        age = now - beat
-        if age <= HEARTBEAT_STALE_S:
-            return "alive", f"heartbeat {age:.0f} s ago"
-        return "interrupted", f"last heartbeat {_ago(age)} ago; rerun the command to resume"
     writes = [last_write or 0.0]
     # not -shm, nor an empty -wal: a read-only reader (this status) may create those
     for pattern in ("*.sqlite", "*.sqlite-wal", "*.pt"):
@@ -324,8 +272,8 @@ def liveness(
                 writes.append(st.st_mtime)
     age = now - max(writes)
     if age <= SILENCE_S:
-        return "alive", f"no heartbeat; last write {_ago(age)} ago"
-    return "interrupted", f"no heartbeat; no write for {_ago(age)}; rerun the command to resume"
+        return "alive", f"last write {_ago(age)} ago"
+    return "interrupted", f"no write for {_ago(age)}; rerun the command to resume"
 
 
 def _ago(seconds: float) -> str:

@@ -114,19 +114,32 @@ class RunLock:
     def _key(self) -> str:
         return os.path.realpath(self.path)
 
+    def held_elsewhere(self) -> bool:
+        """Whether another process holds the lock, probed with a shared lock on a read-only
+        handle (writes and creates nothing; False where ``fcntl`` is missing). A lock this
+        process holds is not probed: closing the probe's handle would release it."""
+        if self._key in RunLock._held or not self.path.is_file():
+            return False
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return False
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        finally:
+            os.close(fd)  # drops the probe's shared lock (this process held none on the file)
+        return False
+
     def check(self) -> None:
         """Refuse when another process holds the lock (reads only; creates nothing)."""
-        if self._key in RunLock._held or not self.path.exists():
-            return
-        try:
-            fd = os.open(self.path, os.O_RDWR)
-        except OSError:
-            return
-        try:
-            if not _try_lock(fd):
-                raise self._busy()
-        finally:
-            os.close(fd)  # in this process only the check's lock goes (none other is held)
+        if self.held_elsewhere():
+            raise self._busy()
 
     def acquire(self) -> None:
         if self._key in RunLock._held:
