@@ -189,7 +189,8 @@ def label(params: Mapping[str, Any]) -> str:
         name = str(rest.pop("decoder"))
         head = _DECODERS.get(name, name)
         size = rest.pop("list_size", None)
-        if size is not None and name != "sc" and not head.endswith(f"-{size}"):
+        is_sc = name == "sc" or name.startswith("sc-")  # sc, sc-int16, sc-int8: no list
+        if size is not None and not is_sc and not head.endswith(f"-{size}"):
             head += f"-{size}"
     parts = []
     for key, value in rest.items():

@@ -198,3 +198,10 @@ def test_long_text_cells_wrap_within_80_columns_and_keep_every_character():
     text = render_table(rows, width=80)
     assert max(map(len, text.splitlines())) <= 80
     assert path in "".join(line[15:].strip() for line in text.splitlines())
+
+
+def test_point_label_of_the_sc_variants_has_no_list_size():
+    from noisyhw.progress import label
+
+    assert label({"decoder": "sc-int8", "list_size": 1, "ebn0_db": 2.0}) == "sc-int8 @ 2.0 dB"
+    assert label({"decoder": "scl", "list_size": 8, "ebn0_db": 2.5}) == "SCL-8 @ 2.5 dB"

@@ -106,3 +106,16 @@ def test_matched_input_rejects_bad_kind_and_factor():
     with pytest.raises(Exception, match="down"):
         E.matched_input(x, "pixels", 8, down=3)
     assert fq.dct_channels(x, block=8).shape == (1, 64, 2, 2)
+
+
+def test_matched_sizes_checked_before_any_folder(tmp_path, capsys):
+    """--epochs / --seeds had no upper bound; the photo crops were allocated after the folder."""
+    for extra, option in (
+        (["--epochs", "100000000"], "--epochs"),
+        (["--seeds", "101"], "--seeds"),
+        (["--source", "photos", "--crop", "416", "--n-train", "100000000"], "--n-train"),
+    ):
+        out = tmp_path / option.strip("-")
+        assert main(["freq", "matched", *extra, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.startswith(f"error: {option}:")
+        assert not out.exists()

@@ -209,3 +209,21 @@ def test_simulate_rejects_bad_points_before_any_chunk(channel, point) -> None:
             min_errors=10,
             max_frames=100,
         )
+
+
+def test_chunk_memory_uses_the_largest_compared_list(tmp_path, capsys):
+    """The estimate used --list (8) while --compare scl:1024 decodes 128x as many paths."""
+    out = tmp_path / "run"
+    args = ["polar", "simulate", "--n", "4096", "--k", "2048", "--compare", "sc,scl:1024",
+            "--frames-per-chunk", "1000", "--ebn0", "2", "--out", str(out)]  # fmt: skip
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith("error: --frames-per-chunk: needs about")
+    assert not out.exists()
+
+
+def test_fixed_point_options_named_in_the_error():
+    from noisyhw.codes.polar import PolarCode
+    from noisyhw.codes.polar.decoders import SCDecoder
+
+    with pytest.raises(ParameterError, match=r"^llr_scale:"):
+        SCDecoder(PolarCode(64, 32), llr_scale=2.0)

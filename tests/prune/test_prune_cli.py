@@ -71,3 +71,16 @@ def test_prune_bad_lam_fails_before_any_trial(tmp_path, capsys):
             err = capsys.readouterr().err.strip().splitlines()
             assert len(err) == 1 and err[0].startswith(f"error: {opt}:"), err
             assert not out.exists()
+
+
+def test_tuning_grids_checked_before_any_folder(tmp_path, capsys):
+    """rho = 0 failed inside the ADMM tuning trial; a grid for a method not run was dropped."""
+    base = ["prune", "sweep", "--dataset", "digits", "--n-val", "100", "--structures", "filter"]
+    for extra, option in (
+        (["--methods", "admm", "--tune-rho", "0,0.1"], "--tune-rho"),
+        (["--methods", "magnitude", "--tune-lam", "1e-2"], "--tune-lam"),
+    ):
+        out = tmp_path / option.strip("-")
+        assert main([*base, *extra, "--out", str(out)]) == 2
+        assert capsys.readouterr().err.startswith(f"error: {option}:")
+        assert not out.exists()

@@ -274,7 +274,10 @@ def test_cli_distortion_bad_n(tmp_path, capsys):
     assert main(["storage", "distortion", "--n", "30", "--out", str(tmp_path)]) == 2
 
 
-@pytest.mark.parametrize("extra", [["--margin", "-1"], ["--margin", "nan"], ["--workers", "0"]])
+@pytest.mark.parametrize(
+    "extra",
+    [["--margin", "-1"], ["--margin", "nan"], ["--workers", "0"], ["--min-failures", "2"]],
+)
 def test_cli_bad_input_fails_before_training(extra, tmp_path, capsys):
     # these used to be noticed only when the first trial ran, after the model's training
     out = tmp_path / "x"

@@ -476,7 +476,7 @@ def live_rows(
     its channel value, e.g. ``SCL-8``). Mb/s needs a ``decode_s`` count (decoder time), else ``-``.
     Rows go to stdout with ``--format table`` only (a csv/json stdout holds the table only).
     """
-    from ..progress import label, on_point_done
+    from ..progress import _clock, label, on_point_done
 
     if output_format() != "table":
         yield
@@ -512,11 +512,6 @@ def live_rows(
 
     with on_point_done(show):
         yield
-
-
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
 
 def finish(

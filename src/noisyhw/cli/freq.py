@@ -16,6 +16,7 @@ from ..errors import (
     check_choice,
     check_float,
     check_int,
+    check_memory,
 )
 from .common import (
     DeviceOpt,
@@ -318,14 +319,17 @@ def matched(
 
     apply_quiet(quiet)
     check_choice("--source", source, ("fashion", "photos"))
-    check_int("--epochs", epochs, 1)
-    check_int("--seeds", seeds, 1)
+    check_int("--epochs", epochs, 1, EPOCHS_MAX)
+    check_int("--seeds", seeds, 1, 100)
     check_counts(("--n-train", n_train), ("--n-test", n_test))
     check_int("--crop", crop, 32)
     if crop % 32:  # 4x downsampling then a 2x2 space-to-depth, on an 8x8 tile grid
         raise ParameterError("--crop", "a multiple of 32", crop)
-    if source == "photos" and crop > 416:
-        raise ParameterError("--crop", "at most 416 (the photos are 427x640)", crop)
+    if source == "photos":
+        if crop > 416:
+            raise ParameterError("--crop", "at most 416 (the photos are 427x640)", crop)
+        crops = (n_train or 2000) + (n_test or 1000)  # the defaults of matched_study
+        check_memory("--n-train", 3.0 * crop * crop * crops, n_train, "the photo crops (uint8)")
     dev = resolve_device(device)
     config = {
         "source": source,

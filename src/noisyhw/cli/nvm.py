@@ -515,7 +515,7 @@ def energy(
 
     apply_quiet(quiet)
     check_choice("--task", task, ("fmnist", "charlm"))
-    _corpus(task, corpus)
+    corpus = _corpus(task, corpus)
     check_int("--seq-len", seq_len, 2, SEQ_LEN_MAX)
     bits_list = [
         check_int("--sweep-bits", b, 1, 16) for b in parse_ints("--sweep-bits", sweep_bits)
@@ -528,7 +528,7 @@ def energy(
         info = {"input_shape": (28, 28), "num_classes": 10}
         example = torch.zeros(2, 28, 28)
     else:
-        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=_corpus(task, corpus))
+        t = NVMTask("charlm", hidden=hidden, seq_len=seq_len, corpus=corpus)
         info = {"input_shape": (seq_len,), "num_classes": 96}
         example = torch.zeros(2, seq_len, dtype=torch.long)
     model = build_model(t, info, seed)

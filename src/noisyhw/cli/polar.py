@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int, check_memory
+from ..errors import ParameterError, check_choice, check_float, check_int, check_memory, renamed
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -98,19 +98,20 @@ def simulate(
     check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
     check_int("--min-errors", min_errors, 1, MAX_FRAMES)
     check_int("--max-frames", max_frames, 1, MAX_FRAMES)
-    # a chunk decodes its frames x L paths of n LLRs over log2(n)+1 stages (float64)
-    check_memory(
-        "--frames-per-chunk",
-        8.0 * min(frames_per_chunk, max_frames) * list_size * n * (n.bit_length() + 1),
-        frames_per_chunk,
-        "a chunk",
-    )
     spec_text = compare if compare is not None else f"{decoder}:{list_size}"
     try:
         specs = parse_decoder_specs(spec_text, list_size)
     except ParameterError as exc:  # the option the decoders came from
-        name = "--compare" if compare is not None and exc.name == "decoder" else exc.name
-        raise ParameterError(name, exc.allowed, exc.got) from None
+        raise renamed(exc, {"decoder": "--compare"} if compare is not None else {}) from None
+    # a chunk decodes its frames x L paths of n LLRs over log2(n)+1 stages (float64), for the
+    # largest list any decoder asks for (--compare scl:1024 included)
+    largest = max(s.list_size for s in specs)
+    check_memory(
+        "--frames-per-chunk",
+        8.0 * min(frames_per_chunk, max_frames) * largest * n * (n.bit_length() + 1),
+        frames_per_chunk,
+        "a chunk",
+    )
     # both point lists are checked, the one the channel does not use too
     ebn0_points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
     p_points = check_points("bsc" if channel == "bsc" else "bec", parse_floats("--p", p), "--p")

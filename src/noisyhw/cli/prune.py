@@ -144,12 +144,16 @@ def sweep(
     texts = {"reweighted": tune_lam, "group_lasso": tune_lam_group_lasso, "admm": tune_rho}
     grids = {
         method: [
-            check_float(options[method], v, 0.0, 1e6) for v in parse_floats(options[method], text)
+            # ADMM's rho must be > 0 (PruneSpec), checked here rather than inside a trial
+            check_float(options[method], v, 0.0, 1e6, lo_open=method == "admm")
+            for v in parse_floats(options[method], text)
         ]
         for method, text in texts.items()
         if text is not None
     }
-    grids = {m: v for m, v in grids.items() if m in ms}
+    for method in grids:
+        if method not in ms:  # a grid for a method that does not run would be ignored
+            raise ParameterError(options[method], f"needs {method} in --methods", texts[method])
     if grids and not n_val:
         raise ParameterError("--n-val", "> 0 with --tune-* (knobs are picked on it)", n_val)
     check_model(model)

@@ -186,6 +186,8 @@ def campaign_cmd(
         raise ParameterError(source, exc.allowed, exc.got) from None
     check_int("--min-failures", min_failures, 0, TRIALS_MAX)
     check_int("--chunk", chunk, 1, TRIALS_MAX)
+    if min_failures > trials:  # the stopping rule could never fire
+        raise ParameterError("--min-failures", f"at most --trials ({trials})", min_failures)
     check_float("--tolerance", tolerance, 0.0, 1.0)
     check_float("--margin", margin, 0.0, 1000.0)  # these two failed only after the model's training
     run, tol, facts = E.campaign(

@@ -635,6 +635,8 @@ def paired_differences(
             continue
         ref = pixels[shape[v["name"]]]
         seeds = sorted(s for n, s in acc if n == v["name"] and (ref, s) in acc)
+        if not seeds:  # a partial resume: no seed finished for both inputs yet
+            continue
         mean, lo, hi = mean_ci([acc[(v["name"], s)] - acc[(ref, s)] for s in seeds])
         out.append(
             {

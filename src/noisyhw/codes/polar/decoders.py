@@ -226,7 +226,8 @@ class SCDecoder(Decoder):
                 "llr_scale", scale0 if llr_scale is None else llr_scale, 0.0, 1e6, lo_open=True
             )
         elif llr_bits is not None or llr_scale is not None:
-            raise ParameterError("llr_bits", "only for dtype int16 / int8", llr_bits)
+            name, got = ("llr_bits", llr_bits) if llr_bits is not None else ("llr_scale", llr_scale)
+            raise ParameterError(name, "only for dtype int16 / int8", got)
         fit = _BLOCK_BYTES // (2 * code.n * np.dtype(self.dtype).itemsize)
         B = min(BLOCK_DEFAULTS[self.dtype], max(8, fit))
         B = B if frames_per_block is None else frames_per_block
