@@ -1,5 +1,7 @@
 """Like-for-like energy comparison: the crossbar against a digital twin of the same scope."""
 
+import dataclasses
+
 import pytest
 
 from noisyhw.analog.nvm.energy import (
@@ -58,3 +60,20 @@ def test_digital_params_from_file_and_bad_values(tmp_path):
         DigitalParams(sram_fj_per_bit=-1.0)
     with pytest.raises(ParameterError):
         estimate_digital([], EnergyParams())
+
+
+def test_like_for_like_adds_the_same_periphery_on_both_sides():
+    """With an energy overhead the twin got the periphery without it: not the same term."""
+    shapes = [LayerShape("ih", 28, 512, 28), LayerShape("hh", 128, 512, 28)]
+    p = dataclasses.replace(EnergyParams.from_toml(), energy_overhead=0.2)
+    rows = {r["scope"]: r for r in like_for_like(shapes, p)}
+    rep, dig = estimate(shapes, p), estimate_digital(shapes, p)
+
+    def joules(row, side):
+        return (rep.ops if side == "nvm" else dig["ops"]) / row[f"{side}_ops_per_j"]
+
+    added = {
+        s: joules(rows["with periphery"], s) - joules(rows["core"], s) for s in ("nvm", "digital")
+    }
+    assert added["digital"] == pytest.approx(added["nvm"], rel=1e-9)
+    assert added["nvm"] > 0

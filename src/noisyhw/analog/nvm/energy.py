@@ -426,7 +426,8 @@ def like_for_like(
     dig = estimate_digital(shapes, p, digital, weight_bits=weight_bits, act_bits=dac_bits)
     per = sum(c.mvms * c.e_periphery_pj for c in rep.layers) * 1e-12 * (1 + p.energy_overhead)
     nvm = {"core": rep.energy_j - per, "with periphery": rep.energy_j}
-    twin = {"core": dig["core_j"], "with periphery": dig["full_j"]}
+    # the very same periphery term on both sides (with the crossbar's overhead factor)
+    twin = {"core": dig["core_j"], "with periphery": dig["core_j"] + per}
     rows = []
     for scope in ("core", "with periphery"):
         a, b = rep.ops / nvm[scope], dig["ops"] / twin[scope]
