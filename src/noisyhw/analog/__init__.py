@@ -42,7 +42,7 @@ from .inject import (
 )
 from .noise import GRANULARITIES, MODES, NoisePoint, NoiseSpec, apply_noise
 from .recurrent import NoisyGRU, NoisyLSTM, NoisyRecurrent, NoisyRNN, to_noisy_recurrent
-from .training import NoiseTraining
+from .training import NoiseTrainer, NoiseTraining
 from .vote import VoteResult, noisy_accuracy, vote
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "NoiseContext",
     "NoisePoint",
     "NoiseSpec",
+    "NoiseTrainer",
     "NoiseTraining",
     "NoisyGRU",
     "NoisyLSTM",

@@ -1,7 +1,14 @@
-"""Noise-injected training through the shared loop: a :class:`~noisyhw.train.Callback`.
+"""Noise-injected training: a :class:`~noisyhw.train.Callback` for the shared loop, and
+:class:`NoiseTrainer` for a loop you write.
 
 >>> cb = NoiseTraining(NoiseSpec(snr_db=0.0, mode="fixed"), calibration=train_ds)  # doctest: +SKIP
 >>> fit(model, train_ds, val_ds, TrainConfig(epochs=3), callbacks=[cb])           # doctest: +SKIP
+
+>>> t = NoiseTrainer(model, NoiseSpec(snr_db=5.0), snr_range=(0, 10), seed=0)    # doctest: +SKIP
+>>> for x, y in loader:                                                          # doctest: +SKIP
+...     loss = F.cross_entropy(model(x), y)
+...     opt.zero_grad(); loss.backward(); opt.step()
+...     t.step()
 
 Three schedules of the training SNR:
 
@@ -27,12 +34,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ParameterError, check_float
+from ..errors import ParameterError, check_float, check_int
 from ..train import Callback
 from .inject import calibrate, get_noise, inject_noise, set_noise
 from .noise import NoiseSpec
 
-__all__ = ["NoiseTraining"]
+__all__ = ["NoiseTrainer", "NoiseTraining"]
 
 
 class NoiseTraining(Callback):
@@ -141,6 +148,79 @@ class NoiseTraining(Callback):
         self._gen_state = state.get("gen_state")
         self._refs = state.get("refs")
         self._current = state.get("current_snr_db")
+
+
+class NoiseTrainer:
+    """:class:`NoiseTraining` for a training loop you write (one implementation: it drives that
+    callback's hooks as :func:`~noisyhw.train.fit` does).
+
+    Creating it makes ``model`` noisy at once (``inject_noise`` with ``seed``, calibrating
+    ``fixed`` mode on ``calibration`` first) at the first training SNR; create it after
+    ``model.to(device)``. Call :meth:`step` after every ``optimizer.step()``: under
+    ``snr_range`` it draws the next batch's SNR, and every ``steps_per_epoch`` calls it ends an
+    epoch (the ``curriculum``'s next SNR). Without ``steps_per_epoch`` call :meth:`epoch_end`
+    yourself. With the same seed, batches and optimizer the weights equal ``fit(...,
+    callbacks=[NoiseTraining(...)])``'s bit for bit (tests/analog/test_noise_trainer.py).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        spec: NoiseSpec,
+        *,
+        snr_range: tuple[float, float] | None = None,
+        curriculum: Sequence[float] | None = None,
+        calibration: Any = None,
+        seed: int = 0,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        if steps_per_epoch is not None:
+            check_int("steps_per_epoch", steps_per_epoch, 1)
+        self.callback = NoiseTraining(
+            spec, snr_range=snr_range, curriculum=curriculum, calibration=calibration, seed=seed
+        )
+        self.model = model
+        self.steps_per_epoch = steps_per_epoch
+        #: optimizer steps taken so far, and finished epochs
+        self.iteration = 0
+        self.epoch = 0
+        self.callback.on_train_begin(model, None)
+
+    @property
+    def snr_db(self) -> float:
+        """The SNR (dB) the next forward pass trains at."""
+        ctx = get_noise(self.model)
+        return float(ctx.spec.snr_db) if ctx is not None else math.inf
+
+    def step(self) -> None:
+        """Call after ``optimizer.step()``."""
+        self.callback.on_step_end(self.model)
+        self.iteration += 1
+        if self.steps_per_epoch is not None and self.iteration % self.steps_per_epoch == 0:
+            self.epoch_end()
+
+    def epoch_end(self) -> dict[str, float]:
+        """End an epoch (the curriculum moves on); returns ``{"epoch", "train_snr_db"}``."""
+        self.epoch += 1
+        metrics: dict[str, float] = {"epoch": self.epoch}
+        self.callback.on_epoch_end(self.epoch, self.model, metrics)
+        return metrics
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule position, random generators and calibration (for a checkpoint)."""
+        return {
+            "iteration": self.iteration,
+            "epoch": self.epoch,
+            "callback": self.callback.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` (after loading the model's weights): the same noise and
+        SNRs as the run that saved it."""
+        self.iteration = int(state["iteration"])
+        self.epoch = int(state["epoch"])
+        self.callback.load_state_dict(state["callback"])
+        self.callback.on_train_begin(self.model, None)
 
 
 def _device(model: nn.Module) -> torch.device:

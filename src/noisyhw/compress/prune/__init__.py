@@ -36,6 +36,7 @@ from .core import (
 from .export import count_params, export, removable_channels
 from .graph import ChannelGroup, ProducerInfo, analyze
 from .methods import HYPERPARAMETERS, PruningCallback
+from .pruner import Pruner
 from .quantize import SurvivorQuantizer, compression_report
 from .structures import STRUCTURES, Groups, group_index, learn_patterns
 
@@ -49,6 +50,7 @@ __all__ = [
     "ProducerInfo",
     "PruneResult",
     "PruneSpec",
+    "Pruner",
     "PruningCallback",
     "SurvivorQuantizer",
     "Target",
