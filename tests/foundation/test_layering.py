@@ -278,3 +278,21 @@ def test_architecture_doc_lists_the_layers():
     for name, tops in LAYERS:
         line = re.search(rf'^\s*{name}\["([^"]*)"\]', block.group(1), re.M).group(1)
         assert sorted(re.findall(r"[\w_]+", line.replace("<br/>", " "))) == sorted(tops), name
+
+
+def test_recurrent_layers_type_against_the_protocol():
+    """analog/recurrent.py does not import analog/inject.py, not even for type checking; the
+    context inject_noise attaches satisfies the protocol it types against."""
+    from noisyhw.analog import NoiseSpec, inject_noise
+    from noisyhw.analog.protocols import NoiseState
+    from noisyhw.analog.recurrent import NoisyLSTM
+
+    text = (SRC / "noisyhw" / "analog" / "recurrent.py").read_text()
+    assert "inject" not in {
+        (n.module or "").split(".")[-1]
+        for n in ast.walk(ast.parse(text))
+        if isinstance(n, ast.ImportFrom)
+    }
+    noisy = inject_noise(NoisyLSTM(4, 8), NoiseSpec(10.0), seed=0)  # in place or a copy
+    assert isinstance(noisy.noise_ctx, NoiseState)
+    assert not isinstance(object(), NoiseState)

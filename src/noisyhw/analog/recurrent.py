@@ -19,7 +19,7 @@ supported (a clear error says so).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,9 +28,7 @@ from torch.nn import functional as F
 from ..errors import ParameterError, check_choice, check_float, check_int
 from .cells import unroll
 from .noise import NoisePoint, apply_noise
-
-if TYPE_CHECKING:
-    from .inject import NoiseContext
+from .protocols import NoiseState
 
 __all__ = ["NoisyGRU", "NoisyLSTM", "NoisyRNN", "NoisyRecurrent", "to_noisy_recurrent"]
 
@@ -68,7 +66,7 @@ class NoisyRecurrent(nn.Module):
         self.dropout = check_float("dropout", dropout, 0.0, 1.0)
         self.bidirectional = bool(bidirectional)
         self.nonlinearity = check_choice("nonlinearity", nonlinearity, ("tanh", "relu"))
-        self.noise_ctx: NoiseContext | None = None
+        self.noise_ctx: NoiseState | None = None
         gates = _GATES[cell] * hidden_size
         dirs = 2 if bidirectional else 1
         stdv = 1.0 / math.sqrt(hidden_size)
@@ -219,7 +217,7 @@ class NoisyRecurrent(nn.Module):
         h0 = hx.unsqueeze(1) if unbatched else hx
         return h0, None
 
-    def _weights(self, sfx: str, ctx: NoiseContext | None) -> tuple[torch.Tensor, ...]:
+    def _weights(self, sfx: str, ctx: NoiseState | None) -> tuple[torch.Tensor, ...]:
         w_ih, w_hh = getattr(self, f"weight_ih{sfx}"), getattr(self, f"weight_hh{sfx}")
         b_ih = getattr(self, f"bias_ih{sfx}") if self.bias else None
         b_hh = getattr(self, f"bias_hh{sfx}") if self.bias else None
@@ -237,7 +235,7 @@ class NoisyRecurrent(nn.Module):
         c: torch.Tensor | None,
         *,
         reverse: bool,
-        ctx: NoiseContext | None,
+        ctx: NoiseState | None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """One direction of one layer over (N, T, F) -> outputs (N, T, H), h_T, c_T."""
         w_ih, w_hh, b_ih, b_hh = self._weights(sfx, ctx)
