@@ -1,5 +1,7 @@
 """Presets, stats, augmentations, the gate, adapters and the JPEG coefficient path."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -147,12 +149,35 @@ def test_gate_penalty_trains_channels_off():
 @pytest.mark.parametrize(
     "name, grid", [("resnet18", 56), ("resnet34", 28), ("resnet50", 28), ("mobilenet_v2", 32)]
 )
-def test_adapters_output_shape(name, grid):
-    torch.manual_seed(0)
+def test_adapters_replace_the_stem_and_keep_the_variance(name, grid):
+    """The adapted net on a DCT grid g ends on the feature map the RGB net gives an image of the
+    size the grid stands for (4g: the ResNet stem's stride; 2g: MobileNetV2's first conv), and
+    the re-fitted first convolution keeps the output variance of unit-variance inputs."""
+    resnet = name.startswith("resnet")
     for c in (24, 192):
-        m = fq.to_frequency(name, c, num_classes=7).eval()
+        torch.manual_seed(0)
+        base = getattr(torchvision.models, name)(weights=None, num_classes=7).eval()
+        orig = copy.deepcopy(base)
+        m = fq.to_frequency(base, c).eval()
+        sizes: list[tuple[int, ...]] = []
+
+        def grab(mod, args, out, sizes=sizes):
+            sizes.append(tuple(out.shape[-2:]))
+
+        last = "layer4" if resnet else "features"
+        getattr(m, last).register_forward_hook(grab)
+        getattr(orig, last).register_forward_hook(grab)
+        rgb = 4 * grid if resnet else 2 * grid
         with torch.no_grad():
             assert m(torch.randn(2, c, grid, grid)).shape == (2, 7)
+            orig(torch.randn(1, 3, rgb, rgb))
+        assert sizes[0] == sizes[1], (c, sizes)
+        new_conv = m.layer1[0].conv1 if resnet else m.features[1].conv[1]
+        old_conv = orig.layer1[0].conv1 if resnet else orig.features[1].conv[1]
+        with torch.no_grad():
+            v_new = new_conv(torch.randn(64, c, 8, 8)).var()
+            v_old = old_conv(torch.randn(64, old_conv.in_channels, 8, 8)).var()
+        assert 0.75 < float(v_new / v_old) < 1.33, (c, float(v_new / v_old))
 
 
 def test_resnet_adapter_slices_pretrained_weights_and_layer2_stride():
