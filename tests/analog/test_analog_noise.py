@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 import torch
+import torchvision
 from torch import nn
 
 from noisyhw.analog import (
@@ -236,8 +237,7 @@ def test_same_seed_same_noise_and_copies():
         assert not other._forward_hooks and all(not m._forward_hooks for m in other.modules())
 
 
-def test_torchvision_model_and_targets():
-    torchvision = pytest.importorskip("torchvision")
+def test_torchvision_model_and_targets():  # torchvision is a hard dependency: never skipped
     m = torchvision.models.resnet18(weights=None, num_classes=10).eval()
     inject_noise(m, NoiseSpec(10.0, targets=("conv",)), seed=0)
     rows = measure_snr(m, torch.rand(2, 3, 32, 32))
