@@ -10,7 +10,8 @@
 
 Monte-Carlo loops report each finished point through :func:`point_done`; a command that wants a
 live row per point (``polar simulate``, ``sweep bpsk``) listens with :func:`on_point_done`.
-:func:`label` turns a parameter dict into a short human label (``SCL-8 @ 2.5 dB``).
+:func:`label` (:func:`noisyhw.labels.point_label`, where every label for people lives) turns
+a parameter dict into a short human label (``SCL-8 @ 2.5 dB``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
+
+from .labels import point_label as label
 
 __all__ = [
     "label",
@@ -172,36 +175,3 @@ def point_done(params: Mapping[str, Any], row: Mapping[str, Any]) -> None:
     """Tell the listeners (:func:`on_point_done`) that the point ``params`` finished with ``row``."""
     for hook in list(_POINT_HOOKS):
         hook(params, row)
-
-
-#: decoder names as the literature writes them
-_DECODERS = {"sc": "SC", "scl": "SCL", "cascl": "CA-SCL", "ascl": "A-SCL"}
-#: parameter keys shown as a unit after the value (``ebn0_db`` 2.5 -> ``2.5 dB``)
-_UNITS = {"ebn0_db": "dB", "snr_db": "dB", "esn0_db": "dB"}
-
-
-def label(params: Mapping[str, Any]) -> str:
-    """A short human label of a point: ``{"decoder": "scl", "list_size": 8, "ebn0_db": 2.5}``
-    -> ``SCL-8 @ 2.5 dB``; other keys as ``key=value``."""
-    rest = dict(params)
-    head = ""
-    if "decoder" in rest:
-        name = str(rest.pop("decoder"))
-        head = _DECODERS.get(name, name)
-        size = rest.pop("list_size", None)
-        is_sc = name == "sc" or name.startswith("sc-")  # sc, sc-int16, sc-int8: no list
-        if size is not None and not is_sc and not head.endswith(f"-{size}"):
-            head += f"-{size}"
-    parts = []
-    for key, value in rest.items():
-        text = str(value)
-        if isinstance(value, float):
-            text = f"{value:.1f}" if value.is_integer() else f"{value:g}"
-        if key in _UNITS:
-            parts.append(f"{text} {_UNITS[key]}")
-        elif key == "p":
-            parts.append(f"p = {text}")
-        else:
-            parts.append(f"{key}={text}")
-    body = ", ".join(parts)
-    return f"{head} @ {body}" if head and body else head or body

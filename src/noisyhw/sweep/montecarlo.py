@@ -49,7 +49,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import ParameterError, check_int
-from ..progress import label, point_done, progress_bar
+from ..labels import point_label
+from ..progress import point_done, progress_bar
 from .executors import Executor, LocalExecutor
 from .grid import trial_key
 
@@ -350,7 +351,7 @@ def _run_points(
                 row = p.row()
                 on_point(p.idx, p.params, row)
                 point_done(p.params, row)
-                advance(info=f"{label(p.params)}: error rate {row['error_rate']:.3g}")
+                advance(info=f"{point_label(p.params)}: error rate {row['error_rate']:.3g}")
 
     with progress_bar(description, len(states)) as advance:
         report_finished(advance)
@@ -364,7 +365,8 @@ def _run_points(
                     errors = p.totals.get(rule.error_key, 0)
                     goal = f"/{rule.min_errors}" if rule.min_errors is not None else ""
                     advance(
-                        0, info=f"{label(p.params)}: {errors}{goal} errors in {p.frames} frames"
+                        0,
+                        info=f"{point_label(p.params)}: {errors}{goal} errors in {p.frames} frames",
                     )
                 report_finished(advance)
     missing = [p.params for p in states if p.stopped is None]

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .labels import cell, header, is_number, legend_label
+from ..labels import cell, header, is_number, legend_label
 
 __all__ = ["STYLE_PERIOD", "bar_plot", "heatmap", "line_plot", "series_style"]
 

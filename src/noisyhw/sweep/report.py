@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .labels import cell, header
+from ..labels import cell, header
 
 if TYPE_CHECKING:
     from ..claims import Finding

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ParameterError
-from .labels import flatten, is_number
+from ..labels import flatten, is_number
 
 __all__ = [
     "CURVE_X",

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, ParameterError
-from .labels import flatten, is_number, label
+from ..labels import flatten, is_number, label
 
 __all__ = [
     "TRACKERS",
