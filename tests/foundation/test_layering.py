@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "errors",
             "seeding",
             "progress",
+            "transform",
             "labels",
             "stats",
             "claims",
@@ -49,8 +50,35 @@ CLI_PLOTTING_ALLOWED: frozenset[str] = frozenset(
 )
 # to be emptied by issue 23's thin CLI: methods modules that still plot or build reports
 METHODS_PLOTTING_ALLOWED: frozenset[str] = frozenset({"noisyhw.storage.campaign"})
+# noisyhw.transform (a primitive: the spec base class, filter_fn, select_modules) holds the chain
+# calibrate(), which imports analog and analog.nvm inside the function: an upward import that
+# also closes a circle (analog.noise / inject / nvm.spec import transform). Moving calibrate()
+# into analog/ (noisyhw.calibrate re-exported from there) empties both lists.
+#: upward imports still to remove: (importer, imported)
+UPWARD_ALLOWED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("noisyhw.transform", "noisyhw.analog.inject"),
+        ("noisyhw.transform", "noisyhw.analog.nvm.transform"),
+    }
+)
 #: import circles still to break (each a frozenset of the modules of one strongly connected set)
-CYCLES_ALLOWED: frozenset[frozenset[str]] = frozenset()
+CYCLES_ALLOWED: frozenset[frozenset[str]] = frozenset(
+    {
+        frozenset(
+            {
+                "noisyhw.transform",
+                "noisyhw.analog.inject",
+                "noisyhw.analog.noise",
+                "noisyhw.analog.protocols",
+                "noisyhw.analog.recurrent",
+                "noisyhw.analog.nvm.crossbar",
+                "noisyhw.analog.nvm.rnn",
+                "noisyhw.analog.nvm.spec",
+                "noisyhw.analog.nvm.transform",
+            }
+        )
+    }
+)
 
 
 @cache
@@ -136,8 +164,8 @@ def _hits(module: str, banned: tuple[str, ...], src: Path = SRC) -> list[str]:
     )
 
 
-def upward_imports(src: Path = SRC) -> list[str]:
-    """Every import of a module from a layer above the importer's."""
+def upward_imports(src: Path = SRC, allowed: frozenset = frozenset()) -> list[str]:
+    """Every import of a module from a layer above the importer's, but the ``allowed`` pairs."""
     bad = []
     for m in modules(src):
         here = layer_of(m)
@@ -145,7 +173,7 @@ def upward_imports(src: Path = SRC) -> list[str]:
             if here is None or dep.split(".")[0] != "noisyhw":
                 continue
             there = layer_of(dep)
-            if there is not None and there < here:
+            if there is not None and there < here and (m, dep) not in allowed:
                 bad.append(f"{m} ({LAYERS[here][0]}) imports {dep} ({LAYERS[there][0]})")
     return bad
 
@@ -200,8 +228,10 @@ def test_every_module_has_a_layer():
 
 
 def test_imports_only_go_down():
-    bad = upward_imports()
+    bad = upward_imports(allowed=UPWARD_ALLOWED)
     assert not bad, "\n".join(bad)
+    stale = {pair for pair in UPWARD_ALLOWED if pair[1] not in imports(pair[0])}
+    assert not stale, f"fixed: drop {stale} from UPWARD_ALLOWED"
 
 
 def test_cli_does_not_plot():

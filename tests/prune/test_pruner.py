@@ -1,4 +1,4 @@
-"""The imperative Pruner in a hand-written loop equals prune() through fit, bit for bit."""
+"""The imperative Pruner in a hand-written loop equals prune_() through fit, bit for bit."""
 
 import pytest
 import torch
@@ -6,7 +6,7 @@ from torch import nn
 
 from noisyhw import data as D
 from noisyhw import models as M
-from noisyhw.compress.prune import Pruner, PruneSpec, prune
+from noisyhw.compress.prune import Pruner, PruneSpec, prune_
 from noisyhw.errors import ParameterError
 from noisyhw.seeding import seed_everything
 from noisyhw.train import TrainConfig, iterate_batches
@@ -53,7 +53,7 @@ def _hand_loop(model, spec, train, *, proximal=False):
 def test_hand_loop_equals_prune_through_fit(spec):
     train = _train()
     ref = _cnn()
-    res = prune(
+    res = prune_(
         ref, spec, train, None, TrainConfig(epochs=EPOCHS, batch_size=BATCH, lr=1e-2, seed=SEED)
     )
     model = _cnn()
@@ -103,6 +103,9 @@ def test_manual_epochs_and_bad_input():
         Pruner(_cnn(), spec, epochs=0)
     with pytest.raises(ParameterError, match="spec"):
         Pruner(_cnn(), {"structure": "filter"}, epochs=2)
+    # filter_fn narrows the layers, as in prune_
+    only = Pruner(_cnn(), spec, epochs=2, filter_fn=lambda m, fqn: fqn == "features.4")
+    assert [t.name for t in only.targets] == ["features.4"]
     # a loop stopped before the hard prune: finish() prunes
     p = Pruner(_cnn(), spec, epochs=4)
     assert p.finish() >= 0.5 - 1e-9 and p.pruned

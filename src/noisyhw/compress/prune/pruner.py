@@ -9,14 +9,14 @@
 ...         p.step()
 
 :class:`Pruner` drives the very :class:`~noisyhw.compress.prune.PruningCallback` that
-:func:`~noisyhw.compress.prune.prune` runs inside :func:`~noisyhw.train.fit` (one
+:func:`~noisyhw.compress.prune.prune_` runs inside :func:`~noisyhw.train.fit` (one
 implementation): ``penalty()`` is the callback's extra loss (a zero tensor when the method adds
 none at this point of the schedule), ``step()`` its after-step hook (proximal shrink, masks
 re-applied) and, every ``steps_per_epoch`` calls, its end-of-epoch hook (alpha refresh, ADMM
 update, the AGP ramp, the hard prune after ``prune_frac`` of the epochs). The gradient masking
 of masked retraining runs as a step pre-hook of ``optimizer``. With the same seed, batches and
-optimizer the loop above gives bit-for-bit the weights and masks of ``prune(model, spec, train,
-config=TrainConfig(...))`` (tests/prune/test_pruner.py).
+optimizer the loop above gives bit-for-bit the weights and masks of ``prune_(model, spec, train,
+config=TrainConfig(...))`` in place (tests/prune/test_pruner.py).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from ...errors import ParameterError, check_int
+from ...transform import FilterFn, check_filter_fn
 from .core import PruneSpec, Target
 from .methods import PruningCallback
 
@@ -50,6 +51,8 @@ class Pruner:
         there) and masks the pruned weights' gradients before each of its steps (a step
         pre-hook), as :func:`~noisyhw.train.fit` does after ``backward``. If you clip gradients
         by their global norm, call :meth:`mask_grads` before clipping to match ``fit`` exactly.
+    filter_fn: ``filter_fn(module, fqn) -> bool`` narrows the layers ``spec.layers`` picks
+        (None: all of them), as in :func:`~noisyhw.compress.prune.prune_`.
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class Pruner:
         epochs: int,
         steps_per_epoch: int | None = None,
         optimizer: torch.optim.Optimizer | None = None,
+        filter_fn: FilterFn | None = None,
     ) -> None:
         if not isinstance(spec, PruneSpec):
             raise ParameterError("spec", "must be a PruneSpec", type(spec).__name__)
@@ -76,7 +80,8 @@ class Pruner:
                 "optimizer", "must be a torch.optim.Optimizer", type(optimizer).__name__
             )
         self.model = model
-        self.callback = PruningCallback(model, spec, epochs)
+        check_filter_fn(filter_fn)
+        self.callback = PruningCallback(model, spec, epochs, filter_fn=filter_fn)
         self.steps_per_epoch = steps_per_epoch
         self.optimizer = optimizer
         #: optimizer steps taken so far, and finished epochs
