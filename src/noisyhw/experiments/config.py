@@ -14,10 +14,12 @@ from typing import Any
 
 from ..errors import ParameterError, check_choice, check_float, check_int
 
-__all__ = ["WORKERS_MAX", "check_choices", "check_floats", "check_ints", "set_field"]
+__all__ = ["TRIALS_MAX", "WORKERS_MAX", "check_choices", "check_floats", "check_ints", "set_field"]
 
 #: the most worker processes a study runs its trials on
 WORKERS_MAX = 100_000
+#: the most trials per point of a storage campaign (bounds the work of one point)
+TRIALS_MAX = 10_000
 
 
 def set_field(cfg: Any, name: str, value: Any) -> None:
