@@ -96,15 +96,9 @@ DacBitsOpt = Annotated[int | None, _bits_opt("--dac-bits", "DAC")]
 AdcBitsOpt = Annotated[int | None, _bits_opt("--adc-bits", "ADC")]
 
 
-def _bits(
-    bits: int, weight_bits: int | None, dac_bits: int | None, adc_bits: int | None
-) -> tuple[int, int, int]:
+def _bits(bits: int, *each: int | None) -> tuple[int, int, int]:
     """(weight, DAC, ADC) bits: ``--bits`` unless ``--weight-bits`` etc. are given."""
-    return (
-        bits if weight_bits is None else weight_bits,
-        bits if dac_bits is None else dac_bits,
-        bits if adc_bits is None else adc_bits,
-    )
+    return tuple(bits if b is None else b for b in each)  # type: ignore[return-value]
 
 
 def _model_fields(options: dict[str, Any]) -> dict[str, Any]:
