@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "BATCH_MAX",
+    "COUNT_MAX",
     "EPOCHS_MAX",
     "DataError",
     "NoisyhwError",
@@ -85,6 +86,8 @@ class DataError(NoisyhwError):
 #: every check: a count is a promise of time or memory)
 EPOCHS_MAX = 100_000
 BATCH_MAX = 2**20
+#: the most examples a count (a subset size, a pool of inputs) may ask for
+COUNT_MAX = 10**9
 
 #: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
 SEED_MAX = 2**64 - 1

@@ -214,8 +214,10 @@ def test_report_does_not_draw_configs_without_tolerable_ber(tmp_path):
         def table(self, *a, **k):
             pass
 
+    from noisyhw.experiments.storage import report_campaign  # plots live in experiments/
+
     sec = Sec()
-    C.report_campaign(sec, tmp_path, rows, plot=plot)
+    report_campaign(sec, tmp_path, rows, plot=plot)
     tol_rows = drawn["storage_tolerable_vs_bits.png"]
     assert [r["config"] for r in tol_rows] == ["float32/none"]
     assert all(r["tolerable_ber_interp"] > 0 for r in tol_rows)

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import EPOCHS_MAX, ParameterError, check_choice, check_float, check_int
+from ..errors import ParameterError, check_int, renamed
+from ..experiments.config import TRIALS_MAX
 from .common import (
     DeviceOpt,
     FormatOpt,
@@ -16,8 +17,6 @@ from .common import (
     SeedOpt,
     WorkersOpt,
     apply_quiet,
-    check_counts,
-    check_model,
     finish,
     parse_floats,
     parse_ints,
@@ -25,9 +24,6 @@ from .common import (
     split_list,
     tracked,
 )
-
-#: the most --trials per BER and configuration (bounds the work of one point)
-TRIALS_MAX = 10_000
 
 app = typer.Typer(
     help="Weights in noisy storage without ECC: representations, nulling, range detection.",
@@ -84,7 +80,10 @@ def campaign_cmd(
     trials: Annotated[
         int,
         typer.Option(
-            "--trials", "-t", help=f"Most trials per BER and configuration (1..{TRIALS_MAX})."
+            "--trials",
+            "-t",
+            help=f"Most trials per BER and configuration (1..{TRIALS_MAX}).",
+            callback=lambda v: check_int("--trials", v, 1, TRIALS_MAX),  # before --bers
         ),
     ] = 10,
     min_failures: Annotated[
@@ -113,52 +112,9 @@ def campaign_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Accuracy vs BER per representation/protection, tolerable BER and its gain (resumable)."""
-    from dataclasses import replace
-
     from ..experiments import storage as E
-    from ..storage import campaign as C
 
     apply_quiet(quiet)
-    if study not in E.STUDIES:
-        raise ParameterError("--study", f"must be one of {', '.join(E.STUDIES)}", study)
-    s = E.STUDIES[study]
-    over = {
-        k: v
-        for k, v in (
-            ("model", model),
-            ("dataset", dataset),
-            ("epochs", epochs),
-            ("n_train", n_train),
-            ("n_test", n_test),
-        )
-        if v is not None
-    }
-    check_counts(("--n-train", n_train), ("--n-test", n_test))
-    if epochs is not None:
-        check_int("--epochs", epochs, 1, EPOCHS_MAX)
-    check_int("--trials", trials, 1, TRIALS_MAX)  # a huge count hung building the grid
-    # these failed only after the run folder was made (leaving it empty)
-    if model is not None:
-        check_model(model)
-    if dataset is not None:
-        from ..data.registry import DATASETS  # imports torch: not at CLI import (--help)
-
-        check_choice("--dataset", dataset, DATASETS)
-        if DATASETS[dataset].kind == "text":
-            raise ParameterError(
-                "--dataset", "must be an image dataset (not a text corpus)", dataset
-            )
-    if model_file is not None:
-        if not model_file.is_file():
-            raise ParameterError(
-                "--model-file", "must be a model.pt from `noisyhw train`", str(model_file)
-            )
-        from ..experiments.classify import load_model
-
-        load_model(
-            model_file, option="--model-file"
-        )  # a damaged or foreign file: one line, before any folder
-    s = replace(s, **over)
     if configs is not None:  # given empty: a mistake, not "the -r x -p product"
         pairs = []
         for item in split_list(configs):
@@ -174,41 +130,37 @@ def campaign_cmd(
             if not items:
                 raise ParameterError(name, "must list one or more names", text)
         pairs = [(r, p) for r in reps for p in prots]
-    log_grid = C.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
+    log_grid = E.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
     grid = parse_floats("--bers", bers) if bers is not None else log_grid
-    for b in grid:
-        check_float("--bers", b, 0.0, 1.0, lo_open=True)
-    try:  # validates names and sizes before any training
-        C.campaign_points(pairs, grid)
+    try:
+        cfg = E.CampaignConfig(
+            study=study,
+            model=model,
+            dataset=dataset,
+            epochs=epochs,
+            n_train=n_train,
+            n_test=n_test,
+            model_file=None if model_file is None else str(model_file),
+            configs=tuple(pairs),
+            bers=tuple(grid),
+            trials=trials,
+            min_failures=min_failures,
+            chunk=chunk,
+            margin=margin,
+            tolerance=tolerance,
+            buffers=buffers,
+            seed=seed,
+            device=resolve_device(device),
+            workers=workers,
+        )
     except ParameterError as exc:  # name the option the names came from
-        plural = {"representation": "--representations", "protection": "--protections"}
-        source = "--configs" if configs is not None else plural.get(exc.name, exc.name)
-        raise ParameterError(source, exc.allowed, exc.got) from None
-    check_int("--min-failures", min_failures, 0, TRIALS_MAX)
-    check_int("--chunk", chunk, 1, TRIALS_MAX)
-    if min_failures > trials:  # the stopping rule could never fire
-        raise ParameterError("--min-failures", f"at most --trials ({trials})", min_failures)
-    check_float("--tolerance", tolerance, 0.0, 1.0)
-    check_float("--margin", margin, 0.0, 1000.0)  # these two failed only after the model's training
-    run, tol, facts = E.campaign(
-        s,
-        pairs,
-        grid,
-        trials,
-        out=out,
-        seed=seed,
-        device=resolve_device(device),
-        workers=workers,
-        margin=margin,
-        buffers=buffers,
-        tolerance=tolerance,
-        min_failures=min_failures or None,
-        chunk=chunk,
-        model_file=model_file,
-    )
+        src = "--configs" if configs is not None else None
+        names = {"representation": src or "--representations", "protection": src or "--protections"}
+        raise renamed(exc, names) from None
+    run, tol, facts = E.campaign(cfg, out=out)
     finish(
         run,
-        [dict(r, gain=C.gain_text(r)) for r in tol],
+        tol,
         ["config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "gain"],
         title="tolerable BER",
         model=facts,
@@ -230,6 +182,6 @@ def distortion_cmd(
     from ..experiments import storage as E
 
     apply_quiet(quiet)
-    ns = parse_ints("--n", n, 2)
-    run, rows = E.distortion(ns, out=out, seed=seed)
+    cfg = E.DistortionConfig(n=tuple(parse_ints("--n", n, 2)), seed=seed)
+    run, rows = E.distortion(cfg, out=out)
     finish(run, rows, ["n", "code", "worst", "worst_norm", "bound_norm", "mean_norm", "rms_norm"])

@@ -51,11 +51,53 @@ __all__ = [
     "attack_trial",
     "demo_section",
     "eval_trial",
+    "parse_train_snr",
     "prepare_attack",
     "prepare_models",
     "report_sweep",
     "snr_label",
 ]
+
+
+#: SNRs in dB are finite numbers in this range (inf, where allowed, means no noise)
+SNR_DB_MIN, SNR_DB_MAX = -100.0, 300.0
+
+TrainSNR = float | tuple[float, float] | list[float]
+
+
+def parse_train_snr(text: str, name: str = "train_snrs") -> TrainSNR:
+    """The inverse of :func:`snr_label` for a training SNR: ``"0"`` or ``"0dB"`` -> 0.0,
+    ``"-2..4dB"`` -> (-2.0, 4.0) (drawn per batch), ``"20>10>0dB"`` -> [20.0, 10.0, 0.0] (a
+    per-epoch curriculum); every value in [SNR_DB_MIN, SNR_DB_MAX] dB."""
+    item = text.strip().removesuffix("dB")
+    try:
+        if ".." in item:
+            lo, hi = (float(v) for v in item.split(".."))
+            if not lo <= hi:
+                raise ValueError
+            value: TrainSNR = (lo, hi)
+        elif ">" in item:
+            value = [float(v) for v in item.split(">")]
+        else:
+            value = float(item)
+    except ValueError:
+        raise ParameterError(
+            name,
+            "comma-separated dB values or start:stop:step ranges, per-batch random ranges "
+            "lo..hi, or curricula a>b>c",
+            text,
+        ) from None
+    if any(not SNR_DB_MIN <= v <= SNR_DB_MAX for v in _values(value)):  # NaN fails too
+        raise ParameterError(
+            name,
+            f"dB values in [{SNR_DB_MIN:g}, {SNR_DB_MAX:g}] (the clean model is always included)",
+            text,
+        )
+    return value
+
+
+def _values(snr: TrainSNR) -> list[float]:
+    return list(snr) if isinstance(snr, tuple | list) else [snr]
 
 
 def snr_label(snr: float | None) -> str:

@@ -16,9 +16,34 @@ from ..io import load_checkpoint, save_checkpoint
 from ..sweep import Run, Section, heatmap, line_plot
 from ..train import TrainConfig, confusion_matrix, evaluate, fit, predict
 
-__all__ = ["ClassifierJob", "default_dataset", "load_model", "report_training", "train_classifier"]
+__all__ = [
+    "CLASSIFIERS",
+    "ClassifierJob",
+    "check_classifier",
+    "default_dataset",
+    "load_model",
+    "report_training",
+    "train_classifier",
+]
 
 SEQUENCE_MODELS = ("rnn", "lstm", "gru")
+
+
+#: models that classify (char_lstm is a language model: `noisyhw nvm train --task charlm`)
+CLASSIFIERS = tuple(m for m in M.MODELS if m != "char_lstm")
+
+
+def check_classifier(model: str, name: str = "model") -> str:
+    """A registered classifier or ``torchvision:<name>`` of a torchvision model."""
+    allowed = f"must be one of {', '.join(CLASSIFIERS)} or torchvision:<name>"
+    if model.startswith("torchvision:"):
+        import torchvision
+
+        if model.split(":", 1)[1] not in torchvision.models.list_models(torchvision.models):
+            raise ParameterError(name, f"{allowed} (see torchvision.models.list_models())", model)
+    elif model not in CLASSIFIERS:
+        raise ParameterError(name, allowed, model)
+    return model
 
 
 def default_dataset() -> str:

@@ -2,14 +2,19 @@
 
 ``prepare_model`` trains a classifier into the run folder (resumable checkpoint, then
 ``storage_model.pt``) or loads a ``noisyhw train`` model file; ``campaign`` runs the storage
-fault campaign through the run's sweep; ``distortion`` tabulates the one-flip distortion of the
-Hamming-weight-ordered code against plain binary; ``demo_section`` is the demo's storage part.
+fault campaign of a :class:`CampaignConfig` through the run's sweep and ``report_campaign`` draws
+it; ``distortion`` tabulates the one-flip distortion of the Hamming-weight-ordered code against
+plain binary (:class:`DistortionConfig`); ``demo_section`` is the demo's storage part. Each
+config is frozen and checked at construction (before any file is written); a run's config is
+``dataclasses.asdict`` of it.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +23,36 @@ from torch import nn
 
 from .. import data as D
 from .. import models as M
-from ..errors import ParameterError
+from ..errors import (
+    COUNT_MAX,
+    EPOCHS_MAX,
+    ParameterError,
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+    option_name,
+)
 from ..io import load_checkpoint, save_checkpoint
 from ..storage import campaign as C
+from ..storage.campaign import ber_grid
 from ..storage.enumerative import hwo_flip_bound, one_flip_distortion
 from ..sweep import Run, Section, line_plot
 from ..train import TrainConfig, evaluate, fit
+from .classify import check_classifier
+from .config import TRIALS_MAX, WORKERS_MAX, check_ints, set_field
 
 __all__ = [
     "STUDIES",
+    "CampaignConfig",
+    "DistortionConfig",
     "Study",
+    "ber_grid",
     "campaign",
     "demo_section",
     "distortion",
     "prepare_model",
+    "report_campaign",
 ]
 
 
@@ -146,92 +167,270 @@ def prepare_model(
     return model, test, facts
 
 
-def _configs(reps: list[str], prots: list[str]) -> list[tuple[str, str]]:
-    return [(r, p) for r in reps for p in prots]
+#: the default configurations of a campaign: these representations x these protections
+REPRESENTATIONS = ("float32", "float16", "bfloat16", "fixed8", "hwo8")
+PROTECTIONS = ("none", "nulling", "range")
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """``storage campaign``: a model of ``study`` (:data:`STUDIES`; ``model``, ``dataset``,
+    ``epochs``, ``n_train``, ``n_test`` override its fields when given; ``model_file``: a
+    ``noisyhw train`` model instead of training) stored in each (representation, protection)
+    pair of ``configs``, and at each BER of ``bers`` up to ``trials`` trials in chunks of
+    ``chunk``, stopping at ``min_failures`` failed trials (accuracy more than ``tolerance``
+    below clean float32; 0: always ``trials``). ``margin``: range-detection slack x max|w|;
+    ``buffers``: BatchNorm statistics are stored (and corrupted) too."""
+
+    study: str = "mlp-digits"
+    model: str | None = None
+    dataset: str | None = None
+    epochs: int | None = None
+    n_train: int | None = None
+    n_test: int | None = None
+    model_file: str | None = None
+    configs: tuple[tuple[str, str], ...] = tuple(
+        (r, p) for r in REPRESENTATIONS for p in PROTECTIONS
+    )
+    bers: tuple[float, ...] = tuple(ber_grid(1e-9, 1e-1, 1))
+    trials: int = 10
+    min_failures: int = 0
+    chunk: int = 50
+    margin: float = 0.1
+    tolerance: float = 0.01
+    buffers: bool = False
+    seed: int = 0
+    device: str = "cpu"
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        check_choice("study", self.study, STUDIES)
+        for name in ("n_train", "n_test"):
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), 1, COUNT_MAX)
+        if self.epochs is not None:
+            check_int("epochs", self.epochs, 1, EPOCHS_MAX)
+        check_int("trials", self.trials, 1, TRIALS_MAX)  # a huge count hung building the grid
+        if self.model is not None:
+            check_classifier(self.model)
+        if self.dataset is not None:
+            check_choice("dataset", self.dataset, D.DATASETS)
+            if D.DATASETS[self.dataset].kind == "text":
+                raise ParameterError(
+                    "dataset", "must be an image dataset (not a text corpus)", self.dataset
+                )
+        configs = tuple(tuple(c) for c in self.configs)
+        if any(len(c) != 2 for c in configs):
+            raise ParameterError("configs", "items must be (representation, protection)", configs)
+        set_field(self, "configs", configs)
+        set_field(
+            self, "bers", tuple(check_float("bers", b, 0.0, 1.0, lo_open=True) for b in self.bers)
+        )
+        C.campaign_points(self.configs, self.bers)  # names and sizes, before any training
+        check_int("min_failures", self.min_failures, 0, TRIALS_MAX)
+        check_int("chunk", self.chunk, 1, TRIALS_MAX)
+        if self.min_failures > self.trials:  # the stopping rule could never fire
+            raise ParameterError(
+                "min_failures",
+                f"at most {option_name('trials')} ({self.trials})",
+                self.min_failures,
+            )
+        check_float("tolerance", self.tolerance, 0.0, 1.0)
+        check_float("margin", self.margin, 0.0, 1000.0)
+        check_seed("seed", self.seed)
+        check_int("workers", self.workers, 1, WORKERS_MAX)
+        if self.model_file is not None:
+            if not Path(self.model_file).is_file():
+                raise ParameterError(
+                    "model_file", "must be a model.pt from `noisyhw train`", self.model_file
+                )
+            from .classify import load_model
+
+            # a damaged or foreign file: one line, before any folder
+            load_model(Path(self.model_file), option=option_name("model_file"))
+
+    def study_spec(self) -> Study:
+        """The :class:`Study` with the given overrides."""
+        over = {
+            k: getattr(self, k)
+            for k in ("model", "dataset", "epochs", "n_train", "n_test")
+            if getattr(self, k) is not None
+        }
+        return replace(STUDIES[self.study], **over)
 
 
 def campaign(
-    study: Study,
-    configs: list[tuple[str, str]],
-    bers: list[float],
-    trials: int,
-    *,
-    out: Path | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    workers: int = 1,
-    margin: float = 0.1,
-    buffers: bool = False,
-    tolerance: float = 0.01,
-    min_failures: int | None = None,
-    chunk: int = 50,
-    model_file: Path | None = None,
-    argv: list[str] | None = None,
+    cfg: CampaignConfig, *, out: Path | None = None, argv: list[str] | None = None
 ) -> tuple[Run, list[dict[str, Any]], dict[str, Any]]:
     """``noisyhw storage campaign``: train/load, adaptive Monte-Carlo, plots, report; returns
-    the run, the tolerable-BER table and the model facts (call ``finish`` on the run
-    afterwards). Up to ``trials`` trials per point in chunks of ``chunk``, stopping at
-    ``min_failures`` failed trials (see :func:`noisyhw.storage.campaign.run_campaign`)."""
-    config = {
-        "study": study.__dict__,
-        "configs": [list(c) for c in configs],
-        "bers": bers,
-        "trials": trials,
-        "min_failures": min_failures,
-        "chunk": chunk,
-        "tolerance": tolerance,
-        "margin": margin,
-        "buffers": buffers,
-        "model_file": str(model_file) if model_file else None,
-        "device": device,
-        "workers": workers,
-    }
+    the run, the tolerable-BER table (its ``gain`` column: the gain with its interval, as
+    text) and the model facts (call ``finish`` on the run afterwards). See
+    :func:`noisyhw.storage.campaign.run_campaign`."""
+    study = cfg.study_spec()
     run = Run(
         "storage campaign",
-        config,
+        asdict(cfg),
         out=out,
-        seed=seed,
+        seed=cfg.seed,
         argv=argv,
         title=f"Weights in noisy storage: {study.model} on {study.dataset}",
     )
+    model_file = Path(cfg.model_file) if cfg.model_file else None
     model, test, facts = prepare_model(
-        study, run.dir, seed=seed, device=device, model_file=model_file
+        study, run.dir, seed=cfg.seed, device=cfg.device, model_file=model_file
     )
     rows = C.run_campaign(
         model,
         test.x,
         test.y,
-        configs,
-        bers,
-        trials,
+        cfg.configs,
+        cfg.bers,
+        cfg.trials,
         run=run,
-        seed=seed,
-        device=device,
-        workers=workers,
-        margin=margin,
-        buffers=buffers,
-        tolerance=tolerance,
-        min_failures=min_failures,
-        chunk=chunk,
+        seed=cfg.seed,
+        device=cfg.device,
+        workers=cfg.workers,
+        margin=cfg.margin,
+        buffers=cfg.buffers,
+        tolerance=cfg.tolerance,
+        min_failures=cfg.min_failures or None,
+        chunk=cfg.chunk,
     )
     sec = run.section(f"{study.model} on {study.dataset}")
+    tolerance, min_failures = cfg.tolerance, cfg.min_failures
     sec.text(
         f"{facts['params']:,} parameters ({facts['source']}); clean test accuracy "
         f"{facts['clean_accuracy']:.4f} on {facts['n_test']} images. Every stored bit flips "
-        f"independently at the BER; per BER and configuration up to {trials} trials in chunks of "
-        f"{chunk}"
+        f"independently at the BER; per BER and configuration up to {cfg.trials} trials in "
+        f"chunks of {cfg.chunk}"
         + (
             f", stopping at {min_failures} failed trials (accuracy more than {tolerance:g} below "
             "clean float32)"
             if min_failures
             else ""
         )
-        + f"; range-detection margin {margin:g} x max|w|; tolerable BER: mean accuracy within "
-        f"{tolerance:g} of the clean float32 model; intervals: 95%, parametric bootstrap of "
-        "every point's mean (failure count binomial, ok and failed means normal)."
+        + f"; range-detection margin {cfg.margin:g} x max|w|; tolerable BER: mean accuracy "
+        f"within {tolerance:g} of the clean float32 model; intervals: 95%, parametric bootstrap "
+        "of every point's mean (failure count binomial, ok and failed means normal)."
     )
-    _, tol = C.report_campaign(sec, run.dir, rows, tolerance=tolerance)
-    return run, tol, facts
+    _, tol = report_campaign(sec, run.dir, rows, tolerance=tolerance)
+    return run, [dict(r, gain=C.gain_text(r)) for r in tol], facts
+
+
+# --------------------------------------------------------------------------- report
+def report_campaign(
+    section: Section,
+    folder: Path,
+    rows: Sequence[dict[str, Any]],
+    *,
+    prefix: str = "storage_",
+    title: str = "",
+    tolerance: float = 0.01,
+    plot: Callable[..., Path] = line_plot,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Plots and tables of a campaign into ``section``; returns ``(summary, tolerance table)``.
+
+    Plots: accuracy vs BER (one curve per configuration, 95% band, clean float32 line),
+    tolerable BER vs bits per parameter (95% band; configurations without a tolerable BER are
+    named in the caption, not drawn), and accuracy vs bits per parameter at fixed BERs
+    (equal-storage comparison).
+    """
+    summary = C.summarize(rows)
+    tol = C.tolerable_ber(summary, tolerance)
+    ref = next(r["clean_accuracy"] for r in tol if r["config"] == "float32/none")
+    noisy = [r for r in summary if r["ber"] > 0]
+    acc_png = plot(
+        noisy,
+        "ber",
+        "mean",
+        folder / f"{prefix}accuracy_vs_ber.png",
+        hue="config",
+        band=("ci_lo", "ci_hi"),
+        hlines={f"clean float32 {ref:.3f}": ref, f"-{tolerance:g}": ref - tolerance},
+        logx=True,
+        title=title or "Accuracy vs bit error rate",
+        xlabel="bit error rate",
+        ylabel="accuracy (mean, 95% CI)",
+    )
+    section.image(acc_png, "mean accuracy over trials per BER, shaded: 95% interval of the mean")
+    drawn = [r for r in tol if r["tolerable_ber_interp"] > 0]
+    none = sorted(r["config"] for r in tol if r["tolerable_ber_interp"] <= 0)
+    tol_rows = [
+        dict(r, tol_lo=r["tol_lo"] or r["tolerable_ber_interp"], tol_hi=r["tol_hi"] or 1.0)
+        for r in drawn
+    ]
+    tol_png = plot(
+        tol_rows,
+        "bits_per_param",
+        "tolerable_ber_interp",
+        folder / f"{prefix}tolerable_vs_bits.png",
+        hue=("family", "protection"),
+        band=("tol_lo", "tol_hi"),
+        logy=True,
+        title="Tolerable BER vs storage",
+        xlabel="stored bits per parameter",
+        ylabel=f"tolerable BER (within {tolerance:g} of clean)",
+    )
+    section.image(
+        tol_png,
+        "equal storage: tolerable BER vs bits per parameter, shaded: 95% bootstrap interval"
+        + (f"; no tolerable BER (not drawn): {', '.join(none)}" if none else ""),
+    )
+    bers = sorted({r["ber"] for r in noisy})
+    picks = [b for b in bers if any(abs(math.log10(b) - k) < 1e-9 for k in (-3, -2))]
+    for ber in picks or bers[-2:]:
+        eq_png = plot(
+            [r for r in noisy if r["ber"] == ber],
+            "bits_per_param",
+            "mean",
+            folder / f"{prefix}accuracy_vs_bits_{ber:g}.png",
+            hue=("family", "protection"),
+            title=f"Accuracy vs storage at BER {ber:g}",
+            xlabel="stored bits per parameter",
+            ylabel="accuracy (mean)",
+        )
+        section.image(eq_png, f"equal storage: accuracy vs bits per parameter at BER {ber:g}")
+    section.table(
+        [dict(r, gain_95=C.gain_text(r)) for r in tol],
+        [
+            "config",
+            "bits_per_param",
+            "clean_accuracy",
+            "tolerable_ber",
+            "tolerable_ber_interp",
+            "tol_lo",
+            "tol_hi",
+            "trials_at_crossing",
+            "gain_95",
+        ],
+        title=f"Tolerable BER (mean accuracy within {tolerance:g} of clean float32 {ref:.4f}); "
+        "gain over float32/none with its 95% bootstrap interval",
+    )
+    section.table(
+        C.media_table(tol),
+        ["medium", "raw_ber", "fewest_bits", "tolerated_by"],
+        title="Which media each configuration tolerates (approximate raw BERs)",
+    )
+    section.table(
+        summary,
+        [
+            "config",
+            "ber",
+            "trials",
+            "failures",
+            "fail_lo",
+            "fail_hi",
+            "mean",
+            "ci_lo",
+            "ci_hi",
+            "flips",
+            "nulled",
+            "range_zeroed",
+        ],
+        title="Accuracy per configuration and BER (failures: trials below clean float32 "
+        f"- {tolerance:g}, 95% Clopper-Pearson interval of their rate)",
+    )
+    return summary, tol
 
 
 # --------------------------------------------------------------------------- distortion
@@ -243,18 +442,29 @@ def _distortion_trial(params: dict[str, Any], _ctx: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class DistortionConfig:
+    """``storage distortion``: the bits per value ``n`` to tabulate (each 2..22: exhaustive
+    over all 2^n codewords)."""
+
+    n: tuple[int, ...] = (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        set_field(self, "n", check_ints("n", self.n, 2, 22))
+        check_seed("seed", self.seed)
+
+
 def distortion(
-    ns: list[int], *, out: Path | None = None, seed: int = 0, argv: list[str] | None = None
+    cfg: DistortionConfig, *, out: Path | None = None, argv: list[str] | None = None
 ) -> tuple[Run, list[dict[str, Any]]]:
     """``noisyhw storage distortion``: exhaustive one-flip distortion vs n, HWO vs binary."""
-    for n in ns:
-        if not 2 <= n <= 22:
-            raise ParameterError("--n", "each n must be in [2, 22] (exhaustive)", n)
+    ns = cfg.n
     run = Run(
         "storage distortion",
-        {"n": ns},
+        asdict(cfg),
         out=out,
-        seed=seed,
+        seed=cfg.seed,
         argv=argv,
         title="One-flip distortion: Hamming-weight order vs binary",
     )
@@ -327,7 +537,7 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         "fails; range detection zeroes decoded values outside the trained range (+10%). "
         "fixed<n>: signed fixed point; hwo<n>: Hamming-weight-ordered code."
     )
-    _, tol = C.report_campaign(sec, Path(ctx.run.dir), rows, prefix="storage_demo_")
+    _, tol = report_campaign(sec, Path(ctx.run.dir), rows, prefix="storage_demo_")
     return [
         {
             "config": r["config"],

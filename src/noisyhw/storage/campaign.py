@@ -25,10 +25,9 @@ from __future__ import annotations
 import copy
 import math
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -36,11 +35,13 @@ from scipy import stats as sstats
 from torch import nn
 
 from ..errors import ParameterError, check_float, check_int
-from ..sweep import Run, Section, line_plot
 from ..sweep.montecarlo import StopRule, simulate_all
 from .formats import representation
 from .model import StoredModel, load_stored, store
 from .protect import protection
+
+if TYPE_CHECKING:
+    from ..sweep import Run
 
 __all__ = [
     "MEDIA_BER",
@@ -53,7 +54,6 @@ __all__ = [
     "crossings",
     "gain_text",
     "media_table",
-    "report_campaign",
     "run_campaign",
     "stop_rule",
     "summarize",
@@ -543,119 +543,3 @@ def media_table(tol: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-# --------------------------------------------------------------------------- report
-def report_campaign(
-    section: Section,
-    folder: Path,
-    rows: Sequence[dict[str, Any]],
-    *,
-    prefix: str = "storage_",
-    title: str = "",
-    tolerance: float = 0.01,
-    plot: Callable[..., Path] = line_plot,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Plots and tables of a campaign into ``section``; returns ``(summary, tolerance table)``.
-
-    Plots: accuracy vs BER (one curve per configuration, 95% band, clean float32 line),
-    tolerable BER vs bits per parameter (95% band; configurations without a tolerable BER are
-    named in the caption, not drawn), and accuracy vs bits per parameter at fixed BERs
-    (equal-storage comparison).
-    """
-    summary = summarize(rows)
-    tol = tolerable_ber(summary, tolerance)
-    ref = next(r["clean_accuracy"] for r in tol if r["config"] == "float32/none")
-    noisy = [r for r in summary if r["ber"] > 0]
-    acc_png = plot(
-        noisy,
-        "ber",
-        "mean",
-        folder / f"{prefix}accuracy_vs_ber.png",
-        hue="config",
-        band=("ci_lo", "ci_hi"),
-        hlines={f"clean float32 {ref:.3f}": ref, f"-{tolerance:g}": ref - tolerance},
-        logx=True,
-        title=title or "Accuracy vs bit error rate",
-        xlabel="bit error rate",
-        ylabel="accuracy (mean, 95% CI)",
-    )
-    section.image(acc_png, "mean accuracy over trials per BER, shaded: 95% interval of the mean")
-    drawn = [r for r in tol if r["tolerable_ber_interp"] > 0]
-    none = sorted(r["config"] for r in tol if r["tolerable_ber_interp"] <= 0)
-    tol_rows = [
-        dict(r, tol_lo=r["tol_lo"] or r["tolerable_ber_interp"], tol_hi=r["tol_hi"] or 1.0)
-        for r in drawn
-    ]
-    tol_png = plot(
-        tol_rows,
-        "bits_per_param",
-        "tolerable_ber_interp",
-        folder / f"{prefix}tolerable_vs_bits.png",
-        hue=("family", "protection"),
-        band=("tol_lo", "tol_hi"),
-        logy=True,
-        title="Tolerable BER vs storage",
-        xlabel="stored bits per parameter",
-        ylabel=f"tolerable BER (within {tolerance:g} of clean)",
-    )
-    section.image(
-        tol_png,
-        "equal storage: tolerable BER vs bits per parameter, shaded: 95% bootstrap interval"
-        + (f"; no tolerable BER (not drawn): {', '.join(none)}" if none else ""),
-    )
-    bers = sorted({r["ber"] for r in noisy})
-    picks = [b for b in bers if any(abs(math.log10(b) - k) < 1e-9 for k in (-3, -2))]
-    for ber in picks or bers[-2:]:
-        eq_png = plot(
-            [r for r in noisy if r["ber"] == ber],
-            "bits_per_param",
-            "mean",
-            folder / f"{prefix}accuracy_vs_bits_{ber:g}.png",
-            hue=("family", "protection"),
-            title=f"Accuracy vs storage at BER {ber:g}",
-            xlabel="stored bits per parameter",
-            ylabel="accuracy (mean)",
-        )
-        section.image(eq_png, f"equal storage: accuracy vs bits per parameter at BER {ber:g}")
-    section.table(
-        [dict(r, gain_95=gain_text(r)) for r in tol],
-        [
-            "config",
-            "bits_per_param",
-            "clean_accuracy",
-            "tolerable_ber",
-            "tolerable_ber_interp",
-            "tol_lo",
-            "tol_hi",
-            "trials_at_crossing",
-            "gain_95",
-        ],
-        title=f"Tolerable BER (mean accuracy within {tolerance:g} of clean float32 {ref:.4f}); "
-        "gain over float32/none with its 95% bootstrap interval",
-    )
-    section.table(
-        media_table(tol),
-        ["medium", "raw_ber", "fewest_bits", "tolerated_by"],
-        title="Which media each configuration tolerates (approximate raw BERs)",
-    )
-    section.table(
-        summary,
-        [
-            "config",
-            "ber",
-            "trials",
-            "failures",
-            "fail_lo",
-            "fail_hi",
-            "mean",
-            "ci_lo",
-            "ci_hi",
-            "flips",
-            "nulled",
-            "range_zeroed",
-        ],
-        title="Accuracy per configuration and BER (failures: trials below clean float32 "
-        f"- {tolerance:g}, 95% Clopper-Pearson interval of their rate)",
-    )
-    return summary, tol
