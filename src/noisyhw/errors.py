@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "BATCH_MAX",
+    "COUNT_MAX",
     "EPOCHS_MAX",
     "DataError",
     "NoisyhwError",
@@ -85,6 +86,9 @@ class DataError(NoisyhwError):
 #: every check: a count is a promise of time or memory)
 EPOCHS_MAX = 100_000
 BATCH_MAX = 2**20
+#: the most examples a count (a training subset size, a number of images) may ask for; a count
+#: above a data set's size takes all of it
+COUNT_MAX = 10**9
 
 #: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)
 SEED_MAX = 2**64 - 1

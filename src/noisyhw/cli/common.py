@@ -49,6 +49,7 @@ from .output import (
     reset_output,
     run_rows,
     say,
+    show,
 )
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ __all__ = [
     "resolve_device",
     "run_rows",
     "say",
+    "show",
     "split_list",
     "tracked",
 ]
@@ -100,17 +102,9 @@ __all__ = [
 def check_model(model: str) -> str:
     """``--model``: a registered classifier or ``torchvision:<name>`` of a torchvision model
     (checked here, before any data loads or run folder exists)."""
-    allowed = f"must be one of {', '.join(CLASSIFIERS)} or torchvision:<name>"
-    if model.startswith("torchvision:"):
-        import torchvision
+    from ..experiments.classify import check_model as check
 
-        if model.split(":", 1)[1] not in torchvision.models.list_models(torchvision.models):
-            raise ParameterError(
-                "--model", f"{allowed} (see torchvision.models.list_models())", model
-            )
-    elif model not in CLASSIFIERS:
-        raise ParameterError("--model", allowed, model)
-    return model
+    return check(model, "--model")
 
 
 def dataset_name(dataset: str) -> str:

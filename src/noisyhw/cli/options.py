@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_int, check_seed
-from ..models import MODELS
+from ..errors import COUNT_MAX, ParameterError, check_choice, check_int, check_seed
+from ..models import CLASSIFIERS
 from .output import set_format
 
 __all__ = [
@@ -82,8 +82,6 @@ AddressOpt = Annotated[
 ]
 
 # classifier commands (train, noise ...): the same model, batch size and learning rate options
-#: models that classify (char_lstm is a language model: `noisyhw nvm train --task charlm`)
-CLASSIFIERS = tuple(m for m in MODELS if m != "char_lstm")
 ModelOpt = Annotated[
     str,
     typer.Option("--model", help=f"One of {', '.join(CLASSIFIERS)}, or torchvision:<name>."),
@@ -165,10 +163,6 @@ def parse_strs(name: str, text: str, choices: list[str] | tuple[str, ...]) -> li
     for v in vals:
         check_choice(name, v, choices)
     return vals
-
-
-#: the most examples a count option (--n-train, --n-test ...) may ask for
-COUNT_MAX = 10**9
 
 
 def check_counts(*named: tuple[str, int | None]) -> None:

@@ -20,6 +20,7 @@ from ..errors import check_choice
 from ..sweep.labels import cell
 
 if TYPE_CHECKING:
+    from ..experiments.study import Outcome
     from ..sweep import Run
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "run_rows",
     "say",
     "set_format",
+    "show",
 ]
 
 FORMATS = ("table", "csv", "tsv", "json")
@@ -252,6 +254,15 @@ def finish(
     shown = rows if rows is not None else run_rows(path)
     print_rows(shown, columns, title=title, keys=keys)
     echo_paths(run, path)
+
+
+def show(outcome: Outcome) -> None:
+    """Print a finished study (``experiments.<study>.run(cfg)``): its table in the
+    ``--format`` asked for, its notes, then where results.json and the report went."""
+    print_rows(outcome.rows, outcome.columns, title=outcome.title, keys=outcome.keys)
+    for note in outcome.notes:
+        say(note)
+    echo_paths(outcome.run, outcome.results)
 
 
 def echo_paths(run: Run, results_path: Path) -> None:
