@@ -257,8 +257,13 @@ def finish(
 
 
 def show(outcome: Outcome) -> None:
-    """Print a finished study (``experiments.<study>.run(cfg)``): its table in the
-    ``--format`` asked for, its notes, then where results.json and the report went."""
+    """Print a finished study (``experiments.<study>.run(cfg)``): its further tables (in a
+    terminal table only), its table in the ``--format`` asked for, its notes, then where
+    results.json and the report went."""
+    if output_format() == "table":
+        for title, rows, columns in outcome.tables:
+            print_rows(rows, columns, title=title)
+            typer.echo()
     print_rows(outcome.rows, outcome.columns, title=outcome.title, keys=outcome.keys)
     for note in outcome.notes:
         say(note)

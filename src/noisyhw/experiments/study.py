@@ -22,7 +22,9 @@ class Outcome:
 
     ``run``: its :class:`~noisyhw.sweep.Run` (folder ``run.dir``); ``results``: the path of its
     results.json; ``rows`` / ``columns`` / ``title`` / ``keys``: the table to show (``columns``
-    None: every column; ``keys``: identifying columns repeated when the table folds).
+    None: every column; ``keys``: identifying columns repeated when the table folds);
+    ``tables``: further (title, rows, columns) tables worth reading before it (shown only in a
+    terminal table, not in csv/json output); ``notes``: lines worth reading after it.
     """
 
     run: Run
@@ -31,6 +33,7 @@ class Outcome:
     columns: list[str] | None = None
     title: str | None = None
     keys: int = 1
+    tables: list[tuple[str, list[dict[str, Any]], list[str] | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
