@@ -312,11 +312,14 @@ class FreqSelect:
         from ..compress import frequency as fq
 
         if (self.heat is None) == (self.preset is None):
-            raise ParameterError("--heat/--preset", "give exactly one")
+            raise ParameterError("heat", "give exactly one of heat and preset (--heat, --preset)")
         if self.preset is not None:
             if self.k is not None:  # was silently ignored: a preset fixes its own count
                 raise ParameterError("k", "applies to --heat; a preset has its own count", self.k)
-            fq.preset_channels(self.preset)
+            try:
+                fq.preset_channels(self.preset)
+            except ParameterError as exc:  # the library names its argument "channels"
+                raise ParameterError("preset", exc.allowed, exc.got) from None
         else:
             _put(self, "heat", str(self.heat))
             _put(self, "k", check_int("k", 16 if self.k is None else self.k, 1, 192))

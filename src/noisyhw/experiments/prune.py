@@ -628,12 +628,18 @@ class PruneStudy:
         for name in ("lam", "lam_group_lasso"):
             if getattr(self, name) is not None:  # nan used to fail only inside the trial
                 check_float(name, getattr(self, name), 0.0, 1e6)
+        fields = {"sparsity": "sparsities", "structure": "structures", "method": "methods"}
         for sp in self.sparsities:  # every combination, before any training
             for structure in self.structures:
-                PruneSpec(
-                    structure, sp, self.methods[0], scope=self.scope, rho=self.rho,
-                    bits=self.bits, lam=self.lam or 0.0, update=self.update,
-                )  # fmt: skip
+                try:
+                    PruneSpec(
+                        structure, sp, self.methods[0], scope=self.scope, rho=self.rho,
+                        bits=self.bits, lam=self.lam or 0.0, update=self.update,
+                    )  # fmt: skip
+                except ParameterError as exc:  # name this config's field
+                    raise ParameterError(
+                        fields.get(exc.name, exc.name), exc.allowed, exc.got
+                    ) from None
         if self.width is not None:  # 0 was silently the default, <0 or mlp failed per trial
             check_int("width", self.width, 1, 1024)
             if self.model not in WIDTH_MODELS:
