@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 from ..errors import ParameterError, check_choice, check_int
 from ..progress import set_quiet
 from ..sweep import Executor, make_executor
+from .live import live_rows
 from .options import (
     CLASSIFIERS,
     COUNT_MAX,
@@ -42,7 +43,6 @@ from .output import (
     FORMATS,
     echo_paths,
     finish,
-    live_rows,
     output_format,
     print_rows,
     render_table,
