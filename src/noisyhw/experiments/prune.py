@@ -25,7 +25,7 @@ from ..compress.prune import (
     PruneSpec,
     count_params,
     export,
-    prune,
+    prune_,
 )
 from ..data.datasets import ArrayDataset
 from ..errors import ParameterError, check_choice, check_float, check_int
@@ -205,7 +205,7 @@ def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         update=update,
     )
     t0 = time.perf_counter()
-    res = prune(model, spec, train, None, cfg, description=f"{method} {structure}")
+    res = prune_(model, spec, train, None, cfg, description=f"{method} {structure}")
     train_s = time.perf_counter() - t0
     ev = evaluate(model, test, cfg.device)
     row: dict[str, Any] = {
