@@ -86,7 +86,8 @@ class DataError(NoisyhwError):
 #: every check: a count is a promise of time or memory)
 EPOCHS_MAX = 100_000
 BATCH_MAX = 2**20
-#: the most examples a count (a subset size, a pool of inputs) may ask for
+#: the most examples a count (a training subset size, a number of images) may ask for; a count
+#: above a data set's size takes all of it
 COUNT_MAX = 10**9
 
 #: the largest seed every generator takes (torch.manual_seed: an unsigned 64-bit integer)

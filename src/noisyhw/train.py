@@ -30,7 +30,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -63,6 +63,7 @@ __all__ = [
     "evaluate",
     "fit",
     "input_batches",
+    "is_batches",
     "is_main_process",
     "iterate_batches",
     "predict",
@@ -207,6 +208,42 @@ def _no_bar(description: str, total: int | None) -> Iterator[Callable[..., None]
 
 
 # --------------------------------------------------------------------------- batching
+def is_batches(data: Any) -> bool:
+    """True for data that is already batched: a :class:`DataLoader`, or any iterable of (x, y)
+    batches that is not a :class:`Dataset` (a list of batches); False for a map-style or
+    iterable :class:`Dataset`, whose examples :func:`iterate_batches` batches itself."""
+    if isinstance(data, DataLoader):
+        return True
+    return not isinstance(data, Dataset) and isinstance(data, Iterable)
+
+
+def _check_batches(name: str, data: Any) -> None:
+    """Batched data :func:`fit` goes through once per epoch must be re-iterable (a DataLoader
+    or a list), not a one-shot iterator, which would be empty from the second epoch on."""
+    if is_batches(data) and iter(data) is data:
+        raise ParameterError(
+            name, "must be a Dataset, a DataLoader or a list of (x, y) batches, not an iterator"
+        )
+
+
+def _loader_generators(data: Any) -> list[torch.Generator]:
+    """The generators that order a DataLoader's batches (its own, its sampler's, its batch
+    sampler's sampler's), each once: their state goes into a checkpoint so that a resumed
+    training draws the same order as an uninterrupted one. None for other data."""
+    if not isinstance(data, DataLoader):
+        return []
+    found = [
+        data.generator,
+        getattr(data.sampler, "generator", None),
+        getattr(getattr(data.batch_sampler, "sampler", None), "generator", None),
+    ]
+    out: list[torch.Generator] = []
+    for g in found:
+        if isinstance(g, torch.Generator) and all(g is not h for h in out):
+            out.append(g)
+    return out
+
+
 def iterate_batches(
     ds: Dataset,
     batch_size: int,
@@ -218,11 +255,18 @@ def iterate_batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """(x, y) batches of a dataset; in-memory :class:`ArrayDataset` is sliced directly (fast).
 
+    ``ds`` may also be a re-iterable of (x, y) batches (a :class:`DataLoader`, a list of
+    batches; see :func:`is_batches`): it is iterated as it is, and ``batch_size``, ``shuffle``,
+    ``generator``, ``rank`` and ``world`` do not apply (the loader batches, orders and shards).
+
     With ``world > 1`` every process must pass the same ``generator`` state: each global batch
     of ``batch_size`` examples is drawn from the same order and process ``rank`` gets its
     examples ``rank, rank + world, ...`` (a DistributedSampler that keeps the global batch; the
     shares of a short last batch may differ in size by one, or be empty).
     """
+    if is_batches(ds):  # a DataLoader or list of batches: its own batching, order and shards
+        yield from ds  # type: ignore[misc]
+        return
     if world > 1:
         yield from _sharded_batches(ds, batch_size, shuffle, generator, rank, world)
         return
@@ -286,8 +330,16 @@ def _sharded_batches(
             yield x0[:0], y0[:0]
 
 
-def _num_batches(ds: Dataset, batch_size: int, cap: int | None) -> int:
-    n = math.ceil(len(ds) / batch_size)  # type: ignore[arg-type]
+def _num_batches(ds: Any, batch_size: int, cap: int | None) -> int | None:
+    """Batches per epoch, at most ``cap``; None for batched data without a length (an
+    iterable-style DataLoader)."""
+    if is_batches(ds):
+        try:
+            n = len(ds)
+        except TypeError:
+            return cap
+    else:
+        n = math.ceil(len(ds) / batch_size)
     return min(n, cap) if cap else n
 
 
@@ -307,9 +359,12 @@ def _correct(logits: torch.Tensor, y: torch.Tensor) -> tuple[int, int]:
 # --------------------------------------------------------------------------- evaluation
 @torch.no_grad()
 def predict(
-    model: nn.Module, ds: Dataset, device: str = "cpu", batch_size: int = 1024
+    model: nn.Module, ds: Dataset | Iterable[Any], device: str = "cpu", batch_size: int = 1024
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits (N, classes) — or (N, T, V) for sequence outputs — and labels, on the CPU."""
+    """Logits (N, classes) — or (N, T, V) for sequence outputs — and labels, on the CPU.
+
+    ``ds``: a dataset (``batch_size`` examples per batch) or a DataLoader / list of (x, y)
+    batches (its own batches)."""
     was_training = model.training
     model.eval()
     logits, labels = [], []
@@ -325,7 +380,7 @@ def predict(
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
-    ds: Dataset,
+    ds: Dataset | Iterable[Any],
     device: str = "cpu",
     batch_size: int = 1024,
     loss_fn: LossFn | None = None,
@@ -373,8 +428,8 @@ def _make_scheduler(
 
 def fit(
     model: nn.Module,
-    train: Dataset,
-    val: Dataset | None = None,
+    train: Dataset | Iterable[tuple[torch.Tensor, torch.Tensor]],
+    val: Dataset | Iterable[tuple[torch.Tensor, torch.Tensor]] | None = None,
     config: TrainConfig | None = None,
     *,
     callbacks: Sequence[Callback] = (),
@@ -387,8 +442,22 @@ def fit(
     Each history entry has ``epoch``, ``train_loss``, ``train_acc``, ``lr``, ``time_s`` and, with
     ``val``, ``val_loss`` / ``val_acc`` (plus whatever callbacks add). With the same seed, data and
     model initialisation the resulting weights are identical (CPU; deterministic kernels asked for).
+
+    ``train`` and ``val`` are map-style datasets (batched by ``config.batch_size``, shuffled with
+    ``config.seed``), or your own :class:`DataLoader` (or a list of (x, y) batches), used as it
+    is: its batch size, order, workers and sampler hold, not re-wrapped. A checkpoint then also
+    holds the state of the loader's generator (``DataLoader(generator=g)``; without one the
+    loader draws its order from torch's global generator, which the checkpoint holds anyway),
+    so that a resumed training sees the same batches as an uninterrupted one. Under
+    distributed data parallel a loader shards itself (e.g. with a ``DistributedSampler``) and
+    each process's mean loss counts alike.
     """
     cfg = config or TrainConfig()
+    _check_batches("train", train)
+    if val is not None:
+        _check_batches("val", val)
+    loader_gens = _loader_generators(train)
+    batched = is_batches(train)
     ddp = _setup_distributed(cfg.device)
     device = torch.device(cfg.device)
     if ddp.active and device.type == "cuda" and device.index is None:
@@ -415,6 +484,8 @@ def fit(
         for cb, cb_state in zip(callbacks, state.get("callbacks", []), strict=False):
             cb.load_state_dict(cb_state)
         shuffle_gen.set_state(state["shuffle_rng"])
+        for g, g_state in zip(loader_gens, state.get("loader_rng", []), strict=False):
+            g.set_state(g_state)
         torch.set_rng_state(state["torch_rng"])
         np.random.set_state(_np_state_from(state["numpy_rng"]))
         random.seed(int(state["python_seed"]))
@@ -432,7 +503,8 @@ def fit(
     bar = progress_bar if ddp.main else _no_bar
 
     n_batches = _num_batches(train, cfg.batch_size, cfg.max_batches)
-    n_train = len(train)  # type: ignore[arg-type]
+    n_train = 0 if batched else len(train)  # type: ignore[arg-type]
+    shared = ddp.active and not batched  # fit shards the batches: weight each share
     for epoch in range(start_epoch, cfg.epochs):
         model.train()
         t0 = time.perf_counter()
@@ -447,10 +519,10 @@ def fit(
                 world=ddp.world,
             )
             for b, (x, y) in enumerate(batches):
-                if b >= n_batches:
+                if n_batches is not None and b >= n_batches:
                     break
                 weight = 1.0
-                if ddp.active:  # this share's weight in the global batch's mean loss
+                if shared:  # this share's weight in the global batch's mean loss
                     global_n = min(cfg.batch_size, n_train - b * cfg.batch_size)
                     weight = len(y) * ddp.world / global_n
                     if len(y) == 0:  # no share of a short last batch: take part with weight 0
@@ -459,7 +531,7 @@ def fit(
                 x, y = x.to(device), y.to(device)
                 logits = net(x)
                 loss = _task_loss(logits, y, loss_fn)
-                total = loss * weight if ddp.active else loss
+                total = loss * weight if shared else loss
                 for cb in callbacks:
                     extra = cb.extra_loss(model)
                     if extra is not None:
@@ -512,6 +584,7 @@ def fit(
                     "history": history,
                     "config": asdict(cfg),
                     "shuffle_rng": shuffle_gen.get_state(),
+                    "loader_rng": [g.get_state() for g in loader_gens],
                     "torch_rng": torch.get_rng_state(),
                     "numpy_rng": _np_state_to(np.random.get_state()),
                     "python_seed": python_seed,
@@ -558,8 +631,9 @@ def _evaluate_shared(
     loss_fn: LossFn | None,
     ddp: _Dist,
 ) -> dict[str, float]:
-    """:func:`evaluate`, each process taking every ``world``-th example when distributed."""
-    if not ddp.active:
+    """:func:`evaluate`, each process taking every ``world``-th example when distributed (a
+    DataLoader or list of batches is evaluated whole by every process)."""
+    if not ddp.active or is_batches(ds):
         return evaluate(model, ds, str(device), batch_size, loss_fn)
     n = len(ds)  # type: ignore[arg-type]
     share = list(range(ddp.rank, n, ddp.world))

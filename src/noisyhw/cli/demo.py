@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Annotated
 
 import typer
 
-from ..errors import check_choice
-from ..sweep.labels import cell
 from .common import (
     DeviceOpt,
     FormatOpt,
@@ -16,11 +13,10 @@ from .common import (
     QuietOpt,
     SeedOpt,
     apply_quiet,
-    echo_paths,
-    parse_strs,
-    print_rows,
     resolve_device,
     say,
+    show,
+    split_list,
     tracked,
 )
 
@@ -47,37 +43,16 @@ def demo(
     Exits 1 when a section failed; failed sections come first in the summary. Sections whose
     data is not installed fall back to bundled data and say so (see scripts/install-data).
     """
-    from ..data import DATASETS
-    from ..experiments.demo import DEMO_SECTIONS, run_demo, summary_rows
+    from ..experiments import demo as D
 
     apply_quiet(quiet)
-    # an empty --only is a mistake, not "everything" (that is leaving --only out)
-    names = parse_strs("--only", only, tuple(DEMO_SECTIONS)) if only is not None else None
-    images = [n for n, info in DATASETS.items() if info.kind == "images" and n != "imagefolder"]
-    check_choice("--dataset", dataset, ("auto", *images))
-    run, rows = run_demo(
-        only=names, out=out, dataset=dataset, device=resolve_device(device), seed=seed, fast=fast
+    names = tuple(split_list(only)) if only is not None else None
+    cfg = D.DemoStudy(
+        only=names, dataset=dataset, fast=fast, seed=seed, device=resolve_device(device), out=out
     )
-    flat = [{"section": r["section"], **x} for r in rows for x in r["rows"]]
-    summary = summary_rows(rows)
-    path = run.finish(flat, sections=summary)
-    for r in rows:
-        if r["rows"] and output_format == "table":
-            # one readable table per section: the first seven columns of its first row
-            columns = list(r["rows"][0])[:7]
-            print_rows(r["rows"], columns, title=r["section"])
-            typer.echo()
-    print_rows(
-        [{k: v for k, v in s.items() if k != "note"} for s in summary], title="demo sections"
-    )
-    for s in summary:
-        if s["note"]:
-            note = f"note ({s['section']}): {s['note']}"
-            say(textwrap.fill(note, 80, subsequent_indent="  ", break_on_hyphens=False))
-    failed = [s for s in summary if s["status"] != "ok"]
-    total = sum(s["cpu_s"] or 0.0 for s in summary)
-    say(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {cell(total)} CPU s")
-    echo_paths(run, path)
+    outcome = D.run(cfg)
+    show(outcome)
+    failed = [s["section"] for s in outcome.rows if s["status"] != "ok"]
     if failed:
-        say(f"FAILED: {', '.join(s['section'] for s in failed)} (see the report)")
+        say(f"FAILED: {', '.join(failed)} (see the report)")
         raise typer.Exit(1)

@@ -1,4 +1,4 @@
-"""``noisyhw train`` and ``noisyhw evaluate``."""
+"""``noisyhw train`` and ``noisyhw evaluate``: options -> a study config -> its ``run``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError
 from .common import (
     BatchSizeOpt,
     DeviceOpt,
@@ -18,9 +17,8 @@ from .common import (
     QuietOpt,
     SeedOpt,
     apply_quiet,
-    classifier_job,
-    finish,
     resolve_device,
+    show,
     tracked,
 )
 
@@ -53,64 +51,26 @@ def train(
     quiet: QuietOpt = False,
 ) -> None:
     """Train a classifier; writes model.pt, results.json, plots and report.html (resumable)."""
-    from ..experiments.classify import report_training, train_classifier
-    from ..sweep import Run
+    from ..experiments import classify
 
     apply_quiet(quiet)
-    job = classifier_job(
-        dataset,
-        model,
-        n_train,
-        n_test,
-        device,
-        str(root) if root else None,
+    cfg = classify.TrainStudy(
+        dataset=dataset,
+        model=model,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
         optimizer=optimizer,
         weight_decay=weight_decay,
-        scheduler=None if scheduler == "none" else scheduler,
+        scheduler=scheduler,
+        n_train=n_train,
+        n_test=n_test,
+        root=str(root) if root else None,
         seed=seed,
-    )
-    ds = job.dataset
-    config = {
-        "dataset": ds,
-        "model": model,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "optimizer": optimizer,
-        "weight_decay": weight_decay,
-        "scheduler": scheduler,
-        "n_train": n_train,
-        "n_test": n_test,
-        "root": str(root) if root else None,
-        "device": device,
-    }
-    run = Run(
-        "train",
-        config,
+        device=resolve_device(device),
         out=out,
-        seed=seed,
-        title=f"noisyhw train: {model} on {ds}",
-        # a larger --epochs extends a finished run from its checkpoint (not with a schedule
-        # tied to the epochs)
-        extendable=("epochs",) if scheduler == "none" else (),
     )
-    _, history, ev = train_classifier(job, run.dir)
-    sec = run.section(f"{model} on {ds}")
-    sec.text(
-        f"Test accuracy {ev['accuracy']:.4f} on {ev['n_test']} examples after {epochs} epochs "
-        f"({ev['n_train']} training examples). Model file: model.pt"
-    )
-    report_training(sec, run, history, ev)
-    finish(
-        run,
-        history,
-        ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "time_s"],
-        title=f"test accuracy {ev['accuracy']:.4f}",
-        evaluation={"accuracy": ev["accuracy"], "loss": ev["loss"]},
-    )
+    show(classify.run(cfg))
 
 
 @tracked
@@ -129,48 +89,15 @@ def evaluate(
     quiet: QuietOpt = False,
 ) -> None:
     """Evaluate a trained model file; writes results.json, a confusion matrix and report.html."""
-    from .. import data as D
-    from ..experiments.classify import load_model
-    from ..sweep import Run, heatmap
-    from ..train import confusion_matrix, predict
-    from ..train import evaluate as eval_model
+    from ..experiments import classify
 
     apply_quiet(quiet)
-    dev = resolve_device(device)
-    model, meta = load_model(checkpoint, dev, option="--checkpoint")
-    name = meta["dataset"] if dataset is None else dataset
-    ds = D.load(name, split, str(root) if root else None)
-    if not isinstance(ds, D.ArrayDataset):  # a text corpus is no classification data
-        raise ParameterError("--dataset", "must be an image dataset (not a text corpus)", name)
-    if meta["sequence"]:
-        ds = D.sequence_view(ds)
-    if tuple(ds.input_shape) != tuple(meta["input_shape"]):
-        raise ParameterError(
-            "--dataset",
-            f"inputs {ds.input_shape} do not fit the model's {tuple(meta['input_shape'])}",
-            name,
-        )
-    run = Run("evaluate", {"checkpoint": str(checkpoint), "dataset": name, "split": split}, out=out)
-    ev = eval_model(model, ds, dev)
-    logits, labels = predict(model, ds, dev)
-    cm = confusion_matrix(logits.argmax(1), labels, ds.num_classes)
-    png = heatmap(
-        cm,
-        run.plot_path("confusion.png"),
-        title="Confusion matrix",
-        xlabels=ds.classes,
-        ylabels=ds.classes,
-        xlabel="predicted",
-        ylabel="true",
-        annotate=True,
-        cmap="Blues",
+    cfg = classify.EvaluateStudy(
+        checkpoint=str(checkpoint),
+        dataset=dataset,
+        split=split,
+        root=str(root) if root else None,
+        device=resolve_device(device),
+        out=out,
     )
-    row = {
-        "dataset": name,
-        "split": split,
-        "examples": len(ds),
-        "accuracy": ev["accuracy"],
-        "loss": ev["loss"],
-    }
-    run.section("Evaluation").table([row]).image(png, "rows: true, columns: predicted")
-    finish(run, [row])
+    show(classify.run_evaluate(cfg))

@@ -44,7 +44,7 @@ from .analog import (
     report_sweep,
     snr_label,
 )
-from .classify import ClassifierJob, check_classifier, default_dataset
+from .classify import ClassifierJob, check_model, default_dataset
 from .config import WORKERS_MAX, check_choices, check_floats, check_ints, set_field
 
 __all__ = [
@@ -89,7 +89,7 @@ class ClassifierConfig:
     device: str = "cpu"
 
     def __post_init__(self) -> None:
-        check_classifier(self.model)
+        check_model(self.model)
         for name in ("n_train", "n_test"):
             if getattr(self, name) is not None:
                 check_int(name, getattr(self, name), 1, COUNT_MAX)
@@ -229,7 +229,7 @@ class NoiseAttackConfig(ClassifierConfig):
         check_int("finetune_epochs", self.finetune_epochs, 1, EPOCHS_MAX)
         if self.noise_train_snr is not None:
             check_float("noise_train_snr", self.noise_train_snr, SNR_DB_MIN, SNR_DB_MAX)
-        check_classifier(self.substitute, "substitute")  # it learns the target's labels
+        check_model(self.substitute, "substitute")  # it learns the target's labels
         set_field(self, "test_snrs", _check_snrs("test_snrs", self.test_snrs, allow_inf=True))
         set_field(self, "votes", check_ints("votes", self.votes, 1, VOTES_MAX))
         check_int("workers", self.workers, 1, WORKERS_MAX)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import textwrap
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,11 +26,20 @@ from typing import Any
 
 import torch
 
-from ..errors import NoisyhwError, ParameterError
+from ..errors import NoisyhwError, ParameterError, check_choice, check_seed
 from ..sweep import Run, Section
 from .findings import annotate
+from .study import Outcome, check_out
 
-__all__ = ["DEMO_SECTIONS", "DemoContext", "data_status", "run_demo", "summary_rows"]
+__all__ = [
+    "DEMO_SECTIONS",
+    "DemoContext",
+    "DemoStudy",
+    "data_status",
+    "run",
+    "run_demo",
+    "summary_rows",
+]
 
 #: the data the demo prefers: (what, where, how to install it)
 DEMO_DATA = [
@@ -231,3 +241,66 @@ def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in rows
     ]
     return sorted(out, key=lambda r: r["status"] == "ok")
+
+
+@dataclass(frozen=True)
+class DemoStudy:
+    """``noisyhw demo``: the sections ``only`` (None: all of :data:`DEMO_SECTIONS`) on
+    ``dataset`` (``auto``: Fashion-MNIST when installed, else digits); ``fast``: smaller sizes
+    everywhere (a smoke test)."""
+
+    only: tuple[str, ...] | None = None
+    dataset: str = "auto"
+    fast: bool = False
+    seed: int = 0
+    device: str = "cpu"
+    out: str | None = None
+
+    def __post_init__(self) -> None:
+        from ..data import DATASETS
+
+        if self.only is not None:  # an empty list is a mistake, not "everything" (None)
+            names = tuple(self.only) if not isinstance(self.only, str) else (self.only,)
+            if not names:
+                allowed = f"must list one or more of {', '.join(DEMO_SECTIONS)}"
+                raise ParameterError("only", allowed, self.only)
+            for n in names:
+                check_choice("only", n, tuple(DEMO_SECTIONS))
+            object.__setattr__(self, "only", names)
+        images = [n for n, i in DATASETS.items() if i.kind == "images" and n != "imagefolder"]
+        check_choice("dataset", self.dataset, ("auto", *images))
+        check_seed("seed", self.seed)
+        object.__setattr__(self, "out", check_out(self.out))
+
+
+def run(cfg: DemoStudy) -> Outcome:
+    """Every section of ``cfg`` into one report (:func:`run_demo`); the outcome's rows are the
+    sections' summary (failed first), its tables the first columns of each section's rows."""
+    run, rows = run_demo(
+        only=list(cfg.only) if cfg.only else None,
+        out=cfg.out,
+        dataset=cfg.dataset,
+        device=cfg.device,
+        seed=cfg.seed,
+        fast=cfg.fast,
+    )
+    flat = [{"section": r["section"], **x} for r in rows for x in r["rows"]]
+    summary = summary_rows(rows)
+    path = run.finish(flat, sections=summary)
+    # one readable table per section: the first seven columns of its first row
+    tables = [(r["section"], r["rows"], list(r["rows"][0])[:7]) for r in rows if r["rows"]]
+    notes = [
+        textwrap.fill(
+            f"note ({s['section']}): {s['note']}", 80, subsequent_indent="  ",
+            break_on_hyphens=False,
+        )
+        for s in summary
+        if s["note"]
+    ]  # fmt: skip
+    failed = [s for s in summary if s["status"] != "ok"]
+    total = sum(s["cpu_s"] or 0.0 for s in summary)
+    from ..sweep.labels import cell
+
+    notes.append(f"{len(summary) - len(failed)}/{len(summary)} sections ok; {cell(total)} CPU s")
+    shown = [{k: v for k, v in s.items() if k != "note"} for s in summary]
+    return Outcome(run, path, shown, title="demo sections", tables=tables, notes=notes)

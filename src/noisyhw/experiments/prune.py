@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -18,17 +18,37 @@ from torch import nn
 
 from .. import data as D
 from .. import models as M
-from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune_
+from ..compress.prune import (
+    HYPERPARAMETERS,
+    METHODS,
+    STRUCTURES,
+    PruneSpec,
+    count_params,
+    export,
+    prune_,
+)
 from ..data.datasets import ArrayDataset
-from ..errors import ParameterError, check_int
-from ..stats import mean_ci
-from ..sweep import Run, Section, bar_plot, line_plot
+from ..errors import ParameterError, check_choice, check_float, check_int
+from ..sweep import Run, bar_plot
 from ..train import TrainConfig, evaluate
+from .prune_report import (
+    KNOBS,
+    SUMMARY_COLUMNS,
+    SWEEP_COLUMNS,
+    paired_vs,
+    point_key,
+    report_paired,
+    report_seeds,
+    report_sweep,
+    summarize_seeds,
+)
+from .study import Outcome, check_count, check_out
 
 __all__ = [
     "DEFAULT_LAM",
     "KNOBS",
     "PROXIMAL_LAM",
+    "PruneStudy",
     "best_knobs",
     "demo_section",
     "final_trials",
@@ -38,6 +58,7 @@ __all__ = [
     "report_paired",
     "report_seeds",
     "report_sweep",
+    "run",
     "summarize_seeds",
     "trial_context",
     "tuning_trials",
@@ -58,23 +79,6 @@ DEFAULT_LAM = {
 #: proximal updates (``update="proximal"``): lam per method, measured on filter sparsity with
 #: Adam lr 2e-3 (other structures use the same values untuned)
 PROXIMAL_LAM = {"reweighted": 4.0, "group_lasso": 0.05}
-
-
-#: the one knob tuned per method on the validation split (magnitude and agp have none)
-KNOBS = {"reweighted": "lam", "group_lasso": "lam", "admm": "rho"}
-
-#: columns of a pruning sweep's table, in display order
-SWEEP_COLUMNS = [
-    "structure",
-    "method",
-    "sparsity",
-    "achieved_sparsity",
-    "accuracy",
-    "pruned_energy",
-    "hyperparameters",
-    "compression",
-    "speedup",
-]
 
 
 def measure_latency(
@@ -227,10 +231,6 @@ def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _cell(r: Mapping[str, Any]) -> tuple[str, float, str]:
-    return (r["structure"], float(r["sparsity"]), r["method"])
-
-
 def tuning_trials(
     structures: Sequence[str],
     sparsities: Sequence[float],
@@ -264,7 +264,7 @@ def best_knobs(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, float, str]
     scores: dict[tuple[str, float, str], dict[float, list[float]]] = {}
     for r in rows:
         knob = KNOBS[r["method"]]
-        scores.setdefault(_cell(r), {}).setdefault(float(r[knob]), []).append(r["accuracy"])
+        scores.setdefault(point_key(r), {}).setdefault(float(r[knob]), []).append(r["accuracy"])
     best = {}
     for cell, by_value in scores.items():
         value = max(sorted(by_value), key=lambda v: sum(by_value[v]) / len(by_value[v]))
@@ -299,151 +299,6 @@ def final_trials(
                         }
                     )
     return out
-
-
-def summarize_seeds(
-    rows: Sequence[Mapping[str, Any]], confidence: float = 0.95
-) -> list[dict[str, Any]]:
-    """Per (structure, sparsity, method): the seeds, mean test accuracy with its Student-t
-    ``confidence`` interval (``acc_lo`` / ``acc_hi``), mean pruned energy and the tuned knob."""
-    groups: dict[tuple[str, float, str], list[Mapping[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(_cell(r), []).append(r)
-    out = []
-    for (structure, sparsity, method), grp in groups.items():
-        mean, lo, hi = mean_ci([g["accuracy"] for g in grp], confidence)
-        energy = [g["pruned_energy"] for g in grp if g.get("pruned_energy") is not None]
-        knob = KNOBS.get(method)
-        out.append(
-            {
-                "structure": structure,
-                "sparsity": sparsity,
-                "method": method,
-                "seeds": len(grp),
-                "accuracy": mean,
-                "acc_lo": lo,
-                "acc_hi": hi,
-                "pruned_energy": sum(energy) / len(energy) if energy else None,
-                "knob": f"{knob}={grp[0][knob]:g}" if knob and knob in grp[0] else "",
-            }
-        )
-    return out
-
-
-def paired_vs(
-    rows: Sequence[Mapping[str, Any]], baseline: str = "magnitude", confidence: float = 0.95
-) -> list[dict[str, Any]]:
-    """Per (structure, sparsity, method other than ``baseline``): test accuracy minus the
-    baseline's at the same seed (same initialisation, batch order and data), as mean and
-    Student-t ``confidence`` interval over the seeds both have."""
-    acc = {(*_cell(r), r.get("seed")): r["accuracy"] for r in rows}
-    out = []
-    for structure, sparsity, method in dict.fromkeys(_cell(r) for r in rows):
-        if method == baseline:
-            continue
-        seeds = [
-            s
-            for (st, sp, m, s) in acc
-            if (st, sp, m) == (structure, sparsity, method)
-            and (structure, sparsity, baseline, s) in acc
-        ]
-        if not seeds:
-            continue
-        diffs = [
-            acc[(structure, sparsity, method, s)] - acc[(structure, sparsity, baseline, s)]
-            for s in seeds
-        ]
-        mean, lo, hi = mean_ci(diffs, confidence)
-        out.append(
-            {
-                "structure": structure,
-                "sparsity": sparsity,
-                "method": method,
-                "baseline": baseline,
-                "seeds": len(seeds),
-                "diff": mean,
-                "diff_lo": lo,
-                "diff_hi": hi,
-            }
-        )
-    return out
-
-
-#: columns of the seed-summary table
-SUMMARY_COLUMNS = [
-    "structure",
-    "sparsity",
-    "method",
-    "knob",
-    "seeds",
-    "accuracy",
-    "acc_lo",
-    "acc_hi",
-    "pruned_energy",
-]
-
-
-def report_seeds(
-    run: Run, section: Section, summary: list[dict[str, Any]], prefix: str = "prune_"
-) -> None:
-    """Mean test accuracy vs sparsity with its interval band, one curve per method, and the
-    summary table."""
-    for structure in dict.fromkeys(r["structure"] for r in summary):
-        sub = [r for r in summary if r["structure"] == structure]
-        png = line_plot(
-            sub,
-            "sparsity",
-            "accuracy",
-            run.plot_path(f"{prefix}acc_{structure}.png"),
-            hue="method",
-            band=("acc_lo", "acc_hi"),
-            title=f"{structure} sparsity: mean test accuracy over seeds (95% interval)",
-            xlabel="designated sparsity",
-            ylabel="test accuracy",
-        )
-        section.image(png, f"accuracy vs {structure} sparsity, mean over seeds with 95% band")
-    section.table([{c: r.get(c) for c in SUMMARY_COLUMNS} for r in summary], SUMMARY_COLUMNS)
-
-
-def report_paired(section: Section, paired: list[dict[str, Any]]) -> None:
-    """The paired differences of :func:`paired_vs` as a table."""
-    cols = ["structure", "sparsity", "method", "baseline", "seeds", "diff", "diff_lo", "diff_hi"]
-    section.table(
-        paired, cols, title="accuracy minus the baseline's at the same seed (95% interval)"
-    )
-
-
-def report_sweep(
-    run: Run, section: Section, rows: list[dict[str, Any]], prefix: str = "prune_"
-) -> None:
-    """Accuracy vs sparsity per structure (one curve per method), per-layer sparsity bars of
-    the sparsest reweighted trial, and the results table."""
-    for structure in dict.fromkeys(r["structure"] for r in rows):
-        sub = [r for r in rows if r["structure"] == structure]
-        png = line_plot(
-            sub,
-            "sparsity",
-            "accuracy",
-            run.plot_path(f"{prefix}acc_{structure}.png"),
-            hue="method",
-            title=f"{structure} sparsity: test accuracy after equal epochs",
-            xlabel="designated sparsity",
-            ylabel="test accuracy",
-        )
-        section.image(png, f"accuracy vs {structure} sparsity, one curve per method")
-    # the layers' share differs only under a global budget; otherwise show the sparsest trial
-    pick = max(rows, key=lambda r: (r["method"] == "reweighted", r["sparsity"]))
-    labels = [f"{n.removesuffix('.weight')}" for n in pick["layers"]]
-    png = bar_plot(
-        labels,
-        pick["layer_sparsity"],
-        run.plot_path(f"{prefix}layers.png"),
-        title=f"per-layer sparsity: {pick['method']} {pick['structure']} {pick['sparsity']}",
-        ylabel="fraction of zero weights",
-    )
-    section.image(png, "achieved sparsity per layer (counted from the weights)")
-    cols = SWEEP_COLUMNS
-    section.table([{c: r.get(c) for c in cols} for r in rows], cols)
 
 
 def demo_section(ctx: Any) -> list[dict[str, Any]]:
@@ -511,3 +366,219 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
     )
     sec.image(png, "achieved sparsity per pruned layer")
     return [{c: r.get(c) for c in cols} for r in rows]
+
+
+# --------------------------------------------------------------------------- noisyhw prune sweep
+#: models whose constructor takes ``width``
+WIDTH_MODELS = ("small_cnn", "resnet20")
+#: the grid field of each method with a tuned knob (see :data:`KNOBS`)
+TUNE_FIELDS = {"reweighted": "tune_lam", "group_lasso": "tune_lam_group_lasso", "admm": "tune_rho"}
+
+
+def _floats(name: str, values: Any) -> tuple[float, ...]:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ParameterError(name, "must be a non-empty list of numbers", values)
+    return tuple(check_float(name, v) for v in values)
+
+
+def _names(name: str, values: Any, choices: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+        raise ParameterError(name, f"must list one or more of {', '.join(choices)}", values)
+    return tuple(check_choice(name, v, choices) for v in values)
+
+
+@dataclass(frozen=True)
+class PruneStudy:
+    """``noisyhw prune sweep``: test accuracy vs sparsity for every structure x sparsity x method
+    at equal epochs, over ``seeds`` seeds (``seed``, ``seed + 1``, ...), resumable.
+
+    ``tune_lam`` / ``tune_lam_group_lasso`` / ``tune_rho``: grids of the reweighted /
+    group-lasso ``lam`` and the ADMM ``rho``, each value tried on a validation split of
+    ``n_val`` images held out from training (at the first seed) and the best kept for the test
+    trials. ``lam`` None: :data:`DEFAULT_LAM` per structure (:data:`PROXIMAL_LAM` per method with
+    ``update="proximal"``); ``lam_group_lasso`` None: ``lam``. ``width``: small_cnn/resnet20 only.
+    Every field is checked on construction, every (structure, sparsity) too.
+    """
+
+    model: str = "small_cnn"
+    dataset: str = "auto"
+    structures: tuple[str, ...] = ("filter", "irregular")
+    sparsities: tuple[float, ...] = (0.5, 0.75)
+    methods: tuple[str, ...] = ("reweighted", "magnitude", "admm", "group_lasso")
+    epochs: int = 4
+    lr: float = 2e-3
+    optimizer: str = "adam"
+    momentum: float = 0.9
+    scheduler: str | None = None
+    batch_size: int = 128
+    n_train: int | None = 4000
+    n_test: int | None = 2000
+    n_val: int = 0
+    seeds: int = 1
+    tune_lam: tuple[float, ...] | None = None
+    tune_lam_group_lasso: tuple[float, ...] | None = None
+    tune_rho: tuple[float, ...] | None = None
+    lam: float | None = None
+    lam_group_lasso: float | None = None
+    update: str = "gradient"
+    rho: float = 1e-2
+    bits: int | None = None
+    scope: str = "layer"
+    width: int | None = None
+    seed: int = 0
+    workers: int = 1
+    device: str = "cpu"
+    out: str | None = None
+
+    def __post_init__(self) -> None:
+        from .classify import check_model, default_dataset
+
+        def put(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
+        put("structures", _names("structures", self.structures, STRUCTURES))
+        put("methods", _names("methods", self.methods, METHODS))
+        put("sparsities", _floats("sparsities", self.sparsities))
+        TrainConfig(  # epochs, batch_size, lr, optimizer, momentum, scheduler
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+            scheduler=self.scheduler,
+            seed=self.seed,
+        )
+        check_choice("optimizer", self.optimizer, ("adam", "sgd"))
+        check_count("n_train", self.n_train)
+        check_count("n_test", self.n_test)
+        check_float("rho", self.rho, 0.0, 1e6, lo_open=True)
+        check_int("seeds", self.seeds, 1, 100)
+        check_int("n_val", self.n_val, 0, 10**7)
+        check_int("workers", self.workers, 1, 100_000)
+        for method, name in TUNE_FIELDS.items():
+            grid = getattr(self, name)
+            if grid is None:
+                continue
+            # ADMM's rho must be > 0 (PruneSpec), checked here rather than inside a trial
+            put(name, tuple(
+                check_float(name, v, 0.0, 1e6, lo_open=method == "admm")
+                for v in _floats(name, grid)
+            ))  # fmt: skip
+            if method not in self.methods:  # a grid for a method that does not run is ignored
+                raise ParameterError(name, f"needs {method} in --methods", list(grid))
+        if self.grids() and not self.n_val:
+            raise ParameterError("n_val", "> 0 with --tune-* (knobs are picked on it)", self.n_val)
+        check_model(self.model)
+        for name in ("lam", "lam_group_lasso"):
+            if getattr(self, name) is not None:  # nan used to fail only inside the trial
+                check_float(name, getattr(self, name), 0.0, 1e6)
+        fields = {"sparsity": "sparsities", "structure": "structures", "method": "methods"}
+        for sp in self.sparsities:  # every combination, before any training
+            for structure in self.structures:
+                try:
+                    PruneSpec(
+                        structure, sp, self.methods[0], scope=self.scope, rho=self.rho,
+                        bits=self.bits, lam=self.lam or 0.0, update=self.update,
+                    )  # fmt: skip
+                except ParameterError as exc:  # name this config's field
+                    raise ParameterError(
+                        fields.get(exc.name, exc.name), exc.allowed, exc.got
+                    ) from None
+        if self.width is not None:  # 0 was silently the default, <0 or mlp failed per trial
+            check_int("width", self.width, 1, 1024)
+            if self.model not in WIDTH_MODELS:
+                raise ParameterError(
+                    "width", f"applies to {' and '.join(WIDTH_MODELS)}", self.model
+                )
+        put("out", check_out(self.out))
+        if self.dataset == "auto":
+            put("dataset", default_dataset())
+
+    def grids(self) -> dict[str, tuple[float, ...]]:
+        """Method -> the grid of its tuned knob, for the methods given one."""
+        return {m: getattr(self, f) for m, f in TUNE_FIELDS.items() if getattr(self, f) is not None}
+
+    def context(self) -> dict[str, Any]:
+        """The trials' shared context (:func:`trial_context`: loads the data)."""
+        return trial_context(
+            self.dataset,
+            self.model,
+            n_train=self.n_train,
+            n_test=self.n_test,
+            epochs=self.epochs,
+            n_val=self.n_val,
+            lr=self.lr,
+            optimizer=self.optimizer,
+            momentum=self.momentum,
+            scheduler=self.scheduler,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            device=self.device,
+            lam=self.lam,
+            lam_group_lasso=self.lam_group_lasso,
+            update=self.update,
+            rho=self.rho,
+            bits=self.bits,
+            scope=self.scope,
+            model_kwargs={"width": self.width} if self.width is not None else {},
+        )
+
+
+def run(cfg: PruneStudy) -> Outcome:
+    """The sweep of ``cfg`` into its run folder (knobs tuned first in ``<out>/tune`` when a grid
+    is given): plots, summary over seeds, paired differences against magnitude, results.json."""
+    ctx = cfg.context()  # the data load before any folder exists
+    config = asdict(cfg)
+    run = Run(
+        "prune sweep",
+        config,
+        out=cfg.out,
+        seed=cfg.seed,
+        title=f"noisyhw prune: {cfg.model} on {cfg.dataset}",
+    )
+    st, sp, ms, grids = cfg.structures, cfg.sparsities, cfg.methods, cfg.grids()
+    knobs = {}
+    tune_rows: list[dict[str, Any]] = []
+    if grids:  # the knobs are picked on the validation split, at the first seed
+        tune_run = Run("prune tune", config, out=run.dir / "tune", seed=cfg.seed)
+        tune_rows = tune_run.sweep(
+            prune_trial,
+            tuning_trials(st, sp, ms, grids, cfg.seed),
+            context=ctx,
+            workers=cfg.workers,
+            description="tuning trials",
+        )
+        tune_run.store.close()
+        knobs = best_knobs(tune_rows)
+    seeds = list(range(cfg.seed, cfg.seed + cfg.seeds))
+    trials = final_trials(st, sp, ms, seeds, knobs)
+    rows = run.sweep(
+        prune_trial, trials, context=ctx, workers=cfg.workers, description="prune trials"
+    )
+    split = f"{len(ctx['train'])} training"
+    if ctx["val"] is not None:
+        split += f" (+ {len(ctx['val'])} validation)"
+    sec = run.section(f"{cfg.model} on {cfg.dataset}: {cfg.epochs} epochs per trial")
+    tuned = ", ".join(f"{m} {KNOBS[m]} in {list(v)}" for m, v in grids.items())
+    sec.text(
+        f"{split} / {len(ctx['test'])} test images; {cfg.optimizer} lr {cfg.lr:g}; every method "
+        "gets the same epochs (first half: penalty or ramp, then hard prune and masked "
+        "retraining)."
+        + (f" Tuned on the validation split (seed {cfg.seed}): {tuned}" if grids else "")
+    )
+    summary = summarize_seeds(rows)
+    paired = paired_vs(rows) if "magnitude" in ms else []
+    if cfg.seeds > 1:
+        report_seeds(run, sec, summary)
+        if paired:
+            report_paired(sec, paired)
+    else:
+        report_sweep(run, sec, rows)
+    cols = SWEEP_COLUMNS
+    full = [
+        {c: r.get(c) for c in cols} | {k: v for k, v in r.items() if k not in cols} for r in rows
+    ]
+    path = run.finish(full, summary=summary, tuning=tune_rows, paired=paired)
+    if cfg.seeds > 1:
+        return Outcome(run, path, summary, SUMMARY_COLUMNS, "mean over seeds, 95% interval")
+    return Outcome(run, path, full, cols)

@@ -39,7 +39,7 @@ from ..storage.campaign import ber_grid
 from ..storage.enumerative import hwo_flip_bound, one_flip_distortion
 from ..sweep import Run, Section, line_plot
 from ..train import TrainConfig, evaluate, fit
-from .classify import check_classifier
+from .classify import check_model
 from .config import TRIALS_MAX, WORKERS_MAX, check_ints, set_field
 
 __all__ = [
@@ -212,7 +212,7 @@ class CampaignConfig:
             check_int("epochs", self.epochs, 1, EPOCHS_MAX)
         check_int("trials", self.trials, 1, TRIALS_MAX)  # a huge count hung building the grid
         if self.model is not None:
-            check_classifier(self.model)
+            check_model(self.model)
         if self.dataset is not None:
             check_choice("dataset", self.dataset, D.DATASETS)
             if D.DATASETS[self.dataset].kind == "text":

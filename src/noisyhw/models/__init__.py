@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .vision import MLP, BasicBlock, LeNet5, ResNet20, SmallCNN
 
 __all__ = [
+    "CLASSIFIERS",
     "MLP",
     "MODELS",
     "BasicBlock",
@@ -39,6 +40,9 @@ MODELS: dict[str, str] = {
     "gru": "GRU sequence classifier (input (T, F))",
     "char_lstm": "character LSTM LM (num_classes = vocab)",
 }
+
+#: the registered models that classify (char_lstm is a language model)
+CLASSIFIERS = tuple(m for m in MODELS if m != "char_lstm")
 
 _LAZY = {
     "MLP": "vision",
