@@ -8,13 +8,7 @@ import numpy as np
 import pytest
 
 from noisyhw.cli import main
-from noisyhw.codes.polar.simulate import (
-    DecoderSpec,
-    SimulationConfig,
-    clopper_pearson,
-    parse_decoder_specs,
-    simulate,
-)
+from noisyhw.codes.polar.simulate import SimulationConfig, clopper_pearson, simulate
 from noisyhw.errors import ParameterError
 from noisyhw.sweep import Run
 
@@ -31,7 +25,7 @@ def test_sc_1024_512_matches_published_points() -> None:
     The published values must lie in our 99.9% Clopper-Pearson intervals."""
     cfg = SimulationConfig(n=1024, k=512, frames_per_chunk=1500, seed=11)
     ref = {2.0: 0.102, 2.5: 0.0157}
-    rows = simulate(cfg, [DecoderSpec("sc")], list(ref), min_errors=80, max_frames=6000)
+    rows = simulate(cfg, [("sc", 1)], list(ref), min_errors=80, max_frames=6000)
     for r in rows:
         lo, hi = clopper_pearson(r["frame_errors"], r["frames"], 0.999)
         assert lo <= ref[r["ebn0_db"]] <= hi, r
@@ -41,7 +35,7 @@ def test_sc_1024_512_matches_published_points() -> None:
 
 def test_deterministic_and_resumable(tmp_path) -> None:
     cfg = SimulationConfig(n=64, k=32, crc="crc6", frames_per_chunk=200, seed=3)
-    specs = parse_decoder_specs("sc,cascl:4")
+    specs = [("sc", 1), ("cascl", 4)]
     kw = {"min_errors": 30, "max_frames": 1000}
     a = simulate(cfg, specs, [1.0, 2.0], **kw)
     run = Run("polar simulate", {"t": 1}, out=tmp_path / "r", seed=3)
@@ -65,24 +59,30 @@ def test_bsc_and_bec_channels() -> None:
     for channel, p in (("bsc", 0.02), ("bec", 0.2)):
         cfg = SimulationConfig(n=128, k=40, channel=channel, frames_per_chunk=300)
         rows = simulate(
-            cfg, [DecoderSpec("sc"), DecoderSpec("scl", 4)], [p], min_errors=1000, max_frames=300
+            cfg, [("sc", 1), ("scl", 4)], [p], min_errors=1000, max_frames=300
         )
         assert rows[0]["p"] == p and rows[0]["frames"] == 300
         assert rows[1]["frame_errors"] <= rows[0]["frame_errors"]
     cfg = SimulationConfig(n=64, k=32, channel="bec")
     assert (
-        simulate(cfg, [DecoderSpec("sc")], [0.0], min_errors=1, max_frames=500)[0]["frame_errors"]
+        simulate(cfg, [("sc", 1)], [0.0], min_errors=1, max_frames=500)[0]["frame_errors"]
         == 0
     )
 
 
 def test_bad_specs() -> None:
-    with pytest.raises(ParameterError):
-        parse_decoder_specs("sc,bp")
-    with pytest.raises(ParameterError):
-        parse_decoder_specs("scl:x")
-    with pytest.raises(ParameterError):
-        parse_decoder_specs("scl:0")
+    from noisyhw.experiments.polar import PolarSimulateConfig, parse_decoders
+
+    with pytest.raises(ParameterError, match="^decoders:"):
+        parse_decoders("sc,bp")
+    with pytest.raises(ParameterError, match="^decoders:"):
+        parse_decoders("scl:x")
+    with pytest.raises(ParameterError, match="^list_size:"):
+        PolarSimulateConfig(n=64, k=32, decoders=parse_decoders("scl:0"))
+    with pytest.raises(ParameterError, match="^crc:"):  # make_decoder: CA-SCL needs a CRC
+        PolarSimulateConfig(n=64, k=32, decoders=(("cascl", 4),))
+    with pytest.raises(ParameterError, match="^decoder:"):  # make_decoder's own check
+        simulate(SimulationConfig(64, 32), [("bp", 1)], [1.0])
 
 
 def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
@@ -204,7 +204,7 @@ def test_simulate_rejects_bad_points_before_any_chunk(channel, point) -> None:
     with pytest.raises(ParameterError, match=f"^{'ebn0_db' if channel == 'awgn' else 'p'}:"):
         simulate(
             cfg,
-            [DecoderSpec("sc")],
+            [("sc", 1)],
             [1.0 if channel == "awgn" else 0.1, point],
             min_errors=10,
             max_frames=100,
