@@ -9,8 +9,8 @@ from noisyhw.channels import bpsk, bpsk_awgn
 from noisyhw.codes.polar import PolarCode, SCDecoder, SCLDecoder, make_decoder
 from noisyhw.codes.polar._sc_interframe import quantize
 from noisyhw.codes.polar.simulate import decoder_label
-from noisyhw.experiments.polar import parse_decoders
 from noisyhw.errors import ParameterError
+from noisyhw.experiments.polar import parse_decoders
 
 CODES = [
     PolarCode(1024, 512),

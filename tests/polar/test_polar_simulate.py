@@ -73,15 +73,15 @@ def test_bsc_and_bec_channels() -> None:
 def test_bad_specs() -> None:
     from noisyhw.experiments.polar import PolarSimulateConfig, parse_decoders
 
-    with pytest.raises(ParameterError, match="^decoders:"):
+    with pytest.raises(ParameterError, match=r"^decoders:"):
         parse_decoders("sc,bp")
-    with pytest.raises(ParameterError, match="^decoders:"):
+    with pytest.raises(ParameterError, match=r"^decoders:"):
         parse_decoders("scl:x")
-    with pytest.raises(ParameterError, match="^list_size:"):
+    with pytest.raises(ParameterError, match=r"^list_size:"):
         PolarSimulateConfig(n=64, k=32, decoders=parse_decoders("scl:0"))
-    with pytest.raises(ParameterError, match="^crc:"):  # make_decoder: CA-SCL needs a CRC
+    with pytest.raises(ParameterError, match=r"^crc:"):  # make_decoder: CA-SCL needs a CRC
         PolarSimulateConfig(n=64, k=32, decoders=(("cascl", 4),))
-    with pytest.raises(ParameterError, match="^decoder:"):  # make_decoder's own check
+    with pytest.raises(ParameterError, match=r"^decoder:"):  # make_decoder's own check
         simulate(SimulationConfig(64, 32), [("bp", 1)], [1.0])
 
 
