@@ -58,16 +58,11 @@ def test_deterministic_and_resumable(tmp_path) -> None:
 def test_bsc_and_bec_channels() -> None:
     for channel, p in (("bsc", 0.02), ("bec", 0.2)):
         cfg = SimulationConfig(n=128, k=40, channel=channel, frames_per_chunk=300)
-        rows = simulate(
-            cfg, [("sc", 1), ("scl", 4)], [p], min_errors=1000, max_frames=300
-        )
+        rows = simulate(cfg, [("sc", 1), ("scl", 4)], [p], min_errors=1000, max_frames=300)
         assert rows[0]["p"] == p and rows[0]["frames"] == 300
         assert rows[1]["frame_errors"] <= rows[0]["frame_errors"]
     cfg = SimulationConfig(n=64, k=32, channel="bec")
-    assert (
-        simulate(cfg, [("sc", 1)], [0.0], min_errors=1, max_frames=500)[0]["frame_errors"]
-        == 0
-    )
+    assert simulate(cfg, [("sc", 1)], [0.0], min_errors=1, max_frames=500)[0]["frame_errors"] == 0
 
 
 def test_bad_specs() -> None:
