@@ -80,34 +80,30 @@ def text(
 
     Example: noisyhw polar text --dictionary wamerican --ebn0 1,1.5,2,2.5 --list 8 --out runs/t
     """
-    from ..errors import ParameterError, renamed
     from ..experiments import jscc
 
     apply_quiet(quiet)
-    try:
-        per_point = parse_ints("--chunks", chunks, 1)
-        grid = None if tune_penalty is None else parse_floats("--tune-penalty", tune_penalty)
-        cfg = jscc.PolarTextConfig(
-            corpus=corpus,
-            dictionary=dictionary,
-            points=tuple(parse_floats("--ebn0", ebn0)),
-            list_size=list_size,
-            schemes=tuple(parse_strs("--schemes", schemes, tuple(jscc.SCHEMES))),
-            n=n,
-            k=k,
-            crc=crc.lower(),
-            penalty=penalty,
-            tune_penalty=None if grid is None else tuple(grid),
-            streams=streams,
-            blocks=blocks,
-            chunks=per_point[0] if len(per_point) == 1 else tuple(per_point),
-            target_fer=target_fer,
-            seed=seed,
-            workers=workers,
-        )
-        run, rows, extra = jscc.run(cfg, out=out)  # checks the text's and schemes' fit first
-    except ParameterError as exc:  # the option the value came from
-        raise renamed(exc) from None
+    per_point = parse_ints("--chunks", chunks, 1)
+    grid = None if tune_penalty is None else parse_floats("--tune-penalty", tune_penalty)
+    cfg = jscc.PolarTextConfig(
+        corpus=corpus,
+        dictionary=dictionary,
+        points=tuple(parse_floats("--ebn0", ebn0)),
+        list_size=list_size,
+        schemes=tuple(parse_strs("--schemes", schemes, tuple(jscc.SCHEMES))),
+        n=n,
+        k=k,
+        crc=crc.lower(),
+        penalty=penalty,
+        tune_penalty=None if grid is None else tuple(grid),
+        streams=streams,
+        blocks=blocks,
+        chunks=per_point[0] if len(per_point) == 1 else tuple(per_point),
+        target_fer=target_fer,
+        seed=seed,
+        workers=workers,
+    )
+    run, rows, extra = jscc.run(cfg, out=out)  # errors name the option (noisyhw.cli.main)
     if extra["tuning"] is not None:
         tried = ", ".join(
             f"{t['penalty']:g}: {t['frame_errors']}/{t['frames']} frame errors"
