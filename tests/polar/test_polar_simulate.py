@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import math
 
-import numpy as np
 import pytest
 
 from noisyhw.cli import main
@@ -80,50 +82,63 @@ def test_bad_specs() -> None:
         simulate(SimulationConfig(64, 32), [("bp", 1)], [1.0])
 
 
-def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
+def _q(x: float) -> float:
+    """Gaussian tail Q(x) (scipy-free closed form through erfc)."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def _closed_form_fer(n: int, k: int, ebn0_db: float) -> float:
+    """SC frame error rate of the two polar codes whose FER has a closed form, BPSK-AWGN with
+    Eb/N0 per information bit (Es/N0 = k/n Eb/N0): k = 1 is the repetition code (the one
+    information bit sits on the last, all-ones row) and SC is ML on it, FER = Q(sqrt(2 n Es/N0));
+    k = n is rate 1, where SC decides every bit by its own sign: FER = 1 - (1 - Q(.))^n."""
+    es = (k / n) * 10.0 ** (ebn0_db / 10.0)
+    if k == 1:
+        return _q(math.sqrt(2.0 * n * es))
+    assert k == n
+    return 1.0 - (1.0 - _q(math.sqrt(2.0 * es))) ** n
+
+
+@pytest.mark.parametrize(("n", "k"), [(16, 1), (8, 8)])
+def test_cli_simulate_matches_closed_forms(tmp_path, capsys, n, k) -> None:
+    """`polar simulate` end to end against closed forms: each point's 99.9% Clopper-Pearson
+    interval holds the exact SC FER (wrong Eb/N0 scaling, a wrong rate or a mislabelled point
+    moves it by far more), the FER falls with Eb/N0, the counts obey the stopping rule, BER
+    and the intervals are the ones of the counts, and results.json holds the printed table."""
     out = tmp_path / "cli"
-    rc = main(
-        [
-            "polar",
-            "simulate",
-            "--n",
-            "64",
-            "--k",
-            "32",
-            "--crc",
-            "crc6",
-            "--compare",
-            "sc,cascl:4",
-            "--ebn0",
-            "1.0,2.0",
-            "--min-errors",
-            "10",
-            "--max-frames",
-            "400",
-            "--frames-per-chunk",
-            "200",
-            "--out",
-            str(out),
-            "--quiet",
-        ]
-    )
-    assert rc == 0
+    args = ["polar", "simulate", "--n", str(n), "--k", str(k), "--compare", "sc,scl:2"]
+    args += ["--ebn0", "0,1.5,3", "--min-errors", "100", "--max-frames", "30000"]
+    args += ["--frames-per-chunk", "2000", "--out", str(out), "--format", "csv", "--quiet"]
+    assert main(args) == 0
+    printed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     res = json.loads((out / "results.json").read_text())
-    row = res["rows"][0]
-    for key in (
-        "ebn0_db",
-        "frames",
-        "frame_errors",
-        "bit_errors",
-        "fer",
-        "ber",
-        "fer_ci_low",
-        "fer_ci_high",
-        "info_throughput_mbps",
-    ):
-        assert key in row
+    rows = res["rows"]
+    assert [(r["decoder"], r["ebn0_db"]) for r in rows] == [
+        (d, x) for d in ("sc", "scl-2") for x in (0.0, 1.5, 3.0)
+    ]
+    assert res["config"]["decoders"] == [["sc", 1], ["scl", 2]]
+    assert len(printed) == len(rows)
+    for r, shown in zip(rows, printed, strict=True):
+        for key in ("decoder", "frames", "frame_errors", "fer", "ber", "fer_ci_low"):
+            assert shown[key] == str(r[key]), key
+        fr, fe = r["frames"], r["frame_errors"]
+        assert fe >= 100 or fr == 30000
+        assert fr % 2000 == 0 or fr == 30000
+        assert r["fer"] == fe / fr and r["ber"] == r["bit_errors"] / (fr * k)
+        assert (r["fer_ci_low"], r["fer_ci_high"]) == pytest.approx(clopper_pearson(fe, fr))
+        lo, hi = clopper_pearson(fe, fr, 0.999)
+        assert lo <= _closed_form_fer(n, k, r["ebn0_db"]) <= hi, r
+        if k == 1:
+            assert r["bit_errors"] == fe  # one bit per frame
+    for d in ("sc", "scl-2"):
+        fers = [r["fer"] for r in rows if r["decoder"] == d]
+        assert fers[0] > fers[1] > fers[2], fers
+    # SC is ML on both codes, and SCL sees the same frames: the very same errors
+    assert [r["frame_errors"] for r in rows[:3]] == [r["frame_errors"] for r in rows[3:]]
     assert (out / "polar_fer.png").exists() and (out / "report.html").exists()
-    assert np.isfinite(row["fer"])
+
+
+def test_cli_simulate_and_bad_input(tmp_path, capsys) -> None:
     bad = [
         ["--n", "100"],
         ["--k", "2000"],
@@ -222,3 +237,13 @@ def test_fixed_point_options_named_in_the_error():
 
     with pytest.raises(ParameterError, match=r"^llr_scale:"):
         SCDecoder(PolarCode(64, 32), llr_scale=2.0)
+
+
+def test_cli_crc_any_case(tmp_path):
+    """--crc CRC6 is the run of crc6 (its config and rows said CRC6: another run identity)."""
+    out = tmp_path / "crc"
+    args = ["polar", "simulate", "--n", "16", "--k", "4", "--crc", "CRC6", "--decoder", "cascl"]
+    args += ["--list", "2", "--ebn0", "2", "--max-frames", "200", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["config"]["crc"] == "crc6" and res["rows"][0]["crc"] == "crc6"
