@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from noisyhw.codes.polar.simulate import DecoderSpec, SimulationConfig
+from noisyhw.codes.polar.simulate import SimulationConfig
 from noisyhw.codes.polar.simulate import simulate as polar_simulate
 from noisyhw.experiments.scale import noop_trial
 from noisyhw.sweep import LocalExecutor, Run
@@ -35,7 +35,7 @@ def _polar(executor) -> tuple[float, list]:
     t0 = time.perf_counter()
     rows = polar_simulate(
         POLAR,
-        [DecoderSpec("sc")],
+        [("sc", 1)],
         POLAR_POINTS,
         min_errors=10**9,
         max_frames=POLAR_FRAMES,

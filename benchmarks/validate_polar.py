@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import sys
 
-from noisyhw.codes.polar.simulate import DecoderSpec, SimulationConfig, simulate
+from noisyhw.codes.polar.simulate import SimulationConfig, simulate
 
 # (label, config, decoder, {ebn0: published FER}, min_errors, max_frames)
 # The 5G short-code points are read as A = 64 / 128 *information* bits with the uplink CRC-11
@@ -30,7 +30,7 @@ CASES = [
     (
         "(1024,512) 5G SC",
         SimulationConfig(1024, 512, frames_per_chunk=2000),
-        DecoderSpec("sc"),
+        ("sc", 1),
         {1.5: 0.370, 2.0: 0.102, 2.5: 0.0157, 3.0: 0.00154},
         300,
         60000,
@@ -38,7 +38,7 @@ CASES = [
     (
         "(128,64) 5G, A=64 + CRC-11 (K=75), CA-SCL-8",
         SimulationConfig(128, 64, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("cascl", 8),
+        ("cascl", 8),
         {1.5: 0.233, 2.0: 0.103, 2.5: 0.0361},
         500,
         40000,
@@ -46,7 +46,7 @@ CASES = [
     (
         "(128,64) 5G, A=64 + CRC-11 (K=75), SC",
         SimulationConfig(128, 64, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("sc"),
+        ("sc", 1),
         {1.5: 0.656, 2.0: 0.483},
         500,
         20000,
@@ -54,7 +54,7 @@ CASES = [
     (
         "(256,128) 5G, A=128 + CRC-11 (K=139), CA-SCL-8",
         SimulationConfig(256, 128, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("cascl", 8),
+        ("cascl", 8),
         {1.5: 0.111, 2.0: 0.035},
         500,
         40000,
@@ -62,7 +62,7 @@ CASES = [
     (
         "(2048,1024)+CRC32 GA adaptive SCL Lmax=8",
         SimulationConfig(2048, 1024, "ga", 2.0, crc="crc32", frames_per_chunk=2000),
-        DecoderSpec("ascl", 8),
+        ("ascl", 8),
         {1.5: 3.59e-2, 2.0: 7.49e-4},
         100,
         60000,
@@ -70,7 +70,7 @@ CASES = [
     (
         "(2048,1024)+CRC32 GA adaptive SCL Lmax=32",
         SimulationConfig(2048, 1024, "ga", 2.0, crc="crc32", frames_per_chunk=2000),
-        DecoderSpec("ascl", 32),
+        ("ascl", 32),
         {1.5: 8.74e-3},
         100,
         30000,
@@ -80,7 +80,7 @@ OTHER_READING = [
     (
         "(128,64) 5G, CRC-11 inside K=64 (A=53), CA-SCL-8",
         SimulationConfig(128, 53, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("cascl", 8),
+        ("cascl", 8),
         {1.5: 0.233, 2.0: 0.103, 2.5: 0.0361},
         300,
         20000,
@@ -88,7 +88,7 @@ OTHER_READING = [
     (
         "(128,64) 5G, CRC-11 inside K=64 (A=53), SC",
         SimulationConfig(128, 53, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("sc"),
+        ("sc", 1),
         {1.5: 0.656, 2.0: 0.483},
         300,
         20000,
@@ -96,7 +96,7 @@ OTHER_READING = [
     (
         "(256,128) 5G, CRC-11 inside K=128 (A=117), CA-SCL-8",
         SimulationConfig(256, 117, crc="crc11", frames_per_chunk=2000),
-        DecoderSpec("cascl", 8),
+        ("cascl", 8),
         {1.5: 0.111, 2.0: 0.035},
         300,
         20000,
@@ -159,7 +159,7 @@ def fixed_point(quick: bool = False, seed: int = 0) -> list[dict]:
     """FER of ``sc-int16`` / ``sc-int8`` vs ``sc`` (float32) on (1024, 512) 5G; one row per
     (decoder, Eb/N0) with the loss in dB against the float curve (> 0: fixed point worse)."""
     cfg = SimulationConfig(1024, 512, frames_per_chunk=5000, seed=seed)
-    specs = [DecoderSpec("sc"), DecoderSpec("sc-int16"), DecoderSpec("sc-int8")]
+    specs = [("sc", 1), ("sc-int16", 1), ("sc-int8", 1)]
     min_err, max_frames = (300, 60_000) if quick else (2000, 400_000)
     rows = simulate(cfg, specs, FIXED_POINTS, min_errors=min_err, max_frames=max_frames)
     flt = [(r["ebn0_db"], r["fer"]) for r in rows if r["decoder"] == "sc"]

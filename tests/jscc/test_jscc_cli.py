@@ -157,3 +157,15 @@ def test_polar_text_tuning_without_out(tmp_path, monkeypatch):
     assert main([*base, "--tune-penalty", "4,12"]) == 0
     runs = sorted((tmp_path / "runs").iterdir())
     assert len(runs) == 2 and all((r / "tune" / "results.json").exists() for r in runs)
+
+
+def test_polar_text_crc_any_case(tmp_path):
+    """--crc CRC6 is crc6 (it was refused as not one of the CRC names)."""
+    corpus = tmp_path / "prose.txt"
+    corpus.write_text(PROSE)
+    out = tmp_path / "crc"
+    args = ["polar", "text", "--corpus", str(corpus), "--n", "64", "--k", "30", "--crc", "CRC6"]
+    args += ["--ebn0", "2", "--schemes", "cascl", "--list", "2", "--streams", "2", "--blocks"]
+    args += ["2", "--chunks", "1", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    assert json.loads((out / "results.json").read_text())["config"]["crc"] == "crc6"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -53,18 +55,64 @@ def test_study_bad_input():
     assert np.all(bits < 2)
 
 
+def _exact_bootstrap_quantiles(errors, frames, levels):
+    """Quantiles of the exact block-bootstrap distribution of sum(errors) / sum(frames): every
+    multiset of U units drawn with replacement, with its multinomial probability (small U)."""
+    from collections import Counter
+    from itertools import combinations_with_replacement
+
+    U = len(errors)
+    atoms = []
+    for draw in combinations_with_replacement(range(U), U):
+        ways = math.factorial(U)
+        for c in Counter(draw).values():
+            ways //= math.factorial(c)
+        ratio = sum(errors[i] for i in draw) / sum(frames[i] for i in draw)
+        atoms.append((ratio, ways / U**U))
+    atoms.sort()
+    values = np.array([r for r, _ in atoms])
+    cdf = np.cumsum([w for _, w in atoms])
+    return [float(values[np.searchsorted(cdf, q)]) for q in levels]
+
+
 def test_rows_carry_fer_intervals(tmp_path):
+    """The FER, its Clopper-Pearson interval and its block-bootstrap interval against
+    independent references: exact binomial quantiles (scipy's beta), the exact bootstrap
+    distribution over the 6 text positions, and the two ends of the Eb/N0 range, where every
+    frame fails (-8 dB) or none does (12 dB) and the interval has a closed form."""
+    from scipy.stats import beta
+
+    from noisyhw.experiments.jscc import fer_replicates
+
     trie = build_dictionary("in-domain", TEXT)
     bits = ALPHABETS["a27"].text_to_bits(TEXT)
-    study = TextStudy(bits, trie, n=64, k=30, crc="crc6", list_size=2, streams=4, blocks=3)
-    rows, _ = run_study(
-        Run("t", {}, out=tmp_path / "ci", seed=1), study, ["scl"], [0.0], 1, title="t"
-    )
-    (r,) = rows
-    assert r["fer_ci_low"] <= r["fer"] <= r["fer_ci_high"]
-    assert r["fer_ci_low"] >= 0 and r["fer_ci_high"] <= 1
-    # the block bootstrap never narrows Clopper-Pearson (a few errors: too narrow alone)
-    assert r["fer_ci_low"] <= r["fer_cp_low"] and r["fer_ci_high"] >= r["fer_cp_high"]
+    study = TextStudy(bits, trie, n=64, k=30, crc="crc6", list_size=2, streams=6, blocks=3)
+    run = Run("t", {}, out=tmp_path / "ci", seed=1)
+    rows, _ = run_study(run, study, ["scl"], [-8.0, 0.0, 12.0], 1, title="t")
+    worst, mid, best = rows
+    frames = 18
+    assert [r["frames"] for r in rows] == [frames] * 3
+    tail = 0.025 ** (1 / frames)  # Clopper-Pearson at 0 or at all errors out of 18
+    assert worst["frame_errors"] == frames and worst["fer"] == 1.0
+    assert worst["fer_ci_low"] == pytest.approx(tail) and worst["fer_ci_high"] == 1.0
+    assert best["frame_errors"] == 0 and best["fer"] == 0.0
+    assert best["fer_ci_low"] == 0.0 and best["fer_ci_high"] == pytest.approx(1 - tail)
+    fe = mid["frame_errors"]
+    assert 0 < fe < frames and mid["fer"] == fe / frames
+    cp = (beta.ppf(0.025, fe, frames - fe + 1), beta.ppf(0.975, fe + 1, frames - fe))
+    assert (mid["fer_cp_low"], mid["fer_cp_high"]) == pytest.approx(cp)
+    # the bootstrap: its percentile interval from the replicates, against the exact bootstrap
+    # distribution of this point's units (2000 replicates: within +-1.3% of the level)
+    raw = [r for r in run.store.rows() if r["ebn0_db"] == 0.0]
+    (trial,) = raw
+    errs, per = trial["stream_frame_errors"], [3] * len(trial["stream_frame_errors"])
+    reps = fer_replicates(run.store.rows(), seed=1)[("scl", 0.0)]
+    lo, hi = np.nanquantile(reps, [0.025, 0.975])
+    q = _exact_bootstrap_quantiles(errs, per, [0.012, 0.025, 0.038, 0.962, 0.975, 0.988])
+    assert q[0] <= lo <= q[2] and q[3] <= hi <= q[5], (lo, hi, q)
+    # the row's interval is the union of the two
+    assert mid["fer_ci_low"] == pytest.approx(min(lo, cp[0]))
+    assert mid["fer_ci_high"] == pytest.approx(max(hi, cp[1]))
 
 
 def test_bootstrap_interval_covers_ratio_and_narrows():

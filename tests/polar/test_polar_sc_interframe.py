@@ -8,8 +8,9 @@ import pytest
 from noisyhw.channels import bpsk, bpsk_awgn
 from noisyhw.codes.polar import PolarCode, SCDecoder, SCLDecoder, make_decoder
 from noisyhw.codes.polar._sc_interframe import quantize
-from noisyhw.codes.polar.simulate import parse_decoder_specs
+from noisyhw.codes.polar.simulate import decoder_label
 from noisyhw.errors import ParameterError
+from noisyhw.experiments.polar import parse_decoders
 
 CODES = [
     PolarCode(1024, 512),
@@ -112,7 +113,7 @@ def test_fixed_point_decoders_by_name_and_bad_input() -> None:
     dec = make_decoder(code, "sc-int8")
     assert isinstance(dec, SCDecoder) and dec.dtype == "int8"
     assert (dec.llr_bits, dec.llr_scale) == (6, 4.0)
-    assert [s.label for s in parse_decoder_specs("sc,sc-int16,scl:4")] == [
+    assert [decoder_label(*d) for d in parse_decoders("sc,sc-int16,scl:4")] == [
         "sc",
         "sc-int16",
         "scl-4",

@@ -100,10 +100,10 @@ def test_montecarlo_on_ray_equals_one_and_several_local_workers(cluster, tmp_pat
 
 
 def test_polar_simulation_on_ray_equals_local_workers(cluster, tmp_path):
-    from noisyhw.codes.polar.simulate import SimulationConfig, parse_decoder_specs, simulate
+    from noisyhw.codes.polar.simulate import SimulationConfig, simulate
 
     cfg = SimulationConfig(n=128, k=64, crc="crc8", frames_per_chunk=200, seed=6)
-    specs = parse_decoder_specs("sc,cascl:4")
+    specs = [("sc", 1), ("cascl", 4)]
     kw = {"min_errors": 25, "max_frames": 4000}
     keys = ("decoder", "ebn0_db", "frames", "frame_errors", "bit_errors", "fer_ci_high")
 

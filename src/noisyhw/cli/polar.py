@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_choice, check_float, check_int, check_memory, renamed
+from ..errors import ParameterError, renamed
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -19,7 +19,6 @@ from .common import (
     apply_quiet,
     finish,
     live_rows,
-    make_executor_from_cli,
     parse_floats,
     say,
     tracked,
@@ -78,90 +77,48 @@ def simulate(
 
     Example: noisyhw polar simulate --n 1024 --k 512 --decoder sc --ebn0 1.5,2.0,2.5,3.0
     """
-    from ..codes.polar.simulate import (
-        CHANNELS,
-        SimulationConfig,
-        check_points,
-        parse_decoder_specs,
-    )
-    from ..experiments.polar import COLUMNS, run_simulation
-    from ..sweep import Run
+    from ..codes.polar.simulate import check_channel_points
+    from ..experiments import polar as study
 
     apply_quiet(quiet)
-    check_choice("--channel", channel, CHANNELS)
-    check_choice("--metric", metric, ("approx", "exact"))
-    from ..sweep.montecarlo import MAX_FRAMES
-
-    check_int("--list", list_size, 1, 1024)
-    check_int("--n", n, 2, 2**20)
-    check_float("--design-snr-db", design_snr_db, -100.0, 300.0)
-    check_int("--frames-per-chunk", frames_per_chunk, 1, 10**7)
-    check_int("--min-errors", min_errors, 1, MAX_FRAMES)
-    check_int("--max-frames", max_frames, 1, MAX_FRAMES)
-    spec_text = compare if compare is not None else f"{decoder}:{list_size}"
-    try:
-        specs = parse_decoder_specs(spec_text, list_size)
-    except ParameterError as exc:  # the option the decoders came from
-        raise renamed(exc, {"decoder": "--compare"} if compare is not None else {}) from None
-    # a chunk decodes its frames x L paths of n LLRs over log2(n)+1 stages (float64), for the
-    # largest list any decoder asks for (--compare scl:1024 included)
-    largest = max(s.list_size for s in specs)
-    check_memory(
-        "--frames-per-chunk",
-        8.0 * min(frames_per_chunk, max_frames) * largest * n * (n.bit_length() + 1),
-        frames_per_chunk,
-        "a chunk",
-    )
-    # both point lists are checked, the one the channel does not use too
-    ebn0_points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
-    p_points = check_points("bsc" if channel == "bsc" else "bec", parse_floats("--p", p), "--p")
-    points = ebn0_points if channel == "awgn" else p_points
-    from ..codes.crc import CRCS
-
-    check_choice("--crc", crc.lower(), ("none", *CRCS))
-    crc_name = None if crc.lower() == "none" else crc
-    cfg = SimulationConfig(
-        n=n,
-        k=k,
-        construction=construction,
-        design_snr_db=design_snr_db,
-        crc=crc_name,
-        systematic=systematic,
-        metric=metric,
-        channel=channel,
-        frames_per_chunk=min(frames_per_chunk, max_frames),
-        seed=seed,
-    )
-    code = cfg.code()  # validates n, k, crc, construction before anything runs
-    ex = make_executor_from_cli(executor, address, workers)
-    if any(s.name in ("cascl", "ascl") for s in specs) and code.crc is None:
-        raise ParameterError("--crc", "cascl and ascl need a CRC (e.g. --crc crc16)", crc)
-    say(code.describe())
-    config = {
-        "n": n,
-        "k": k,
-        "construction": construction,
-        "design_snr_db": design_snr_db,
-        "crc": crc_name,
-        "systematic": systematic,
-        "metric": metric,
-        "channel": channel,
-        "decoders": [s.label for s in specs],
-        "points": points,
-        "min_errors": min_errors,
-        "max_frames": max_frames,
-        "frames_per_chunk": cfg.frames_per_chunk,
-        "executor": executor,
-        "address": address,
-        "workers": workers,
+    options = {
+        "decoders": "--compare" if compare is not None else "--decoder",
+        "points": "--ebn0" if channel == "awgn" else "--p",
+        "address": "--address",
     }
-    run = Run("polar simulate", config, out=out, seed=seed)
-    with live_rows(k):
-        rows = run_simulation(
-            run, cfg, specs, points, min_errors=min_errors, max_frames=max_frames, executor=ex
+    try:
+        ebn0_points = parse_floats("--ebn0", ebn0)
+        p_points = parse_floats("--p", p)
+        # both point lists are checked, the one the channel does not use too
+        check_channel_points("awgn", ebn0_points)
+        check_channel_points("bsc" if channel == "bsc" else "bec", p_points)
+        decoders = study.parse_decoders(compare or f"{decoder}:{list_size}", list_size)
+        cfg = study.PolarSimulateConfig(
+            n=n,
+            k=k,
+            construction=construction,
+            design_snr_db=design_snr_db,
+            crc=None if crc.lower() == "none" else crc.lower(),
+            systematic=systematic,
+            metric=metric,
+            channel=channel,
+            decoders=decoders,
+            points=tuple(ebn0_points if channel == "awgn" else p_points),
+            min_errors=min_errors,
+            max_frames=max_frames,
+            frames_per_chunk=frames_per_chunk,
+            seed=seed,
+            executor=executor,
+            address=address,
+            workers=workers,
         )
-    x = CHANNELS[channel]
-    finish(run, rows, [c if c != "ebn0_db" else x for c in COLUMNS], title=code.describe(), keys=2)
+    except ParameterError as exc:  # the option the value came from
+        raise renamed(exc, options) from None
+    code = cfg.simulation().code()
+    say(code.describe())
+    with live_rows(k):
+        run, rows = study.run(cfg, out=out)
+    finish(run, rows, cfg.columns, title=code.describe(), keys=2)
 
 
 from .polar_text import text as _text  # noqa: E402

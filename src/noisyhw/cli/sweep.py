@@ -6,7 +6,6 @@ while the run is going, on any machine that sees the folder.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -14,18 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import (
-    DataError,
-    NoisyhwError,
-    ParameterError,
-    check_float,
-    check_int,
-    check_memory,
-)
-from ..sweep import trial_key
-from ..sweep.montecarlo import ChunkLog
-from ..sweep.runs import liveness, training_progress
-from ..sweep.store import ResultStore, check_sqlite, connect_readonly
+from ..errors import NoisyhwError, ParameterError, check_int
+from ..sweep.runs import run_status
 from .common import (
     AddressOpt,
     ExecutorOpt,
@@ -37,7 +26,6 @@ from .common import (
     apply_quiet,
     finish,
     live_rows,
-    make_executor_from_cli,
     parse_floats,
     print_rows,
     tracked,
@@ -47,66 +35,6 @@ app = typer.Typer(
     help="Run folders (progress of long runs) and a reference Monte-Carlo sweep.",
     no_args_is_help=True,
 )
-
-
-# --------------------------------------------------------------------------- reading a run folder
-def run_status(folder: Path) -> dict[str, Any]:
-    """Progress of a run folder: command, identity (fingerprint), finished/total trials, chunks."""
-    db = folder / "trials.sqlite"
-    if not db.is_file():
-        raise DataError(f"{folder}: not a noisyhw run folder (no trials.sqlite)")
-    check_sqlite(db, ResultStore.TABLES, "FOLDER")  # reads only, like everything here
-    chunks_db = folder / "mc_chunks.sqlite"
-    if chunks_db.is_file():
-        check_sqlite(chunks_db, ChunkLog.TABLES, "FOLDER")
-    con = connect_readonly(db)
-    try:
-        meta = {
-            k: json.loads(v) if k != "fingerprint" else v
-            for k, v in con.execute("SELECT key, value FROM meta")
-        }
-        finished, last = con.execute("SELECT COUNT(*), MAX(finished) FROM trials").fetchone()
-        stored = con.execute("SELECT key, params, result FROM trials ORDER BY idx").fetchall()
-    finally:
-        con.close()
-    rows = [{**json.loads(p), **json.loads(r)} for _, p, r in stored]
-    done = {k for k, _, _ in stored}
-    fingerprint = json.loads(meta.get("fingerprint", "{}"))
-    out: dict[str, Any] = {
-        "folder": str(folder),
-        "command": fingerprint.get("command"),
-        "seed": fingerprint.get("seed"),
-        "config": fingerprint.get("config", {}),
-        "started": meta.get("started"),
-        "finished_trials": finished,
-        "total_trials": meta.get("total_trials"),
-        "last_update": _stamp(last),
-        "complete": (folder / "results.json").is_file(),
-        "rows": rows,
-    }
-    out["state"], out["state_reason"] = liveness(folder, complete=out["complete"], last_write=last)
-    epochs = training_progress(folder)
-    out["epochs"] = None if epochs is None else list(epochs)
-    if chunks_db.is_file():
-        log = ChunkLog.open_readonly(chunks_db)
-        try:
-            progress = log.progress()
-        except sqlite3.OperationalError:
-            progress = []
-        finally:
-            log.close()
-        out["mc_chunks"] = sum(p["chunks"] for p in progress)
-        out["mc_frames"] = sum(p["frames"] for p in progress)
-        out["mc_open_points"] = [
-            {**p["params"], "chunks": p["chunks"], "frames": p["frames"], **p["totals"]}
-            for p in progress
-            if p["chunks"] and trial_key(p["params"]) not in done
-        ]
-    return out
-
-
-def _stamp(t: float | None) -> str | None:
-    return None if t is None else dt.datetime.fromtimestamp(t).isoformat(timespec="seconds")
 
 
 def _progress_text(s: dict[str, Any]) -> str:
@@ -212,44 +140,24 @@ def bpsk(
     A reference for the executors: the numbers for a seed are the same with --workers 1, N or
     --executor ray; the report compares them with Q(sqrt(2 Eb/N0)).
     """
-    from ..codes.polar.simulate import check_points
-    from ..experiments.scale import bpsk_reference_sweep
-    from ..sweep import Run
+    from ..errors import check_float
+    from ..experiments.scale import BPSK_COLUMNS, BpskConfig, run_bpsk
     from ..sweep.montecarlo import MAX_FRAMES
 
     apply_quiet(quiet)
-    points = check_points("awgn", parse_floats("--ebn0", ebn0), "--ebn0")
-    check_int("--k", k, 1, 4096)
-    check_int("--chunk-size", chunk_size, 1, MAX_FRAMES)
-    check_int("--min-errors", min_errors, 1, MAX_FRAMES)
-    check_float("--max-frames", max_frames, 1, MAX_FRAMES)
-    # a chunk holds its bits (int8), their LLRs and noise (float64) and a mask: ~26 bytes a bit
-    check_memory("--chunk-size", 26.0 * min(chunk_size, max_frames) * k, chunk_size, "a chunk")
-    ex = make_executor_from_cli(executor, address, workers)
-    config = {
-        "ebn0": points,
-        "k": k,
-        "chunk_size": chunk_size,
-        "min_errors": min_errors,
-        "max_frames": int(max_frames),
-        "executor": executor,
-        "address": address,
-        "workers": workers,
-    }
-    run = Run("sweep bpsk", config, out=out, seed=seed, title="noisyhw sweep bpsk")
-    with live_rows(k, frame_errors="errors", decoder="uncoded"):
-        rows = bpsk_reference_sweep(
-            run,
-            points,
-            k=k,
-            chunk_size=chunk_size,
-            min_errors=min_errors,
-            max_frames=int(max_frames),
-            executor=ex,
-        )
-    finish(
-        run,
-        rows,
-        ["ebn0_db", "frames", "errors", "error_rate", "ci_low", "ci_high", "theory", "stopped"],
-        title="uncoded BPSK frame error rate",
+    check_float("--max-frames", max_frames, 1, MAX_FRAMES)  # a count given as 2e6
+    cfg = BpskConfig(
+        ebn0=tuple(parse_floats("--ebn0", ebn0)),
+        k=k,
+        chunk_size=chunk_size,
+        min_errors=min_errors,
+        max_frames=int(max_frames),
+        seed=seed,
+        executor=executor,
+        address=address,
+        workers=workers,
     )
+    with live_rows(k, frame_errors="errors", decoder="uncoded"):
+        run, rows = run_bpsk(cfg, out=out)
+    columns = [*BPSK_COLUMNS, "stopped"]
+    finish(run, rows, columns, title="uncoded BPSK frame error rate")

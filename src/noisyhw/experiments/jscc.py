@@ -23,23 +23,26 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..channels import bpsk_awgn
+from ..codes.crc import CRCS
 from ..codes.jscc import AdaptiveJointDecoder, JointSCLDecoder, text_metrics, trie_source
 from ..codes.polar import PolarCode
+from ..codes.polar.simulate import check_channel_points
 from ..codes.text import ALPHABETS, Trie, load_word_list
-from ..errors import ParameterError, check_choice, check_int
+from ..errors import DataError, ParameterError, check_choice, check_float, check_int, check_memory
 from ..sweep import Run, line_plot
 from ..sweep.montecarlo import clopper_pearson
 
 __all__ = [
     "SCHEMES",
     "SPLITS",
+    "PolarTextConfig",
     "TextStudy",
     "bootstrap_ratio_ci",
     "build_dictionary",
@@ -50,6 +53,7 @@ __all__ = [
     "gain_interval",
     "gain_table",
     "load_text",
+    "run",
     "run_study",
     "tune_penalty",
 ]
@@ -696,3 +700,137 @@ def demo_section(ctx: Any) -> list[dict[str, Any]]:
         "docs/jscc.md and `noisyhw polar text` for the full study."
     )
     return [{k: r[k] for k in ("scheme", "ebn0_db", "frames", "fer", "wer")} for r in rows]
+
+
+# --------------------------------------------------------------------------- the study
+#: the longest code and the most chunks per scheme and point (a bound on the work)
+N_MAX = 2**16
+CHUNKS_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class PolarTextConfig:
+    """One ``polar text`` study (every field checked here, before any text is read or any
+    folder made): the text (``corpus``, ``dictionary``), the code (``n``, ``k`` text bits per
+    block, ``crc`` of the CRC schemes), the decoders (``schemes``, ``list_size``, ``penalty``
+    nats per out-of-dictionary symbol, or the one of ``tune_penalty`` best on the validation
+    text), the Eb/N0 ``points`` (dB per text bit) and the work per point: ``chunks`` trials (one
+    count, or one per point) of ``streams`` x ``blocks`` frames. ``workers`` is a runtime key."""
+
+    corpus: str = "fortunes"
+    dictionary: str = "in-domain"
+    points: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5)
+    list_size: int = 8
+    schemes: tuple[str, ...] = ("scl", "cascl", "joint", "joint-prune", "joint-crc", "adaptive")
+    n: int = 256
+    k: int = 120
+    crc: str = "crc8"
+    penalty: float = 8.0
+    tune_penalty: tuple[float, ...] | None = None
+    streams: int = 64
+    blocks: int = 8
+    chunks: int | tuple[int, ...] = 2
+    target_fer: float = 0.05
+    seed: int = 0
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        check_int("list_size", self.list_size, 1, 1024)
+        check_int("n", self.n, 2, N_MAX)
+        check_int("streams", self.streams, 1)  # the upper bounds: memory, below
+        check_int("blocks", self.blocks, 1)
+        check_int("seed", self.seed, 0)
+        check_int("workers", self.workers, 1, 100_000)
+        counts = [self.chunks] if isinstance(self.chunks, int) else list(self.chunks)
+        for c in counts:
+            check_int("chunks", c, 1, CHUNKS_MAX)
+        check_choice("crc", self.crc, tuple(CRCS))  # checked even when no scheme uses it
+        # a chunk decodes streams x list paths of n LLRs and partial sums over log2(n)+1 stages
+        per_chunk = 16.0 * self.streams * self.list_size * self.n * (self.n.bit_length() + 1)
+        what = f"a chunk of {self.streams} streams x L={self.list_size}"
+        check_memory("streams", per_chunk, self.streams, what)
+        check_memory("blocks", 8.0 * self.streams * self.blocks * self.k, self.blocks, "the text")
+        check_float("penalty", self.penalty, 0.0, 1e6, lo_open=True)
+        check_float("target_fer", self.target_fer, 0.0, 1.0, lo_open=True, hi_open=True)
+        if not self.points:
+            raise ParameterError("ebn0_db", "give at least one Eb/N0 point")
+        object.__setattr__(self, "points", tuple(check_channel_points("awgn", self.points)))
+        if len(counts) not in (1, len(self.points)):
+            raise ParameterError(
+                "chunks", f"one count, or one per Eb/N0 point ({len(self.points)})", self.chunks
+            )
+        if not self.schemes:
+            raise ParameterError("schemes", "give at least one scheme", self.schemes)
+        for name in self.schemes:
+            check_choice("schemes", name, tuple(SCHEMES))
+        if self.tune_penalty is not None:
+            if not self.tune_penalty:
+                raise ParameterError("tune_penalty", "one or more penalties", self.tune_penalty)
+            for v in self.tune_penalty:
+                check_float("tune_penalty", v, 0.0, 1e6, lo_open=True)
+        # the CRC schemes' code (penalty tuning runs CA-SCL too), checked before any trial
+        uses_crc = self.tune_penalty is not None or any(SCHEMES[s][0] for s in self.schemes)
+        PolarCode(self.n, self.k, crc=self.crc if uses_crc else None)
+
+    @property
+    def shape(self) -> dict[str, Any]:
+        """The code, decoder and batch shape: the same for the tuning and the test study."""
+        return {
+            "n": self.n,
+            "k": self.k,
+            "crc": self.crc,
+            "list_size": self.list_size,
+            "streams": self.streams,
+            "blocks": self.blocks,
+        }
+
+
+def run(cfg: PolarTextConfig, *, out: str | Path | None = None) -> tuple[Run, list, dict]:
+    """Read the text and dictionary, check every scheme's decoder, then (in a run folder,
+    resumable) tune the penalty when asked, run the study, plot and report.
+
+    Returns the :class:`~noisyhw.sweep.Run` (to finish), the rows and what results.json
+    carries beside them: ``gains`` (:func:`run_study`), ``penalty`` (the one used) and
+    ``tuning`` (the validation table, or None)."""
+    try:
+        train, test = load_text(cfg.corpus, "train"), load_text(cfg.corpus, "test")
+    except DataError as exc:
+        raise DataError(f"--corpus: {exc}") from None
+    try:
+        trie = build_dictionary(cfg.dictionary, train)
+    except DataError as exc:
+        raise DataError(f"--dictionary: {exc}") from None
+    bits = ALPHABETS["a27"].text_to_bits(test)
+    study = TextStudy(bits, trie, penalty=cfg.penalty, seed=cfg.seed, **cfg.shape)
+    for name in cfg.schemes:  # every scheme's decoder (n, k, crc, list size) before any trial
+        study.decoder(name)
+    folder = Run("polar text", asdict(cfg), out=out, seed=cfg.seed)
+    penalty, tuning = cfg.penalty, None
+    chunks = list(cfg.chunks) if isinstance(cfg.chunks, tuple) else cfg.chunks
+    if cfg.tune_penalty is not None:
+        # the validation run lives inside this run's folder (a fixed default folder made a
+        # second tuning with other settings fail as "a run with a different grid")
+        penalty, tuning = tune_penalty(
+            folder.dir / "tune",
+            cfg.corpus,
+            cfg.dictionary,
+            cfg.tune_penalty,
+            cfg.points,
+            chunks,
+            seed=cfg.seed,
+            workers=cfg.workers,
+            target_fer=cfg.target_fer,
+            **cfg.shape,
+        )
+        study = TextStudy(bits, trie, penalty=penalty, seed=cfg.seed, **cfg.shape)
+    rows, gains = run_study(
+        folder,
+        study,
+        cfg.schemes,
+        cfg.points,
+        chunks,
+        workers=cfg.workers,
+        title=f"{cfg.corpus}, {cfg.dictionary} dictionary",
+        target_fer=cfg.target_fer,
+    )
+    return folder, rows, {"gains": gains, "penalty": penalty, "tuning": tuning}

@@ -6,18 +6,82 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scipy.stats import norm
 
-from ..sweep import LocalExecutor, Run, line_plot
+from ..codes.polar.simulate import check_channel_points
+from ..errors import ParameterError, check_choice, check_int, check_memory
+from ..sweep import LocalExecutor, Run, line_plot, make_executor
 from ..sweep.executors import Executor
-from ..sweep.montecarlo import StopRule, bpsk_chunk, simulate
+from ..sweep.montecarlo import MAX_FRAMES, StopRule, bpsk_chunk, simulate
 
 if TYPE_CHECKING:
     from .demo import DemoContext
 
-__all__ = ["bpsk_fer_theory", "bpsk_reference_sweep", "demo_section", "noop_trial"]
+__all__ = [
+    "BPSK_COLUMNS",
+    "BpskConfig",
+    "bpsk_fer_theory",
+    "bpsk_reference_sweep",
+    "demo_section",
+    "noop_trial",
+    "run_bpsk",
+]
+
+BPSK_COLUMNS = ["ebn0_db", "frames", "errors", "error_rate", "ci_low", "ci_high", "theory"]
+
+
+@dataclass(frozen=True)
+class BpskConfig:
+    """``sweep bpsk``: uncoded BPSK over AWGN at the Eb/N0 points ``ebn0`` (dB), ``k`` bits per
+    frame, chunks of ``chunk_size`` frames, a point stopping at ``min_errors`` frame errors or
+    ``max_frames`` frames. ``executor`` / ``address`` / ``workers``: runtime keys."""
+
+    ebn0: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+    k: int = 1
+    chunk_size: int = 20_000
+    min_errors: int = 100
+    max_frames: int = 2_000_000
+    seed: int = 0
+    executor: str = "local"
+    address: str | None = None
+    workers: int = 1
+
+    def __post_init__(self) -> None:
+        if not self.ebn0:
+            raise ParameterError("ebn0", "give at least one Eb/N0 point")
+        object.__setattr__(self, "ebn0", tuple(check_channel_points("awgn", self.ebn0)))
+        check_int("k", self.k, 1, 4096)
+        check_int("chunk_size", self.chunk_size, 1, MAX_FRAMES)
+        check_int("min_errors", self.min_errors, 1, MAX_FRAMES)
+        check_int("max_frames", self.max_frames, 1, MAX_FRAMES)
+        check_int("seed", self.seed, 0)
+        check_choice("executor", self.executor, ("local", "ray"))
+        check_int("workers", self.workers, 1, 100_000)
+        if self.address is not None and self.executor != "ray":
+            raise ParameterError("address", "is for executor ray only", self.address)
+        # a chunk holds its bits (int8), their LLRs and noise (float64) and a mask: ~26 B a bit
+        frames = min(self.chunk_size, self.max_frames)
+        check_memory("chunk_size", 26.0 * frames * self.k, self.chunk_size, "a chunk")
+
+
+def run_bpsk(cfg: BpskConfig, *, out: str | Path | None = None) -> tuple[Run, list]:
+    """:func:`bpsk_reference_sweep` of ``cfg`` in a run folder; returns the run and rows."""
+    ex = make_executor(cfg.executor, workers=cfg.workers, address=cfg.address)
+    run = Run("sweep bpsk", asdict(cfg), out=out, seed=cfg.seed, title="noisyhw sweep bpsk")
+    rows = bpsk_reference_sweep(
+        run,
+        cfg.ebn0,
+        k=cfg.k,
+        chunk_size=cfg.chunk_size,
+        min_errors=cfg.min_errors,
+        max_frames=cfg.max_frames,
+        executor=ex,
+    )
+    return run, rows
 
 
 def bpsk_fer_theory(ebn0_db: float, k: int = 1) -> float:
@@ -64,7 +128,7 @@ def bpsk_reference_sweep(
         "numbers for a seed do not depend on the executor or the number of workers."
     )
     sec.image(png, "simulated frame error rate (95% Clopper-Pearson interval in the table)")
-    sec.table(rows, ["ebn0_db", "frames", "errors", "error_rate", "ci_low", "ci_high", "theory"])
+    sec.table(rows, BPSK_COLUMNS)
     return rows
 
 

@@ -44,7 +44,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +53,8 @@ from ..labels import point_label
 from ..progress import point_done, progress_bar
 from .executors import Executor, LocalExecutor
 from .grid import trial_key
-
-if TYPE_CHECKING:
-    from .run import Run
+from .protocols import TrialRun
+from .store import check_sqlite, connect_readonly
 
 __all__ = [
     "MAX_FRAMES",
@@ -154,8 +153,6 @@ class ChunkLog:
     TABLES = ("chunks", "points")
 
     def __init__(self, path: str | Path) -> None:
-        from .store import check_sqlite
-
         if Path(path).exists():
             check_sqlite(path, self.TABLES)
         self._db = sqlite3.connect(Path(path), timeout=30.0)
@@ -203,8 +200,6 @@ class ChunkLog:
     @classmethod
     def open_readonly(cls, path: str | Path) -> ChunkLog:
         """Open an existing log without writing to it (progress reports of a running sweep)."""
-        from .store import connect_readonly
-
         log = cls.__new__(cls)
         log._db = connect_readonly(path)
         return log
@@ -428,7 +423,7 @@ def simulate_all(
 
 
 def simulate_points(
-    run: Run,
+    run: TrialRun,
     fn: ChunkFn,
     points: Sequence[Mapping[str, Any]],
     *,
@@ -443,7 +438,8 @@ def simulate_points(
 
     The seed is ``run.seed``. Each point's row is stored when its stopping rule is met, and every
     finished chunk is logged in ``run.dir/mc_chunks.sqlite``, so a killed run resumes from its
-    last finished chunks with the same final numbers. Same as ``run.montecarlo(...)``.
+    last finished chunks with the same final numbers. ``Run.montecarlo`` is this function
+    (``run.montecarlo(fn, points, rule=...)``).
     """
     todo = run.pending(points)
     run.store.set_meta("total_trials", len(points))  # for `noisyhw sweep status`

@@ -28,8 +28,9 @@ from ..io import write_json
 from ..progress import progress_bar
 from .executors import Executor, LocalExecutor, TrialFn
 from .grid import RUNTIME_KEYS, canonical_json, identity, trial_key
+from .montecarlo import ChunkLog, simulate_points
 from .report import Report, Section
-from .store import ResultStore, RunLock, check_sqlite
+from .store import ResultStore, RunLock, check_sqlite, same_run
 
 __all__ = ["RUNTIME_KEYS", "Run", "default_out", "identity", "versions"]
 
@@ -160,7 +161,7 @@ class Run:
         check_sqlite(db, ResultStore.TABLES)
         chunks = d / "mc_chunks.sqlite"
         if chunks.exists():
-            check_sqlite(chunks, ("chunks", "points"))
+            check_sqlite(chunks, ChunkLog.TABLES)
         RunLock(d).check()
         recorded = ResultStore.read_fingerprint(db)
         if recorded is None:
@@ -168,7 +169,7 @@ class Run:
         old = dict(recorded["fingerprint"])
         old["config"] = identity(old.get("config", {}))  # folders of older versions resume too
         new = self.fingerprint
-        if _strip(old, self.extendable) == _strip(new, self.extendable):
+        if same_run(old, new, self.extendable):
             for key in self.extendable:
                 was, now = old["config"].get(key), new["config"].get(key)
                 if isinstance(was, int | float) and isinstance(now, int | float) and now < was:
@@ -310,35 +311,10 @@ class Run:
             )
         return [(i, t) for i, (t, k) in enumerate(zip(trials, keys, strict=True)) if k not in done]
 
-    def montecarlo(
-        self,
-        fn: Any,
-        points: Sequence[Mapping[str, Any]],
-        *,
-        rule: Any,
-        context: Any = None,
-        executor: Executor | None = None,
-        workers: int = 1,
-        description: str | None = None,
-        stream_keys: Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Seeded chunked Monte-Carlo over ``points`` (see :mod:`noisyhw.sweep.montecarlo`):
-        ``fn(params, rng, n, context) -> counts``, ``rule`` a ``StopRule``; seed ``self.seed``;
-        ``stream_keys``: the parameters that choose the random stream (common random numbers).
-        Resumable chunk by chunk; rows as :meth:`sweep` returns them."""
-        from .montecarlo import simulate_points
-
-        return simulate_points(
-            self,
-            fn,
-            points,
-            rule=rule,
-            context=context,
-            executor=executor,
-            workers=workers,
-            description=description,
-            stream_keys=stream_keys,
-        )
+    #: seeded chunked Monte-Carlo over points, resumable chunk by chunk:
+    #: ``run.montecarlo(fn, points, rule=StopRule(...), executor=..., stream_keys=...)``
+    #: (:func:`noisyhw.sweep.montecarlo.simulate_points`, whose parameters it is)
+    montecarlo = simulate_points
 
     # ------------------------------------------------------------------ outputs
     def plot_path(self, name: str) -> Path:
@@ -381,26 +357,19 @@ class Run:
         return path
 
 
-def _strip(fingerprint: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    out = dict(fingerprint)
-    out["config"] = {k: v for k, v in dict(out.get("config", {})).items() if k not in keys}
-    return out
-
-
 def _show(value: Any) -> str:
     text = canonical_json(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _has_chunks(path: Path) -> bool:
+    """Whether the chunk log at ``path`` holds a finished chunk (read-only)."""
     if not path.exists():
         return False
-    from .store import connect_readonly
-
-    con = connect_readonly(path)
+    log = ChunkLog.open_readonly(path)
     try:
-        return con.execute("SELECT COUNT(*) FROM chunks").fetchone()[0] > 0
+        return any(p["chunks"] for p in log.progress())
     except sqlite3.Error:
         return False
     finally:
-        con.close()
+        log.close()

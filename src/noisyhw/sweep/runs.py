@@ -8,15 +8,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import importlib.util
 import json
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
+from .grid import trial_key
 from ..labels import flatten, is_number
+from .montecarlo import ChunkLog
+from .store import ResultStore, check_sqlite, connect_readonly
 
 __all__ = [
     "CURVE_X",
@@ -27,7 +32,10 @@ __all__ = [
     "common_curves",
     "config_diff",
     "export_rows",
+    "liveness",
     "load_run",
+    "run_status",
+    "training_progress",
 ]
 
 #: x axes of the field's curves, in order of preference: (key, log axis)
@@ -282,3 +290,64 @@ def _ago(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+# --------------------------------------------------------------------------- reading a run folder
+def run_status(folder: Path) -> dict[str, Any]:
+    """Progress of a run folder (read-only: safe while the run goes on): command, identity
+    (fingerprint), finished/total trials, state, epochs, Monte-Carlo chunks and open points."""
+    db = folder / "trials.sqlite"
+    if not db.is_file():
+        raise DataError(f"{folder}: not a noisyhw run folder (no trials.sqlite)")
+    check_sqlite(db, ResultStore.TABLES, "FOLDER")  # reads only, like everything here
+    chunks_db = folder / "mc_chunks.sqlite"
+    if chunks_db.is_file():
+        check_sqlite(chunks_db, ChunkLog.TABLES, "FOLDER")
+    con = connect_readonly(db)
+    try:
+        meta = {
+            k: json.loads(v) if k != "fingerprint" else v
+            for k, v in con.execute("SELECT key, value FROM meta")
+        }
+        finished, last = con.execute("SELECT COUNT(*), MAX(finished) FROM trials").fetchone()
+        stored = con.execute("SELECT key, params, result FROM trials ORDER BY idx").fetchall()
+    finally:
+        con.close()
+    rows = [{**json.loads(p), **json.loads(r)} for _, p, r in stored]
+    done = {k for k, _, _ in stored}
+    fingerprint = json.loads(meta.get("fingerprint", "{}"))
+    out: dict[str, Any] = {
+        "folder": str(folder),
+        "command": fingerprint.get("command"),
+        "seed": fingerprint.get("seed"),
+        "config": fingerprint.get("config", {}),
+        "started": meta.get("started"),
+        "finished_trials": finished,
+        "total_trials": meta.get("total_trials"),
+        "last_update": _stamp(last),
+        "complete": (folder / "results.json").is_file(),
+        "rows": rows,
+    }
+    out["state"], out["state_reason"] = liveness(folder, complete=out["complete"], last_write=last)
+    epochs = training_progress(folder)
+    out["epochs"] = None if epochs is None else list(epochs)
+    if chunks_db.is_file():
+        log = ChunkLog.open_readonly(chunks_db)
+        try:
+            progress = log.progress()
+        except sqlite3.OperationalError:
+            progress = []
+        finally:
+            log.close()
+        out["mc_chunks"] = sum(p["chunks"] for p in progress)
+        out["mc_frames"] = sum(p["frames"] for p in progress)
+        out["mc_open_points"] = [
+            {**p["params"], "chunks": p["chunks"], "frames": p["frames"], **p["totals"]}
+            for p in progress
+            if p["chunks"] and trial_key(p["params"]) not in done
+        ]
+    return out
+
+
+def _stamp(t: float | None) -> str | None:
+    return None if t is None else dt.datetime.fromtimestamp(t).isoformat(timespec="seconds")

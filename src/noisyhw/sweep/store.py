@@ -17,14 +17,22 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ParameterError
 from .grid import canonical_json, identity, trial_key
 
-__all__ = ["ResultStore", "RunLock", "check_sqlite", "connect_readonly", "damaged"]
+__all__ = [
+    "ResultStore",
+    "RunLock",
+    "check_sqlite",
+    "comparable",
+    "connect_readonly",
+    "damaged",
+    "same_run",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -253,9 +261,7 @@ class ResultStore:
         if row is not None and row[0] != text:
             if replace and not len(self):
                 self._db.execute("DELETE FROM meta")
-            elif _comparable(json.loads(row[0]), extendable) != _comparable(
-                json.loads(text), extendable
-            ):
+            elif not same_run(json.loads(row[0]), json.loads(text), extendable):
                 raise ParameterError(
                     "--out",
                     f"{self.path.parent} holds a run with a different command or grid; "
@@ -308,11 +314,21 @@ class ResultStore:
         return self._db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
 
 
-def _comparable(fingerprint: dict[str, Any], extendable: tuple[str, ...]) -> str:
-    """A fingerprint without runtime keys (any depth) and the extendable config keys."""
-    fp = identity(fingerprint)
-    fp["config"] = {k: v for k, v in fp.get("config", {}).items() if k not in extendable}
+def comparable(fingerprint: Mapping[str, Any], extendable: Sequence[str] = ()) -> str:
+    """A fingerprint as the canonical JSON it is stored as, without runtime keys (any depth)
+    and the extendable config keys: the one form two fingerprints are compared in (so 1 and
+    1.0, which JSON keeps apart, differ here as they do in the store)."""
+    fp = identity(dict(fingerprint))
+    fp["config"] = {k: v for k, v in dict(fp.get("config", {})).items() if k not in extendable}
     return canonical_json(fp)
+
+
+def same_run(
+    old: Mapping[str, Any], new: Mapping[str, Any], extendable: Sequence[str] = ()
+) -> bool:
+    """Whether two fingerprints name the same run (:func:`comparable` forms equal); used by
+    both :meth:`ResultStore.bind` and :class:`~noisyhw.sweep.Run`'s check of ``--out``."""
+    return comparable(old, extendable) == comparable(new, extendable)
 
 
 def _jsonable(obj: Any) -> Any:

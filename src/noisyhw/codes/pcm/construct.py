@@ -7,7 +7,7 @@ from functools import cache
 from ...errors import check_int
 from ._tables import BLOCK_CODES
 from .base import PCMCode
-from .capacity import capacity_bounds, finite_n_bound
+from .capacity import DEFAULT_DEPTH, capacity_bounds, finite_n_bound
 from .game import MAX_GAME_BITS
 from .params import constraint
 from .residue import ResidueCode
@@ -83,10 +83,14 @@ def best_code(alpha: int, beta: int, p: int, *, copies: int = 1) -> PCMCode:
     return constructions(alpha, beta, p, copies=copies)[0]
 
 
-def rate_row(alpha: int, beta: int, p: int, *, time_budget: float = 1.0) -> dict:
+def rate_row(
+    alpha: int, beta: int, p: int, *, depth: int = DEFAULT_DEPTH, time_budget: float | None = None
+) -> dict:
     """Best construction vs bounds for one (alpha, beta, p): ``code`` (name), ``n``, ``rate``,
     ``lower`` / ``upper`` / ``exact`` capacity bounds, ``rate/upper`` and the finite-n bound at
-    the block length. An unconstrained triple (p >= alpha*beta) has rate 1 on one cell."""
+    the block length. An unconstrained triple (p >= alpha*beta) has rate 1 on one cell. The
+    bounds are :func:`capacity_bounds` at ``depth`` (the same on every machine; ``time_budget``
+    is opt-in)."""
     if p >= alpha * beta:
         return {
             "code": "unconstrained",
@@ -99,7 +103,7 @@ def rate_row(alpha: int, beta: int, p: int, *, time_budget: float = 1.0) -> dict
             "finite_n_bound": 1.0,
         }
     code = best_code(alpha, beta, p)
-    bd = capacity_bounds(alpha, beta, p, time_budget=time_budget)
+    bd = capacity_bounds(alpha, beta, p, depth=depth, time_budget=time_budget)
     return {
         "code": code.name,
         "n": code.n,
@@ -116,7 +120,12 @@ _ROUND = {"rate": 6, "lower": 6, "upper": 6, "rate/upper": 4, "finite_n_bound": 
 
 
 def rate_table(
-    alphas=(1, 2, 3, 4), betas=(1, 2, 3, 4), ps=(1, 2, 3, 4), *, time_budget: float = 1.0
+    alphas=(1, 2, 3, 4),
+    betas=(1, 2, 3, 4),
+    ps=(1, 2, 3, 4),
+    *,
+    depth: int = DEFAULT_DEPTH,
+    time_budget: float | None = None,
 ) -> list[dict]:
     """One :func:`rate_row` per (alpha, beta, p), rounded for display (rates to 6 digits,
     rate / upper to 4). Unconstrained triples (p >= alpha*beta) are listed with rate 1."""
@@ -124,7 +133,7 @@ def rate_table(
     for a in alphas:
         for b in betas:
             for p in ps:
-                row = rate_row(a, b, p, time_budget=time_budget)
+                row = rate_row(a, b, p, depth=depth, time_budget=time_budget)
                 for key, digits in _ROUND.items():
                     row[key] = round(row[key], digits)
                 rows.append({"alpha": a, "beta": b, "p": p, **row})

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,17 +27,17 @@ from ...errors import ParameterError, check_choice, check_float, check_int
 from ...sweep.executors import Executor, LocalExecutor
 from ...sweep.montecarlo import StopRule, clopper_pearson, simulate_all
 from .code import PolarCode
-from .decoders import DECODERS, SC_DECODERS, Decoder, make_decoder
+from .decoders import SC_DECODERS, Decoder, make_decoder
 
 __all__ = [
     "CHANNELS",
-    "DecoderSpec",
     "SimulationConfig",
     "channel_llr",
-    "check_points",
+    "check_channel_points",
+    "check_decoders",
     "clopper_pearson",
+    "decoder_label",
     "fer_chunk",
-    "parse_decoder_specs",
     "simulate",
 ]
 
@@ -45,50 +45,21 @@ CHANNELS = {"awgn": "ebn0_db", "bsc": "p", "bec": "p"}
 _BEC_LLR = 1e6  # LLR magnitude of a non-erased BEC output ("known bit")
 
 
-@dataclass(frozen=True)
-class DecoderSpec:
-    """A decoder by name and list size (``list_size`` is ignored for the SC kinds)."""
-
-    name: str
-    list_size: int = 1
-
-    @property
-    def label(self) -> str:
-        return self.name if self.name in SC_DECODERS else f"{self.name}-{self.list_size}"
+def decoder_label(name: str, list_size: int) -> str:
+    """The name of a decoder in rows and legends: ``sc``, ``sc-int8``, ``scl-8``, ``cascl-4``
+    (the SC kinds have no list)."""
+    return name if name in SC_DECODERS else f"{name}-{list_size}"
 
 
-def check_points(channel: str, points: Sequence[float], name: str | None = None) -> list[float]:
+def check_channel_points(channel: str, points: Sequence[float]) -> list[float]:
     """Every channel point valid for ``channel`` (Eb/N0 in [-100, 300] dB; BSC 0 < p < 0.5;
-    BEC 0 <= p <= 1), checked before any chunk runs. ``name``: the parameter named in errors
-    (default ``ebn0_db`` / ``p``)."""
-    check_choice("channel", channel, CHANNELS)
-    name = name or CHANNELS[channel]
+    BEC 0 <= p <= 1), checked before any chunk runs; errors name ``ebn0_db`` or ``p``."""
+    name = CHANNELS[check_choice("channel", channel, CHANNELS)]
     if channel == "awgn":
         return [check_float(name, v, -100.0, 300.0) for v in points]
     if channel == "bsc":
         return [check_float(name, v, 0.0, 0.5, lo_open=True, hi_open=True) for v in points]
     return [check_float(name, v, 0.0, 1.0) for v in points]
-
-
-def parse_decoder_specs(text: str, default_list: int = 8) -> list[DecoderSpec]:
-    """``"sc,sc-int8,scl:8,cascl:8"`` -> specs (a missing ``:L`` uses ``default_list``)."""
-    specs = []
-    for item in (t.strip() for t in text.split(",")):
-        if not item:
-            continue
-        name, _, lsz = item.partition(":")
-        check_choice("decoder", name, DECODERS)
-        try:
-            L = int(lsz) if lsz else (1 if name in SC_DECODERS else default_list)
-        except ValueError:
-            raise ParameterError(
-                "decoder", "list size after ':' must be an integer", item
-            ) from None
-        sc = name in SC_DECODERS
-        specs.append(DecoderSpec(name, 1 if sc else check_int("list_size", L, 1, 1024)))
-    if not specs:
-        raise ParameterError("decoder", "give at least one decoder", text)
-    return specs
 
 
 @dataclass(frozen=True)
@@ -107,9 +78,20 @@ class SimulationConfig:
     seed: int = 0
 
     def code(self) -> PolarCode:
-        return PolarCode(
-            self.n, self.k, self.construction, self.design_snr_db, self.crc, self.systematic
-        )
+        """The code (built once per process: a long code takes seconds to construct)."""
+        if self not in _CACHE:
+            _CACHE[self] = (
+                PolarCode(
+                    self.n,
+                    self.k,
+                    self.construction,
+                    self.design_snr_db,
+                    self.crc,
+                    self.systematic,
+                ),
+                {},
+            )
+        return _CACHE[self][0]
 
 
 def channel_llr(
@@ -127,16 +109,43 @@ def channel_llr(
     raise ParameterError("channel", f"must be one of {', '.join(CHANNELS)}", channel)
 
 
-_CACHE: dict[Any, tuple[PolarCode, dict[DecoderSpec, Decoder]]] = {}
+_CACHE: dict[SimulationConfig, tuple[PolarCode, dict[tuple[str, int], Decoder]]] = {}
 
 
-def _decoder(cfg: SimulationConfig, spec: DecoderSpec) -> tuple[PolarCode, Decoder]:
-    code, decs = _CACHE.setdefault(cfg, (cfg.code(), {}))
-    if spec not in decs:
-        dec = make_decoder(code, spec.name, spec.list_size, cfg.metric)
+def _built(cfg: SimulationConfig, name: str, list_size: int) -> tuple[PolarCode, Decoder]:
+    """The code and the decoder :func:`make_decoder` builds for it (once per process)."""
+    code = cfg.code()
+    decs = _CACHE[cfg][1]
+    key = (name, 1 if name in SC_DECODERS else list_size)
+    if key not in decs:
+        decs[key] = make_decoder(code, name, list_size, cfg.metric)
+    return code, decs[key]
+
+
+def check_decoders(
+    cfg: SimulationConfig, decoders: Sequence[tuple[str, int]]
+) -> list[tuple[str, int]]:
+    """Each ``(name, list size)`` built once for ``cfg``'s code by :func:`make_decoder` (the one
+    factory, which checks the name, the list size, the metric and the CRC that CA-SCL needs);
+    returns them with list size 1 for the SC kinds. The decoders are kept for this process."""
+    if not decoders:
+        raise ParameterError("decoders", "give at least one decoder", list(decoders))
+    out = []
+    for name, list_size in decoders:
+        _built(cfg, name, list_size)
+        out.append((name, 1 if name in SC_DECODERS else int(list_size)))
+    return out
+
+
+_WARM: set[tuple[SimulationConfig, str, int]] = set()
+
+
+def _decoder(cfg: SimulationConfig, name: str, list_size: int) -> tuple[PolarCode, Decoder]:
+    code, dec = _built(cfg, name, list_size)
+    if (cfg, name, list_size) not in _WARM:
         dec(np.ones((1, code.n)))  # load / compile the kernels outside the timed region
-        decs[spec] = dec
-    return code, decs[spec]
+        _WARM.add((cfg, name, list_size))
+    return code, dec
 
 
 _BLOCK_BITS = 1 << 17  #: codeword bits per block of a chunk (float64 LLRs: 1 MiB, cache-sized)
@@ -154,8 +163,7 @@ def fer_chunk(
     processes then share). The channel draws the same numbers, in the same order, as one
     whole-chunk draw would: the result depends only on the chunk's generator.
     """
-    spec = DecoderSpec(params["decoder"], int(params["list_size"]))
-    code, dec = _decoder(cfg, spec)
+    code, dec = _decoder(cfg, params["decoder"], int(params["list_size"]))
     point = float(params[CHANNELS[cfg.channel]])
     msg = code.random_messages(n, rng)
     x = code.encode(msg)
@@ -175,7 +183,7 @@ def fer_chunk(
 
 def simulate(
     config: SimulationConfig,
-    decoders: Sequence[DecoderSpec],
+    decoders: Sequence[tuple[str, int]],
     points: Sequence[float],
     *,
     min_errors: int = 100,
@@ -186,8 +194,10 @@ def simulate(
 ) -> list[dict[str, Any]]:
     """FER/BER for every decoder at every channel point; returns one row per (decoder, point).
 
-    ``run``: a :class:`~noisyhw.sweep.Run` (chunks logged, resumable; its seed is used) or None
-    (nothing stored; ``config.seed``). ``executor`` (default: ``workers`` local processes).
+    ``decoders``: ``(name, list size)`` pairs, the arguments of :func:`make_decoder` (``("sc",
+    1)``, ``("cascl", 8)``; the SC kinds ignore the list size). ``run``: a
+    :class:`~noisyhw.sweep.Run` (chunks logged, resumable; its seed is used) or None (nothing
+    stored; ``config.seed``). ``executor`` (default: ``workers`` local processes).
 
     Rows: decoder, list_size, <ebn0_db | p>, frames, frame_errors, bit_errors, fer, ber,
     fer_ci_low, fer_ci_high (95% Clopper-Pearson), info_throughput_mbps (decoded information
@@ -198,8 +208,8 @@ def simulate(
     max_frames = check_int("max_frames", max_frames, 1)
     if not points:
         raise ParameterError("points", "give at least one channel point")
-    check_points(config.channel, points)
-    config.code()  # validate parameters before starting workers
+    check_channel_points(config.channel, points)
+    decoders = check_decoders(config, decoders)  # the code and decoders, before any worker
     key = CHANNELS[config.channel]
     rule = StopRule(
         chunk_size=min(config.frames_per_chunk, max_frames),
@@ -208,7 +218,7 @@ def simulate(
         error_key="frame_errors",
     )
     series = [(d, float(x)) for d in decoders for x in points]
-    params = [{"decoder": d.name, "list_size": d.list_size, key: x} for d, x in series]
+    params = [{"decoder": d[0], "list_size": d[1], key: x} for d, x in series]
     ex = executor or LocalExecutor(workers)
     if run is not None:
         done = run.montecarlo(
@@ -239,8 +249,8 @@ def simulate(
         lo, hi = clopper_pearson(fe, fr)
         out.append(
             {
-                "decoder": d.label,
-                "list_size": d.list_size,
+                "decoder": decoder_label(*d),
+                "list_size": d[1],
                 key: x,
                 "frames": fr,
                 "frame_errors": fe,
@@ -257,7 +267,3 @@ def simulate(
             }
         )
     return out
-
-
-def config_dict(config: SimulationConfig) -> dict[str, Any]:
-    return asdict(config)
