@@ -4,6 +4,7 @@ with ``protection="polar:..."``, and the equal-storage study (experiments/ecc.py
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -13,8 +14,11 @@ from torch import nn
 
 from noisyhw import storage as S
 from noisyhw.channels import bsc_inplace
+from noisyhw.cli import main
 from noisyhw.codes.polar.simulate import DecoderSpec, SimulationConfig, simulate
 from noisyhw.errors import ParameterError
+from noisyhw.experiments import ecc as X
+from noisyhw.storage import campaign as C
 from noisyhw.storage.ecc import CodedTensor, PolarECC, channel_llr
 
 
@@ -223,3 +227,108 @@ def _net_copy(net: nn.Module) -> nn.Module:
     out = _Net()
     out.load_state_dict(net.state_dict())
     return out
+
+
+# ----------------------------------------------------------------------------- the study
+def _point(config: str, ber: float, accs: list[float], bits: float) -> dict:
+    rep, prot = config.split("/")
+    return {
+        "representation": rep,
+        "protection": prot,
+        "ber": ber,
+        "trials": len(accs),
+        **C.trial_counts(accs, 0.0),
+        "flips": 0,
+        "nulled": 0,
+        "range_zeroed": 0,
+        "bits_per_param": bits,
+    }
+
+
+def test_compare_picks_winners_from_intervals():
+    """Synthetic campaign: the code is perfect up to 1e-2 then collapses; detection loses
+    accuracy from 1e-3 on. ECC wins at 1e-3 and 1e-2 (intervals apart), detection at 1e-1,
+    and the tolerable-BER ratio ECC / detection is the ratio of the interpolated crossings."""
+    cfg = X.EccStudyConfig(budgets=(16,), bers=(1e-4, 1e-3, 1e-2, 1e-1), trials=40)
+    ecc, det = cfg._pairs(16)[0], cfg._pairs(16)[1]
+    g = np.random.default_rng(0)
+
+    def accs(m: float) -> list[float]:
+        return list(np.clip(m + 0.002 * g.standard_normal(40), 0, 1))
+
+    curves = {ecc: (0.95, 0.95, 0.95, 0.1), det: (0.95, 0.90, 0.6, 0.3)}
+    rows = [_point("float32/none", 0.0, [0.95], 32.0)]
+    for pair, means in curves.items():
+        name = "/".join(pair)
+        rows.append(_point(name, 0.0, [0.95], 16.0))
+        rows += [_point(name, b, accs(m), 16.0) for b, m in zip(cfg.bers, means, strict=True)]
+    rows.append(_point("float32/none", 1e-4, accs(0.95), 32.0))
+    summary = C.summarize(rows)
+    tol = C.tolerable_ber(summary, 0.01)
+    per_ber, per_budget = X.compare(summary, tol, cfg, n_boot=200)
+    assert [r["winner"] for r in per_ber] == ["tie", "ECC", "ECC", "detection"]
+    (row,) = per_budget
+    assert row["ecc"] == "/".join(ecc) and row["detection"] == "/".join(det)
+    mean = {(r["config"], r["ber"]): r["mean"] for r in summary}
+
+    def crossing(name: str, lo: float) -> float:  # log-linear crossing of 0.94 after BER lo
+        m0, m1 = mean[(name, lo)], mean[(name, lo * 10)]
+        return 10 ** (math.log10(lo) + (m0 - 0.94) / (m0 - m1))
+
+    assert row["detection_tolerable_ber"] == pytest.approx(crossing(row["detection"], 1e-4))
+    assert row["ecc_tolerable_ber"] == pytest.approx(crossing(row["ecc"], 1e-2))
+    assert row["winner"] == "ECC" and row["ratio_lo"] > 1
+    assert row["ecc_wins_at"] == "0.001..0.01" and row["detection_wins_at"] == "0.1"
+    f = X.finding(per_budget, 16)
+    assert f.verdict == "not reproduced" and f.measured < 0
+
+
+def test_study_config_pairs_have_equal_storage():
+    cfg = X.EccStudyConfig()
+    for b in cfg.budgets:
+        for rep, prot in cfg._pairs(b):
+            r, p = S.representation(rep), S.protection(prot)
+            bits = p.ecc.bits_per_value(p.width(r)) if p.ecc else p.width(r)
+            assert abs(bits - b) <= 0.06 * b, (rep, prot, bits)
+    assert ("fixed8", "polar:0.5") in cfg.configs()
+    assert ("fixed8", "polar:0.5:scl8:n256") in X.EccStudyConfig(decoder="scl8", n=256).configs()
+
+
+@pytest.mark.parametrize(
+    ("extra", "option"),
+    [
+        (["--budgets", "10"], "--budgets"),
+        (["--budgets", "8,8"], "--budgets"),
+        (["--decoder", "ldpc"], "--decoder"),
+        (["--decoder", "scl0"], "--decoder"),
+        (["--n", "100"], "--n"),
+        (["--n", "8"], "--n"),  # 4 message bits cannot hold a fixed6 word
+        (["--trials", "0"], "--trials"),
+        (["--trials", "5", "--min-failures", "6"], "--min-failures"),
+        (["--bers", "1.5"], "--bers"),
+        (["--ber-min", "0"], "--ber-min"),
+        (["--study", "nope"], "--study"),
+        (["--epochs", "0"], "--epochs"),
+        (["--tolerance", "2"], "--tolerance"),
+    ],
+)
+def test_cli_bad_input_exits_2_and_writes_nothing(extra, option, tmp_path, capsys):
+    out = tmp_path / "x"
+    assert main(["storage", "ecc", "--out", str(out), "--quiet", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: {option}"), err
+    assert not out.exists()
+
+
+def test_cli_small_study(tmp_path, capsys):
+    out = tmp_path / "e"
+    args = ["storage", "ecc", "--epochs", "3", "--budgets", "8", "--bers", "1e-3,0.05"]
+    args += ["--trials", "1", "--min-failures", "0", "--n", "256"]
+    assert main([*args, "--out", str(out), "--quiet"]) == 0
+    res = json.loads((out / "results.json").read_text())
+    (row,) = res["rows"]
+    assert row["budget"] == 8 and row["ecc"] == "fixed6/polar:0.75:n256"
+    assert row["winner"] in ("ECC", "detection", "tie")
+    decode = {r["config"]: r for r in res["model"]["decode"]}
+    assert decode["fixed6/polar:0.75:n256"]["decode_ms"] > 0
+    assert (out / "ecc_budget_8.png").is_file()
