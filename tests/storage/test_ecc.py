@@ -116,7 +116,7 @@ def test_channel_llr():
     assert llr.dtype == np.float32
     assert llr.tolist() == pytest.approx([math.log(9), -math.log(9)])
     asym = channel_llr(np.array([0, 1]), 0.2, 0.0)  # a 1 never reads as 0: a read 0 is certain
-    assert asym[0] == np.inf and asym[1] == pytest.approx(math.log(0.2))
+    assert asym[0] == np.float32(1e12) and asym[1] == pytest.approx(math.log(0.2))
 
 
 @pytest.mark.parametrize(
@@ -247,8 +247,9 @@ def _point(config: str, ber: float, accs: list[float], bits: float) -> dict:
 
 def test_compare_picks_winners_from_intervals():
     """Synthetic campaign: the code is perfect up to 1e-2 then collapses; detection loses
-    accuracy from 1e-3 on. ECC wins at 1e-3 and 1e-2 (intervals apart), detection at 1e-1,
-    and the tolerable-BER ratio ECC / detection is the ratio of the interpolated crossings."""
+    accuracy from 1e-3 on. Both are within the tolerance at 1e-4 (no winner), ECC wins at
+    1e-3 and 1e-2 (intervals apart), detection at 1e-1, and the tolerable-BER ratio
+    ECC / detection is the ratio of the interpolated crossings."""
     cfg = X.EccStudyConfig(budgets=(16,), bers=(1e-4, 1e-3, 1e-2, 1e-1), trials=40)
     ecc, det = cfg._pairs(16)[0], cfg._pairs(16)[1]
     g = np.random.default_rng(0)
@@ -266,7 +267,7 @@ def test_compare_picks_winners_from_intervals():
     summary = C.summarize(rows)
     tol = C.tolerable_ber(summary, 0.01)
     per_ber, per_budget = X.compare(summary, tol, cfg, n_boot=200)
-    assert [r["winner"] for r in per_ber] == ["tie", "ECC", "ECC", "detection"]
+    assert [r["winner"] for r in per_ber] == ["both ok", "ECC", "ECC", "detection"]
     (row,) = per_budget
     assert row["ecc"] == "/".join(ecc) and row["detection"] == "/".join(det)
     mean = {(r["config"], r["ber"]): r["mean"] for r in summary}
@@ -281,6 +282,13 @@ def test_compare_picks_winners_from_intervals():
     assert row["ecc_wins_at"] == "0.001..0.01" and row["detection_wins_at"] == "0.1"
     f = X.finding(per_budget, 16)
     assert f.verdict == "not reproduced" and f.measured < 0
+
+
+def test_ber_axis_refines_the_top_decade():
+    axis = X.ber_axis(1e-6, 1e-1, 2, 1e-2, 8)
+    assert set(C.ber_grid(1e-6, 1e-1, 2)) <= set(axis) and axis == sorted(axis)
+    assert len([b for b in axis if b > 1e-2]) == 8 and axis[-1] == 0.1
+    assert X.ber_axis(1e-6, 1e-1, 2, 1e-2, 0) == C.ber_grid(1e-6, 1e-1, 2)
 
 
 def test_study_config_pairs_have_equal_storage():
@@ -307,6 +315,8 @@ def test_study_config_pairs_have_equal_storage():
         (["--trials", "5", "--min-failures", "6"], "--min-failures"),
         (["--bers", "1.5"], "--bers"),
         (["--ber-min", "0"], "--ber-min"),
+        (["--fine-per-decade", "-1"], "--fine-per-decade"),
+        (["--fine-from", "0"], "--fine-from"),
         (["--study", "nope"], "--study"),
         (["--epochs", "0"], "--epochs"),
         (["--tolerance", "2"], "--tolerance"),

@@ -249,6 +249,12 @@ def ecc_cmd(
     ber_min: Annotated[float, typer.Option("--ber-min")] = 1e-6,
     ber_max: Annotated[float, typer.Option("--ber-max")] = 1e-1,
     per_decade: Annotated[int, typer.Option("--per-decade")] = 2,
+    fine_from: Annotated[
+        float, typer.Option("--fine-from", help="Refine the grid from this BER up.")
+    ] = 1e-2,
+    fine_per_decade: Annotated[
+        int, typer.Option("--fine-per-decade", help="Points per decade there (0: none).")
+    ] = 8,
     bers: Annotated[
         str | None, typer.Option("--bers", help="Explicit BER list (overrides the log grid).")
     ] = None,
@@ -289,12 +295,12 @@ def ecc_cmd(
     """ECC or detection at equal storage: polar-coded weights vs nulling / range / HWO."""
     from ..errors import renamed
     from ..experiments import ecc as X
-    from ..storage import campaign as C
 
     apply_quiet(quiet)
-    log_grid = C.ber_grid(ber_min, ber_max, per_decade)  # checked even when --bers replaces it
-    grid = parse_floats("--bers", bers) if bers is not None else log_grid
     try:
+        check_float("--fine-from", fine_from, 0.0, 1.0, lo_open=True)
+        log_grid = X.ber_axis(ber_min, ber_max, per_decade, fine_from, fine_per_decade)
+        grid = parse_floats("--bers", bers) if bers is not None else log_grid
         cfg = X.EccStudyConfig(
             study=study,
             epochs=epochs,

@@ -41,6 +41,7 @@ __all__ = [
     "OPTIONS",
     "TRIALS_MAX",
     "EccStudyConfig",
+    "ber_axis",
     "compare",
     "decode_times",
     "finding",
@@ -83,6 +84,8 @@ OPTIONS = {
     "epochs": "--epochs",
     "budgets": "--budgets",
     "bers": "--bers",
+    "fine_per_decade": "--fine-per-decade",
+    "fine_from": "--fine-from",
     "trials": "--trials",
     "min_failures": "--min-failures",
     "chunk": "--chunk",
@@ -93,6 +96,24 @@ OPTIONS = {
     "seed": "--seed",
     "protection": "--decoder",
 }
+
+
+def ber_axis(
+    lo: float = 1e-6,
+    hi: float = 1e-1,
+    per_decade: int = 2,
+    fine_from: float = 1e-2,
+    fine_per_decade: int = 8,
+) -> list[float]:
+    """The log grid ``lo..hi`` at ``per_decade`` points per decade, refined to
+    ``fine_per_decade`` from ``fine_from`` up (0: no refinement). The codes fall off a cliff
+    between two coarse points near their threshold (a polar code is either fine or broken):
+    without the fine points the tolerable BER would be an interpolation across the cliff."""
+    grid = set(C.ber_grid(lo, hi, per_decade))
+    check_int("fine_per_decade", fine_per_decade, 0, 100)
+    if fine_per_decade and fine_from < hi:
+        grid |= set(C.ber_grid(max(lo, fine_from), hi, fine_per_decade))
+    return sorted(grid)
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,7 @@ class EccStudyConfig:
     study: str = "mlp-digits"
     epochs: int | None = None
     budgets: tuple[int, ...] = (8, 12, 16)
-    bers: tuple[float, ...] = tuple(C.ber_grid(1e-6, 1e-1, 2))
+    bers: tuple[float, ...] = tuple(ber_axis())
     trials: int = 200
     min_failures: int | None = 20
     chunk: int = 20
@@ -202,8 +223,9 @@ def compare(
     n_boot: int = 2000,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Per budget and BER, the best ECC and the best detection configuration by mean accuracy
-    and who wins (``ECC`` / ``detection`` where their 95% intervals do not overlap, else
-    ``tie``); per budget, the tolerable-BER ratio ECC / detection of the two configurations
+    and who wins: ``both ok`` where both means are within the tolerance of clean float32 (a
+    difference there does not matter), else ``ECC`` / ``detection`` where their 95% intervals
+    do not overlap, else ``tie``; per budget, the tolerable-BER ratio ECC / detection of the two configurations
     with the highest tolerable BER of each kind, with a 95% bootstrap interval.
     Returns ``(per_ber, per_budget)``."""
     budget = cfg.budget_of()
@@ -216,13 +238,14 @@ def compare(
             at = [r for r in rows if r["ber"] == ber]
             ecc = max((r for r in at if _is_ecc(r["protection"])), key=lambda r: r["mean"])
             det = max((r for r in at if not _is_ecc(r["protection"])), key=lambda r: r["mean"])
-            win = (
-                "ECC"
-                if ecc["ci_lo"] > det["ci_hi"]
-                else "detection"
-                if det["ci_lo"] > ecc["ci_hi"]
-                else "tie"
-            )
+            if min(ecc["mean"], det["mean"]) >= threshold:
+                win = "both ok"  # both within the tolerance: no difference that matters
+            elif ecc["ci_lo"] > det["ci_hi"]:
+                win = "ECC"
+            elif det["ci_lo"] > ecc["ci_hi"]:
+                win = "detection"
+            else:
+                win = "tie"
             per_ber.append(
                 {
                     "budget": b,
@@ -377,6 +400,8 @@ def run(
         out=out,
         seed=cfg.seed,
         argv=argv,
+        extendable=("bers",),  # more BERs resume a run: its points are kept
+        options=OPTIONS,
         title=f"ECC or detection at equal storage: {study.model} on {study.dataset}",
     )
     model, test, facts = prepare_model(study, run_.dir, seed=cfg.seed, device=cfg.device)
@@ -412,9 +437,10 @@ def run(
         f"independently at the BER; up to {cfg.trials} trials per point in chunks of "
         f"{cfg.chunk}"
         + (f", stopping at {cfg.min_failures} failed trials" if cfg.min_failures else "")
-        + f"; tolerable BER: mean accuracy within {cfg.tolerance:g} of clean float32. A "
-        "winner at a BER has a 95% interval of the mean accuracy above the other kind's "
-        "(conservative: the trials are paired by common random numbers)."
+        + f"; tolerable BER: mean accuracy within {cfg.tolerance:g} of clean float32. At a BER "
+        "where both kinds stay within it, neither wins ('both ok'); else a winner has a 95% "
+        "interval of the mean accuracy above the other kind's (conservative: the trials are "
+        "paired by common random numbers)."
     )
     summary, tol = C.report_campaign(
         sec, run_.dir, rows, prefix="ecc_", tolerance=cfg.tolerance, title="ECC or detection"

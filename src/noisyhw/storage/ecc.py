@@ -53,6 +53,8 @@ ECC_SPEC = "polar:<rate>[:sc|:scl<L>][:n<N>]"
 DEFAULT_N = 1024
 #: the longest code (the 5G NR reliability sequence is defined up to 1024)
 MAX_N = 1024
+#: the LLR magnitude of a certain bit (the decoders' own clip: float32-safe sums)
+LLR_CERTAIN = 1e12
 #: blocks decoded per call (bounds the LLR array: 4096 x 1024 float32 = 16 MiB)
 _BLOCKS_PER_CALL = 4096
 
@@ -90,13 +92,14 @@ def _decoder(n: int, k: int, decoder: str, list_size: int) -> Decoder:
 def channel_llr(bits: np.ndarray, p01: float, p10: float) -> np.ndarray:
     """float32 LLRs (same shape) of read bits ``bits`` (0/1) through a binary channel that
     turns a stored 0 into 1 with probability ``p01`` and a 1 into 0 with ``p10``; positive
-    favours 0, ``+-inf`` for a certain bit (the decoders clip it)."""
+    favours 0, ``+-LLR_CERTAIN`` for a certain bit (finite: no clipping copy in the decoder)."""
     p01 = check_float("p01", p01, 0.0, 1.0)
     p10 = check_float("p10", p10, 0.0, 1.0)
     q01, q10 = np.float64(p01), np.float64(p10)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = np.array([np.log1p(-q01) - np.log(q10), np.log(q01) - np.log1p(-q10)])
-    table = np.where(np.isnan(table), 0.0, table).astype(np.float32)  # read 0, read 1
+    table = np.where(np.isnan(table), 0.0, table)  # read 0, read 1
+    table = np.clip(table, -LLR_CERTAIN, LLR_CERTAIN).astype(np.float32)
     return table[np.asarray(bits, dtype=np.intp)]
 
 
@@ -190,15 +193,13 @@ class PolarECC:
     def encode_words(self, words: np.ndarray, width: int) -> np.ndarray:
         """Packed codewords (blocks, n // 8) uint8 of ``words`` (any shape, unsigned, low
         ``width`` bits used), in C order, the last block padded with zero words."""
-        w = np.asarray(words).reshape(-1).astype(np.uint64)
+        w = np.asarray(words).reshape(-1)
         wpb = self.words_per_block(width)
         blocks = self.blocks(w.size, width)
-        full = np.zeros(blocks * wpb, dtype=np.uint64)
+        full = np.zeros(blocks * wpb, dtype=container_for(width))
         full[: w.size] = w
-        shifts = np.arange(width, dtype=np.uint64)
-        bits = ((full.reshape(blocks, wpb, 1) >> shifts) & np.uint64(1)).astype(np.uint8)
         msg = np.zeros((blocks, self.k), dtype=np.uint8)
-        msg[:, : wpb * width] = bits.reshape(blocks, wpb * width)
+        msg[:, : wpb * width] = _word_bits(full, width).reshape(blocks, wpb * width)
         x = self.code.encode(msg) if blocks else np.zeros((0, self.n), dtype=np.uint8)
         return np.packbits(x, axis=1, bitorder="little")
 
@@ -220,9 +221,7 @@ class PolarECC:
             bits = np.unpackbits(packed[s : s + _BLOCKS_PER_CALL], axis=1, bitorder="little")
             msg = dec(channel_llr(bits, p01, p10))
             out[s : s + _BLOCKS_PER_CALL] = msg[:, : wpb * width]
-        weights = np.left_shift(np.uint64(1), np.arange(width, dtype=np.uint64))
-        words = (out.reshape(B, wpb, width).astype(np.uint64) * weights).sum(axis=2)
-        return words.reshape(-1)[:count]
+        return _bits_words(out.reshape(B * wpb, width)[:count]).astype(np.uint64)
 
     def encode(self, stored: StoredTensor) -> CodedTensor:
         """The coded image of an uncoded one (its meta kept; shape and width recorded)."""
@@ -234,8 +233,28 @@ class PolarECC:
         if not isinstance(coded, CodedTensor):
             raise ParameterError("stored", "a polar protection needs a coded image", type(coded))
         words = self.decode_words(coded.words, coded.num_values, coded.inner_width, p01, p10)
-        words = words.astype(container_for(coded.inner_width)).reshape(coded.shape)
+        words = words.astype(container_for(coded.inner_width), copy=False).reshape(coded.shape)
         return StoredTensor(words, coded.inner_width, dict(coded.meta))
+
+
+def _word_bits(words: np.ndarray, width: int) -> np.ndarray:
+    """(M, width) uint8 bits (LSB first) of unsigned words (M,) (the container's bytes,
+    little-endian, unpacked: no per-bit arithmetic)."""
+    le = np.ascontiguousarray(words, dtype=words.dtype.newbyteorder("<"))
+    return np.unpackbits(le.view(np.uint8).reshape(le.size, -1), axis=1, bitorder="little")[
+        :, :width
+    ]
+
+
+def _bits_words(bits: np.ndarray) -> np.ndarray:
+    """Words (M,) in the smallest container of (M, width) bits (LSB first): the inverse of
+    :func:`_word_bits`."""
+    m, width = bits.shape
+    dt = np.dtype(container_for(width)).newbyteorder("<")
+    padded = np.zeros((m, 8 * dt.itemsize), dtype=np.uint8)
+    padded[:, :width] = bits
+    packed = np.ascontiguousarray(np.packbits(padded, axis=1, bitorder="little"))
+    return packed.view(dt).reshape(m).astype(dt.newbyteorder("="))
 
 
 def _rate(text: str, spec: str) -> float:
