@@ -182,7 +182,7 @@ def test_store_and_corrupt_round_trip():
     torch.manual_seed(0)
     net = _Net()
     plain = S.store(net, "fixed8", "none")
-    coded = S.store(net, "fixed8", "polar:0.5")
+    coded = S.store(net, representation="fixed8", protection="polar:0.5")
     assert all(isinstance(t, CodedTensor) for t in coded.tensors.values())
     assert coded.num_values == plain.num_values == 20 * 40 + 40 + 40 * 3 + 3
     # 1024-bit codewords hold 64 bytes: 13 + 1 + 2 + 1 blocks for the four tensors
@@ -204,9 +204,13 @@ def test_store_and_corrupt_round_trip():
     bad, _ = plain.corrupted(1e-2, rng=1)
     S.load_stored(got, bad)
     assert any(not torch.equal(want[k], v) for k, v in _state(got).items())
-    # the one-call copy (model untouched) and the bit mask that an ECC cannot take
-    out = S.corrupt(net, 1e-2, "fixed8", "polar:0.5", rng=2)
+    # the one-call copy (model untouched), in place, and the bit mask that an ECC cannot take
+    before = _state(net)
+    out = S.corrupt(net, 1e-2, representation="fixed8", protection="polar:0.5", rng=2)
     assert out is not net and all(torch.equal(want[k], v) for k, v in _state(out).items())
+    assert all(torch.equal(before[k], v) for k, v in _state(net).items())
+    assert S.corrupt_(net, 1e-2, representation="fixed8", protection="polar:0.5", rng=2) is net
+    assert all(torch.equal(want[k], v) for k, v in _state(net).items())
     with pytest.raises(ParameterError) as e:
         coded.corrupted(1e-2, rng=0, bit_mask=[7])
     assert e.value.name == "bit_mask"

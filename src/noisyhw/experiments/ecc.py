@@ -509,4 +509,6 @@ def run(
     )
     if 16 in cfg.budgets:
         sec.finding(finding(per_budget, 16))
-    return run_, per_budget, facts | {"decode": times, "per_ber": per_ber}
+    keep = ("config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "tol_lo")
+    tolerable = [{k: r[k] for k in (*keep, "tol_hi", "censored")} for r in tol]
+    return run_, per_budget, facts | {"decode": times, "per_ber": per_ber, "tolerable": tolerable}
