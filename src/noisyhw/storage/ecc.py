@@ -108,7 +108,8 @@ class PolarECC:
     """A ``(n, k = round(rate * n))`` polar code protecting stored words (see the module);
     ``rate`` becomes ``k / n``.
 
-    ``decoder``: ``"sc"`` (fast inter-frame SC) or ``"scl"`` (list size ``list_size``).
+    ``decoder``: ``"sc"`` (fast inter-frame SC; ``list_size`` becomes 1) or ``"scl"`` (list
+    size ``list_size``).
     """
 
     rate: float = 0.5
@@ -124,6 +125,8 @@ class PolarECC:
             raise ParameterError("n", f"must be a power of two in [8, {MAX_N}]", self.n)
         check_choice("decoder", self.decoder, ("sc", "scl"))
         check_int("list_size", self.list_size, 1, 64)
+        if self.decoder == "sc":  # no list: one identity per code and decoder
+            object.__setattr__(self, "list_size", 1)
         k = max(1, round(self.rate * self.n))
         object.__setattr__(self, "k", k)
         object.__setattr__(self, "rate", k / self.n)  # the code's true rate: one name per code
