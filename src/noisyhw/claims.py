@@ -259,6 +259,19 @@ CLAIMS: dict[str, Claim] = _claims(
         "storage",
     ),
     Claim(
+        "storage-ecc",
+        "1709.06173",
+        "Noisy-media storage",
+        "abstract (argued from ECC's storage and bandwidth cost; no ECC measured)",
+        "at equal storage, cheap detection (weight nulling, range checks) tolerates a higher "
+        "raw bit error rate than an error-correcting code",
+        0.0,
+        "log10 tolerable-BER ratio detection / ECC at equal bits per parameter",
+        "positive",
+        "MNIST / CIFAR-10 networks with ECC turned off (ECC overhead 10-20%)",
+        "storage",
+    ),
+    Claim(
         "prune-reweighted",
         "2004.05531",
         "Reweighted pruning",

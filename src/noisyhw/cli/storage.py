@@ -1,4 +1,5 @@
-"""``noisyhw storage``: fault campaigns on stored weights, one-flip distortion of the codes."""
+"""``noisyhw storage``: fault campaigns on stored weights, one-flip distortion of the codes,
+ECC or detection at equal storage."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from .common import (
 )
 
 app = typer.Typer(
-    help="Weights in noisy storage without ECC: representations, nulling, range detection.",
+    help="Weights in noisy storage: representations, nulling, range detection, polar ECC.",
     no_args_is_help=True,
 )
 
@@ -185,3 +186,106 @@ def distortion_cmd(
     cfg = E.DistortionConfig(n=tuple(parse_ints("--n", n, 2)), seed=seed)
     run, rows = E.distortion(cfg, out=out)
     finish(run, rows, ["n", "code", "worst", "worst_norm", "bound_norm", "mean_norm", "rms_norm"])
+
+
+@app.command("ecc")
+@tracked
+def ecc_cmd(
+    study: Annotated[
+        str, typer.Option("--study", help="mlp-digits, cnn-fashion or resnet18-fashion.")
+    ] = "mlp-digits",
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Override the study's.")] = None,
+    budgets: Annotated[
+        str, typer.Option("--budgets", help="Stored bits per parameter: a list of 8, 12, 16.")
+    ] = "8,12,16",
+    ber_min: Annotated[float, typer.Option("--ber-min")] = 1e-6,
+    ber_max: Annotated[float, typer.Option("--ber-max")] = 1e-1,
+    per_decade: Annotated[int, typer.Option("--per-decade")] = 2,
+    fine_from: Annotated[
+        float, typer.Option("--fine-from", help="Refine the grid from this BER up.")
+    ] = 1e-2,
+    fine_per_decade: Annotated[
+        int, typer.Option("--fine-per-decade", help="Points per decade there (0: none).")
+    ] = 8,
+    bers: Annotated[
+        str | None, typer.Option("--bers", help="Explicit BER list (overrides the log grid).")
+    ] = None,
+    trials: Annotated[
+        int,
+        typer.Option(
+            "--trials", "-t", help=f"Most trials per BER and configuration (1..{TRIALS_MAX})."
+        ),
+    ] = 200,
+    min_failures: Annotated[
+        int,
+        typer.Option(
+            "--min-failures",
+            help="Stop a point at this many failed trials (accuracy more than --tolerance below "
+            "clean float32); 0: always --trials.",
+        ),
+    ] = 20,
+    chunk: Annotated[
+        int, typer.Option("--chunk", help="Trials per chunk (the unit of the stopping rule).")
+    ] = 20,
+    decoder: Annotated[
+        str, typer.Option("--decoder", help="Polar decoder: sc or scl<L> (e.g. scl8).")
+    ] = "sc",
+    n: Annotated[int, typer.Option("--n", help="Polar codeword bits (power of two, 8..1024).")] = (
+        1024
+    ),
+    margin: Annotated[float, typer.Option("--margin", help="Range check slack x max|w|.")] = 0.1,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Accuracy drop allowed for the tolerable BER.")
+    ] = 0.01,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    device: DeviceOpt = "cpu",
+    out: OutOpt = None,
+    output_format: FormatOpt = "table",
+    quiet: QuietOpt = False,
+) -> None:
+    """ECC or detection at equal storage: polar-coded weights vs nulling / range / HWO."""
+    from ..errors import renamed
+    from ..experiments import ecc as X
+
+    apply_quiet(quiet)
+    try:
+        check_float("--fine-from", fine_from, 0.0, 1.0, lo_open=True)
+        log_grid = X.ber_axis(ber_min, ber_max, per_decade, fine_from, fine_per_decade)
+        grid = parse_floats("--bers", bers) if bers is not None else log_grid
+        cfg = X.EccStudyConfig(
+            study=study,
+            epochs=epochs,
+            budgets=tuple(parse_ints("--budgets", budgets)),
+            bers=tuple(sorted(grid)),
+            trials=trials,
+            min_failures=min_failures or None,
+            chunk=chunk,
+            tolerance=tolerance,
+            margin=margin,
+            decoder=decoder,
+            n=n,
+            seed=seed,
+            device=resolve_device(device),
+            workers=workers,
+        )
+    except ParameterError as exc:
+        raise renamed(exc, X.OPTIONS) from None
+    run, verdict, facts = X.run(cfg, out=out)
+    finish(
+        run,
+        verdict,
+        [
+            "budget",
+            "ecc",
+            "ecc_tolerable_ber",
+            "detection",
+            "detection_tolerable_ber",
+            "ratio",
+            "ratio_lo",
+            "ratio_hi",
+            "winner",
+        ],
+        title="ECC vs detection at equal storage (tolerable BER, ratio ECC / detection)",
+        model=facts,
+    )

@@ -2,12 +2,14 @@
 
 * Representations (:mod:`.formats`): ``float32``, ``float16``, ``bfloat16``, ``fixed<n>``,
   ``hwo<n>`` (Hamming-weight ordered, enumerative coding in :mod:`.enumerative`).
-* Protections (:mod:`.protect`): weight nulling (parity in bit 0), range detection.
+* Protections (:mod:`.protect`): weight nulling (parity in bit 0), range detection, and a polar
+  error-correcting code over the stored words (:mod:`.ecc`, ``"polar:0.5"``).
 * Models (:mod:`.model`): :func:`store`, :func:`load_stored`, :func:`corrupt_` (in place), :func:`corrupt` (a copy).
 * Fault campaigns (:mod:`.campaign`): BER grid x configurations x trials through
   :class:`noisyhw.sweep.Run`, statistics, tolerable BER, equal-storage comparison.
 """
 
+from .ecc import PolarECC
 from .enumerative import hwo_decode, hwo_encode, hwo_flip_bound, one_flip_distortion
 from .formats import (
     REPRESENTATIONS,
@@ -33,6 +35,7 @@ __all__ = [
     "Float32",
     "FloatBits",
     "HammingOrdered",
+    "PolarECC",
     "Protection",
     "Representation",
     "StoredModel",

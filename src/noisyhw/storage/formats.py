@@ -68,6 +68,11 @@ class StoredTensor:
     meta: dict[str, float] = field(default_factory=dict)
 
     @property
+    def num_values(self) -> int:
+        """Values held (one word each here; a coded image holds fewer values than words)."""
+        return self.words.size
+
+    @property
     def side_bits(self) -> int:
         """Bits of side information (each meta value counted as a float32)."""
         return 32 * len(self.meta)

@@ -39,20 +39,23 @@ class StoredModel:
     protection: Protection
     tensors: dict[str, StoredTensor] = field(default_factory=dict)
     dtypes: dict[str, torch.dtype] = field(default_factory=dict)
+    #: flip probabilities (p01, p10) of the last :meth:`corrupted` (an ECC decoder's LLRs)
+    channel: tuple[float, float] = (0.0, 0.0)
 
     @property
     def num_values(self) -> int:
-        return sum(t.words.size for t in self.tensors.values())
+        return sum(t.num_values for t in self.tensors.values())
 
     @property
     def width(self) -> int:
-        """Stored bits per value (the representation's, plus an extra parity bit if any)."""
+        """Bits per value word (the representation's, plus an extra parity bit if any; an ECC
+        stores more, see :attr:`bits_per_param`)."""
         return self.protection.width(self.representation)
 
     @property
     def stored_bits(self) -> int:
-        """Bits exposed to errors: ``width`` per value."""
-        return self.num_values * self.width
+        """Bits exposed to errors: ``width`` per value, or the codewords' bits under an ECC."""
+        return sum(t.words.size * t.width for t in self.tensors.values())
 
     @property
     def bits_per_param(self) -> float:
@@ -71,14 +74,17 @@ class StoredModel:
     ) -> tuple[StoredModel, int]:
         """A copy with every stored bit flipped independently (see :func:`noisyhw.channels.bsc`);
         returns it and the number of flipped bits. ``bit_mask`` selects bit positions within the
-        ``width`` stored bits (bit 0 = LSB); container bits above ``width`` never flip."""
-        width = self.width
-        positions = bit_positions(bit_mask, width)
+        ``width`` stored bits (bit 0 = LSB); container bits above ``width`` never flip. The
+        copy records the channel (:attr:`channel`) for an ECC decoder."""
+        if bit_mask is not None and self.protection.ecc is not None:
+            raise ParameterError("bit_mask", "not with an ECC (codeword bits are not word bits)")
         g = as_rng(rng)
-        out = StoredModel(self.representation, self.protection, {}, dict(self.dtypes))
+        channel = (p, p) if p is not None else (p01 or 0.0, p10 or 0.0)
+        out = StoredModel(self.representation, self.protection, {}, dict(self.dtypes), channel)
         flips = 0
         for name, t in self.tensors.items():
             c = t.copy()
+            positions = bit_positions(bit_mask, t.width)
             flips += bsc_inplace(c.words, p, g, p01=p01, p10=p10, bit_mask=positions)
             out.tensors[name] = c
         return out, flips
@@ -87,7 +93,7 @@ class StoredModel:
         """Decoded weights by name and detection counts ``{"nulled", "range_zeroed"}``."""
         state, nulled, ranged = {}, 0, 0
         for name, t in self.tensors.items():
-            v, a, b = decode_tensor(t, self.representation, self.protection)
+            v, a, b = decode_tensor(t, self.representation, self.protection, self.channel)
             state[name] = torch.from_numpy(v).to(self.dtypes.get(name, torch.float32))
             nulled += a
             ranged += b

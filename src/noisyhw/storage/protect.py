@@ -15,6 +15,11 @@
   can only decode into their range, so for them it catches nothing beyond the margin.
 
 Both combine with every representation (``"nulling+range"``).
+
+* **Polar ECC** (``"polar:<rate>[:sc|:scl<L>][:n<N>]"``, :mod:`.ecc`) encodes the stored words
+  (after any nulling parity) into ``(n, rate n)`` polar codewords; the codewords are what is
+  stored and flips, and the decoder corrects before nulling / range detection see the words.
+  It combines with the two detections (``"polar:0.5+range"``).
 """
 
 from __future__ import annotations
@@ -24,36 +29,50 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError, check_choice, check_float
+from .ecc import ECC_SPEC, CodedTensor, PolarECC
 from .formats import Representation, StoredTensor, container_for
 
 __all__ = ["PROTECTIONS", "Protection", "decode_tensor", "encode_tensor", "protection"]
 
-PROTECTIONS = ("none", "nulling", "nulling-extra", "range", "nulling+range", "nulling-extra+range")
+PROTECTIONS = (
+    "none",
+    "nulling",
+    "nulling-extra",
+    "range",
+    "nulling+range",
+    "nulling-extra+range",
+    ECC_SPEC,
+)
 
 
 @dataclass(frozen=True)
 class Protection:
     """Which detections are on. ``margin`` is the range check's slack (fraction of max|w|);
     ``parity`` says which bit the nulling parity costs: ``"lsb"`` (the value's least
-    significant bit, same width) or ``"extra"`` (one more stored bit)."""
+    significant bit, same width) or ``"extra"`` (one more stored bit); ``ecc`` an optional
+    polar code over the stored words."""
 
     nulling: bool = False
     range_check: bool = False
     margin: float = 0.1
     parity: str = "lsb"
+    ecc: PolarECC | None = None
 
     def __post_init__(self) -> None:
         check_float("margin", self.margin, 0.0)
         check_choice("parity", self.parity, ("lsb", "extra"))
+        if self.ecc is not None and not isinstance(self.ecc, PolarECC):
+            raise ParameterError("ecc", "must be a PolarECC or None", type(self.ecc).__name__)
 
     @property
     def name(self) -> str:
         null = "nulling" if self.parity == "lsb" else "nulling-extra"
         parts = [p for p, on in ((null, self.nulling), ("range", self.range_check)) if on]
+        parts += [self.ecc.name] if self.ecc is not None else []
         return "+".join(parts) or "none"
 
     def width(self, rep: Representation) -> int:
-        """Stored bits per value of ``rep`` under this protection."""
+        """Bits per value word of ``rep`` under the detections (before any ECC)."""
         return rep.width + int(self.nulling and self.parity == "extra")
 
 
@@ -62,6 +81,14 @@ def protection(spec: str | Protection, margin: float = 0.1) -> Protection:
     if isinstance(spec, Protection):
         return spec
     parts = str(spec).strip().lower().split("+")
+    codes = [p for p in parts if p.startswith("polar")]
+    if len(codes) > 1:
+        raise ParameterError("protection", "at most one polar code", spec)
+    ecc = PolarECC.parse(codes[0]) if codes else None
+    parts = [p for p in parts if not p.startswith("polar")]
+    if codes and "none" in parts:  # "none+polar:0.5" is no protection and a code at once
+        raise ParameterError("protection", f"must be one of {', '.join(PROTECTIONS)}", spec)
+    parts = parts or ["none"]
     ok = set(parts) <= {"none", "nulling", "nulling-extra", "range"} and len(set(parts)) == len(
         parts
     )
@@ -69,7 +96,7 @@ def protection(spec: str | Protection, margin: float = 0.1) -> Protection:
         raise ParameterError("protection", f"must be one of {', '.join(PROTECTIONS)}", spec)
     extra = "nulling-extra" in parts
     return Protection(
-        "nulling" in parts or extra, "range" in parts, margin, "extra" if extra else "lsb"
+        "nulling" in parts or extra, "range" in parts, margin, "extra" if extra else "lsb", ecc
     )
 
 
@@ -96,13 +123,23 @@ def encode_tensor(weights: np.ndarray, rep: Representation, prot: Protection) ->
         meta["range_hi"] = float(max(w.max(), clean.max()))
     elif prot.range_check:
         meta["range_lo"] = meta["range_hi"] = 0.0
-    return StoredTensor(words.astype(container, copy=False), width, meta)
+    out = StoredTensor(words.astype(container, copy=False), width, meta)
+    return prot.ecc.encode(out) if prot.ecc is not None else out
 
 
 def decode_tensor(
-    stored: StoredTensor, rep: Representation, prot: Protection
+    stored: StoredTensor,
+    rep: Representation,
+    prot: Protection,
+    channel: tuple[float, float] = (0.0, 0.0),
 ) -> tuple[np.ndarray, int, int]:
-    """Weights of a (possibly corrupted) image: ``(float32 array, n_nulled, n_range_zeroed)``."""
+    """Weights of a (possibly corrupted) image: ``(float32 array, n_nulled, n_range_zeroed)``.
+    ``channel``: the flip probabilities ``(p01, p10)`` the image went through, which a polar
+    decoder uses for its LLRs (ignored without ECC)."""
+    if prot.ecc is not None:
+        if not isinstance(stored, CodedTensor):
+            raise ParameterError("stored", "a polar protection needs a coded image", type(stored))
+        stored = prot.ecc.decode(stored, *channel)
     inner = _inner(rep, prot)
     words = stored.words
     bad = None
