@@ -188,6 +188,47 @@ def run(
     return run_, results, facts
 
 
+def pareto_plot(
+    final: list[dict[str, Any]], x: str, path: Path, *, title: str, logx: bool = False
+) -> Path:
+    """One marker per profile at its true ``x`` with its 95% accuracy interval, labelled with
+    its energy per inference; the profiles on the Pareto front joined by a dashed line."""
+    from ..sweep.labels import header
+    from ..sweep.plots import _pyplot, _save, series_style
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8.0, 5.0))
+    for i, r in enumerate(final):
+        style = series_style(i)
+        lo, hi = r["accuracy_low"], r["accuracy_high"]
+        ax.errorbar(
+            [r[x]],
+            [r["accuracy"]],
+            yerr=[[r["accuracy"] - lo], [hi - r["accuracy"]]],
+            color=style["color"],
+            marker=style["marker"],
+            ms=6,
+            capsize=3,
+            ls="none",
+            label=r["profile"] + (" (front)" if r["pareto"] else ""),
+        )
+        energy = "no energy model" if r["energy_j"] is None else f"{r['energy_j'] * 1e9:.3g} nJ"
+        ax.annotate(
+            energy, (r[x], r["accuracy"]), textcoords="offset points", xytext=(6, 4), fontsize=8
+        )
+    front = sorted((r for r in final if r["pareto"]), key=lambda r: r[x])
+    if len(front) > 1:
+        ax.plot([r[x] for r in front], [r["accuracy"] for r in front], "k--", lw=0.8, alpha=0.6)
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(header(x))
+    ax.set_ylabel("accuracy (95% interval over trials)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
 def result_rows(results: list[StackResult]) -> list[dict[str, Any]]:
     """Every stage of every profile, one row each: profile by profile, stages in stack order."""
     return [r for res in results for r in res.rows()]
@@ -238,29 +279,21 @@ def report(
         }
         for r, on in zip(results, front, strict=True)
     ]
-    png = line_plot(
+    png = pareto_plot(
         final,
         "bits_per_param",
-        "accuracy",
-        Path(folder) / (f"{prefix}stack_pareto_bits.png"),
-        hue="profile",
-        band=("accuracy_low", "accuracy_high"),
-        join=False,
-        title="Deployed accuracy vs stored bits per parameter",
+        Path(folder) / f"{prefix}stack_pareto_bits.png",
+        title="Deployed accuracy vs stored bits per parameter (labels: energy per inference)",
     )
-    sec.image(png, "accuracy vs stored bits per parameter")
+    sec.image(png, "accuracy vs stored bits per parameter; the Pareto front is joined")
     with_energy = [r for r in final if r["energy_j"] is not None]
     if with_energy:
-        png = line_plot(
+        png = pareto_plot(
             with_energy,
             "energy_j",
-            "accuracy",
-            Path(folder) / (f"{prefix}stack_pareto_energy.png"),
-            hue="profile",
-            band=("accuracy_low", "accuracy_high"),
-            join=False,
-            logx=True,
+            Path(folder) / f"{prefix}stack_pareto_energy.png",
             title="Deployed accuracy vs energy per inference (crossbar profiles)",
+            logx=True,
         )
         sec.image(png, "accuracy vs energy per inference")
     sec.table(
