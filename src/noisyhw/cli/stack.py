@@ -57,7 +57,13 @@ ModelFileOpt = Annotated[
 ModelNameOpt = Annotated[
     str, typer.Option("--model", help="Model trained here when no --model-file is given.")
 ]
-DatasetOpt = Annotated[str, typer.Option("--dataset", help="Image dataset (test and calibration).")]
+DatasetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="Image dataset for test and calibration (default: the --model-file's, else digits).",
+    ),
+]
 TrialsOpt = Annotated[
     int, typer.Option("--trials", "-t", help="Draws of the stochastic stages per profile.")
 ]
@@ -72,6 +78,7 @@ def _study(profiles: list[str], kw: dict) -> object:
 
     if kw["model_file"] is None:
         check_model(kw["model"])
+        kw["dataset"] = kw["dataset"] or "digits"
     else:
         from ..experiments.classify import load_model
 
@@ -79,7 +86,8 @@ def _study(profiles: list[str], kw: dict) -> object:
             raise ParameterError(
                 "--model-file", "must be a model.pt from `noisyhw train`", str(kw["model_file"])
             )
-        load_model(Path(kw["model_file"]), option="--model-file")  # damaged file: one line
+        _, meta = load_model(Path(kw["model_file"]), option="--model-file")  # damaged: one line
+        kw["dataset"] = kw["dataset"] or meta["dataset"]
         kw["model_file"] = str(kw["model_file"])
     kw["device"] = resolve_device(kw["device"])
     try:
@@ -103,7 +111,7 @@ def run_cmd(
     profile: Annotated[str, typer.Option("--profile", help="A preset name or a TOML file.")],
     model_file: ModelFileOpt = None,
     model: ModelNameOpt = "mlp",
-    dataset: DatasetOpt = "digits",
+    dataset: DatasetOpt = None,
     epochs: EpochsOpt = 15,
     n_train: NTrainOpt = None,
     n_test: NTestOpt = None,
@@ -141,7 +149,7 @@ def sweep_cmd(
     ],
     model_file: ModelFileOpt = None,
     model: ModelNameOpt = "mlp",
-    dataset: DatasetOpt = "digits",
+    dataset: DatasetOpt = None,
     epochs: EpochsOpt = 15,
     n_train: NTrainOpt = None,
     n_test: NTestOpt = None,
