@@ -59,7 +59,7 @@ def commands(quick: bool, out: str) -> list[tuple[str, list[str]]]:
     else:
         train = ["train", "--model", "small_cnn", "--dataset", "fashion-mnist", "--epochs", "3"]
         train += ["--n-train", "20000"]
-        size = ["--trials", "20", "--n-test", "2000"]
+        size = ["--trials", "20", "--n-test", "1000", "--n-train", "2000"]
     model = ["--model-file", os.path.join(out, "train", "model.pt")]
     return [
         ("train", train),
