@@ -11,7 +11,6 @@ as CPU time would also count the threads' spin-waiting).
 
 from __future__ import annotations
 
-import copy
 import time
 
 import torch
@@ -32,8 +31,8 @@ def _resnet(batch: int, threads: int, n_rounds: int) -> dict[str, list[float]]:
     torch.manual_seed(0)
     clean = create("resnet20", (3, 32, 32), 10).eval()
     x = torch.rand(batch, 3, 32, 32)
-    rel = inject_noise(copy.deepcopy(clean), NoiseSpec(10.0), seed=0)
-    fixed = inject_noise(copy.deepcopy(clean), NoiseSpec(10.0, mode="fixed"), seed=0)
+    rel = inject_noise(clean, NoiseSpec(10.0), seed=0)
+    fixed = inject_noise(clean, NoiseSpec(10.0, mode="fixed"), seed=0)
     calibrate(fixed, x)
     return rounds(
         {"clean": lambda: clean(x), "rel": lambda: rel(x), "fixed": lambda: fixed(x)},
@@ -52,7 +51,7 @@ def _votes(
     clean = create(name, shape, 10).eval()
     x = torch.rand(batch, *shape)
     xk = x.repeat(k, *([1] * len(shape)))
-    noisy = inject_noise(copy.deepcopy(clean), NoiseSpec(0.0), seed=0)
+    noisy = inject_noise(clean, NoiseSpec(0.0), seed=0)
     fns = {
         "clean": lambda: [clean(x) for _ in range(k)],
         "batched": lambda: clean(xk),

@@ -8,7 +8,7 @@ import time
 import torch
 
 from noisyhw import models
-from noisyhw.compress.prune import PruneSpec, PruningCallback, count_params, export, prune
+from noisyhw.compress.prune import PruneSpec, PruningCallback, count_params, export, prune_
 from noisyhw.experiments.prune import measure_latency
 
 SHAPE = (3, 32, 32)  # CIFAR-size input, the shape ResNet-20 was designed for
@@ -56,12 +56,12 @@ def run() -> dict:
     dense = models.create("resnet20", SHAPE, 10).eval()
     pruned = models.create("resnet20", SHAPE, 10)
     pruned.load_state_dict(dense.state_dict())
-    prune(pruned, PruneSpec("filter", 0.5, "magnitude"))  # auto: every conv, residual-coupled
+    prune_(pruned, PruneSpec("filter", 0.5, "magnitude"))  # auto: every conv, residual-coupled
     small = export(pruned).eval()
     inner = models.create("resnet20", SHAPE, 10)
     inner.load_state_dict(dense.state_dict())
     names = [n for n, _ in inner.named_modules() if n.startswith("layer") and n.endswith("conv1")]
-    prune(inner, PruneSpec("filter", 0.5, "magnitude", layers=names))
+    prune_(inner, PruneSpec("filter", 0.5, "magnitude", layers=names))
     small_inner = export(inner).eval()
     t_dense, t_small, t_inner = _latencies([dense, small, small_inner])
     figures = [

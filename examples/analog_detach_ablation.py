@@ -19,7 +19,7 @@ import argparse
 import copy
 from dataclasses import replace
 
-from noisyhw.analog import NoiseSpec, NoiseTraining, inject_noise, noisy_accuracy
+from noisyhw.analog import NoiseSpec, NoiseTraining, inject_noise_, noisy_accuracy
 from noisyhw.experiments.classify import ClassifierJob
 from noisyhw.stats import mean_ci
 from noisyhw.train import TrainConfig, fit
@@ -37,7 +37,7 @@ def one_seed(seed: int, quick: bool = False) -> dict[str, dict[str, float]]:
     for detach in (False, True):
         model = copy.deepcopy(clean)
         spec = NoiseSpec(0.0, detach_std=detach)
-        inject_noise(model, spec, seed=seed)
+        inject_noise_(model, spec, seed=seed)
         cb = NoiseTraining(spec, seed=seed)
         hist = fit(model, train, None, replace(job.config, epochs=finetune), callbacks=[cb])
         model.eval()

@@ -71,7 +71,7 @@ def test_tiny_sweep_runs_and_resumes(tmp_path, capsys):
 def test_tiny_train_writes_model_plots_and_loads(tmp_path):
     import torch
 
-    from noisyhw.analog import NoiseSpec, inject_noise, load_noise_state_dict
+    from noisyhw.analog import NoiseSpec, inject_noise_, load_noise_state_dict
     from noisyhw.io import load_checkpoint
     from noisyhw.models import create
 
@@ -91,7 +91,7 @@ def test_tiny_train_writes_model_plots_and_loads(tmp_path):
     ck = load_checkpoint(out / "noisy.pt")
     model = create(ck["model_name"], ck["input_shape"], ck["num_classes"], **ck["model_kwargs"])
     model.load_state_dict(ck["state_dict"])
-    inject_noise(model, NoiseSpec(0.0, mode="fixed"), seed=0)
+    inject_noise_(model, NoiseSpec(0.0, mode="fixed"), seed=0)
     load_noise_state_dict(model, ck["noise"]["refs"])
     assert ck["noise"]["train_snr"] == "20>0dB"
     assert model(torch.rand(4, 1, 8, 8)).shape == (4, 10)

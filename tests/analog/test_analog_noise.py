@@ -14,7 +14,7 @@ from noisyhw.analog import (
     apply_noise,
     calibrate,
     get_noise,
-    inject_noise,
+    inject_noise_,
     measure_snr,
     noise_disabled,
     remove_noise,
@@ -139,7 +139,7 @@ def test_fixed_mode_snr_and_sigma_constant_under_rescaling(snr, granularity):
     model = _linear_model()
     x = torch.rand(4000, 64)
     spec = NoiseSpec(snr, mode="fixed", granularity=granularity)
-    calibrate(model, x, spec, max_batches=None, batch_size=1000, seed=0)
+    calibrate(model, x, spec=spec, max_batches=None, batch_size=1000, seed=0)
     rows = {r["layer"]: r["snr_db"] for r in measure_snr(model, x, seed=1)}
     # first layer: its input is clean, so the effective SNR is the nominal one
     assert abs(rows["0"] - snr) < 0.2
@@ -176,14 +176,14 @@ def test_fixed_mode_snr_and_sigma_constant_under_rescaling(snr, granularity):
 
 
 def test_fixed_mode_needs_calibration():
-    model = inject_noise(_linear_model(), NoiseSpec(0.0, mode="fixed"))
+    model = inject_noise_(_linear_model(), NoiseSpec(0.0, mode="fixed"))
     with pytest.raises(ParameterError, match="calibrate"):
         model(torch.rand(3, 64))
 
 
 def test_input_and_weight_noise_snr():
     model = _linear_model()
-    inject_noise(model, NoiseSpec(math.inf, input_snr_db=5.0, weight_snr_db=15.0), seed=0)
+    inject_noise_(model, NoiseSpec(math.inf, input_snr_db=5.0, weight_snr_db=15.0), seed=0)
     rows = measure_snr(model, torch.rand(4000, 64))
     for r in rows:
         assert abs(r["input_snr_db"] - 5.0) < 0.2
@@ -203,7 +203,7 @@ def test_noise_off_is_exact_and_remove_restores():
     x = torch.rand(16, 1, 28, 28)
     ref = model(x)
     keys = list(model.state_dict())
-    inject_noise(model, NoiseSpec(), seed=0)  # snr inf
+    inject_noise_(model, NoiseSpec(), seed=0)  # snr inf
     assert torch.equal(model(x), ref)
     set_noise(model, snr_db=0.0)
     assert not torch.allclose(model(x), ref)
@@ -217,7 +217,7 @@ def test_noise_off_is_exact_and_remove_restores():
 
 def test_same_seed_same_noise_and_copies():
     torch.manual_seed(0)
-    model = inject_noise(create("mlp", (1, 8, 8), 10), NoiseSpec(5.0), seed=3)
+    model = inject_noise_(create("mlp", (1, 8, 8), 10), NoiseSpec(5.0), seed=3)
     x = torch.rand(20, 1, 8, 8)
     set_noise(model, seed=3)
     a = model(x)
@@ -239,7 +239,7 @@ def test_same_seed_same_noise_and_copies():
 def test_torchvision_model_and_targets():
     torchvision = pytest.importorskip("torchvision")
     m = torchvision.models.resnet18(weights=None, num_classes=10).eval()
-    inject_noise(m, NoiseSpec(10.0, targets=("conv",)), seed=0)
+    inject_noise_(m, NoiseSpec(10.0, targets=("conv",)), seed=0)
     rows = measure_snr(m, torch.rand(2, 3, 32, 32))
     assert len(rows) == 20 and all(r["layer"] != "fc" for r in rows)
     assert all(abs(r["snr_db"] - 10.0) < 1.0 for r in rows)
@@ -265,7 +265,7 @@ def test_bad_specs_are_clear_errors(kw):
 
 def test_inject_rejects_non_spec_and_set_noise_needs_noise():
     with pytest.raises(ParameterError):
-        inject_noise(_linear_model(), {"snr_db": 3})
+        inject_noise_(_linear_model(), {"snr_db": 3})
     with pytest.raises(ParameterError, match="inject_noise"):
         set_noise(_linear_model(), snr_db=3.0)
 

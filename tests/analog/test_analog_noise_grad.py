@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from noisyhw.analog import NoisePoint, NoiseSpec, apply_noise, get_noise, inject_noise
+from noisyhw.analog import NoisePoint, NoiseSpec, apply_noise, get_noise, inject_noise_
 from noisyhw.errors import ParameterError
 
 MODE_GRAN = [
@@ -113,7 +113,7 @@ def test_whole_model_gradient_through_every_site(mode):
 
     net = Net().double()
     spec = NoiseSpec(2.0, mode=mode, input_snr_db=10.0, weight_snr_db=15.0)
-    inject_noise(net, spec, seed=0)
+    inject_noise_(net, spec, seed=0)
     x = torch.randn(3, 4, 3, dtype=torch.float64)
     if mode == "fixed":
         from noisyhw.analog import calibrate
@@ -141,7 +141,7 @@ def test_relative_noise_training_lowers_the_loss():
     for detach in (False, True):
         torch.manual_seed(0)
         model = create("mlp", train.input_shape, train.num_classes)
-        inject_noise(model, NoiseSpec(0.0, detach_std=detach), seed=0)
+        inject_noise_(model, NoiseSpec(0.0, detach_std=detach), seed=0)
         opt = torch.optim.Adam(model.parameters(), lr=3e-3)
         hist = []
         for _ in range(4):

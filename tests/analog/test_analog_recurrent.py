@@ -13,7 +13,7 @@ from noisyhw.analog import (
     NoisyRecurrent,
     NoisyRNN,
     calibrate,
-    inject_noise,
+    inject_noise_,
     measure_snr,
     remove_noise,
 )
@@ -101,7 +101,7 @@ def test_deep_noise_injection_every_step(cell):
     model = create(cell, (12, 16), 10, hidden=64).eval()
     x = torch.rand(256, 12, 16)
     clean = model(x)
-    inject_noise(model, NoiseSpec(6.0, targets=("recurrent",)), seed=0)
+    inject_noise_(model, NoiseSpec(6.0, targets=("recurrent",)), seed=0)
     rows = {r["layer"]: r["snr_db"] for r in measure_snr(model, x)}
     assert set(rows) == {"rnn.l0.ih", "rnn.l0.hh"}  # fc not targeted
     # the hidden product sees h_0 = 0 at t=0 (zero signal, zero relative noise), so energy-wise the
@@ -117,7 +117,7 @@ def test_fixed_mode_recurrent_and_dac_noise():
     torch.manual_seed(4)
     model = create("lstm", (10, 8), 10, hidden=32, layers=2).eval()
     x = torch.rand(512, 10, 8)
-    calibrate(model, x, NoiseSpec(0.0, mode="fixed", input_snr_db=10.0), seed=0)
+    calibrate(model, x, spec=NoiseSpec(0.0, mode="fixed", input_snr_db=10.0), seed=0)
     rows = measure_snr(model, x)
     first = next(r for r in rows if r["layer"] == "rnn.l0.ih")
     assert abs(first["input_snr_db"] - 10.0) < 0.2

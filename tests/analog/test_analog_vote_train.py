@@ -13,7 +13,7 @@ from noisyhw.analog import (
     NoiseTraining,
     fgsm,
     get_noise,
-    inject_noise,
+    inject_noise_,
     noisy_accuracy,
     perturb,
     pgd,
@@ -34,7 +34,7 @@ def _mlp(seed=0):
 
 @pytest.mark.parametrize("method", ["majority", "mean"])
 def test_vote_k1_equals_single_noisy_pass(method):
-    model = inject_noise(_mlp().eval(), NoiseSpec(0.0), seed=0)
+    model = inject_noise_(_mlp().eval(), NoiseSpec(0.0), seed=0)
     x = torch.rand(50, 1, 8, 8)
     set_noise(model, seed=11)
     single = model(x).argmax(-1)
@@ -43,7 +43,7 @@ def test_vote_k1_equals_single_noisy_pass(method):
 
 
 def test_vote_equals_loop_of_passes_when_one_replica_per_forward():
-    model = inject_noise(_mlp().eval(), NoiseSpec(-3.0), seed=0)
+    model = inject_noise_(_mlp().eval(), NoiseSpec(-3.0), seed=0)
     x = torch.rand(40, 1, 8, 8)
     set_noise(model, seed=5)
     with torch.no_grad():
@@ -116,7 +116,7 @@ class _SameLayerTwice(nn.Module):
 @pytest.mark.parametrize("cache_elems", [None, 1])  # all replicas in one forward / one each
 def test_shared_first_layer_gives_the_same_votes(mode, cache_elems):
     torch.manual_seed(0)
-    model = inject_noise(create("small_cnn", (1, 12, 12), 10).eval(), NoiseSpec(0.0, mode), seed=0)
+    model = inject_noise_(create("small_cnn", (1, 12, 12), 10).eval(), NoiseSpec(0.0, mode), seed=0)
     x = torch.rand(6, 1, 12, 12)
     if mode == "fixed":
         from noisyhw.analog import calibrate
@@ -138,7 +138,7 @@ def test_shared_first_layer_gives_the_same_votes(mode, cache_elems):
 @pytest.mark.parametrize("cls", [_RowsFromInput, _IndexesInputRows, _TwoBranches, _SameLayerTwice])
 def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls):
     torch.manual_seed(0)
-    model = inject_noise(cls(), NoiseSpec(0.0), seed=0)
+    model = inject_noise_(cls(), NoiseSpec(0.0), seed=0)
     x = torch.rand(5, 8)
     auto = vote(model, x, 4, "mean", seed=1)
     plain = vote(model, x, 4, "mean", seed=1, share_prefix=False)
@@ -146,7 +146,7 @@ def test_shared_first_layer_falls_back_where_rows_are_not_independent(cls):
     assert not any("forward" in m.__dict__ for m in model.modules())
     with pytest.raises(ParameterError, match="share_prefix"):
         vote(
-            inject_noise(_mlp(), NoiseSpec(0.0, input_snr_db=10.0)),
+            inject_noise_(_mlp(), NoiseSpec(0.0, input_snr_db=10.0)),
             torch.rand(3, 1, 8, 8),
             2,
             share_prefix=True,
@@ -173,7 +173,7 @@ def test_first_layer_is_shared_by_default_wherever_possible(monkeypatch):
         ("mlp", NoiseSpec(0.0, weight_snr_db=10.0), False),
     ):
         made.clear()
-        model = inject_noise(create(name, (1, 28, 28), 10).eval(), spec, seed=0)
+        model = inject_noise_(create(name, (1, 28, 28), 10).eval(), spec, seed=0)
         vote(model, x, 3, "mean", seed=0)
         assert bool(made) is shared, name
 
@@ -182,7 +182,7 @@ def test_voting_helps_at_low_snr():
     train, test = data.load("digits", "train"), data.load("digits", "test")
     model = _mlp()
     fit(model, train, None, TrainConfig(epochs=12, batch_size=64, lr=3e-3, seed=0))
-    inject_noise(model, NoiseSpec(0.0), seed=0)
+    inject_noise_(model, NoiseSpec(0.0), seed=0)
     single = noisy_accuracy(model, test, votes=1, seed=0)
     voted = noisy_accuracy(model, test, votes=15, method="mean", seed=0)
     assert voted > single + 0.1  # averaging 15 passes removes most of the noise

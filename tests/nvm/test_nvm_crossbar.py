@@ -199,7 +199,7 @@ def test_quantize_maps_modules_and_keeps_state():
     assert torch.allclose(q(ids), m(ids), atol=1e-6)
     assert {k for k in m.state_dict()} <= set(q.state_dict())
     assert count_mvms(q, ids) == {"body.1.xbar_ih.0": 9, "body.1.xbar_hh.0": 9, "fc.xbar": 9}
-    q2 = quantize(m, QuantSpec.float(), exclude=("fc",))
+    q2 = quantize(m, QuantSpec.float(), filter_fn=lambda m, n: n not in ("fc",))
     assert isinstance(q2.fc, nn.Linear)
     # distinct seeds per array
     assert len({xb.index for _, xb in crossbars(q)}) == 3

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from noisyhw import models as M
-from noisyhw.compress.prune import PruneSpec, analyze, count_params, export, prune
+from noisyhw.compress.prune import PruneSpec, analyze, count_params, export, prune_
 from noisyhw.errors import ParameterError
 
 
@@ -35,7 +35,7 @@ def test_export_equals_masked_model(name, shape, structure):
     torch.manual_seed(0)
     model = M.create(name, shape, 10)
     _randomize_bn(model)
-    prune(model, PruneSpec(structure, 0.5, "magnitude"))
+    prune_(model, PruneSpec(structure, 0.5, "magnitude"))
     model.eval()
     small = export(model).eval()
     x = torch.randn(4, *shape, generator=torch.Generator().manual_seed(1))
@@ -49,7 +49,7 @@ def test_export_equals_masked_model(name, shape, structure):
 def test_export_shapes_follow_live_filters():
     torch.manual_seed(0)
     model = M.create("small_cnn", (1, 16, 16), 10)
-    prune(model, PruneSpec("filter", 0.75, "magnitude"))
+    prune_(model, PruneSpec("filter", 0.75, "magnitude"))
     small = export(model)
     conv2 = model.features[4]
     live = int((conv2.weight.reshape(conv2.out_channels, -1) != 0).any(1).sum())
@@ -71,7 +71,7 @@ def test_resnet_coupled_channels():
         "layer3.2.conv2",
     ] in coupled
     # auto: the stream's producers are linked and prune the same channels, so the stream shrinks
-    r = prune(res, PruneSpec("filter", 0.5, "magnitude"))
+    r = prune_(res, PruneSpec("filter", 0.5, "magnitude"))
     dead = {t.name: (t.weight.reshape(t.weight.shape[0], -1) == 0).all(1) for t in r.targets}
     assert torch.equal(dead["conv1"], dead["layer1.2.conv2"])
     sres = export(res)
@@ -80,7 +80,7 @@ def test_resnet_coupled_channels():
     # pruning only the block-internal convs leaves the residual stream at full width
     res2 = M.create("resnet20", (3, 16, 16), 10)
     inner = [n for n, m in res2.named_modules() if n.endswith("conv1") and "layer" in n]
-    prune(res2, PruneSpec("filter", 0.5, "magnitude", layers=inner))
+    prune_(res2, PruneSpec("filter", 0.5, "magnitude", layers=inner))
     s2 = export(res2)
     assert s2.layer1[0].conv2.out_channels == 16 and s2.layer1[0].conv1.out_channels == 8
 
@@ -93,7 +93,7 @@ def test_export_after_reweighted_training_and_quantization():
     torch.manual_seed(0)
     model = M.create("small_cnn", (1, 8, 8), 10, width=8)
     spec = PruneSpec("filter", 0.5, "reweighted", lam=1e-3, bits=4)
-    prune(model, spec, tr, None, TrainConfig(epochs=2, batch_size=64))
+    prune_(model, spec, tr, None, TrainConfig(epochs=2, batch_size=64))
     model.eval()
     small = export(model).eval()
     x = tr.x[:16]

@@ -10,7 +10,7 @@ from noisyhw.compress.prune import (
     PruneSpec,
     PruningCallback,
     hard_prune,
-    prune,
+    prune_,
     register_masks,
     resolve_targets,
 )
@@ -49,7 +49,7 @@ def test_achieved_sparsity_from_saved_weights(tmp_path, structure, sparsity, sco
     else:
         layers = "all" if structure in ("irregular", "kernel", "block") else "auto"
     spec = PruneSpec(structure, sparsity, "magnitude", scope=scope, layers=layers)
-    res = prune(model, spec)
+    res = prune_(model, spec)
     save_checkpoint(tmp_path / "m.pt", {"state": model.state_dict()})
     state = load_checkpoint(tmp_path / "m.pt")["state"]
     zeros = total = 0
@@ -73,7 +73,7 @@ def test_pattern_prune_keeps_at_most_four_per_kernel():
     model = nn.Sequential(
         nn.Conv2d(2, 4, 3), nn.ReLU(), nn.Conv2d(4, 8, 3), nn.Flatten(), nn.Linear(8, 2)
     )
-    prune(model, PruneSpec("pattern", 0.7, "magnitude", layers=["2"]))
+    prune_(model, PruneSpec("pattern", 0.7, "magnitude", layers=["2"]))
     nz = (model[2].weight != 0).reshape(32, 9).sum(1)
     assert int(nz.max()) <= 4 and set(nz.tolist()) <= {0, 4}
     # connectivity pruning removed whole kernels to go from 5/9 to ~0.7
@@ -82,7 +82,7 @@ def test_pattern_prune_keeps_at_most_four_per_kernel():
 
 def test_filter_prune_zeros_coupled_bias_and_batchnorm():
     model = _cnn()
-    res = prune(model, PruneSpec("filter", 0.5, "magnitude", layers=["features.4"]))
+    res = prune_(model, PruneSpec("filter", 0.5, "magnitude", layers=["features.4"]))
     conv, bn = model.features[4], model.features[5]
     dead = (conv.weight.reshape(conv.out_channels, -1) == 0).all(1)
     assert int(dead.sum()) == conv.out_channels // 2
@@ -103,7 +103,7 @@ def test_masked_retraining_keeps_zeros(method):
             if epoch == 1:
                 snap.update({k: v.clone() for k, v in model.state_dict().items()})
 
-    res = prune(
+    res = prune_(
         model, spec, tr, te, TrainConfig(epochs=2, batch_size=64, lr=3e-3), callbacks=[Snapshot()]
     )
     for t in res.targets:
@@ -164,7 +164,7 @@ def test_resume_gives_the_same_weights(tmp_path):
     spec = PruneSpec("filter", 0.5, "reweighted", lam=1e-3, prune_frac=0.5)
 
     full = _cnn()
-    prune(full, spec, tr, te, cfg)
+    prune_(full, spec, tr, te, cfg)
 
     class Crash(Callback):
         def __init__(self):
@@ -180,9 +180,9 @@ def test_resume_gives_the_same_weights(tmp_path):
 
     ckpt = tmp_path / "ck.pt"
     with pytest.raises(KeyboardInterrupt):
-        prune(_cnn(), spec, tr, te, cfg, callbacks=[Crash()], checkpoint=ckpt)
+        prune_(_cnn(), spec, tr, te, cfg, callbacks=[Crash()], checkpoint=ckpt)
     resumed = _cnn()
-    prune(resumed, spec, tr, te, cfg, callbacks=[Crash()], checkpoint=ckpt)
+    prune_(resumed, spec, tr, te, cfg, callbacks=[Crash()], checkpoint=ckpt)
     for (k, a), b in zip(full.state_dict().items(), resumed.state_dict().values(), strict=True):
         assert torch.equal(a, b), k
 
@@ -210,7 +210,7 @@ def test_bad_specs_are_clear_errors():
     with pytest.raises(ParameterError, match="fits no layer"):
         resolve_targets(mlp, PruneSpec("pattern", 0.6))
     with pytest.raises(ParameterError, match="training data"):
-        prune(model, PruneSpec("filter", 0.5, "reweighted"))
+        prune_(model, PruneSpec("filter", 0.5, "reweighted"))
 
 
 def test_recurrent_weights_block_and_filter():
@@ -248,7 +248,7 @@ def test_agp_follows_the_cubic_schedule():
     tr, _ = _digits(128)
     model = _cnn()
     spec = PruneSpec("irregular", 0.8, "agp", prune_frac=0.75)
-    res = prune(model, spec, tr, None, TrainConfig(epochs=4, batch_size=64))
+    res = prune_(model, spec, tr, None, TrainConfig(epochs=4, batch_size=64))
     got = [h["sparsity"] for h in res.history]
     expect = [0.8 * (1 - (1 - e / 3) ** 3) for e in (1, 2)] + [0.8, 0.8]
     assert got == pytest.approx(expect, abs=2e-3)
@@ -258,7 +258,7 @@ def test_global_scope_spreads_sparsity_unevenly():
     model = _cnn()
     with torch.no_grad():
         model.classifier[1].weight.mul_(0.01)  # a much weaker layer loses more under a global rank
-    res = prune(model, PruneSpec("irregular", 0.5, "magnitude", scope="global", layers="all"))
+    res = prune_(model, PruneSpec("irregular", 0.5, "magnitude", scope="global", layers="all"))
     by = {r["layer"]: r for r in res.layers}
     total = sum(r["weights"] for r in res.layers)
     # the weak layer (77% of the weights) takes nearly the whole budget, the others ~nothing
@@ -274,7 +274,7 @@ def test_pruned_energy_is_small_after_proximal_reweighting():
     for method, lam in (("magnitude", 0.0), ("reweighted", 4.0), ("group_lasso", 0.05)):
         model = _cnn()
         spec = PruneSpec("filter", 0.5, method, lam=lam, update="proximal")
-        res = prune(model, spec, tr, None, cfg)
+        res = prune_(model, spec, tr, None, cfg)
         out[method] = res.callback.pruned_energy
         assert res.history[-1]["pruned_energy"] == out[method]
     # shrinking the groups that will be cut before the cut: the hard prune removes less

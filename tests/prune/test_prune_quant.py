@@ -6,7 +6,7 @@ from torch import nn
 
 from noisyhw import data as D
 from noisyhw import models as M
-from noisyhw.compress.prune import PruneSpec, compression_report, prune
+from noisyhw.compress.prune import PruneSpec, compression_report, prune_
 from noisyhw.compress.prune.export import export
 from noisyhw.train import TrainConfig
 
@@ -15,7 +15,7 @@ def test_qat_survivors_use_few_levels_and_keep_zeros():
     tr = D.load("digits", "train").subset(192, seed=0)
     torch.manual_seed(0)
     model = M.create("small_cnn", (1, 8, 8), 10, width=8)
-    res = prune(
+    res = prune_(
         model,
         PruneSpec("irregular", 0.7, "reweighted", lam=1e-5, bits=3),
         tr,
@@ -36,7 +36,7 @@ def test_compression_report_closed_form():
     lin = nn.Sequential(nn.Linear(8, 4, bias=False), nn.ReLU(), nn.Linear(4, 2, bias=False))
     with torch.no_grad():
         lin[0].weight.copy_(torch.arange(1.0, 33.0).reshape(4, 8))
-    res = prune(lin, PruneSpec("filter", 0.5, "magnitude", layers=["0"]))
+    res = prune_(lin, PruneSpec("filter", 0.5, "magnitude", layers=["0"]))
     rep = compression_report(lin, res.targets, bits=4)
     # 16 survivors x 4 bits, index: 4 groups (bitmap 4 bits vs 2 x 2 bits -> 4), 4 scales x 32
     assert rep["value_bits"] == 16 * 4

@@ -1,15 +1,15 @@
 """Noisy analog computation: SNR-parameterised noise on every matrix-vector product.
 
->>> from noisyhw.analog import NoiseSpec, inject_noise, calibrate, measure_snr, vote
->>> inject_noise(model, NoiseSpec(snr_db=0.0, mode="fixed"), seed=0)   # doctest: +SKIP
+>>> from noisyhw.analog import NoiseSpec, inject_noise_, calibrate, measure_snr, vote
+>>> inject_noise_(model, NoiseSpec(snr_db=0.0, mode="fixed"), seed=0)  # doctest: +SKIP
 >>> calibrate(model, train_ds)                                         # doctest: +SKIP
 >>> vote(model, x, votes=15, method="mean").pred                       # doctest: +SKIP
 
 * :mod:`.noise` — :class:`NoiseSpec` (relative / fixed / fullscale SNR; layer / sample / output
   signal power), :class:`NoisePoint` per-layer state and :func:`apply_noise`, the one function
   that noises a product output (reused by the NVM crossbar in :mod:`noisyhw.analog.nvm`).
-* :mod:`.inject` — :func:`inject_noise`, :func:`remove_noise`, :func:`set_noise`,
-  :func:`calibrate`, :func:`measure_snr`, :func:`noise_disabled`.
+* :mod:`.inject` — :func:`inject_noise_` (in place), :func:`inject_noise` (a copy),
+  :func:`remove_noise`, :func:`set_noise`, :func:`calibrate`, :func:`measure_snr`, :func:`noise_disabled`.
 * :mod:`.recurrent` — :class:`NoisyRNN`, :class:`NoisyLSTM`, :class:`NoisyGRU` (deep noise
   injection at every time step; equal to torch's modules with noise off).
 * :mod:`.vote` — :func:`vote` (majority / mean over K batched noisy passes), :func:`noisy_accuracy`.
@@ -33,6 +33,7 @@ from .inject import (
     calibrate,
     get_noise,
     inject_noise,
+    inject_noise_,
     load_noise_state_dict,
     measure_snr,
     noise_disabled,
@@ -63,6 +64,7 @@ __all__ = [
     "fgsm",
     "get_noise",
     "inject_noise",
+    "inject_noise_",
     "label_with",
     "load_noise_state_dict",
     "measure_snr",

@@ -1,20 +1,23 @@
-"""Model transforms: ``inject_noise`` / ``remove_noise``, ``calibrate``, ``measure_snr``.
+"""Model transforms: ``inject_noise_`` / ``remove_noise``, ``calibrate``, ``measure_snr``.
 
->>> model = inject_noise(model, NoiseSpec(snr_db=0.0, mode="fixed"), seed=0)  # doctest: +SKIP
+>>> inject_noise_(model, NoiseSpec(snr_db=0.0, mode="fixed"), seed=0)  # in place  # doctest: +SKIP
 >>> calibrate(model, train_ds)          # fixed mode: per-layer reference powers (clean model)
 >>> measure_snr(model, x)               # effective SNR each product actually saw
 >>> remove_noise(model)                 # back to the plain model (same parameters)
 
-``inject_noise`` registers forward hooks on every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (their
+``inject_noise_`` registers forward hooks on every ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (their
 state dict is untouched; torchvision models work) and swaps every ``nn.RNN`` / ``nn.LSTM`` /
 ``nn.GRU`` for a :class:`~noisyhw.analog.recurrent.NoisyRecurrent` that shares its parameters,
 so the model's state dict keys stay the same. Noise is active in train and eval mode alike (it is
-the hardware); ``with noise_disabled(model):`` turns it off temporarily.
+the hardware); ``with noise_disabled(model):`` turns it off temporarily. ``filter_fn(module,
+fqn)`` narrows the layers further; ``inject_noise(model, ...)`` returns a noisy deep copy instead
+(the convention of :mod:`noisyhw.transform`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +29,7 @@ from torch.nn import functional as F
 from ..errors import ParameterError
 from ..seeding import torch_generator
 from ..train import input_batches
+from ..transform import FilterFn, check_filter_fn, select_modules
 from .noise import NoisePoint, NoiseSpec, apply_noise
 from .recurrent import NoisyRecurrent
 
@@ -34,6 +38,7 @@ __all__ = [
     "calibrate",
     "get_noise",
     "inject_noise",
+    "inject_noise_",
     "load_noise_state_dict",
     "measure_snr",
     "noise_disabled",
@@ -225,50 +230,81 @@ def get_noise(model: nn.Module) -> NoiseContext | None:
 def _require(model: nn.Module) -> NoiseContext:
     ctx = get_noise(model)
     if ctx is None:
-        raise ParameterError("model", "has no injected noise; call inject_noise(model, spec) first")
+        raise ParameterError(
+            "model", "has no injected noise; call inject_noise_(model, spec) first"
+        )
     return ctx
 
 
-def inject_noise(
-    model: nn.Module, spec: NoiseSpec | None = None, *, seed: int | None = None
+def inject_noise_(
+    model: nn.Module,
+    spec: NoiseSpec | None = None,
+    *,
+    filter_fn: FilterFn | None = None,
+    seed: int | None = None,
 ) -> nn.Module:
-    """Make every analog product of ``model`` noisy (in place); return ``model``.
+    """Make the analog products of ``model`` noisy, in place; return ``model``.
 
     Targets ``spec.targets`` among: ``linear`` (nn.Linear), ``conv`` (nn.Conv1d/2d/3d) and
-    ``recurrent`` (nn.RNN/LSTM/GRU, replaced by noisy cells sharing the parameters). Calling it
-    again on a noisy model only changes the spec (and the seed when one is given). Create
-    optimizers after this call: recurrent layers are new modules holding the same Parameters.
+    ``recurrent`` (nn.RNN/LSTM/GRU, replaced by noisy cells sharing the parameters), and of those
+    only the layers ``filter_fn(module, fqn)`` accepts (None: all). Calling it again on a noisy
+    model only changes the spec (and the seed when one is given); the layers stay as chosen
+    first (a ``filter_fn`` then is an error). Create optimizers after this call: recurrent
+    layers are new modules holding the same Parameters.
     """
     spec = spec if spec is not None else NoiseSpec()
     if not isinstance(spec, NoiseSpec):
         raise ParameterError("spec", "must be a NoiseSpec", type(spec).__name__)
+    check_filter_fn(filter_fn)
     ctx = get_noise(model)
     if ctx is not None:
+        if filter_fn is not None:
+            raise ParameterError(
+                "filter_fn", "cannot change the noisy layers of a noisy model; remove_noise first"
+            )
         return set_noise(model, spec, seed=seed)
     ctx = NoiseContext(spec, seed)
-    for name, module in list(model.named_modules()):
+    kinds = (nn.Linear, *_CONV, nn.RNN, nn.LSTM, nn.GRU, NoisyRecurrent)
+    for name, module in select_modules(model, kinds, filter_fn):
         if isinstance(module, (nn.Linear, *_CONV)):
             point = NoisePoint(name or "<model>")
             hook = _LayerHook(ctx, point, "linear" if isinstance(module, nn.Linear) else "conv")
             module.register_forward_pre_hook(hook.pre)
             module.register_forward_hook(hook.post)
             ctx.points[point.name] = point
-        elif isinstance(module, nn.RNN | nn.LSTM | nn.GRU):
+            continue
+        if not isinstance(module, NoisyRecurrent):
             noisy = NoisyRecurrent.from_torch(module)
             noisy.train(module.training)
-            _replace(model, name, noisy)
-    for name, module in model.named_modules():
-        if isinstance(module, NoisyRecurrent):
-            module.noise_ctx = ctx
-            for key, point in module.points.items():
-                point.name = f"{name}.{key}" if name else key
-                ctx.points[point.name] = point
+            if name:
+                _replace(model, name, noisy)
+            else:
+                raise ParameterError(
+                    "model", "is itself a recurrent module; wrap it or use to_noisy_recurrent"
+                )
+            module = noisy
+        module.noise_ctx = ctx
+        for key, point in module.points.items():
+            point.name = f"{name}.{key}" if name else key
+            ctx.points[point.name] = point
     object.__setattr__(model, _ATTR, ctx)
     return model
 
 
+def inject_noise(
+    model: nn.Module,
+    spec: NoiseSpec | None = None,
+    *,
+    filter_fn: FilterFn | None = None,
+    seed: int | None = None,
+) -> nn.Module:
+    """A noisy deep copy of ``model`` (``model`` untouched); see :func:`inject_noise_`."""
+    check_filter_fn(filter_fn)
+    return inject_noise_(copy.deepcopy(model), spec, filter_fn=filter_fn, seed=seed)
+
+
 def remove_noise(model: nn.Module) -> nn.Module:
-    """Undo :func:`inject_noise` (hooks removed, torch recurrent modules back); return ``model``."""
+    """Undo :func:`inject_noise_` (hooks removed, torch recurrent modules back); return ``model``."""
     ctx = get_noise(model)
     if ctx is None:
         return model
@@ -329,22 +365,23 @@ def _replace(root: nn.Module, name: str, new: nn.Module) -> None:
 def calibrate(
     model: nn.Module,
     data: Any,
-    spec: NoiseSpec | None = None,
     *,
-    batch_size: int = 256,
     max_batches: int | None = 8,
+    batch_size: int = 256,
     device: str | torch.device | None = None,
+    spec: NoiseSpec | None = None,
     seed: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """Measure each product's clean signal power (``fixed`` mode references); return them.
 
     ``data`` is an input tensor (N, ...), a dataset (``.x`` or ``(x, y)`` items) or an iterable
-    of batches. The model runs *without* noise; for every noise point and site (output, input,
-    weight) ``P_ref = mean(z^2)`` is stored (per output unit with ``granularity="output"``).
+    of batches (at most ``max_batches`` of ``batch_size``). The model runs *without* noise; for
+    every noise point and site (output, input, weight) ``P_ref = mean(z^2)`` is stored (per
+    output unit with ``granularity="output"``).
     Injects ``spec`` first when the model is not noisy yet (``spec`` may also replace the spec).
     """
     if get_noise(model) is None:
-        inject_noise(model, spec or NoiseSpec(mode="fixed"), seed=seed)
+        inject_noise_(model, spec or NoiseSpec(mode="fixed"), seed=seed)
     elif spec is not None:
         set_noise(model, spec)
     ctx = _require(model)
@@ -407,7 +444,7 @@ def measure_snr(
 
 def noise_state_dict(model: nn.Module) -> dict[str, dict[str, torch.Tensor]]:
     """The calibrated references of every noise point (``{point: {site: tensor}}``), for saving
-    next to the model's own state dict (which :func:`inject_noise` leaves unchanged)."""
+    next to the model's own state dict (which :func:`inject_noise_` leaves unchanged)."""
     return {name: p.state_dict() for name, p in _require(model).points.items()}
 
 

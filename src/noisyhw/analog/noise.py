@@ -48,7 +48,6 @@ constant and both are the same.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -56,6 +55,7 @@ import torch
 
 from ..channels import awgn, awgn_
 from ..errors import ParameterError, check_choice, check_float
+from ..transform import SpecMixin
 
 __all__ = [
     "GRANULARITIES",
@@ -76,7 +76,7 @@ TARGETS = ("linear", "conv", "recurrent")
 
 
 @dataclass(frozen=True)
-class NoiseSpec:
+class NoiseSpec(SpecMixin):
     """How much noise, where, and what its SNR is measured against.
 
     Parameters
@@ -95,7 +95,8 @@ class NoiseSpec:
         measured against the weights with the same mode (``layer``/``sample`` -> per tensor,
         ``output`` -> per output row); ``inf`` = none.
     targets:
-        Layer kinds that get noise: any of ``"linear"``, ``"conv"``, ``"recurrent"``.
+        Layer kinds that get noise: any of ``"linear"``, ``"conv"``, ``"recurrent"``
+        (``inject_noise_(..., filter_fn=...)`` narrows the layers further, by module and name).
     detach_std:
         ``False`` (default): in ``relative`` / ``fullscale`` mode the gradient flows through the
         noise's standard deviation, which depends on the signal (the exact gradient of the
@@ -149,10 +150,6 @@ class NoiseSpec:
             or self.input_snr_db != math.inf
             or self.weight_snr_db != math.inf
         )
-
-    def replace(self, **changes: object) -> NoiseSpec:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def describe(self) -> str:
         parts = [f"{self.mode} SNR {self.snr_db:g} dB per {self.granularity}"]

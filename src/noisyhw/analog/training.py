@@ -29,7 +29,7 @@ from torch import nn
 
 from ..errors import ParameterError, check_float
 from ..train import Callback
-from .inject import calibrate, get_noise, inject_noise, set_noise
+from .inject import calibrate, get_noise, inject_noise_, set_noise
 from .noise import NoiseSpec
 
 __all__ = ["NoiseTraining"]
@@ -87,7 +87,7 @@ class NoiseTraining(Callback):
     def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         self._model = model
         if get_noise(model) is None:
-            inject_noise(model, self.spec, seed=self.seed)
+            inject_noise_(model, self.spec, seed=self.seed)
         else:
             set_noise(model, self.spec)
         ctx = get_noise(model)

@@ -31,6 +31,7 @@ from ..analog import (
     calibrate,
     get_noise,
     inject_noise,
+    inject_noise_,
     load_noise_state_dict,
     measure_snr,
     noise_disabled,
@@ -142,7 +143,7 @@ def prepare_models(job: NoiseJob, folder: Path) -> dict[str, Any]:
     states: dict[str, dict[str, torch.Tensor]] = {"clean": copy.deepcopy(clean.state_dict())}
     refs: dict[str, Any] = {}
     if "fixed" in job.modes:
-        probe = inject_noise(copy.deepcopy(clean), job.spec("fixed", 0.0), seed=0)
+        probe = inject_noise(clean, job.spec("fixed", 0.0), seed=0)
         calibrate(probe, train, batch_size=512, max_batches=8)
         refs = noise_state_dict(probe)
     histories = {"clean": hist}
@@ -158,7 +159,7 @@ def prepare_models(job: NoiseJob, folder: Path) -> dict[str, Any]:
             rng = tuple(snr) if isinstance(snr, tuple) else None
             cur = list(snr) if isinstance(snr, list) else None
             nominal = rng[0] if rng else cur[0] if cur else float(snr)
-            inject_noise(model, job.spec(mode, nominal), seed=job.base.config.seed)
+            inject_noise_(model, job.spec(mode, nominal), seed=job.base.config.seed)
             if mode == "fixed":
                 load_noise_state_dict(model, refs)
             cb = NoiseTraining(
@@ -195,7 +196,7 @@ def _noisy_model(ctx: dict[str, Any], key: str, mode: str, snr: float) -> nn.Mod
     model.load_state_dict(ctx["states"][key])
     model.eval()
     spec = NoiseSpec(snr, mode=mode, granularity=ctx["granularity"], targets=tuple(ctx["targets"]))
-    inject_noise(model, spec, seed=ctx["seed"])
+    inject_noise_(model, spec, seed=ctx["seed"])
     if mode == "fixed":
         load_noise_state_dict(model, ctx["refs"])
     return model
@@ -329,7 +330,7 @@ def prepare_attack(job: AttackJob, folder: Path) -> dict[str, Any]:
             assert job.noise_train_snr is not None
             model.load_state_dict(states[base_kind])
             spec = NoiseSpec(job.noise_train_snr)
-            inject_noise(model, spec, seed=job.base.config.seed)
+            inject_noise_(model, spec, seed=job.base.config.seed)
             callbacks = [NoiseTraining(spec, seed=job.base.config.seed)]
             cfg = replace(cfg, epochs=job.finetune_epochs)
         loss = (
@@ -394,7 +395,7 @@ def attack_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     model.load_state_dict(ctx["states"][params["target"]])
     model.eval()
     snr = float(params["test_snr_db"])
-    inject_noise(model, NoiseSpec(snr), seed=ctx["seed"])
+    inject_noise_(model, NoiseSpec(snr), seed=ctx["seed"])
     key = f"{params['target']}:{params['attack']}:{params['eps']:g}"
     classes = ctx["classes"]
     clean = noisy_accuracy(

@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import data as D
 from .. import models as M
-from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune
+from ..compress.prune import HYPERPARAMETERS, PruneSpec, count_params, export, prune_
 from ..data.datasets import ArrayDataset
 from ..errors import ParameterError, check_int
 from ..stats import mean_ci
@@ -201,7 +201,7 @@ def prune_trial(params: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         update=update,
     )
     t0 = time.perf_counter()
-    res = prune(model, spec, train, None, cfg, description=f"{method} {structure}")
+    res = prune_(model, spec, train, None, cfg, description=f"{method} {structure}")
     train_s = time.perf_counter() - t0
     ev = evaluate(model, test, cfg.device)
     row: dict[str, Any] = {

@@ -3,7 +3,7 @@
 * Representations (:mod:`.formats`): ``float32``, ``float16``, ``bfloat16``, ``fixed<n>``,
   ``hwo<n>`` (Hamming-weight ordered, enumerative coding in :mod:`.enumerative`).
 * Protections (:mod:`.protect`): weight nulling (parity in bit 0), range detection.
-* Models (:mod:`.model`): :func:`store`, :func:`load_stored`, :func:`corrupt`.
+* Models (:mod:`.model`): :func:`store`, :func:`load_stored`, :func:`corrupt_` (in place), :func:`corrupt` (a copy).
 * Fault campaigns (:mod:`.campaign`): BER grid x configurations x trials through
   :class:`noisyhw.sweep.Run`, statistics, tolerable BER, equal-storage comparison.
 """
@@ -21,7 +21,7 @@ from .formats import (
     StoredTensor,
     representation,
 )
-from .model import StoredModel, corrupt, load_stored, store
+from .model import StoredModel, corrupt, corrupt_, load_stored, store
 from .protect import PROTECTIONS, Protection, decode_tensor, encode_tensor, protection
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "StoredModel",
     "StoredTensor",
     "corrupt",
+    "corrupt_",
     "decode_tensor",
     "encode_tensor",
     "hwo_decode",

@@ -3,7 +3,11 @@
 >>> image = store(model, "fixed8", "nulling")            # doctest: +SKIP
 >>> noisy, flips = image.corrupted(1e-4, rng=0)           # doctest: +SKIP
 >>> stats = load_stored(model, noisy)                     # doctest: +SKIP
->>> corrupt(model, 1e-4, "float32", "range", rng=0)        # a corrupted copy, one call  # doctest: +SKIP
+>>> noisy = corrupt(model, 1e-4, "float32", "range", rng=0)   # a corrupted copy  # doctest: +SKIP
+>>> corrupt_(model, 1e-4, "float32", "range", rng=0)           # the same, in place  # doctest: +SKIP
+
+``filter_fn(module, fqn)`` stores / corrupts only the tensors owned by the modules it accepts
+(the convention of :mod:`noisyhw.transform`).
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from torch import nn
 from ..channels import bit_positions, bsc_inplace
 from ..errors import ParameterError
 from ..seeding import RngLike, as_rng
-from .formats import Representation, StoredTensor, representation
-from .protect import Protection, decode_tensor, encode_tensor, protection
+from ..transform import FilterFn, accepts, check_filter_fn
+from .formats import Representation, StoredTensor
+from .formats import representation as _representation
+from .protect import Protection, decode_tensor, encode_tensor
+from .protect import protection as _protection
 
-__all__ = ["StoredModel", "corrupt", "load_stored", "store"]
+__all__ = ["StoredModel", "corrupt", "corrupt_", "load_stored", "store"]
 
 
 @dataclass
@@ -87,26 +94,39 @@ class StoredModel:
         return state, {"nulled": nulled, "range_zeroed": ranged}
 
 
-def _weights(model: nn.Module, buffers: bool) -> dict[str, torch.Tensor]:
+def _weights(
+    model: nn.Module, buffers: bool, filter_fn: FilterFn | None = None
+) -> dict[str, torch.Tensor]:
+    """Parameters (and floating buffers) by state-dict name, of the modules ``filter_fn`` keeps."""
     named = dict(model.named_parameters())
     if buffers:
         named.update((n, b) for n, b in model.named_buffers() if b.is_floating_point())
-    return named
+    if filter_fn is None:
+        return named
+    keep: dict[str, bool] = {}
+    for name in named:
+        owner = name.rpartition(".")[0]
+        if owner not in keep:
+            keep[owner] = accepts(filter_fn, model.get_submodule(owner), owner)
+    return {n: t for n, t in named.items() if keep[n.rpartition(".")[0]]}
 
 
 def store(
     model: nn.Module,
-    representation_: str | Representation = "float32",
-    protection_: str | Protection = "none",
+    representation: str | Representation = "float32",
+    protection: str | Protection = "none",
     *,
+    filter_fn: FilterFn | None = None,
     buffers: bool = False,
 ) -> StoredModel:
     """Encode every parameter (and floating buffers such as BatchNorm statistics with
-    ``buffers=True``) of ``model`` into memory images."""
-    rep = representation(representation_)
-    prot = protection(protection_)
+    ``buffers=True``) of ``model`` into memory images; with ``filter_fn(module, fqn)`` only
+    those of the modules it accepts."""
+    check_filter_fn(filter_fn)
+    rep = _representation(representation)
+    prot = _protection(protection)
     out = StoredModel(rep, prot)
-    for name, t in _weights(model, buffers).items():
+    for name, t in _weights(model, buffers, filter_fn).items():
         w = t.detach().to("cpu", torch.float32).numpy()
         out.tensors[name] = encode_tensor(w, rep, prot)
         out.dtypes[name] = t.dtype
@@ -129,25 +149,52 @@ def load_stored(model: nn.Module, stored: StoredModel) -> dict[str, int]:
     return stats
 
 
-def corrupt(
+def corrupt_(
     model: nn.Module,
     p: float | None = None,
-    representation_: str | Representation = "float32",
-    protection_: str | Protection = "none",
+    representation: str | Representation = "float32",
+    protection: str | Protection = "none",
     rng: RngLike = None,
     *,
     p01: float | None = None,
     p10: float | None = None,
     bit_mask: np.ndarray | list[int] | None = None,
     buffers: bool = False,
-    inplace: bool = False,
+    filter_fn: FilterFn | None = None,
 ) -> nn.Module:
-    """Store, flip each stored bit (BER ``p`` or ``p01``/``p10``) and load back, in one call.
-
-    Returns a corrupted deep copy (``model`` untouched) unless ``inplace``.
-    """
-    target = model if inplace else copy.deepcopy(model)
-    image = store(target, representation_, protection_, buffers=buffers)
+    """Store, flip each stored bit (BER ``p`` or ``p01``/``p10``) and load back, in place;
+    return ``model``. Only the tensors of modules ``filter_fn(module, fqn)`` accepts are stored
+    (and so exposed to errors); the others stay exact."""
+    image = store(model, representation, protection, filter_fn=filter_fn, buffers=buffers)
     noisy, _ = image.corrupted(p, rng, p01=p01, p10=p10, bit_mask=bit_mask)
-    load_stored(target, noisy)
-    return target
+    load_stored(model, noisy)
+    return model
+
+
+def corrupt(
+    model: nn.Module,
+    p: float | None = None,
+    representation: str | Representation = "float32",
+    protection: str | Protection = "none",
+    rng: RngLike = None,
+    *,
+    p01: float | None = None,
+    p10: float | None = None,
+    bit_mask: np.ndarray | list[int] | None = None,
+    buffers: bool = False,
+    filter_fn: FilterFn | None = None,
+) -> nn.Module:
+    """A corrupted deep copy of ``model`` (``model`` untouched); see :func:`corrupt_`."""
+    check_filter_fn(filter_fn)
+    return corrupt_(
+        copy.deepcopy(model),
+        p,
+        representation,
+        protection,
+        rng,
+        p01=p01,
+        p10=p10,
+        bit_mask=bit_mask,
+        buffers=buffers,
+        filter_fn=filter_fn,
+    )

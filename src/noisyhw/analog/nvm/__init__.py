@@ -16,6 +16,7 @@ from .transform import (
     crossbars,
     program,
     quantize,
+    quantize_,
     reseed,
     set_spec,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "from_conductance",
     "program",
     "quantize",
+    "quantize_",
     "quantize_weight",
     "reseed",
     "set_spec",

@@ -29,16 +29,17 @@ Units and conventions
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from ...errors import ParameterError, check_choice, check_float, check_int
+from ...transform import SpecMixin
 
 __all__ = ["QuantSpec"]
 
 
 @dataclass(frozen=True)
-class QuantSpec:
+class QuantSpec(SpecMixin):
     """Validated description of the crossbar hardware a model is mapped onto (see module doc)."""
 
     weight_bits: int | None = 4
@@ -105,10 +106,6 @@ class QuantSpec:
     @property
     def g_min_us(self) -> float:
         return 0.0 if math.isinf(self.on_off_ratio) else self.g_max_us / self.on_off_ratio
-
-    def with_(self, **changes: Any) -> QuantSpec:
-        """A copy with some fields changed (validated again)."""
-        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

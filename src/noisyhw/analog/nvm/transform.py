@@ -1,9 +1,10 @@
-"""One-verb model transforms: ``quantize`` a float model onto crossbars, ``calibrate`` its
-converters from data, ``program`` its devices, and QAT through :func:`noisyhw.train.fit`.
+"""One-verb model transforms: ``quantize_`` a float model onto crossbars (in place;
+``quantize`` returns a copy), ``calibrate`` its converters from data, ``program`` its devices,
+and QAT through :func:`noisyhw.train.fit`. The convention is :mod:`noisyhw.transform`'s.
 
->>> qmodel = quantize(model, QuantSpec(weight_bits=4, dac_bits=4, adc_bits=4))   # doctest: +SKIP
->>> calibrate(qmodel, train_ds, batches=8)                                       # doctest: +SKIP
->>> fit(qmodel, train_ds, val_ds, cfg, callbacks=[Recalibrate(train_ds)])         # QAT
+>>> quantize_(model, QuantSpec(weight_bits=4, dac_bits=4, adc_bits=4))          # doctest: +SKIP
+>>> calibrate(model, train_ds, max_batches=8)                                    # doctest: +SKIP
+>>> fit(model, train_ds, val_ds, cfg, callbacks=[Recalibrate(train_ds)])         # QAT
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch.utils.data import Dataset
 
 from ...errors import ParameterError, check_int
 from ...train import Callback, input_batches
+from ...transform import FilterFn, check_filter_fn, select_modules
 from .converters import Converter
 from .crossbar import Crossbar, CrossbarLinear
 from .rnn import CrossbarGRU, CrossbarLSTM
@@ -30,6 +32,7 @@ __all__ = [
     "crossbars",
     "program",
     "quantize",
+    "quantize_",
     "reseed",
     "set_spec",
 ]
@@ -41,43 +44,39 @@ _MAPPERS: dict[type, Any] = {
 }
 
 
-def quantize(
-    model: nn.Module,
-    spec: QuantSpec,
-    *,
-    exclude: Sequence[str] = (),
-    inplace: bool = False,
-) -> nn.Module:
-    """Map every ``nn.Linear``, ``nn.LSTM`` and ``nn.GRU`` of ``model`` onto crossbars.
+def quantize_(model: nn.Module, spec: QuantSpec, *, filter_fn: FilterFn | None = None) -> nn.Module:
+    """Map ``model``'s ``nn.Linear``, ``nn.LSTM`` and ``nn.GRU`` layers onto crossbars, in place.
 
-    Returns the transformed model (a copy unless ``inplace``); parameter names and values are
-    unchanged, so it starts from the float weights. Modules whose qualified name is in
-    ``exclude`` stay digital. Embeddings and convolutions stay digital. When the spec
-    quantizes DAC/ADC, call :func:`calibrate` before evaluating.
+    Returns ``model`` (or, when ``model`` itself is one of those layers, its crossbar
+    replacement). Only layers ``filter_fn(module, fqn)`` accepts are mapped (None: all); the
+    others, embeddings and convolutions stay digital. Parameter names and values are unchanged,
+    so the crossbars start from the float weights. When the spec quantizes DAC/ADC, call
+    :func:`calibrate` before evaluating.
     """
     if not isinstance(spec, QuantSpec):
         raise ParameterError("spec", "must be a QuantSpec", type(spec).__name__)
-    if not inplace:
-        model = copy.deepcopy(model)
-    counter = [0]
-
-    def visit(parent: nn.Module, prefix: str) -> None:
-        for name, child in list(parent.named_children()):
-            full = f"{prefix}{name}"
-            mapper = _MAPPERS.get(type(child))
-            if mapper is not None and full not in exclude:
-                new = mapper(child, spec, index=counter[0])
-                counter[0] += 2 * child.num_layers if isinstance(child, nn.LSTM | nn.GRU) else 1
-                setattr(parent, name, new)
-            else:
-                visit(child, f"{full}.")
-
-    if type(model) in _MAPPERS:
-        return _MAPPERS[type(model)](model, spec, index=0)
-    visit(model, "")
-    if not crossbars(model):
-        raise ParameterError("model", "has no nn.Linear / nn.LSTM / nn.GRU to map onto crossbars")
+    picked = select_modules(model, tuple(_MAPPERS), filter_fn, exact=True)
+    index = 0
+    for name, child in picked:
+        new = _MAPPERS[type(child)](child, spec, index=index)
+        index += 2 * child.num_layers if isinstance(child, nn.LSTM | nn.GRU) else 1
+        if not name:
+            return new
+        parent_name, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(parent_name) if parent_name else model, attr, new)
+    if not picked:
+        raise ParameterError(
+            "model", "has no nn.Linear / nn.LSTM / nn.GRU (that filter_fn accepts) to map"
+        )
     return model
+
+
+def quantize(model: nn.Module, spec: QuantSpec, *, filter_fn: FilterFn | None = None) -> nn.Module:
+    """A crossbar copy of ``model`` (``model`` untouched); see :func:`quantize_`."""
+    check_filter_fn(filter_fn)
+    if not isinstance(spec, QuantSpec):
+        raise ParameterError("spec", "must be a QuantSpec", type(spec).__name__)
+    return quantize_(copy.deepcopy(model), spec, filter_fn=filter_fn)
 
 
 def crossbars(model: nn.Module) -> list[tuple[str, Crossbar]]:
@@ -104,7 +103,7 @@ def set_spec(model: nn.Module, spec: QuantSpec) -> nn.Module:
         )
         for f in fixed:
             if getattr(old, f) != getattr(spec, f):
-                raise ParameterError("spec", f"{f} cannot change after quantize(); quantize again")
+                raise ParameterError("spec", f"{f} cannot change after quantize_(); quantize again")
         xb.spec = spec
         xb.programmed.fill_(False)
         xb.reseed()
@@ -116,12 +115,13 @@ def calibrate(
     model: nn.Module,
     data: Dataset | torch.Tensor | Iterable[Any],
     *,
-    batches: int | None = 8,
+    max_batches: int | None = 8,
     batch_size: int = 256,
     device: str | torch.device | None = None,
     phases: Sequence[str] = ("dac", "adc"),
 ) -> nn.Module:
-    """Set every DAC and ADC range from ``data`` (a Dataset, an input tensor, or batches).
+    """Set every DAC and ADC range from ``data`` (a Dataset, an input tensor, or batches; at
+    most ``max_batches`` batches of ``batch_size`` per pass); return ``model``.
 
     Two passes: DAC input ranges from the float activations (percentile ``spec.dac_percentile``),
     then ADC ranges from the array outputs with DACs and weights quantized (percentile
@@ -131,11 +131,11 @@ def calibrate(
     for p in phases:
         if p not in ("dac", "adc"):
             raise ParameterError("phases", "must contain only 'dac' and 'adc'", tuple(phases))
-    if batches is not None:
-        check_int("batches", batches, 1)
+    if max_batches is not None:
+        check_int("max_batches", max_batches, 1)
     xbs = crossbars(model)
     if not xbs:
-        raise ParameterError("model", "has no crossbars; call quantize(model, spec) first")
+        raise ParameterError("model", "has no crossbars; call quantize_(model, spec) first")
     if device is None:
         device = next(model.parameters()).device
     was_training = model.training
@@ -147,7 +147,7 @@ def calibrate(
                 conv: Converter = xb.dac if phase == "dac" else xb.adc
                 conv.observing = conv.bits is not None
             seen = 0
-            for x in input_batches(data, batch_size, batches):
+            for x in input_batches(data, batch_size, max_batches):
                 model(x.to(device))
                 seen += 1
             if seen == 0:
@@ -208,18 +208,26 @@ class Recalibrate(Callback):
     """QAT helper for :func:`noisyhw.train.fit`: calibrates the converters when training starts
     and again after every epoch (the ranges follow the weights as they change)."""
 
-    def __init__(self, data: Dataset | torch.Tensor, batches: int = 4, batch_size: int = 256):
-        self.data, self.batches, self.batch_size = data, batches, batch_size
+    def __init__(
+        self, data: Dataset | torch.Tensor, max_batches: int = 4, batch_size: int = 256
+    ) -> None:
+        self.data, self.max_batches, self.batch_size = data, max_batches, batch_size
 
     def _run(self, model: nn.Module) -> None:
         learned = any(xb.dac.learned for _, xb in crossbars(model))
         phases = ("adc",) if learned else ("dac", "adc")
-        calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size, phases=phases)
+        calibrate(
+            model,
+            self.data,
+            max_batches=self.max_batches,
+            batch_size=self.batch_size,
+            phases=phases,
+        )
 
     def on_train_begin(self, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
         convs = [c for _, xb in crossbars(model) for c in (xb.dac, xb.adc) if c.bits is not None]
         if not all(bool(c.calibrated) for c in convs):
-            calibrate(model, self.data, batches=self.batches, batch_size=self.batch_size)
+            calibrate(model, self.data, max_batches=self.max_batches, batch_size=self.batch_size)
 
     def on_epoch_end(self, epoch: int, model: nn.Module, metrics: dict[str, float]) -> None:
         self._run(model)

@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ...errors import ParameterError, check_choice, check_float, check_int
+from ...transform import FilterFn, SpecMixin, accepts, check_filter_fn
 from .graph import analyze
 from .structures import PATTERN_KEEP, STRUCTURES, Groups, fits, group_index
 
@@ -42,9 +43,9 @@ SCOPES = ("layer", "global")
 MIN_PATTERN_SPARSITY = 1.0 - PATTERN_KEEP / 9.0
 
 
-@dataclass
-class PruneSpec:
-    """What to prune and how (validated on creation).
+@dataclass(frozen=True)
+class PruneSpec(SpecMixin):
+    """What to prune and how (frozen, validated on creation; ``spec.replace(**changes)``).
 
     * ``structure``: one of :data:`~noisyhw.compress.prune.structures.STRUCTURES`.
     * ``sparsity``: designated fraction of zero weights in [0, 1), per layer (``scope="layer"``)
@@ -55,7 +56,8 @@ class PruneSpec:
       the output layer and, except for filter/channel, the input layer; for filter/channel only
       layers whose channels :func:`~noisyhw.compress.prune.export` can remove, with layers
       coupled by residual adds pruned alike),
-      ``"all"`` (also the output layer and coupled channels) or a list of module names.
+      ``"all"`` (also the output layer and coupled channels) or a list of module names (kept
+      as a tuple). It is the default layer filter: ``prune_(..., filter_fn=...)`` narrows it.
     * ``prune_frac``: fraction of the epochs before the hard prune (penalty / ramp phase); the
       rest is masked retraining.
     * reweighted: ``lam`` (the one global penalty), ``eps``, ``reweight_every`` (epochs between
@@ -74,7 +76,7 @@ class PruneSpec:
     sparsity: float = 0.5
     method: str = "reweighted"
     scope: str = "layer"
-    layers: str | list[str] = "auto"
+    layers: str | tuple[str, ...] = "auto"
     prune_frac: float = 0.5
     lam: float = 1e-4
     eps: float = 1e-6
@@ -100,7 +102,7 @@ class PruneSpec:
                 "layers", "must be auto, all or a non-empty list of names", self.layers
             )
         else:
-            self.layers = list(self.layers)
+            object.__setattr__(self, "layers", tuple(self.layers))
         check_float("prune_frac", self.prune_frac, 0.0, 1.0, lo_open=True)
         check_float("lam", self.lam, 0.0)
         check_float("eps", self.eps, 0.0, lo_open=True)
@@ -171,8 +173,12 @@ def _candidates(model: nn.Module) -> list[tuple[str, nn.Module, str, str]]:
     return out
 
 
-def resolve_targets(model: nn.Module, spec: PruneSpec) -> list[Target]:
-    """The weights ``spec`` prunes in ``model`` (see :class:`PruneSpec` ``layers``)."""
+def resolve_targets(
+    model: nn.Module, spec: PruneSpec, filter_fn: FilterFn | None = None
+) -> list[Target]:
+    """The weights ``spec`` prunes in ``model``: those ``spec.layers`` picks (see
+    :class:`PruneSpec`) that ``filter_fn(module, fqn)`` also accepts (None: all of them)."""
+    check_filter_fn(filter_fn)
     cands = _candidates(model)
     if not cands:
         raise ParameterError("model", "has no Conv2d, Linear or recurrent layer to prune")
@@ -181,7 +187,7 @@ def resolve_targets(model: nn.Module, spec: PruneSpec) -> list[Target]:
         graph = analyze(model)
     except ParameterError:
         graph = None
-    if isinstance(spec.layers, list):
+    if isinstance(spec.layers, tuple):
         names = {c[0] for c in cands}
         for n in spec.layers:
             if n not in names:
@@ -216,6 +222,10 @@ def resolve_targets(model: nn.Module, spec: PruneSpec) -> list[Target]:
             raise ParameterError(
                 "structure", "fits no layer of this model (try layers='all')", spec.structure
             )
+    if filter_fn is not None:
+        picked = [c for c in picked if accepts(filter_fn, c[1], c[0])]
+        if not picked:
+            raise ParameterError("filter_fn", "accepts none of the layers spec.layers picks")
     targets = []
     mods = dict(model.named_modules())
     for name, m, p, kind in picked:

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from ...train import Callback
+from ...transform import FilterFn
 from .core import (
     PruneSpec,
     Target,
@@ -64,16 +65,24 @@ _TINY = 1e-12
 class PruningCallback(Callback):
     """Runs ``spec.method`` during :func:`~noisyhw.train.fit` for ``epochs`` epochs.
 
-    Creating it resolves the target layers, registers all-ones mask buffers (and switched-off
-    quantizers when ``spec.bits``), so the model's state-dict keys stay the same for the whole
-    run and checkpoints resume. ``state_dict()`` holds the phase, alphas, ADMM Z/U and rho.
+    Creating it resolves the target layers (``spec.layers`` narrowed by ``filter_fn``), registers
+    all-ones mask buffers (and switched-off quantizers when ``spec.bits``), so the model's
+    state-dict keys stay the same for the whole run and checkpoints resume. ``state_dict()``
+    holds the phase, alphas, ADMM Z/U and rho.
     """
 
-    def __init__(self, model: nn.Module, spec: PruneSpec, epochs: int) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        spec: PruneSpec,
+        epochs: int,
+        *,
+        filter_fn: FilterFn | None = None,
+    ) -> None:
         self.spec = spec
         self.epochs = int(epochs)
         self.prune_epoch = max(1, min(self.epochs, round(spec.prune_frac * self.epochs)))
-        self.targets: list[Target] = resolve_targets(model, spec)
+        self.targets: list[Target] = resolve_targets(model, spec, filter_fn)
         refresh_groups(self.targets, spec)
         register_masks(self.targets)
         if spec.bits:
