@@ -133,13 +133,13 @@ def test_every_stage_off_equals_the_float_model_exactly(digits):
 
 
 def test_prune_stage_equals_prune(digits):
-    from noisyhw.compress.prune import prune
+    from noisyhw.compress.prune import prune_
 
     model, _, te = digits
     stage = PruneStage("irregular", 0.6)
     prep = prepare(model, te, Profile(prune=stage))
     alone = copy.deepcopy(model)
-    result = prune(alone, stage.spec())
+    result = prune_(alone, stage.spec())
     for (n1, p1), (n2, p2) in zip(
         prep.model.named_parameters(), alone.named_parameters(), strict=True
     ):
@@ -159,7 +159,7 @@ def test_quantize_stage_equals_nvm_quantize(digits):
     values = []
     for t in res.trials:
         q = quantize(model, stage.spec(seed=trial_seeds(7, t["trial"])["quantize"]))
-        calibrate(q, tr, batches=2)
+        calibrate(q, tr, max_batches=2)
         values.append(acc(q, te))
         assert values[-1] == t["acc_quantize"]
     assert len(set(values)) > 1  # the programming error is redrawn per trial

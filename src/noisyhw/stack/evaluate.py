@@ -6,15 +6,15 @@
 How a run goes
 --------------
 :func:`prepare` copies the model (the one passed in is never changed) and does the
-deterministic work once: it measures the float accuracy, prunes (``prune``), maps the layers
-onto crossbars and calibrates their converters (``nvm.quantize`` + ``nvm.calibrate``), and, for
+deterministic work once: it measures the float accuracy, prunes (``prune_``), maps the layers
+onto crossbars and calibrates their converters (``nvm.quantize_`` + ``nvm.calibrate``), and, for
 fixed-mode analog noise, calibrates the noise floor on the clean model (``analog.calibrate``).
 Stages with nothing random (a store at BER 0 still rounds the weights to its representation)
 are evaluated there once. From the first stochastic stage on, every trial (:func:`run_trial`)
 starts from that copy and redraws, with its own seeds (:func:`trial_seeds`, from ``(seed,
 trial)`` only, so that profiles share their draws trial by trial): the crossbars' programming
-error (``nvm.set_spec``), the stored bits' flips (``storage.corrupt``, pruned weights stay zero:
-a sparse image does not store them) and the compute noise (``analog.inject_noise`` or the
+error (``nvm.set_spec``), the stored bits' flips (``storage.corrupt_``, pruned weights stay zero:
+a sparse image does not store them) and the compute noise (``analog.inject_noise_`` or the
 crossbars' read / ADC noise), then measures the accuracy after each stage. :func:`summarize`
 turns the trials into a :class:`StackResult`: per stage the mean accuracy with its 95%
 Student-t interval over trials (:func:`noisyhw.stats.mean_ci`), bits per parameter, cells per
@@ -184,13 +184,13 @@ def _crossbar_weights(model: nn.Module) -> list[str]:
 
 # --------------------------------------------------------------------------- stages
 def _prune(model: nn.Module, profile: Profile, train_data: Any, seed: int, device: str) -> Any:
-    from ..compress.prune import prune
+    from ..compress.prune import prune_
 
     stage = profile.prune
     assert stage is not None
     spec = stage.spec()
     if spec.method == "magnitude":
-        return prune(model, spec)
+        return prune_(model, spec)
     if train_data is None:
         raise ParameterError(
             "prune.method",
@@ -200,7 +200,7 @@ def _prune(model: nn.Module, profile: Profile, train_data: Any, seed: int, devic
     from ..train import TrainConfig
 
     cfg = TrainConfig(epochs=stage.epochs, lr=stage.lr, seed=seed, device=device)
-    return prune(model, spec, train_data, None, cfg, description="stack: prune")
+    return prune_(model, spec, train_data, None, cfg, description="stack: prune")
 
 
 def _apply(prep: Prepared, model: nn.Module, name: str, seeds: dict[str, int]) -> None:
@@ -213,18 +213,17 @@ def _apply(prep: Prepared, model: nn.Module, name: str, seeds: dict[str, int]) -
 
             set_spec(model, p.quantize.spec(seed=seeds["quantize"]))
     elif name == "store":
-        from ..storage import corrupt
+        from ..storage import corrupt_
 
         s = p.store
         assert s is not None
-        corrupt(
+        corrupt_(
             model,
             s.raw_ber,
             s.representation,
             s.protection,
             rng=seeds["store"],
             buffers=s.buffers,
-            inplace=True,
         )
         if prep.masks:  # a sparse image stores no pruned weight: those stay zero
             named = dict(model.named_parameters())
@@ -245,9 +244,9 @@ def _apply(prep: Prepared, model: nn.Module, name: str, seeds: dict[str, int]) -
             )
             reseed(model, seeds["compute"])
         elif c.stochastic:
-            from ..analog import inject_noise, load_noise_state_dict
+            from ..analog import inject_noise_, load_noise_state_dict
 
-            inject_noise(model, c.noise_spec(), seed=seeds["compute"])
+            inject_noise_(model, c.noise_spec(), seed=seeds["compute"])
             if prep.noise_refs is not None:
                 load_noise_state_dict(model, prep.noise_refs)
 
@@ -320,11 +319,11 @@ def prepare(
                 masks[t.key] = (t.weight.detach() != 0).cpu()
             facts["sparsity"] = res.sparsity
         elif name == "quantize":
-            from ..analog.nvm import calibrate, quantize
+            from ..analog.nvm import calibrate, quantize_
 
-            m = quantize(m, stage.spec(seed=seeds["quantize"]))
+            m = quantize_(m, stage.spec(seed=seeds["quantize"]))
             prep.model = m
-            calibrate(m, calib, batches=stage.calib_batches, device=dev)
+            calibrate(m, calib, max_batches=stage.calib_batches, device=dev)
             xb = _crossbar_weights(m)
             named = dict(m.named_parameters())
             if stage.weight_bits is not None:
@@ -348,7 +347,7 @@ def prepare(
         elif name == "compute" and stage.kind == "analog" and stage.mode == "fixed":
             from ..analog import calibrate, inject_noise, noise_state_dict
 
-            probe = inject_noise(copy.deepcopy(m), stage.noise_spec(), seed=seeds["compute"])
+            probe = inject_noise(m, stage.noise_spec(), seed=seeds["compute"])
             calibrate(probe, calib, device=dev)
             noise_refs = noise_state_dict(probe)
             prep.noise_refs = noise_refs

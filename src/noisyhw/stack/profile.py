@@ -10,17 +10,17 @@ ParameterError: store.bre: must be one of ... (got 'bre'); did you mean 'ber'?
 
 Stages, in this order (each ``None`` = off):
 
-``prune``     :class:`PruneStage` -> :func:`noisyhw.compress.prune.prune` (a
+``prune``     :class:`PruneStage` -> :func:`noisyhw.compress.prune.prune_` (a
               :class:`~noisyhw.compress.prune.PruneSpec`); one-shot magnitude without training
               data, any method with it.
-``quantize``  :class:`QuantizeStage` -> :func:`noisyhw.analog.nvm.quantize` (a
+``quantize``  :class:`QuantizeStage` -> :func:`noisyhw.analog.nvm.quantize_` (a
               :class:`~noisyhw.analog.nvm.QuantSpec`): weights / DAC / ADC bits of the crossbar
               arrays and the programming error drawn when the arrays are written.
-``store``     :class:`StoreStage` -> :func:`noisyhw.storage.corrupt`: the weights' memory image in
+``store``     :class:`StoreStage` -> :func:`noisyhw.storage.corrupt_`: the weights' memory image in
               a representation with a protection, every stored bit flipped at a raw BER (given,
               or a media preset); an optional PCM time-space constrained code's rate sets the
               cells per stored bit.
-``compute``   :class:`ComputeStage`: analog output noise (:func:`noisyhw.analog.inject_noise`,
+``compute``   :class:`ComputeStage`: analog output noise (:func:`noisyhw.analog.inject_noise_`,
               ``kind="analog"``) or the crossbar's read / ADC noise (``kind="nvm"``, needs the
               quantize stage), and K-vote classification (:func:`noisyhw.analog.vote`).
 
