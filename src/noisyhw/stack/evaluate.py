@@ -335,10 +335,12 @@ def prepare(
             from ..storage import store
 
             image = store(m, stage.representation, stage.protection, buffers=stage.buffers)
-            width = image.width
             for tname, t in image.tensors.items():
-                count = int(masks[tname].sum()) if tname in masks else t.words.size
-                bits[tname] = float(width * count + index_bits.get(tname, 0.0) + t.side_bits)
+                # stored bits per value: the word width, or a code's codeword bits per value
+                values = int(getattr(t, "num_values", t.words.size))
+                per_value = t.words.size * getattr(t, "width", image.width) / max(values, 1)
+                count = int(masks[tname].sum()) if tname in masks else values
+                bits[tname] = per_value * count + index_bits.get(tname, 0.0) + t.side_bits
             if stage.pcm is not None:
                 from ..codes.pcm import best_code
 
