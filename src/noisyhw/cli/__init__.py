@@ -30,6 +30,7 @@ SUBCOMMANDS: list[tuple[str, str]] = [
     ("noise", "noisyhw.cli.analog"),
     ("freq", "noisyhw.cli.freq"),
     ("nvm", "noisyhw.cli.nvm"),
+    ("stack", "noisyhw.cli.stack"),
 ]
 
 #: top-level commands: (module path, function name)

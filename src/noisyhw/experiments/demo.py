@@ -60,6 +60,7 @@ DEMO_SECTIONS: dict[str, str] = {
     "freq": "noisyhw.experiments.freq:demo_section",
     "jscc": "noisyhw.experiments.jscc:demo_section",
     "nvm": "noisyhw.experiments.nvm:demo_section",
+    "stack": "noisyhw.experiments.stack:demo_section",
 }
 
 
