@@ -85,7 +85,12 @@ def main(argv: list[str]) -> int:
         (HERE / "results" / f"{area}.json").write_text(json.dumps(result, indent=2, default=str))
         for fig in _figures(result):
             print(
-                f"  {fig.get('name')}: {fmt(fig.get('value'))} {fig.get('unit', '')} ratio {fmt(fig.get('ratio'))}"
+                f"  {fig.get('name')}: {fmt(fig.get('value'))} {fig.get('unit', '')}"
+                + (
+                    f", baseline {fmt(fig['baseline'])}, ratio {fmt(fig.get('ratio'))}"
+                    if fig.get("baseline") is not None
+                    else ""
+                )
             )
     write_table()
     return 1 if failed else 0
