@@ -71,6 +71,7 @@ def main(argv: list[str]) -> int:
         area = f.stem.removeprefix("bench_")
         print(f"== {area}", flush=True)
         t0 = time.perf_counter()
+        load0 = os.getloadavg()[0]
         try:
             result = load(f).run()
             result["status"] = "ok"
@@ -79,11 +80,17 @@ def main(argv: list[str]) -> int:
             result = {"status": "failed", "figures": []}
             failed += 1
         result["elapsed_s"] = round(time.perf_counter() - t0, 1)
+        result["load_avg"] = [round(load0, 1), round(os.getloadavg()[0], 1)]  # start, end
         result["machine"] = info
         (HERE / "results" / f"{area}.json").write_text(json.dumps(result, indent=2, default=str))
         for fig in _figures(result):
             print(
-                f"  {fig.get('name')}: {fmt(fig.get('value'))} {fig.get('unit', '')} ratio {fmt(fig.get('ratio'))}"
+                f"  {fig.get('name')}: {fmt(fig.get('value'))} {fig.get('unit', '')}"
+                + (
+                    f", baseline {fmt(fig['baseline'])}, ratio {fmt(fig.get('ratio'))}"
+                    if fig.get("baseline") is not None
+                    else ""
+                )
             )
     write_table()
     return 1 if failed else 0
@@ -93,7 +100,7 @@ def _figures(res: dict) -> list[dict]:
     """A benchmark's figures: its ``figures`` list, or its flat scalar entries."""
     if res.get("figures"):
         return res["figures"]
-    skip = {"status", "elapsed_s", "machine"}
+    skip = {"status", "elapsed_s", "machine", "load_avg"}
     return [
         {"name": k, "value": v}
         for k, v in res.items()
@@ -116,7 +123,12 @@ def write_table() -> None:
             f"## {path.stem}",
             "",
             f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, torch "
-            f"{m.get('torch', '?')}, {m.get('date', '?')} — status {res.get('status')}, {res.get('elapsed_s')} s",
+            f"{m.get('torch', '?')}, {m.get('date', '?')} — status {res.get('status')}, {res.get('elapsed_s')} s"
+            + (
+                ", load average {} at start, {} at end".format(*res["load_avg"])
+                if "load_avg" in res
+                else ""
+            ),
             "",
         ]
         lines += [
