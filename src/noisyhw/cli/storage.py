@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ParameterError, check_int, renamed
+from ..errors import ParameterError, check_float, check_int, renamed
 from ..experiments.config import TRIALS_MAX
 from .common import (
     DeviceOpt,

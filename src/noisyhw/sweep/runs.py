@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, ParameterError
-from .grid import trial_key
 from ..labels import flatten, is_number
+from .grid import trial_key
 from .montecarlo import ChunkLog
 from .store import ResultStore, check_sqlite, connect_readonly
 
