@@ -15,7 +15,7 @@ from torch import nn
 from noisyhw import storage as S
 from noisyhw.channels import bsc_inplace
 from noisyhw.cli import main
-from noisyhw.codes.polar.simulate import DecoderSpec, SimulationConfig, simulate
+from noisyhw.codes.polar.simulate import SimulationConfig, simulate
 from noisyhw.errors import ParameterError
 from noisyhw.experiments import ecc as X
 from noisyhw.storage import campaign as C
@@ -82,7 +82,7 @@ def test_error_rates_match_the_polar_simulator():
     fer1, ber1 = float((per_frame > 0).mean()), per_frame.sum() / (frames * ecc.k)
     sim = simulate(
         SimulationConfig(256, 128, channel="bsc", frames_per_chunk=1000, seed=5),
-        [DecoderSpec("sc")],
+        [("sc", 1)],
         [p],
         min_errors=10**6,
         max_frames=frames,
