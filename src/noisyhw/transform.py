@@ -94,12 +94,15 @@ def select_modules(
     check_filter_fn(filter_fn)
     types = kinds if isinstance(kinds, tuple) else (kinds,)
     out: list[tuple[str, nn.Module]] = []
+    chosen: set[str] = set()
     for fqn, module in model.named_modules():
-        if any(fqn == p or fqn.startswith(f"{p}.") or p == "" for p, _ in out):
-            continue
+        parts = fqn.split(".") if fqn else []
+        if any(".".join(parts[:i]) in chosen for i in range(len(parts))):
+            continue  # inside a selected module
         hit = type(module) in types if exact else isinstance(module, types)
         if hit and accepts(filter_fn, module, fqn):
             out.append((fqn, module))
+            chosen.add(fqn)
     return out
 
 

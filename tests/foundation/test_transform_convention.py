@@ -73,6 +73,9 @@ def test_inject_noise_filter_fn_excludes_a_layer():
     assert not m[0]._forward_hooks and not m[0]._forward_pre_hooks
     assert m[2]._forward_hooks
     assert set(get_noise(m).points) == {"2"}
+    with pytest.raises(ParameterError) as err:  # the layers are chosen once
+        inject_noise_(m, NoiseSpec(3.0), filter_fn=lambda mod, fqn: True)
+    assert err.value.name == "filter_fn"
     # the excluded layer's output is exact: its noise would show before the ReLU
     seen = {}
     m[0].register_forward_hook(lambda mod, args, out: seen.update(z=out))

@@ -248,9 +248,9 @@ def inject_noise_(
     Targets ``spec.targets`` among: ``linear`` (nn.Linear), ``conv`` (nn.Conv1d/2d/3d) and
     ``recurrent`` (nn.RNN/LSTM/GRU, replaced by noisy cells sharing the parameters), and of those
     only the layers ``filter_fn(module, fqn)`` accepts (None: all). Calling it again on a noisy
-    model only changes the spec (and the seed when one is given; the layers stay as chosen
-    first). Create optimizers after this call: recurrent layers are new modules holding the same
-    Parameters.
+    model only changes the spec (and the seed when one is given); the layers stay as chosen
+    first (a ``filter_fn`` then is an error). Create optimizers after this call: recurrent
+    layers are new modules holding the same Parameters.
     """
     spec = spec if spec is not None else NoiseSpec()
     if not isinstance(spec, NoiseSpec):
@@ -258,6 +258,10 @@ def inject_noise_(
     check_filter_fn(filter_fn)
     ctx = get_noise(model)
     if ctx is not None:
+        if filter_fn is not None:
+            raise ParameterError(
+                "filter_fn", "cannot change the noisy layers of a noisy model; remove_noise first"
+            )
         return set_noise(model, spec, seed=seed)
     ctx = NoiseContext(spec, seed)
     kinds = (nn.Linear, *_CONV, nn.RNN, nn.LSTM, nn.GRU, NoisyRecurrent)
