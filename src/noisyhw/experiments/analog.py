@@ -547,11 +547,3 @@ def _demo_study(
     at0 = [r for r in rows if r["test_snr_db"] == 0.0]
     sec.table(at0, ["mode", "train", "votes", "accuracy", "eff_snr_db"], title=f"{name} at 0 dB")
     return [{"model": job.base.model, **r} for r in at0]
-
-
-def _check_modes(modes: Sequence[str]) -> None:
-    from ..analog.noise import MODES
-
-    for m in modes:
-        if m not in MODES:
-            raise ParameterError("--modes", f"must list {', '.join(MODES)}", m)
