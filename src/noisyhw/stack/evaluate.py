@@ -304,7 +304,6 @@ def prepare(
     energy: dict[str, tuple[float | None, str]] = {"float": (None, digital)}
     masks: dict[str, torch.Tensor] = {}
     index_bits: dict[str, float] = {}
-    noise_refs = None
     prep = Prepared(profile, m, None, acc, per_stage_bits, cells, energy, None, masks, dev, facts)
     last = "float"
     for name, stage in profile.stages:
@@ -351,8 +350,7 @@ def prepare(
 
             probe = inject_noise(m, stage.noise_spec(), seed=seeds["compute"])
             calibrate(probe, calib, device=dev)
-            noise_refs = noise_state_dict(probe)
-            prep.noise_refs = noise_refs
+            prep.noise_refs = noise_state_dict(probe)
         per_stage_bits[name] = sum(bits.values()) / n_params
         rate = facts.get("pcm_rate")
         cells[name] = (
@@ -375,7 +373,6 @@ def prepare(
             acc[name] = _stage_accuracy(prep, m, name, test_data)
             prep.model = m
         last = name
-    prep.model = prep.model if prep.start is not None else m
     return prep
 
 
