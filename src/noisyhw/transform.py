@@ -20,7 +20,7 @@ The transforms are :func:`noisyhw.compress.prune.prune_` (pruning), :func:`noisy
   when both the auto choice and ``filter_fn`` accept it.
 * One calibration signature: ``calibrate(model, data, *, max_batches=8, batch_size=256,
   device=None)`` (:func:`noisyhw.analog.calibrate`, :func:`noisyhw.analog.nvm.calibrate`), and
-  :func:`calibrate` here calibrates whatever a chained model carries (crossbar converters and/or
+  ``noisyhw.calibrate`` (:mod:`noisyhw.analog.chain`) calibrates whatever a chained model carries (crossbar converters and/or
   injected noise) in one call.
 
 >>> import noisyhw                                                              # doctest: +SKIP
@@ -40,10 +40,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .errors import ParameterError
 
 if TYPE_CHECKING:  # importing noisyhw stays light: torch loads with the transforms
-    import torch
     from torch import nn
 
-__all__ = ["FilterFn", "SpecMixin", "accepts", "calibrate", "check_filter_fn", "select_modules"]
+__all__ = ["FilterFn", "SpecMixin", "accepts", "check_filter_fn", "select_modules"]
 
 #: ``filter_fn(module, fqn) -> bool``: True keeps the layer in the transform
 FilterFn = Callable[["nn.Module", str], bool]
@@ -104,42 +103,3 @@ def select_modules(
             out.append((fqn, module))
             chosen.add(fqn)
     return out
-
-
-def calibrate(
-    model: nn.Module,
-    data: Any,
-    *,
-    max_batches: int | None = 8,
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-) -> nn.Module:
-    """Calibrate everything ``model`` carries, in one call; return ``model``.
-
-    First the NVM crossbars' DAC / ADC ranges (:func:`noisyhw.analog.nvm.calibrate`), with the
-    injected noise off; then the injected analog noise's reference powers
-    (:func:`noisyhw.analog.calibrate`, which runs the model with the calibrated crossbars).
-    ``data``: an input tensor (N, ...), a Dataset or an iterable of batches; at most
-    ``max_batches`` batches of ``batch_size``. Raises
-    :class:`ParameterError` when the model has neither crossbars nor injected noise.
-    """
-    from .analog import calibrate as noise_calibrate
-    from .analog import get_noise, noise_disabled
-    from .analog.nvm import calibrate as nvm_calibrate
-    from .analog.nvm import crossbars
-
-    has_xb, has_noise = bool(crossbars(model)), get_noise(model) is not None
-    if not (has_xb or has_noise):
-        raise ParameterError(
-            "model", "has nothing to calibrate: call quantize_ and/or inject_noise_ first"
-        )
-    kw: dict[str, Any] = {"max_batches": max_batches, "batch_size": batch_size, "device": device}
-    if has_xb:  # the converters see the clean signal: injected noise is off meanwhile
-        if has_noise:
-            with noise_disabled(model):
-                nvm_calibrate(model, data, **kw)
-        else:
-            nvm_calibrate(model, data, **kw)
-    if has_noise:
-        noise_calibrate(model, data, **kw)
-    return model
