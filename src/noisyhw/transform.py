@@ -20,8 +20,8 @@ The transforms are :func:`noisyhw.compress.prune.prune_` (pruning), :func:`noisy
   when both the auto choice and ``filter_fn`` accept it.
 * One calibration signature: ``calibrate(model, data, *, max_batches=8, batch_size=256,
   device=None)`` (:func:`noisyhw.analog.calibrate`, :func:`noisyhw.analog.nvm.calibrate`), and
-  ``noisyhw.calibrate`` (:mod:`noisyhw.analog.chain`) calibrates whatever a chained model carries (crossbar converters and/or
-  injected noise) in one call.
+  ``noisyhw.calibrate`` (:mod:`noisyhw.analog.chain`) calibrates whatever a chained model
+  carries (crossbar converters and/or injected noise) in one call.
 
 >>> import noisyhw                                                              # doctest: +SKIP
 >>> prune_(model, PruneSpec(structure="filter", sparsity=0.5, method="magnitude"))

@@ -34,7 +34,7 @@ from ..storage import campaign as C
 from ..storage import protection, representation, store
 from ..storage.ecc import PolarECC
 from ..sweep import Run, line_plot
-from .storage import STUDIES, prepare_model
+from .storage import STUDIES, prepare_model, report_campaign
 
 __all__ = [
     "BUDGETS",
@@ -270,8 +270,8 @@ def compare(
             )
         e, d = best_e["tolerable_ber_interp"], best_d["tolerable_ber_interp"]
         ratio = e / d if d > 0 else math.inf if e > 0 else math.nan
-        boot = C._ratio(reps[best_e["config"]], reps[best_d["config"]])
-        lo, hi = C._quantiles(boot, 0.95)
+        boot = C.safe_ratio(reps[best_e["config"]], reps[best_d["config"]])
+        lo, hi = C.percentile_interval(boot, 0.95)
         verdict = (
             "ECC"
             if lo is not None and lo > 1
@@ -442,7 +442,7 @@ def run(
         "interval of the mean accuracy above the other kind's (conservative: the trials are "
         "paired by common random numbers)."
     )
-    summary, tol = C.report_campaign(
+    summary, tol = report_campaign(
         sec, run_.dir, rows, prefix="ecc_", tolerance=cfg.tolerance, title="ECC or detection"
     )
     per_ber, per_budget = compare(summary, tol, cfg)

@@ -54,7 +54,9 @@ __all__ = [
     "crossings",
     "gain_text",
     "media_table",
+    "percentile_interval",
     "run_campaign",
+    "safe_ratio",
     "stop_rule",
     "summarize",
     "tolerable_ber",
@@ -424,13 +426,14 @@ def crossings(
     return grid, interp, censored
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den with x/0 = inf (x > 0) and 0/0 = nan."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), np.where(num > 0, np.inf, np.nan))
 
 
-def _quantiles(x: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
+def percentile_interval(x: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
+    """The central ``confidence`` interval of bootstrap samples ``x`` (NaNs dropped; None if none)."""
     x = x[~np.isnan(x)]
     if x.size == 0:
         return None, None
@@ -473,7 +476,7 @@ def tolerable_ber(
         grid, interp, censored = crossings(bers, [[r["mean"] for r in pts]], clean, threshold)
         reps = np.stack([bootstrap_means(r, n_boot, rng) for r in pts], 1) if pts else None
         boot[key] = crossings(bers, reps, clean, threshold)[1] if pts else np.zeros(n_boot)
-        lo, hi = _quantiles(boot[key], confidence)
+        lo, hi = percentile_interval(boot[key], confidence)
         out.append(
             {
                 "representation": key[0],
@@ -497,8 +500,8 @@ def tolerable_ber(
         r["gain"] = r["tolerable_ber"] / ref if ref else None
         ref = base["tolerable_ber_interp"]
         r["gain_interp"] = r["tolerable_ber_interp"] / ref if ref else None
-        g = _ratio(boot[(r["representation"], r["protection"])], boot[REFERENCE])
-        r["gain_lo"], r["gain_hi"] = _quantiles(g, confidence) if ref else (None, None)
+        g = safe_ratio(boot[(r["representation"], r["protection"])], boot[REFERENCE])
+        r["gain_lo"], r["gain_hi"] = percentile_interval(g, confidence) if ref else (None, None)
         lo, hi = r["gain_lo"], r["gain_hi"]
         r["spans_10x"] = bool(lo is not None and hi is not None and (lo <= 0 or hi >= 10 * lo))
     return sorted(out, key=lambda r: (-r["tolerable_ber_interp"], r["config"]))
