@@ -242,6 +242,27 @@ def test_resnet18_through_the_chain():
     assert res.facts["crossbar_weights"] == 512 * 10  # the fc layer; convolutions stay digital
 
 
+def test_mobilenet_v2_through_the_chain():
+    """Depthwise convolutions, residual adds and ReLU6: filter pruning, float16 + range storage
+    and analog compute with votes all apply to torchvision's MobileNetV2."""
+    torch.manual_seed(0)
+    x = torch.rand(8, 3, 32, 32)
+    ds = D.ArrayDataset(x, torch.arange(8) % 10, [str(i) for i in range(10)])
+    model = M.create("torchvision:mobilenet_v2", (3, 32, 32), 10).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    p = Profile(
+        prune=PruneStage("filter", 0.3),
+        store=StoreStage("float16", "range", ber=1e-4),
+        compute=ComputeStage(snr_db=20.0, mode="fixed", votes=3),
+    )
+    res = evaluate(model, ds, p, trials=2)
+    assert [s.stage for s in res.stages] == ["float", "prune", "store", "compute"]
+    assert res.facts["sparsity"] == pytest.approx(0.3, abs=0.02)
+    bits = [s.bits_per_param for s in res.stages]
+    assert bits[0] == 32.0 and bits[1] < 32.0 and bits[2] < 16.0  # pruned zeros are not stored
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # untouched
+
+
 @pytest.mark.parametrize("kind", ["nvm", "analog"])
 def test_lstm_through_the_chain(kind):
     torch.manual_seed(0)
