@@ -62,6 +62,16 @@ BAD = [
     ({"compute": {"read_noise": 0.1}}, "compute.read_noise", "kind = 'nvm'"),
     ({"comput": {}}, "comput", "did you mean 'compute'"),
     ({"store": 3}, "store", "table"),
+    ({"store": {"ber": "1e-3"}}, "store.ber", "number"),
+    ({"store": {"ber": True}}, "store.ber", "number"),
+    ({"store": {"ber": 0.0, "pcm": 5}}, "store.pcm", "alpha, beta, p"),
+    ({"prune": {"sparsity": "0.5"}}, "prune.sparsity", "number"),
+    ({"compute": {"votes": 2.5}}, "compute.votes", "whole number"),
+    (
+        {"quantize": {}, "store": {"ber": 0.0, "buffers": True}},
+        "store.buffers",
+        "quantize stage",
+    ),
 ]
 
 
@@ -279,10 +289,13 @@ def test_lstm_through_the_chain(kind):
         p = Profile(
             store=StoreStage("bfloat16", ber=1e-3), compute=ComputeStage(snr_db=10.0, mode="fixed")
         )
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    types = [type(m) for m in model.modules()]
     res = evaluate(model, ds, p, trials=2)
     assert len(res.stages) == len(p.stages) + 1
     assert all(0 <= s.accuracy <= 1 for s in res.stages)
-    assert isinstance(model.rnn if hasattr(model, "rnn") else next(model.children()), nn.Module)
+    assert [type(m) for m in model.modules()] == types  # no crossbar / noisy cell left behind
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
 
 
 # --------------------------------------------------------------------------- CLI and sweep
@@ -302,6 +315,7 @@ def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
         (["stack", "run", "--profile", "nope"], "--profile"),
         (["stack", "run", "--profile", str(bad)], "store.ber"),
         (["stack", "run", "--profile", "float", "--trials", "0"], "--trials"),
+        (["stack", "run", "--profile", "float", "--trials", "1"], "--trials"),
         (["stack", "run", "--profile", "float", "--dataset", "nope"], "--dataset"),
         (["stack", "run", "--profile", "float", "--model-file", str(bad)], "--model-file"),
         (["stack", "sweep", "--profiles", "float,nope"], "--profiles"),
@@ -360,3 +374,10 @@ def test_interrupted_sweep_resumes_without_losing_trials(tmp_path, monkeypatch):
     assert len(calls) == 2 and not any(c in done for c in calls)  # only what was missing
     _, fresh, _ = E.run(E.StackStudy(out=str(tmp_path / "b"), **kw))
     assert [r.rows() for r in resumed] == [r.rows() for r in fresh]
+
+
+def test_number_fields_are_stored_as_their_type():
+    """An int where a float is due (TOML ``ber = 0``) compares and serialises as the float."""
+    assert StoreStage(ber=0) == StoreStage(ber=0.0)
+    assert isinstance(StoreStage(ber=0).ber, float)
+    assert ComputeStage(votes=2.0).votes == 2 and isinstance(ComputeStage(votes=2.0).votes, int)

@@ -127,7 +127,7 @@ def run_cmd(
 ) -> None:
     """Accuracy (95% CI), bits/param, cells and energy after each stage of one profile."""
     apply_quiet(quiet)
-    if "," in profile:
+    if "," in profile or Path(profile).is_dir():
         raise ParameterError(
             "--profile", "names one profile; use `noisyhw stack sweep --profiles`", profile
         )

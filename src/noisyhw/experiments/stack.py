@@ -77,7 +77,7 @@ class StackStudy:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "resolved", tuple(load_profiles(list(self.profiles))))
-        check_int("trials", self.trials, 1, TRIALS_MAX)
+        check_int("trials", self.trials, 2, TRIALS_MAX)  # an interval needs two
         check_int("epochs", self.epochs, 1, 10_000)
         check_int("seed", self.seed, 0)
         for name in ("n_train", "n_test"):
@@ -160,7 +160,9 @@ def run(
     )
     model, test, calib, facts = _load_model(cfg, run_.dir)
     prepared = {
-        p.name: prepare(model, test, p, calib_data=calib, seed=cfg.seed, device=cfg.device)
+        p.name: prepare(
+            model, test, p, calib_data=calib, train_data=calib, seed=cfg.seed, device=cfg.device
+        )
         for p in cfg.resolved
     }
     trials = [

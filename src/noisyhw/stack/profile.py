@@ -72,6 +72,24 @@ def _within(stage: str, exc: ParameterError) -> ParameterError:
     return ParameterError(name, exc.allowed, exc.got)
 
 
+def _typed(stage: Any, prefix: str) -> None:
+    """Refuse a value of the wrong kind in a number field (a string, a bool, 2.5 for an int) and
+    store numbers as their field's type, so equal profiles compare and serialise equal."""
+    for f in fields(stage):
+        value, kind = getattr(stage, f.name), str(f.type)
+        if value is None or not (kind.startswith("float") or kind.startswith("int")):
+            continue
+        path = f"{prefix}.{f.name}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(path, f"must be a number ({kind})", value)
+        if kind.startswith("int"):
+            if float(value) != int(value):
+                raise ParameterError(path, "must be a whole number", value)
+            object.__setattr__(stage, f.name, int(value))
+        else:
+            object.__setattr__(stage, f.name, float(value))
+
+
 def _optional_bits(path: str, value: Any, lo: int) -> int | None:
     return None if value is None else check_int(path, value, lo, 16)
 
@@ -89,6 +107,7 @@ class PruneStage:
     lr: float = 1e-3
 
     def __post_init__(self) -> None:
+        _typed(self, "prune")
         check_int("prune.epochs", self.epochs, 1, 10_000)
         check_float("prune.lr", self.lr, 0.0, 1.0, lo_open=True)
         self.spec()
@@ -123,6 +142,7 @@ class QuantizeStage:
     calib_batches: int = 8
 
     def __post_init__(self) -> None:
+        _typed(self, "quantize")
         object.__setattr__(
             self, "weight_bits", _optional_bits("quantize.weight_bits", self.weight_bits, 1)
         )
@@ -175,6 +195,7 @@ class StoreStage:
     buffers: bool = False
 
     def __post_init__(self) -> None:
+        _typed(self, "store")
         from ..storage import protection, representation
 
         for key, parse in (("representation", representation), ("protection", protection)):
@@ -196,7 +217,7 @@ class StoreStage:
         if self.pcm is not None:
             from ..codes.pcm import constraint
 
-            if isinstance(self.pcm, str) or len(tuple(self.pcm)) != 3:
+            if not isinstance(self.pcm, list | tuple) or len(self.pcm) != 3:
                 raise ParameterError("store.pcm", "must be [alpha, beta, p]", self.pcm)
             triple = tuple(self.pcm)
             try:
@@ -238,6 +259,7 @@ class ComputeStage:
     vote_method: str = "mean"
 
     def __post_init__(self) -> None:
+        _typed(self, "compute")
         from ..analog.noise import MODES
 
         check_choice("compute.kind", self.kind, ("analog", "nvm"))
@@ -306,6 +328,13 @@ class Profile:
                 "with a quantize stage the crossbars' noise is kind = 'nvm' (read_noise, "
                 "adc_noise); analog output noise is for float layers",
                 c.kind,
+            )
+        if self.store is not None and self.store.buffers and q is not None:
+            raise ParameterError(
+                "store.buffers",
+                "cannot be true with a quantize stage (the crossbars' buffers are simulator "
+                "state, not stored weights)",
+                True,
             )
         if c is not None and c.adc_noise > 0 and (q is None or q.adc_bits is None):
             raise ParameterError("compute.adc_noise", "is in ADC LSBs and needs quantize.adc_bits")
