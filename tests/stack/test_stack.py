@@ -10,7 +10,6 @@ import math
 
 import pytest
 import torch
-from torch import nn
 
 from noisyhw import data as D
 from noisyhw import models as M
