@@ -346,3 +346,29 @@ def test_cli_small_study(tmp_path, capsys):
     decode = {r["config"]: r for r in res["model"]["decode"]}
     assert decode["fixed6/polar:0.75:n256"]["decode_ms"] > 0
     assert (out / "ecc_budget_8.png").is_file()
+
+
+@pytest.mark.parametrize("n", [16, 32, 64])
+def test_a_code_too_short_for_equal_storage_is_refused(n):
+    """Short codewords pack whole words only: at n <= 64 the 12-bit budget's codes store 12.8-16
+    bits per value, so the comparison would no longer be at equal storage."""
+    with pytest.raises(ParameterError) as info:
+        X.EccStudyConfig(budgets=(12,), n=n)
+    assert info.value.name == "n" and "equal storage" in str(info.value)
+
+
+@pytest.mark.parametrize(("ratio", "verdict"), [(0.0, "reproduced"), (math.inf, "not reproduced")])
+def test_finding_judges_the_decisive_ends(ratio, verdict):
+    """ECC tolerating nothing (ratio 0) reproduces the claim; detection tolerating nothing
+    (ratio inf) does not. Neither is 'not measured'."""
+    row = {
+        "budget": 16,
+        "ratio": ratio,
+        "ratio_lo": ratio,
+        "ratio_hi": ratio,
+        "detection": "float16/range",
+        "ecc": "fixed8/polar:0.5",
+        "censored": False,
+    }
+    f = X.finding([row], 16, model="mlp-digits")
+    assert f.verdict == verdict and "mlp-digits" in f.setting

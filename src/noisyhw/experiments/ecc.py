@@ -178,6 +178,17 @@ class EccStudyConfig:
                 raise ParameterError(
                     "n", f"too short: {ecc.name} must hold one {rep} word per codeword", self.n
                 )
+        for b in self.budgets:  # a short code packs whole words only: its padding costs bits
+            for rep, prot in self._pairs(b):
+                ecc = protection(prot).ecc
+                width = protection(prot).width(representation(rep))
+                if ecc is not None and ecc.bits_per_value(width) > 1.02 * b:
+                    raise ParameterError(
+                        "n",
+                        f"too short for equal storage: {rep}/{prot} stores "
+                        f"{ecc.bits_per_value(width):.2f} bits per value at the {b}-bit budget",
+                        self.n,
+                    )
 
     def configs(self) -> list[tuple[str, str]]:
         """The (representation, canonical protection) pairs of the chosen budgets."""
@@ -205,12 +216,15 @@ def _interval_text(m: float, lo: float, hi: float) -> str:
 
 
 def _tolerable_replicates(
-    points: list[dict[str, Any]], clean: float, threshold: float, n_boot: int, seed: int
+    points: list[dict[str, Any]],
+    clean: float,
+    threshold: float,
+    n_boot: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Bootstrap replicates (n_boot,) of a configuration's interpolated tolerable BER, as
     :func:`~noisyhw.storage.campaign.tolerable_ber` draws them."""
     pts = sorted(points, key=lambda r: r["ber"])
-    rng = np.random.default_rng(seed)
     reps = np.stack([C.bootstrap_means(r, n_boot, rng) for r in pts], 1)
     return C.crossings([r["ber"] for r in pts], reps, clean, threshold)[1]
 
@@ -263,10 +277,11 @@ def compare(
         best_e = max((r for r in tb if _is_ecc(r["protection"])), key=_tol_key)
         best_d = max((r for r in tb if not _is_ecc(r["protection"])), key=_tol_key)
         reps = {}
+        rng = np.random.default_rng(cfg.seed)  # one stream: the two sets' draws are independent
         for r in (best_e, best_d):
             pts = [s for s in summary if s["config"] == r["config"] and s["ber"] > 0]
             reps[r["config"]] = _tolerable_replicates(
-                pts, r["clean_accuracy"], threshold, n_boot, cfg.seed
+                pts, r["clean_accuracy"], threshold, n_boot, rng
             )
         e, d = best_e["tolerable_ber_interp"], best_d["tolerable_ber_interp"]
         ratio = e / d if d > 0 else math.inf if e > 0 else math.nan
@@ -360,14 +375,16 @@ def decode_times(
     return out
 
 
-def finding(per_budget: list[dict[str, Any]], budget: int = 16) -> Finding:
+def finding(
+    per_budget: list[dict[str, Any]], budget: int = 16, model: str = "digits MLP"
+) -> Finding:
     """The registry's ``storage-ecc`` claim judged on a budget's tolerable-BER ratio: measured
     ``log10(detection / ECC)`` with its 95% interval (reproduced when the interval lies above
     0: detection tolerates a significantly higher BER)."""
     row = next((r for r in per_budget if r["budget"] == budget), None)
     claim = CLAIMS["storage-ecc"]
-    if row is None or not row["ratio"] or not math.isfinite(row["ratio"]):
-        return judge(claim, None, note=f"not measured: no finite ratio at {budget} bits/param")
+    if row is None or row["ratio"] is None or math.isnan(row["ratio"]):
+        return judge(claim, None, note=f"not measured: no ratio at {budget} bits/param")
 
     def neg_log(x: float | None) -> float | None:  # log10(detection / ECC) of a ratio ECC / det.
         if x is None or math.isnan(x):
@@ -377,10 +394,10 @@ def finding(per_budget: list[dict[str, Any]], budget: int = 16) -> Finding:
     lo, hi = neg_log(row["ratio_hi"]), neg_log(row["ratio_lo"])
     return judge(
         claim,
-        -math.log10(row["ratio"]),
+        neg_log(row["ratio"]),
         lo,
         hi,
-        setting=f"digits MLP, {budget} bits/param: {row['detection']} vs {row['ecc']}",
+        setting=f"{model}, {budget} bits/param: {row['detection']} vs {row['ecc']}",
         note="censored at the top of the BER grid" if row["censored"] else "",
     )
 
@@ -508,7 +525,7 @@ def run(
         title="Decode cost: wall time to load the clean stored model (median of 5)",
     )
     if 16 in cfg.budgets:
-        sec.finding(finding(per_budget, 16))
+        sec.finding(finding(per_budget, 16, model=cfg.study))
     keep = ("config", "bits_per_param", "clean_accuracy", "tolerable_ber_interp", "tol_lo")
     tolerable = [{k: r[k] for k in (*keep, "tol_hi", "censored")} for r in tol]
     return run_, per_budget, facts | {"decode": times, "per_ber": per_ber, "tolerable": tolerable}
