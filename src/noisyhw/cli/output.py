@@ -19,7 +19,7 @@ from ..errors import check_choice
 from ..sweep.labels import cell
 
 if TYPE_CHECKING:
-    from ..experiments.study import Outcome
+    from ..experiments.config import Outcome
     from ..sweep import Run
 
 __all__ = [

@@ -20,7 +20,7 @@ from ..io import load_checkpoint, save_checkpoint
 from ..models import CLASSIFIERS
 from ..sweep import Run, Section, heatmap, line_plot
 from ..train import TrainConfig, confusion_matrix, evaluate, fit, predict
-from .study import Outcome, check_count, check_out
+from .config import Outcome, check_count, check_out
 
 __all__ = [
     "ClassifierJob",

@@ -28,8 +28,8 @@ import torch
 
 from ..errors import NoisyhwError, ParameterError, check_choice, check_seed
 from ..sweep import Run, Section
+from .config import Outcome, check_out
 from .findings import annotate
-from .study import Outcome, check_out
 
 __all__ = [
     "DEMO_SECTIONS",

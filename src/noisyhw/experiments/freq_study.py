@@ -19,7 +19,7 @@ from ..errors import (
     check_int,
     check_memory,
 )
-from .study import Outcome, check_count, check_out
+from .config import Outcome, check_count, check_out
 
 __all__ = ["SIZE_MAX", "FreqMatched", "FreqSelect", "FreqStats", "FreqTrain", "run"]
 

@@ -31,6 +31,7 @@ from ..data.datasets import ArrayDataset
 from ..errors import ParameterError, check_choice, check_float, check_int
 from ..sweep import Run, bar_plot
 from ..train import TrainConfig, evaluate
+from .config import Outcome, check_count, check_out
 from .prune_report import (
     KNOBS,
     SUMMARY_COLUMNS,
@@ -42,7 +43,6 @@ from .prune_report import (
     report_sweep,
     summarize_seeds,
 )
-from .study import Outcome, check_count, check_out
 
 __all__ = [
     "DEFAULT_LAM",
